@@ -1,0 +1,56 @@
+# hotline1999 — the two commands a newcomer needs:
+#   make run    install what is needed, then run Asterisk and the engine (foreground)
+#   make test   install what is needed, then run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STATE_DIR ?= /var/lib/hotline1999
+DEBIAN_PACKAGES := debootstrap sip-tester espeak-ng sox postgresql
+
+.PHONY: run test check lint typecheck deps system-deps venv asterisk prompts clean bench soak
+
+run: deps asterisk
+	$(BIN)/ivr --state-dir $(STATE_DIR) run
+
+test: deps asterisk check
+	$(BIN)/pytest
+
+check: lint typecheck
+
+lint:
+	$(BIN)/ruff format --check ivr tests bench
+	$(BIN)/ruff check ivr tests bench
+
+typecheck:
+	$(BIN)/mypy ivr
+
+deps: system-deps venv
+
+# Debian packages: SIPp (sip-tester), debootstrap for the Asterisk root, the TTS
+# voice and sox for prompts, PostgreSQL for the store tests. Installed once.
+system-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make: installing $$missing needs root"; exit 1; fi; \
+	  apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(BIN)/ivr
+$(BIN)/ivr: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# Uses an `asterisk` on PATH, or builds (once) and reuses a cached Debian sid root.
+asterisk: venv
+	$(BIN)/ivr asterisk install
+
+bench: deps asterisk
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Adapters between the engine and the outside world (Asterisk, stores, HTTP)."""

@@ -1,0 +1,1 @@
+"""AGI scripts: one module per script; the function name is the script name."""

@@ -1,0 +1,202 @@
+"""AMI adapter: panoramisk 1.4 underneath, our own reconnect with backoff on top.
+
+panoramisk reconnects on a fixed timer forever, even after close(), and re-sends
+actions that were pending when the link dropped (a second Originate is a second
+call). So each connection here gets a fresh panoramisk Manager whose own reconnect
+is switched off, and a supervisor task reconnects with capped exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from panoramisk import Manager
+
+log = structlog.get_logger()
+
+AmiEvent = Mapping[str, str]
+EventHandler = Callable[[AmiEvent], Awaitable[None] | None]
+
+BACKOFF_START_S = 0.25
+BACKOFF_MAX_S = 2.0
+ACTION_TIMEOUT_S = 10.0
+
+
+class AmiUnavailable(Exception):
+    """AMI is not connected or did not answer in time."""
+
+
+class AmiActionFailed(Exception):
+    """Asterisk answered an action with Response: Error."""
+
+
+@dataclass
+class Outage:
+    """One span without AMI, for `ivr status` and the engine's health record."""
+
+    down_at: datetime
+    up_at: datetime | None = None
+    reason: str = ""
+
+
+class _Manager(Manager):  # type: ignore[misc]
+    """A panoramisk Manager that reports a lost link instead of reconnecting itself."""
+
+    def __init__(self, on_lost: Callable[[str], None], **config: Any) -> None:
+        super().__init__(**config)
+        self._on_lost = on_lost
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        if f.cancelled() or f.exception() is not None:
+            self._on_lost(f"connect failed: {f.exception() if not f.cancelled() else 'cancelled'}")
+            return
+        super().connection_made(f)
+
+    def connection_lost(self, exc: Any) -> None:
+        self._connected = False
+        pinger: asyncio.TimerHandle | None = getattr(self, "pinger", None)
+        if pinger is not None:
+            pinger.cancel()
+            self.pinger = None
+        self._on_lost(f"connection lost: {exc}")
+
+
+@dataclass
+class AmiClient:
+    host: str
+    port: int
+    username: str
+    secret: str
+    connect_timeout: float = 5.0
+    outages: list[Outage] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._handlers: list[tuple[str, EventHandler]] = []
+        self._manager: _Manager | None = None
+        self._ready = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self._ids = itertools.count(1)
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    def on(self, pattern: str, handler: EventHandler) -> None:
+        """Subscribe to events by fnmatch-style name; kept across reconnects."""
+        self._handlers.append((pattern, handler))
+        if self._manager is not None:
+            self._manager.register_event(pattern, _adapt(handler))
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._supervise(), name="ami-supervisor")
+
+    async def wait_connected(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError as exc:
+            raise AmiUnavailable(f"AMI at {self.host}:{self.port} not reachable") from exc
+
+    async def stop(self) -> None:
+        self._closing = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._close_manager()
+
+    async def action(
+        self, action: Mapping[str, str], timeout: float = ACTION_TIMEOUT_S
+    ) -> AmiEvent:
+        """Send one action and return its response; errors become AmiActionFailed."""
+        manager = self._manager
+        if manager is None or not self.connected:
+            raise AmiUnavailable("AMI is not connected")
+        payload = {"ActionID": f"hotline-{next(self._ids)}", **action}
+        try:
+            reply = await asyncio.wait_for(manager.send_action(payload), timeout)
+        except TimeoutError as exc:
+            raise AmiUnavailable(f"AMI action {action.get('Action')} timed out") from exc
+        if isinstance(reply, list):
+            reply = reply[0]
+        message = {str(k): str(v) for k, v in dict(reply).items()}
+        if message.get("Response", "").lower() == "error":
+            raise AmiActionFailed(f"{action.get('Action')}: {message.get('Message', '')}")
+        return message
+
+    async def _supervise(self) -> None:
+        delay = BACKOFF_START_S
+        while not self._closing:
+            try:
+                await self._connect_once()
+            except (OSError, AmiUnavailable, TimeoutError) as exc:
+                self._mark_down(str(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            delay = BACKOFF_START_S
+            await self._lost.wait()
+            self._mark_down("connection lost")
+
+    async def _connect_once(self) -> None:
+        self._close_manager()
+        self._lost = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        manager = _Manager(
+            self._on_lost,
+            loop=loop,
+            host=self.host,
+            port=self.port,
+            username=self.username,
+            secret=self.secret,
+            encoding="utf-8",
+            ping_delay=5,
+            ping_interval=5,
+        )
+        for pattern, handler in self._handlers:
+            manager.register_event(pattern, _adapt(handler))
+        self._manager = manager
+        await asyncio.wait_for(manager.connect(), self.connect_timeout)
+        if self._lost.is_set():
+            raise AmiUnavailable("AMI connection failed")
+        auth = getattr(manager, "authenticated_future", None)
+        if auth is not None:
+            await asyncio.wait_for(asyncio.shield(auth), self.connect_timeout)
+        if not getattr(manager, "authenticated", False):
+            raise AmiUnavailable("AMI login refused")
+        self._ready.set()
+        if self.outages and self.outages[-1].up_at is None:
+            self.outages[-1].up_at = datetime.now(UTC)
+        log.info("ami_connected", host=self.host, port=self.port)
+
+    def _on_lost(self, reason: str) -> None:
+        self._ready.clear()
+        self._lost.set()
+        log.warning("ami_link_down", reason=reason)
+
+    def _mark_down(self, reason: str) -> None:
+        self._ready.clear()
+        if not self.outages or self.outages[-1].up_at is not None:
+            self.outages.append(Outage(down_at=datetime.now(UTC), reason=reason))
+
+    def _close_manager(self) -> None:
+        if self._manager is not None:
+            with contextlib.suppress(Exception):
+                self._manager.close()
+            self._manager = None
+
+
+def _adapt(handler: EventHandler) -> Callable[[Any, Any], Awaitable[None] | None]:
+    def callback(_manager: Any, message: Any) -> Awaitable[None] | None:
+        event = {str(k): str(v) for k, v in dict(message).items()}
+        return handler(event)
+
+    return callback

@@ -1,0 +1,115 @@
+"""Keeps the case store's call records in step with channels, from AGI and AMI.
+
+A call starts when the hotline script first sees it and ends on AMI's Hangup event.
+A Hangup can overtake the store write that starts the call (a caller who hangs up
+at once), so the end waits for the start of the same uniqueid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from ivr.domain.clock import Clock
+from ivr.store import CaseStore
+
+log = structlog.get_logger()
+
+
+class CallTracker:
+    def __init__(self, store: CaseStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._starting: dict[str, asyncio.Task[int]] = {}
+        self._open: set[str] = set()
+
+    async def load_open(self) -> None:
+        """Calls left open by an earlier engine run still get their hangup recorded."""
+        self._open = {c.uniqueid for c in await self._store.open_calls()}
+
+    async def started(
+        self,
+        *,
+        uniqueid: str,
+        linkedid: str,
+        channel: str,
+        caller_number: str | None,
+        caller_name: str | None,
+        dnid: str | None,
+        at: datetime,
+    ) -> int:
+        task = asyncio.create_task(
+            self._start(uniqueid, linkedid, channel, caller_number, caller_name, dnid, at)
+        )
+        self._starting[uniqueid] = task
+        call_id = await task
+        self._open.add(uniqueid)
+        return call_id
+
+    async def _start(
+        self,
+        uniqueid: str,
+        linkedid: str,
+        channel: str,
+        caller_number: str | None,
+        caller_name: str | None,
+        dnid: str | None,
+        at: datetime,
+    ) -> int:
+        call_id = await self._store.start_call(
+            uniqueid=uniqueid,
+            linkedid=linkedid,
+            channel=channel,
+            caller_number=caller_number,
+            caller_name=caller_name,
+            dnid=dnid,
+            started_at=at,
+        )
+        # The channel was answered in the dialplan before it reached the engine.
+        await self._store.mark_answered(uniqueid, at)
+        return call_id
+
+    async def event(
+        self, call_id: int, kind: str, at: datetime, data: Mapping[str, Any] | None = None
+    ) -> None:
+        await self._store.add_event(call_id, at=at, kind=kind, data=data or {})
+
+    async def outcome(self, uniqueid: str, outcome: str) -> None:
+        await self._store.set_outcome(uniqueid, outcome)
+
+    async def on_hangup(self, event: Mapping[str, str]) -> None:
+        """AMI Hangup: close the call record once, with Asterisk's cause."""
+        uniqueid = event.get("Uniqueid", "")
+        task = self._starting.pop(uniqueid, None)
+        if task is None and uniqueid not in self._open:
+            return
+        at = self._clock()
+        try:
+            if task is not None:
+                call_id = await task
+            else:
+                record = await self._store.get_call_by_uniqueid(uniqueid)
+                if record is None:
+                    return
+                call_id = record.id
+            cause = _int_or_none(event.get("Cause"))
+            text = event.get("Cause-txt") or None
+            await self._store.add_event(
+                call_id, at=at, kind="hangup", data={"cause": cause, "cause_text": text}
+            )
+            await self._store.end_call(uniqueid, ended_at=at, cause=cause, cause_text=text)
+        except Exception:
+            log.exception("call_end_not_recorded", uniqueid=uniqueid)
+        finally:
+            self._open.discard(uniqueid)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

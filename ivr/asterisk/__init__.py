@@ -1,0 +1,1 @@
+"""Getting, configuring and running a real Asterisk for a hotline stack."""

@@ -1,0 +1,330 @@
+"""The `ivr` command: run the stack, place test calls, read the case store."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ivr import config as stack_config
+from ivr import logging as ivr_logging
+from ivr import prompts
+from ivr.asterisk import install, process, render
+from ivr.config import ConfigError, Ports, StackConfig
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    ivr_logging.configure(level=args.log_level)
+    try:
+        result: int = args.func(args)
+    except (
+        ConfigError,
+        install.InstallError,
+        process.AsteriskError,
+        prompts.PromptError,
+        render.RenderError,
+    ) as exc:
+        print(f"ivr: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return EXIT_FAIL
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ivr", description=__doc__)
+    p.add_argument(
+        "--state-dir",
+        help=f"the stack's state directory (default ${stack_config.STATE_DIR_ENV} "
+        f"or {stack_config.DEFAULT_STATE_DIR})",
+    )
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create or update the stack's state directory")
+    _port_args(init)
+    init.set_defaults(func=cmd_init)
+
+    ast = sub.add_parser("asterisk", help="install, configure, start or stop Asterisk")
+    ast.add_argument("action", choices=["install", "config", "start", "stop", "status"])
+    ast.set_defaults(func=cmd_asterisk)
+
+    pr = sub.add_parser("prompts", help="voice prompts")
+    pr.add_argument("action", choices=["build"])
+    pr.add_argument("--force", action="store_true", help="rebuild even up-to-date files")
+    pr.set_defaults(func=cmd_prompts)
+
+    serve = sub.add_parser("serve", help="run the engine (FastAGI, AMI, ARI, store)")
+    serve.set_defaults(func=cmd_serve)
+
+    run = sub.add_parser("run", help="install what is missing, start Asterisk and the engine")
+    _port_args(run)
+    run.set_defaults(func=cmd_run)
+
+    st = sub.add_parser("status", help="health of Asterisk, AMI, ARI, FastAGI and the store")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+
+    call = sub.add_parser("call", help="place a real test call through Asterisk (Local channel)")
+    call.add_argument("number", help="the number to call, e.g. 1999")
+    call.add_argument("--dtmf", default="", help="digits the caller presses")
+    call.add_argument("--caller", default="0912345678", help="caller number")
+    call.add_argument("--wait", type=float, default=1.0, help="seconds before the digits")
+    call.add_argument("--hold", type=float, default=4.0, help="seconds on the line after them")
+    call.add_argument("--json", action="store_true")
+    call.set_defaults(func=cmd_call)
+
+    calls = sub.add_parser("calls", help="read calls from the case store")
+    csub = calls.add_subparsers(dest="calls_command", required=True)
+    cl = csub.add_parser("list")
+    cl.add_argument("--limit", type=int, default=20)
+    cl.add_argument("--json", action="store_true")
+    cl.set_defaults(func=cmd_calls_list)
+    cs = csub.add_parser("show")
+    cs.add_argument("id", type=int)
+    cs.add_argument("--json", action="store_true")
+    cs.set_defaults(func=cmd_calls_show)
+
+    db = sub.add_parser("db", help="case-store maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(func=cmd_db)
+    return p
+
+
+def _port_args(p: argparse.ArgumentParser) -> None:
+    d = Ports()
+    p.add_argument("--sip-port", type=int, default=d.sip)
+    p.add_argument("--ami-port", type=int, default=d.ami)
+    p.add_argument("--http-port", type=int, default=d.http)
+    p.add_argument("--agi-port", type=int, default=d.agi)
+    p.add_argument("--rtp-start", type=int, default=d.rtp_start)
+    p.add_argument("--rtp-end", type=int, default=d.rtp_end)
+    p.add_argument("--database-url", default=None, help="default: SQLite in the state dir")
+
+
+def _state_dir(args: argparse.Namespace) -> Path:
+    return stack_config.resolve_state_dir(args.state_dir)
+
+
+def _load(args: argparse.Namespace) -> StackConfig:
+    return stack_config.load(_state_dir(args))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    ports = Ports(
+        args.sip_port, args.ami_port, args.http_port, args.agi_port, args.rtp_start, args.rtp_end
+    )
+    cfg = stack_config.init(_state_dir(args), ports, args.database_url)
+    print(f"stack ready in {cfg.state_dir}")
+    return EXIT_OK
+
+
+def cmd_asterisk(args: argparse.Namespace) -> int:
+    if args.action == "install":
+        runtime = install.ensure()
+        print(f"asterisk: {runtime.describe()}")
+        return EXIT_OK
+    cfg = _load(args)
+    if args.action == "config":
+        for path in render.render(cfg):
+            print(path)
+        return EXIT_OK
+    if args.action == "status":
+        st = process.status(cfg, install.find())
+        print(f"asterisk: {'running' if st.running else 'down'} ({st.detail})")
+        return EXIT_OK if st.running else EXIT_FAIL
+    runtime = install.ensure()
+    if args.action == "start":
+        render.render(cfg)
+        pid = process.start(cfg, runtime)
+        print(f"asterisk running, pid {pid}")
+    else:
+        stopped = process.stop(cfg, runtime)
+        print("asterisk stopped" if stopped else "asterisk was not running")
+    return EXIT_OK
+
+
+def cmd_prompts(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    built = prompts.build(cfg.repo_dir / "recordings", cfg.sounds_dir, force=args.force)
+    for b in built:
+        print(f"{b.language}/{b.name}: {b.source} -> {b.path}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ivr import app
+
+    _engine_log(_load(args), args.log_level)
+    asyncio.run(app.serve(_load(args)))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ivr import app
+
+    cmd_init(args)
+    cfg = _load(args)
+    runtime = install.ensure()
+    render.render(cfg)
+    prompts.build(cfg.repo_dir / "recordings", cfg.sounds_dir)
+    pid = process.start(cfg, runtime)
+    print(
+        f"""
+hotline1999 is running.
+  Asterisk      pid {pid} ({runtime.describe()})
+  Call it       ivr --state-dir {cfg.state_dir} call 1999 --dtmf 1
+                or a SIP phone: sip:1999@{cfg.host}:{cfg.ports.sip}
+  Engine log    {cfg.log_dir / "engine.log"}
+  Asterisk log  {cfg.log_dir / "messages.log"}
+  Case store    {cfg.database_url}
+  Health        ivr --state-dir {cfg.state_dir} status
+Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+    _engine_log(cfg, args.log_level)
+    try:
+        asyncio.run(app.serve(cfg))
+    finally:
+        process.stop(cfg, runtime)
+    return EXIT_OK
+
+
+def _engine_log(cfg: StackConfig, level: str) -> None:
+    cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    stream = (cfg.log_dir / "engine.log").open("a", encoding="utf-8", buffering=1)
+    ivr_logging.configure(level=level, stream=_Tee(stream, sys.stderr))
+
+
+class _Tee:
+    """Engine events go to the log file and to the terminal running the engine."""
+
+    def __init__(self, *streams: Any) -> None:
+        self._streams = streams
+
+    def write(self, text: str) -> int:
+        for s in self._streams:
+            s.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for s in self._streams:
+            s.flush()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ivr.health import check
+
+    cfg = _load(args)
+    report = asyncio.run(check(cfg))
+    if args.json:
+        print(json.dumps([asdict(c) for c in report], indent=2))
+    else:
+        for c in report:
+            print(f"{c.name:10} {'ok' if c.ok else 'DOWN':5} {c.detail}")
+    return EXIT_OK if all(c.ok for c in report) else EXIT_FAIL
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from ivr.testcall import place_call
+
+    cfg = _load(args)
+    result = asyncio.run(
+        place_call(
+            cfg,
+            args.number,
+            dtmf=args.dtmf,
+            caller=args.caller,
+            wait_s=args.wait,
+            hold_s=args.hold,
+            call_uid=uuid.uuid4().hex,
+        )
+    )
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    else:
+        _print_test_call(result)
+    return EXIT_OK if result["reached"] else EXIT_FAIL
+
+
+def _print_test_call(result: dict[str, Any]) -> None:
+    print(f"call {result['uniqueid']}: {result['summary']}")
+    call = result.get("call")
+    if call:
+        _print_call(call)
+
+
+def cmd_calls_list(args: argparse.Namespace) -> int:
+    from ivr.store_cli import list_calls
+
+    rows = asyncio.run(list_calls(_load(args), args.limit))
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+        return EXIT_OK
+    print(f"{'id':>6}  {'started (UTC)':19}  {'caller':14}  {'outcome':9}  cause")
+    for r in rows:
+        started = str(r["started_at"])[:19]
+        print(
+            f"{r['id']:>6}  {started:19}  {r['caller_number'] or '-':14}  "
+            f"{r['outcome'] or '-':9}  {r['hangup_cause_text'] or '-'}"
+        )
+    return EXIT_OK
+
+
+def cmd_calls_show(args: argparse.Namespace) -> int:
+    from ivr.store_cli import show_call
+
+    call = asyncio.run(show_call(_load(args), args.id))
+    if call is None:
+        print(f"ivr: no call {args.id}", file=sys.stderr)
+        return EXIT_FAIL
+    if args.json:
+        print(json.dumps(call, indent=2, ensure_ascii=False, default=str))
+    else:
+        _print_call(call)
+    return EXIT_OK
+
+
+def _print_call(call: dict[str, Any]) -> None:
+    for key in (
+        "id",
+        "uniqueid",
+        "linkedid",
+        "channel",
+        "caller_number",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "hangup_cause",
+        "hangup_cause_text",
+        "outcome",
+    ):
+        print(f"  {key:18} {call.get(key)}")
+    print("  timeline:")
+    for e in call.get("events", []):
+        data = json.dumps(e["data"], ensure_ascii=False)
+        print(f"    {e['seq']:>3}  {str(e['at'])[11:23]}  {e['kind']:18} {data}")
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from ivr.store_cli import upgrade
+
+    asyncio.run(upgrade(_load(args)))
+    print("case store at the newest schema")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""One state directory per running stack: generated config, logs, SQLite file, ports.
+
+Everything the CLI needs to find a running stack lives in `stack.json` inside the
+state directory, so two stacks (a developer's and a test's) can run side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+STATE_DIR_ENV = "HOTLINE_STATE_DIR"
+DEFAULT_STATE_DIR = Path("/var/lib/hotline1999")
+STACK_FILE = "stack.json"
+
+
+class ConfigError(Exception):
+    """The stack's configuration is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Every TCP/UDP port a stack uses; all on loopback unless `host` says otherwise."""
+
+    sip: int = 5060
+    ami: int = 5038
+    http: int = 8088
+    agi: int = 4573
+    rtp_start: int = 10000
+    rtp_end: int = 20000
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """What one hotline stack needs: where its state lives and how its parts meet."""
+
+    state_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    host: str = "127.0.0.1"
+    database_url: str = ""
+    ami_user: str = "hotline"
+    ami_secret: str = ""
+    ari_user: str = "hotline"
+    ari_password: str = ""
+    ari_app: str = "hotline1999"
+    repo_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent)
+
+    @property
+    def etc_dir(self) -> Path:
+        return self.state_dir / "etc" / "asterisk"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "log"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def sounds_dir(self) -> Path:
+        return self.state_dir / "sounds"
+
+    @property
+    def asterisk_conf(self) -> Path:
+        return self.etc_dir / "asterisk.conf"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.state_dir / "hotline.sqlite3"
+
+    @property
+    def agi_url(self) -> str:
+        return f"agi://{self.host}:{self.ports.agi}"
+
+    @property
+    def ari_base_url(self) -> str:
+        return f"http://{self.host}:{self.ports.http}/ari"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state_dir"] = str(self.state_dir)
+        data["repo_dir"] = str(self.repo_dir)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: Path) -> StackConfig:
+        try:
+            ports = Ports(**data.pop("ports"))
+            return cls(
+                state_dir=Path(data.pop("state_dir")),
+                repo_dir=Path(data.pop("repo_dir")),
+                ports=ports,
+                **data,
+            )
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"{source}: malformed stack file: {exc}") from exc
+
+
+def resolve_state_dir(explicit: Path | str | None) -> Path:
+    """The --state-dir option wins, then $HOTLINE_STATE_DIR, then the system default."""
+    if explicit:
+        return Path(explicit).resolve()
+    env = os.environ.get(STATE_DIR_ENV)
+    return Path(env).resolve() if env else DEFAULT_STATE_DIR
+
+
+def load(state_dir: Path) -> StackConfig:
+    path = state_dir / STACK_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"{path}: no stack here; run `ivr init --state-dir {state_dir}` or `make run`"
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    return StackConfig.from_json(raw, path)
+
+
+def init(
+    state_dir: Path, ports: Ports | None = None, database_url: str | None = None
+) -> StackConfig:
+    """Create the stack file once; later calls keep its secrets and update only ports/URL."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / STACK_FILE
+    if path.exists():
+        cfg = load(state_dir)
+        if ports is not None:
+            cfg = replace(cfg, ports=ports)
+        if database_url:
+            cfg = replace(cfg, database_url=database_url)
+    else:
+        cfg = StackConfig(
+            state_dir=state_dir,
+            ports=ports or Ports(),
+            database_url=database_url or "",
+            ami_secret=secrets.token_urlsafe(18),
+            ari_password=secrets.token_urlsafe(18),
+        )
+    if not cfg.database_url:
+        cfg = replace(cfg, database_url=f"sqlite+aiosqlite:///{cfg.sqlite_path}")
+    save(cfg)
+    return cfg
+
+
+def save(cfg: StackConfig) -> None:
+    path = cfg.state_dir / STACK_FILE
+    tmp = path.with_suffix(".tmp")
+    # The file holds the AMI and ARI secrets.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(cfg.to_json(), fh, indent=2)
+    tmp.replace(path)

@@ -1,0 +1,52 @@
+"""Every channel-variable name shared between `dialplans/` and the engine.
+
+The dialplan and the engine meet only through these names; nothing else in the
+package spells them out. A contract test reads `dialplans/` and checks that every
+`${HOTLINE_...}` it uses is listed here.
+"""
+
+from typing import Final
+
+# Set by the engine on every AGI session it finishes: SUCCESS when the handler
+# returned, FAILURE when it raised. The dialplan clears it before each AGI call and
+# treats anything but SUCCESS (including "engine unreachable") as a failure.
+AGI_OUTCOME: Final = "HOTLINE_AGI_OUTCOME"
+# Short machine-readable reason set alongside a FAILURE outcome.
+AGI_ERROR: Final = "HOTLINE_AGI_ERROR"
+# What the hotline handler decided the dialplan should do next (see NEXT_* below).
+NEXT: Final = "HOTLINE_NEXT"
+# Why the dialplan fell back, recorded in the channel for the fallback context.
+FALLBACK_REASON: Final = "HOTLINE_FALLBACK_REASON"
+# The engine's case-store id for the call, for later AGI steps of the same call.
+CALL_ID: Final = "HOTLINE_CALL_ID"
+
+# Globals rendered into extensions.conf: where the engine and the prompts are.
+AGI_URL: Final = "HOTLINE_AGI_URL"
+SOUNDS: Final = "HOTLINE_SOUNDS"
+# The caller half of `ivr call` test calls (context hotline-test-caller).
+TEST_WAIT: Final = "HOTLINE_TEST_WAIT"
+TEST_DTMF: Final = "HOTLINE_TEST_DTMF"
+TEST_HOLD: Final = "HOTLINE_TEST_HOLD"
+
+# Values of NEXT.
+NEXT_HANGUP: Final = "hangup"
+NEXT_QUEUE: Final = "queue"
+
+# Values of AGI_OUTCOME.
+OUTCOME_SUCCESS: Final = "SUCCESS"
+OUTCOME_FAILURE: Final = "FAILURE"
+
+ALL: Final = frozenset(
+    {
+        AGI_OUTCOME,
+        AGI_ERROR,
+        NEXT,
+        FALLBACK_REASON,
+        CALL_ID,
+        AGI_URL,
+        SOUNDS,
+        TEST_WAIT,
+        TEST_DTMF,
+        TEST_HOLD,
+    }
+)

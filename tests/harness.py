@@ -1,0 +1,119 @@
+"""A private hotline stack for tests and benchmarks: real Asterisk, real engine process.
+
+Every port is picked free at start, so a test stack runs beside a developer's stack
+(or another test run) on the same machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ivr import config as stack_config
+from ivr import prompts
+from ivr.app import ENGINE_FILE
+from ivr.asterisk import install, process, render
+from ivr.config import Ports, StackConfig
+from ivr.store_cli import upgrade
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_ports() -> Ports:
+    # RTP needs a range; a random block keeps parallel stacks from sharing one.
+    rtp = random.randrange(30000, 59000, 200)
+    return Ports(
+        sip=free_port(socket.SOCK_DGRAM),
+        ami=free_port(),
+        http=free_port(),
+        agi=free_port(),
+        rtp_start=rtp,
+        rtp_end=rtp + 199,
+    )
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll a condition; tests wait for facts, never for fixed sleeps."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@contextmanager
+def asterisk_stack(state_dir: Path, database_url: str | None = None) -> Iterator[StackConfig]:
+    cfg = stack_config.init(state_dir, fresh_ports(), database_url)
+    runtime = install.ensure()
+    render.render(cfg)
+    prompts.build(cfg.repo_dir / "recordings", cfg.sounds_dir)
+    asyncio.run(upgrade(cfg))
+    process.start(cfg, runtime)
+    try:
+        yield cfg
+    finally:
+        process.stop(cfg, runtime)
+
+
+class EngineProcess:
+    """`ivr serve` as a real child process, so tests can stop or SIGKILL it."""
+
+    def __init__(self, cfg: StackConfig) -> None:
+        self.cfg = cfg
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        engine_file = self.cfg.run_dir / ENGINE_FILE
+        engine_file.unlink(missing_ok=True)
+        log = (self.cfg.log_dir / "engine-test.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ivr", "--state-dir", str(self.cfg.state_dir), "serve"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        log.close()
+        wait_until(lambda: self._ready(engine_file), timeout, "the engine to listen")
+
+    def _ready(self, engine_file: Path) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(
+                f"engine exited with {self.proc.returncode}; see {self.cfg.log_dir}"
+            )
+        if not engine_file.exists():
+            return False
+        info = json.loads(engine_file.read_text(encoding="utf-8"))
+        return bool(info.get("pid") == self.pid)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)

@@ -1,0 +1,188 @@
+"""Calls to 1999 on a real Asterisk: the engine path and the dialplan fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import wave
+from collections.abc import Mapping
+
+import pytest
+
+from ivr.adapters.ami import AmiClient
+from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
+from ivr.config import StackConfig
+from ivr.prompts import prompt_path
+from ivr.store import CaseStore
+from ivr.testcall import place_call
+from tests.harness import EngineProcess
+
+pytestmark = pytest.mark.asterisk
+
+
+def _samples(cfg: StackConfig, language: str, name: str) -> int:
+    with wave.open(str(prompt_path(cfg.sounds_dir, language, name).with_suffix(".wav"))) as w:
+        return w.getnframes()
+
+
+async def test_call_to_1999_reaches_engine_plays_greeting_and_is_recorded(
+    stack: StackConfig, engine: EngineProcess, store: CaseStore
+) -> None:
+    """Given the engine runs, a call to 1999 hears the whole greeting and is stored."""
+    greeting_seconds = _samples(stack, "zh-TW", "greeting") / 8000
+    result = await place_call(
+        stack,
+        "1999",
+        dtmf="",
+        caller="0223456789",
+        wait_s=0.5,
+        hold_s=greeting_seconds + 1.5,
+        call_uid=uuid.uuid4().hex,
+    )
+    assert result["reached"], result["summary"]
+    call = await store.get_call_by_uniqueid(result["uniqueid"])
+    assert call is not None
+    assert call.caller_number == "0223456789"
+    assert call.started_at is not None
+    assert call.ended_at is not None
+    assert call.ended_at > call.started_at
+    assert call.hangup_cause == 16
+    assert call.hangup_cause_text == "Normal Clearing"
+    assert call.linkedid == result["uniqueid"].replace("-hotline", "-caller")
+    kinds = [e.kind for e in call.events]
+    assert kinds == ["agi_start", "greeting_played", "route", "hangup"]
+    greeting = call.events[1].data
+    # result 0 with endpos at the end of the file: Asterisk streamed every sample.
+    assert greeting["result"] == "0"
+    assert greeting["endpos"] >= 0.95 * _samples(stack, "zh-TW", "greeting")
+    assert call.events[2].data == {"next": "queue"}
+    assert call.outcome == "queued"
+
+
+async def test_caller_hanging_up_during_greeting_is_recorded_as_abandoned(
+    stack: StackConfig, engine: EngineProcess, store: CaseStore
+) -> None:
+    """A caller who leaves during the greeting is stored as abandoned, with the cause."""
+    result = await place_call(
+        stack,
+        "1999",
+        dtmf="",
+        caller="0911000111",
+        wait_s=0.5,
+        hold_s=0.5,
+        call_uid=uuid.uuid4().hex,
+    )
+    call = await store.get_call_by_uniqueid(result["uniqueid"])
+    assert call is not None
+    assert [e.kind for e in call.events] == [
+        "agi_start",
+        "greeting_played",
+        "caller_left",
+        "hangup",
+    ]
+    assert call.outcome == "abandoned"
+    assert call.ended_at is not None
+
+
+class _Seen:
+    def __init__(self, uniqueid: str) -> None:
+        self.uniqueid = uniqueid
+        self.fallback_reason: str | None = None
+        self.queue_joined: str | None = None
+        self.joined = asyncio.Event()
+
+    def on_user_event(self, event: Mapping[str, str]) -> None:
+        if event.get("UserEvent") == "HotlineFallback" and event.get("Uniqueid") == self.uniqueid:
+            self.fallback_reason = event.get("Reason")
+
+    def on_queue_join(self, event: Mapping[str, str]) -> None:
+        if event.get("Uniqueid") == self.uniqueid:
+            self.queue_joined = event.get("Queue")
+            self.joined.set()
+
+
+async def _call_and_watch(stack: StackConfig, ami: AmiClient) -> tuple[_Seen, dict[str, object]]:
+    call_uid = uuid.uuid4().hex
+    seen = _Seen(f"{call_uid}-hotline")
+    ami.on("UserEvent", seen.on_user_event)
+    ami.on("QueueCallerJoin", seen.on_queue_join)
+    result = await place_call(
+        stack, "1999", dtmf="", caller="0912000000", wait_s=0.5, hold_s=6.0, call_uid=call_uid
+    )
+    return seen, result
+
+
+async def test_engine_down_call_takes_fallback_and_reaches_agent_queue(
+    stack: StackConfig, ami: AmiClient, store: CaseStore
+) -> None:
+    """With no engine listening, the caller hears the fallback and waits in the agents' queue."""
+    seen, result = await _call_and_watch(stack, ami)
+    assert not result["reached"]
+    assert seen.fallback_reason == "agi-FAILURE"
+    assert seen.queue_joined == "hotline-agents"
+    assert await store.get_call_by_uniqueid(seen.uniqueid) is None
+
+
+async def test_handler_exception_reaches_dialplan_as_failure(
+    stack: StackConfig, ami: AmiClient
+) -> None:
+    """A handler that raises sends the caller to the fallback, naming the error."""
+
+    async def broken(session: AGISession) -> None:
+        await session.answer()
+        raise RuntimeError("routing table exploded")
+
+    router = AGIRouter()
+    router.register("hotline", broken)
+    server = FastAGIServer(router, stack.host, stack.ports.agi)
+    await server.start()
+    try:
+        seen, _ = await _call_and_watch(stack, ami)
+    finally:
+        await server.stop()
+    assert seen.fallback_reason == "RuntimeError"
+    assert seen.queue_joined == "hotline-agents"
+
+
+async def test_real_asterisk_hangup_line_is_seen_and_later_commands_raise(
+    stack: StackConfig,
+) -> None:
+    """When the caller hangs up mid-prompt, the session marks it and stops cleanly."""
+    observed: dict[str, object] = {}
+    done = asyncio.Event()
+
+    async def long_prompt(session: AGISession) -> None:
+        try:
+            greeting = prompt_path(stack.sounds_dir, "zh-TW", "greeting")
+            reply = await session.stream_file(str(greeting))
+            observed["stream_result"] = reply.result
+            try:
+                # STREAM FILE is not allowed on a dead channel: Asterisk answers 511.
+                await session.stream_file(str(greeting))
+            except Exception as exc:
+                observed["after_hangup"] = type(exc).__name__
+                observed["hung_up"] = session.hung_up
+                raise
+        finally:
+            done.set()
+
+    router = AGIRouter()
+    router.register("hotline", long_prompt)
+    server = FastAGIServer(router, stack.host, stack.ports.agi)
+    await server.start()
+    try:
+        await place_call(
+            stack,
+            "1999",
+            dtmf="",
+            caller="0912000001",
+            wait_s=0.5,
+            hold_s=0.5,
+            call_uid=uuid.uuid4().hex,
+        )
+        await asyncio.wait_for(done.wait(), 20)
+    finally:
+        await server.stop()
+    assert observed["stream_result"] == "-1"
+    assert observed["after_hangup"] == "AGIHangup"
+    assert observed["hung_up"] is True
