@@ -1,0 +1,729 @@
+"""ARI adapter: REST over httpx, events over one websocket, our own reconnect on top.
+
+The ARI libraries on PyPI did not hold up (Python 2 only, or broken against a live
+Asterisk 22: originate losing context/extension, log floods on a dropped socket,
+callbacks run one at a time), and the protocol is small, so it is spoken here
+directly. The supervisor reconnects the event socket with capped exponential
+backoff, like the AMI adapter, and every event reaches every handler in a task of
+its own so one slow handler never holds up the next event.
+
+Facts about Asterisk 22 this module relies on:
+- An originate that names `app` goes to Stasis even if `context`/`extension` are
+  also sent, so `app` is only sent when no dialplan location is given.
+- An originated channel enters Stasis (StasisStart) only once it is answered; for a
+  `Local/...` endpoint that means once the `;2` half answers in the dialplan.
+- GET .../variable answers 404 both for an unknown channel and for an unset
+  variable; only the message tells them apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+
+from ivr.adapters.ami import Outage
+
+log = structlog.get_logger()
+
+BACKOFF_START_S = 0.25
+BACKOFF_MAX_S = 2.0
+# A link that stayed up this long earns an immediate reconnect when it drops; one that
+# drops sooner is flapping and goes through the backoff, so it cannot spin or flood.
+STABLE_LINK_S = 2.0
+# Pings find a half-open socket (Asterisk frozen, cable pulled) that TCP would not.
+PING_INTERVAL_S = 5.0
+PING_TIMEOUT_S = 5.0
+MAX_EVENT_BYTES = 4 * 1024 * 1024
+
+
+class AriError(Exception):
+    """ARI refused a request; `status` is the HTTP status, None if none came back.
+
+    `message` is what ARI said (or what went wrong); `request` names the call.
+    """
+
+    def __init__(self, message: str, status: int | None = None, *, request: str = "") -> None:
+        where = " ".join(part for part in (request, f"HTTP {status}" if status else "") if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.status = status
+        self.message = message
+        self.request = request
+
+
+class AriNotFound(AriError):
+    """ARI answered 404: the channel, playback or variable does not exist."""
+
+
+class AriUnavailable(AriError):
+    """ARI could not be reached, or did not answer in time."""
+
+
+# --- events ---------------------------------------------------------------------
+
+
+class _Malformed(ValueError):
+    """An event of a known type lacks a field or has one of the wrong type."""
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """The parts of an ARI Channel object the engine uses."""
+
+    id: str
+    name: str
+    state: str
+    caller_number: str = ""
+    caller_name: str = ""
+    exten: str = ""
+    context: str = ""
+    priority: int | None = None
+    app_name: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ChannelInfo:
+        caller = _opt_mapping(data, "caller")
+        dialplan = _opt_mapping(data, "dialplan")
+        return cls(
+            id=_req_str(data, "id"),
+            name=_req_str(data, "name"),
+            state=_req_str(data, "state"),
+            caller_number=_opt_str(caller, "number") or "",
+            caller_name=_opt_str(caller, "name") or "",
+            exten=_opt_str(dialplan, "exten") or "",
+            context=_opt_str(dialplan, "context") or "",
+            priority=_opt_int(dialplan, "priority"),
+            app_name=_opt_str(dialplan, "app_name") or "",
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaseEvent:
+    """What every ARI event carries besides its own fields."""
+
+    application: str | None = None
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class StasisStart(BaseEvent):
+    channel: ChannelInfo
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StasisEnd(BaseEvent):
+    channel: ChannelInfo
+
+
+@dataclass(frozen=True)
+class ChannelDtmfReceived(BaseEvent):
+    channel: ChannelInfo
+    digit: str
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class ChannelHangupRequest(BaseEvent):
+    channel: ChannelInfo
+    cause: int | None
+    soft: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelDestroyed(BaseEvent):
+    channel: ChannelInfo
+    cause: int
+    cause_txt: str
+
+
+@dataclass(frozen=True)
+class ChannelStateChange(BaseEvent):
+    channel: ChannelInfo
+
+
+@dataclass(frozen=True)
+class PlaybackStarted(BaseEvent):
+    playback_id: str
+    target_uri: str
+
+
+@dataclass(frozen=True)
+class PlaybackFinished(BaseEvent):
+    playback_id: str
+    target_uri: str
+    # "done" when it played to the end, "failed" when the file was missing or the
+    # channel went away mid-prompt, "cancelled" when stopped.
+    state: str
+
+
+@dataclass(frozen=True)
+class Dial(BaseEvent):
+    """Progress of a dial; busy on an originated Local leg shows only here (BUSY)."""
+
+    caller_id: str | None
+    peer_id: str
+    dialstatus: str
+    dialstring: str
+
+
+@dataclass(frozen=True)
+class UnknownEvent(BaseEvent):
+    """Any event this module does not model, or a known one that failed to parse."""
+
+    type: str
+    raw: Mapping[str, Any]
+
+
+AriEvent = (
+    StasisStart
+    | StasisEnd
+    | ChannelDtmfReceived
+    | ChannelHangupRequest
+    | ChannelDestroyed
+    | ChannelStateChange
+    | PlaybackStarted
+    | PlaybackFinished
+    | Dial
+    | UnknownEvent
+)
+EventHandler = Callable[[AriEvent], Awaitable[None] | None]
+
+
+def _req_str(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise _Malformed(f"{key}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Malformed(f"{key}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _opt_int(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    # bool is an int to Python, never to ARI.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Malformed(f"{key}: expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _req_int(data: Mapping[str, Any], key: str) -> int:
+    value = _opt_int(data, key)
+    if value is None:
+        raise _Malformed(f"{key}: missing")
+    return value
+
+
+def _opt_mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _Malformed(f"{key}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _req_channel(data: Mapping[str, Any], key: str = "channel") -> ChannelInfo:
+    value = data.get(key)
+    if not isinstance(value, Mapping):
+        raise _Malformed(f"{key}: expected a channel object")
+    return ChannelInfo.from_json(value)
+
+
+def _args(data: Mapping[str, Any]) -> tuple[str, ...]:
+    value = data.get("args")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        raise _Malformed("args: expected a list of strings")
+    return tuple(value)
+
+
+def _playback(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    value = data.get("playback")
+    if not isinstance(value, Mapping):
+        raise _Malformed("playback: expected a playback object")
+    return value
+
+
+def _stasis_start(d: Mapping[str, Any]) -> AriEvent:
+    return StasisStart(_req_channel(d), _args(d))
+
+
+def _stasis_end(d: Mapping[str, Any]) -> AriEvent:
+    return StasisEnd(_req_channel(d))
+
+
+def _dtmf(d: Mapping[str, Any]) -> AriEvent:
+    return ChannelDtmfReceived(
+        _req_channel(d), _req_str(d, "digit"), _opt_int(d, "duration_ms") or 0
+    )
+
+
+def _hangup_request(d: Mapping[str, Any]) -> AriEvent:
+    soft = d.get("soft", False)
+    if not isinstance(soft, bool):
+        raise _Malformed("soft: expected a boolean")
+    return ChannelHangupRequest(_req_channel(d), _opt_int(d, "cause"), soft)
+
+
+def _destroyed(d: Mapping[str, Any]) -> AriEvent:
+    return ChannelDestroyed(_req_channel(d), _req_int(d, "cause"), _req_str(d, "cause_txt"))
+
+
+def _state_change(d: Mapping[str, Any]) -> AriEvent:
+    return ChannelStateChange(_req_channel(d))
+
+
+def _playback_started(d: Mapping[str, Any]) -> AriEvent:
+    pb = _playback(d)
+    return PlaybackStarted(_req_str(pb, "id"), _req_str(pb, "target_uri"))
+
+
+def _playback_finished(d: Mapping[str, Any]) -> AriEvent:
+    pb = _playback(d)
+    return PlaybackFinished(_req_str(pb, "id"), _req_str(pb, "target_uri"), _req_str(pb, "state"))
+
+
+def _dial(d: Mapping[str, Any]) -> AriEvent:
+    caller_id = _req_channel(d, "caller").id if d.get("caller") is not None else None
+    return Dial(
+        caller_id,
+        _req_channel(d, "peer").id,
+        _opt_str(d, "dialstatus") or "",
+        _opt_str(d, "dialstring") or "",
+    )
+
+
+_PARSERS: Mapping[str, Callable[[Mapping[str, Any]], AriEvent]] = {
+    "StasisStart": _stasis_start,
+    "StasisEnd": _stasis_end,
+    "ChannelDtmfReceived": _dtmf,
+    "ChannelHangupRequest": _hangup_request,
+    "ChannelDestroyed": _destroyed,
+    "ChannelStateChange": _state_change,
+    "PlaybackStarted": _playback_started,
+    "PlaybackFinished": _playback_finished,
+    "Dial": _dial,
+}
+
+
+def parse_event(data: Mapping[str, Any]) -> AriEvent:
+    """Turn one websocket message into a typed event; never raises."""
+    kind = data.get("type")
+    application = data.get("application")
+    application = application if isinstance(application, str) else None
+    timestamp = data.get("timestamp")
+    timestamp = timestamp if isinstance(timestamp, str) else None
+    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
+    if parser is not None:
+        try:
+            event = parser(data)
+        except (_Malformed, TypeError, ValueError, AttributeError):
+            pass
+        else:
+            return replace(event, application=application, timestamp=timestamp)
+    return UnknownEvent(
+        kind if isinstance(kind, str) else "", data, application=application, timestamp=timestamp
+    )
+
+
+def _decode(message: str | bytes) -> AriEvent:
+    try:
+        data = json.loads(message)
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+        log.warning("ari_event_not_json", size=len(message))
+        return UnknownEvent("", {"text": text})
+    return parse_event(data)
+
+
+def _event_channel(event: AriEvent) -> ChannelInfo | None:
+    channel = getattr(event, "channel", None)
+    return channel if isinstance(channel, ChannelInfo) else None
+
+
+# --- client ---------------------------------------------------------------------
+
+
+def _path_id(value: str) -> str:
+    return quote(value, safe="")
+
+
+class AriClient:
+    """One ARI application: REST calls any time, events once `start()` was called."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        app: str,
+        *,
+        request_timeout: float = 5.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app = app
+        self.request_timeout = request_timeout
+        self.outages: list[Outage] = []
+        # ARI is a local service: a proxy from the environment would only break it.
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + "/",
+            auth=httpx.BasicAuth(user, password),
+            timeout=request_timeout,
+            trust_env=False,
+        )
+        self._ws_url = self._events_url(user, password)
+        self._handlers: list[EventHandler] = []
+        self._ready = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._ws: ClientConnection | None = None
+        self._handler_tasks: set[asyncio.Task[None]] = set()
+
+    def _events_url(self, user: str, password: str) -> str:
+        url = httpx.URL(self.base_url)
+        scheme = {"http": "ws", "https": "wss"}.get(url.scheme, url.scheme)
+        query = urlencode(
+            {"app": self.app, "api_key": f"{user}:{password}", "subscribeAll": "false"}
+        )
+        path = url.raw_path.decode("ascii").rstrip("/")
+        return f"{scheme}://{url.netloc.decode('ascii')}{path}/events?{query}"
+
+    # REST ---------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        try:
+            resp = await self._http.request(method, path, params=params, json=body)
+        except httpx.TransportError as exc:
+            raise AriUnavailable(_describe(exc), request=f"{method} {path}") from exc
+        if resp.is_success:
+            return resp
+        error = AriNotFound if resp.status_code == 404 else AriError
+        raise error(_error_message(resp), resp.status_code, request=f"{method} {path}")
+
+    @staticmethod
+    def _json(resp: httpx.Response) -> Any:
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise AriError("reply is not JSON", request=_request_name(resp)) from exc
+
+    def _channel_reply(self, resp: httpx.Response) -> ChannelInfo:
+        data = self._json(resp)
+        try:
+            return ChannelInfo.from_json(data)
+        except (_Malformed, AttributeError) as exc:
+            raise AriError(f"unexpected channel: {exc}", request=_request_name(resp)) from exc
+
+    async def asterisk_info(self) -> dict[str, Any]:
+        resp = await self._request("GET", "/asterisk/info")
+        data = self._json(resp)
+        if not isinstance(data, dict):
+            raise AriError("expected an object", request=_request_name(resp))
+        return data
+
+    async def originate(
+        self,
+        endpoint: str,
+        *,
+        app_args: Sequence[str] | None = None,
+        context: str | None = None,
+        extension: str | None = None,
+        priority: int | None = None,
+        caller_id: str | None = None,
+        timeout_s: int = 30,
+        variables: Mapping[str, str | int | float] | None = None,
+        channel_id: str | None = None,
+        other_channel_id: str | None = None,
+    ) -> ChannelInfo:
+        """Place a call; it enters our Stasis app when answered, or the dialplan if given.
+
+        Asterisk lets `app` win over `context`/`extension`, so `app` is left out when a
+        dialplan location is asked for; such a channel sends us no events.
+        """
+        to_dialplan = context is not None or extension is not None or priority is not None
+        body: dict[str, Any] = {"endpoint": endpoint, "timeout": timeout_s}
+        if to_dialplan:
+            if app_args:
+                raise ValueError("app_args only apply to a channel sent to the Stasis app")
+            for key, value in (("context", context), ("extension", extension)):
+                if value is not None:
+                    body[key] = value
+            if priority is not None:
+                body["priority"] = priority
+        else:
+            body["app"] = self.app
+            if app_args:
+                if any("," in arg for arg in app_args):
+                    raise ValueError("ARI splits appArgs on commas; an argument cannot hold one")
+                body["appArgs"] = ",".join(app_args)
+        if caller_id is not None:
+            body["callerId"] = caller_id
+        if variables:
+            body["variables"] = {name: str(value) for name, value in variables.items()}
+        if channel_id is not None:
+            body["channelId"] = channel_id
+        if other_channel_id is not None:
+            body["otherChannelId"] = other_channel_id
+        channel = self._channel_reply(await self._request("POST", "/channels", body=body))
+        log.info(
+            "ari_originated",
+            endpoint=endpoint,
+            uniqueid=channel.id,
+            target="dialplan" if to_dialplan else "stasis",
+        )
+        return channel
+
+    async def get_channel(self, channel_id: str) -> ChannelInfo:
+        return self._channel_reply(await self._request("GET", f"/channels/{_path_id(channel_id)}"))
+
+    async def list_channels(self) -> list[ChannelInfo]:
+        resp = await self._request("GET", "/channels")
+        data = self._json(resp)
+        if not isinstance(data, list):
+            raise AriError("expected a list", request=_request_name(resp))
+        try:
+            return [ChannelInfo.from_json(item) for item in data]
+        except (_Malformed, AttributeError) as exc:
+            raise AriError(f"unexpected channel: {exc}", request=_request_name(resp)) from exc
+
+    async def answer(self, channel_id: str) -> None:
+        await self._request("POST", f"/channels/{_path_id(channel_id)}/answer")
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        await self._request(
+            "DELETE", f"/channels/{_path_id(channel_id)}", params={"reason": reason}
+        )
+
+    async def play(self, channel_id: str, media: str, playback_id: str | None = None) -> str:
+        """Start a prompt (`sound:/abs/path/without/suffix` works); returns the playback id."""
+        path = f"/channels/{_path_id(channel_id)}/play"
+        if playback_id is not None:
+            path += f"/{_path_id(playback_id)}"
+        resp = await self._request("POST", path, params={"media": media})
+        data = self._json(resp)
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise AriError("reply has no playback id", request=_request_name(resp))
+        return str(data["id"])
+
+    async def get_variable(self, channel_id: str, name: str) -> str | None:
+        """A channel variable or dialplan function value; None when it is not set."""
+        try:
+            resp = await self._request(
+                "GET", f"/channels/{_path_id(channel_id)}/variable", params={"variable": name}
+            )
+        except AriNotFound as exc:
+            # The same 404 means "no such channel" or "no such variable"; only the
+            # message ("Provided variable was not found") tells them apart.
+            if "variable" in exc.message.lower():
+                return None
+            raise
+        data = self._json(resp)
+        value = data.get("value") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else None
+
+    async def set_variable(self, channel_id: str, name: str, value: str) -> None:
+        await self._request(
+            "POST",
+            f"/channels/{_path_id(channel_id)}/variable",
+            params={"variable": name, "value": value},
+        )
+
+    async def continue_in_dialplan(
+        self,
+        channel_id: str,
+        context: str | None = None,
+        extension: str | None = None,
+        priority: int | None = None,
+    ) -> None:
+        """Leave Stasis; with no location the channel goes on after its Stasis() step."""
+        params: dict[str, str | int] = {}
+        if context is not None:
+            params["context"] = context
+        if extension is not None:
+            params["extension"] = extension
+        if priority is not None:
+            params["priority"] = priority
+        await self._request("POST", f"/channels/{_path_id(channel_id)}/continue", params=params)
+
+    # events -------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    def subscribe(self, handler: EventHandler) -> None:
+        """Call `handler` for every event; kept across reconnects.
+
+        Each call runs in a task of its own. Tasks start in event order, so whatever a
+        handler does before its first await sees the events in the order they came.
+        """
+        self._handlers.append(handler)
+
+    def unsubscribe(self, handler: EventHandler) -> None:
+        with contextlib.suppress(ValueError):
+            self._handlers.remove(handler)
+
+    async def start(self) -> None:
+        if self._supervisor is None or self._supervisor.done():
+            self._supervisor = asyncio.create_task(self._supervise(), name="ari-supervisor")
+
+    async def wait_connected(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError as exc:
+            raise AriUnavailable(f"ARI events at {self.base_url} not reachable") from exc
+
+    async def stop(self) -> None:
+        """Close the event socket, cancel running handlers, close HTTP; the client is done."""
+        ws = self._ws
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        self._ready.clear()
+        tasks = list(self._handler_tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._http.aclose()
+        log.info("ari_stopped", url=self.base_url, app=self.app)
+
+    async def _supervise(self) -> None:
+        delay = BACKOFF_START_S
+        while True:
+            try:
+                ws = await connect(
+                    self._ws_url,
+                    open_timeout=self.request_timeout,
+                    ping_interval=PING_INTERVAL_S,
+                    ping_timeout=PING_TIMEOUT_S,
+                    close_timeout=1.0,
+                    max_size=MAX_EVENT_BYTES,
+                    compression=None,
+                    proxy=None,
+                )
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                self._mark_down(f"connect failed: {_describe(exc)}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            self._ws = ws
+            self._mark_up()
+            up_since = time.monotonic()
+            try:
+                reason = await self._read(ws)
+            finally:
+                self._ws = None
+            self._mark_down(reason)
+            if time.monotonic() - up_since >= STABLE_LINK_S:
+                delay = BACKOFF_START_S
+            else:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+
+    async def _read(self, ws: ClientConnection) -> str:
+        try:
+            async for message in ws:
+                self._dispatch(_decode(message))
+        except ConnectionClosed as exc:
+            return f"connection lost: {_describe(exc)}"
+        except (OSError, WebSocketException) as exc:
+            return f"connection failed: {_describe(exc)}"
+        return f"closed by Asterisk: {ws.close_code} {ws.close_reason or ''}".rstrip()
+
+    def _dispatch(self, event: AriEvent) -> None:
+        for handler in list(self._handlers):
+            task = asyncio.create_task(self._run_handler(handler, event))
+            self._handler_tasks.add(task)
+            task.add_done_callback(self._handler_tasks.discard)
+
+    async def _run_handler(self, handler: EventHandler, event: AriEvent) -> None:
+        # This task has its own copy of the context: what is bound here (and by the
+        # handler) stays with this one call.
+        channel = _event_channel(event)
+        if channel is not None:
+            structlog.contextvars.bind_contextvars(uniqueid=channel.id, channel=channel.name)
+        try:
+            result = handler(event)
+            if result is not None:
+                await result
+        except Exception:
+            log.exception(
+                "ari_handler_failed",
+                event_type=type(event).__name__,
+                handler=getattr(handler, "__qualname__", repr(handler)),
+            )
+
+    def _mark_up(self) -> None:
+        self._ready.set()
+        outage = self.outages[-1] if self.outages else None
+        if outage is not None and outage.up_at is None:
+            outage.up_at = datetime.now(UTC)
+            down_s = (outage.up_at - outage.down_at).total_seconds()
+            log.info("ari_connected", url=self.base_url, app=self.app, down_s=round(down_s, 3))
+        else:
+            log.info("ari_connected", url=self.base_url, app=self.app)
+
+    def _mark_down(self, reason: str) -> None:
+        self._ready.clear()
+        if self.outages and self.outages[-1].up_at is None:
+            # Still the same outage: retries are not news.
+            log.debug("ari_reconnect_failed", reason=reason)
+            return
+        self.outages.append(Outage(down_at=datetime.now(UTC), reason=reason))
+        log.warning("ari_link_down", url=self.base_url, app=self.app, reason=reason)
+
+
+def _error_message(resp: httpx.Response) -> str:
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("message", "error"):
+            if isinstance(data.get(key), str):
+                return str(data[key])
+    return resp.text.strip()[:200] or resp.reason_phrase
+
+
+def _request_name(resp: httpx.Response) -> str:
+    return f"{resp.request.method} {resp.request.url.path}"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,83 @@
+"""Who is served: the block list (T7) and Taiwan phone numbers. Pure.
+
+A blocked caller hears a suspension notice; a callback number keyed by a caller must
+be a real Taiwan number before a ticket promises to call it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Protocol, TypeVar
+
+
+class BlockRule(Protocol):
+    @property
+    def pattern(self) -> str: ...
+    @property
+    def expires_at(self) -> date | datetime | None: ...
+
+
+R = TypeVar("R", bound=BlockRule)
+
+
+def normalise_number(raw: str) -> str:
+    """Digits as dialled in Taiwan: +886 9xx… and 886 9xx… become 09xx…."""
+    digits = re.sub(r"[^\d+]", "", raw or "")
+    if digits.startswith("+886"):
+        return "0" + digits[4:]
+    if digits.startswith("00886"):
+        return "0" + digits[5:]
+    if digits.startswith("886") and len(digits) >= 11:
+        return "0" + digits[3:]
+    return digits.lstrip("+")
+
+
+def _expired(rule: BlockRule, at: datetime) -> bool:
+    exp = rule.expires_at
+    if exp is None:
+        return False
+    if isinstance(exp, datetime):
+        if exp.tzinfo is None:
+            raise ValueError(f"block rule {rule.pattern}: expires_at needs a time zone")
+        return at >= exp
+    return at.date() > exp
+
+
+def blocked_by(rules: Iterable[R], caller: str | None, at: datetime) -> R | None:
+    """The first unexpired rule matching the caller, or None.
+
+    An anonymous caller is never blocked: the block list names numbers, and an
+    unknown number must still reach help.
+    """
+    if at.tzinfo is None:
+        raise ValueError("`at` must be timezone-aware")
+    number = normalise_number(caller or "")
+    if not number:
+        return None
+    for rule in rules:
+        if _expired(rule, at):
+            continue
+        pattern = normalise_number(rule.pattern.rstrip("*"))
+        if rule.pattern.endswith("*"):
+            if number.startswith(pattern):
+                return rule
+        elif number == pattern:
+            return rule
+    return None
+
+
+# Taiwan numbers: mobiles 09 + 8 digits; landlines 0 + area code + 7-8 digits (10 digits,
+# or 9 for some areas such as 037, 049, 089 and 082 Kinmen's 7-digit numbers).
+_MOBILE = re.compile(r"^09\d{8}$")
+_LANDLINE = re.compile(r"^0[2-8]\d{7,8}$")
+
+
+def is_taiwan_callback_number(raw: str) -> bool:
+    """A number an officer can call back: a Taiwan mobile or landline, no premium codes."""
+    number = normalise_number(raw)
+    if number.startswith(("0204", "0209")):
+        # 0204/0209 are premium-rate services, never a citizen's callback number.
+        return False
+    return bool(_MOBILE.match(number) or _LANDLINE.match(number))

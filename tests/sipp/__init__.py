@@ -1,0 +1,1 @@
+"""SIPp scenarios (Debian's sip-tester) for the tests and the benchmarks."""

@@ -1,0 +1,272 @@
+"""SIPp scenarios as templates: one caller (UAC) shape and the unit/agent (UAS) shapes.
+
+The caller sends RFC 2833 DTMF by replaying the digit captures Debian's sip-tester
+ships; playing a capture needs root. Each SIPp gets its own signalling and media
+port: they all default to media port 6000 and a clash fails with errno 98.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+PCAP_DIR = Path("/usr/share/sip-tester")
+_PCAP_NAME = {"*": "star", "#": "pound"}
+
+_SDP = """v=0
+o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=sendrecv"""
+
+
+def caller_scenario(caller: str, digits: str, *, pre_ms: int, gap_ms: int, hold_ms: int) -> str:
+    """A citizen calls [service], waits, keys `digits` in RFC 2833, stays, hangs up."""
+    if not caller.isdigit():
+        raise ValueError("caller must be digits")
+    dtmf = "\n".join(
+        f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_{_PCAP_NAME.get(d, d)}.pcap"/>'
+        f'</action></nop>\n  <pause milliseconds="{gap_ms}"/>'
+        for d in digits
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="hotline caller with RFC 2833 DTMF">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Citizen" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:{caller}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+{_SDP}
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Citizen" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: <sip:{caller}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <pause milliseconds="{pre_ms}"/>
+{dtmf}
+  <pause milliseconds="{hold_ms}"/>
+  <send retrans="500"><![CDATA[
+BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Citizen" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Contact: <sip:{caller}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <recv response="200" crlf="true"/>
+</scenario>
+"""
+
+
+def uas_scenario(reply: int, *, answer_hold_ms: int = 2000) -> str:
+    """A unit or agent phone: 200 (answer, then wait for BYE), 486 (busy) or 180 only."""
+    if reply == 200:
+        middle = f"""  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+]]></send>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+{_SDP}
+]]></send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+  <recv request="BYE" timeout="{answer_hold_ms + 600000}"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>"""
+    elif reply == 486:
+        middle = """  <send><![CDATA[
+SIP/2.0 486 Busy Here
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+  <recv request="ACK" crlf="true"/>"""
+    elif reply == 180:
+        middle = """  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+]]></send>
+  <recv request="CANCEL"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+  <send><![CDATA[
+SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [cseq] INVITE
+Content-Length: 0
+]]></send>
+  <recv request="ACK" crlf="true"/>"""
+    else:
+        raise ValueError(f"unsupported reply {reply}")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="UAS replying {reply}">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 100 Trying
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+{middle}
+</scenario>
+"""
+
+
+@dataclass(frozen=True)
+class SippResult:
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def run_caller(
+    target_port: int,
+    service: str,
+    scenario: str,
+    *,
+    local_port: int,
+    media_port: int,
+    timeout_s: float = 90.0,
+) -> SippResult:
+    """Run one SIPp call to 127.0.0.1:target_port and wait for it to finish."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sf = Path(tmp) / "scenario.xml"
+        sf.write_text(scenario, encoding="utf-8")
+        cmd = [
+            "sipp",
+            f"127.0.0.1:{target_port}",
+            "-sf",
+            str(sf),
+            "-s",
+            service,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(local_port),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            str(media_port),
+            "-m",
+            "1",
+            "-l",
+            "1",
+            "-nostdin",
+            "-timeout",
+            f"{int(timeout_s)}s",
+            "-timeout_error",
+            "-trace_err",
+            "-error_file",
+            str(Path(tmp) / "errors.log"),
+        ]
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout_s + 30, check=False, cwd=tmp
+        )
+        errors = Path(tmp) / "errors.log"
+        detail = errors.read_text(errors="replace") if errors.exists() else ""
+        return SippResult(proc.returncode, proc.stdout[-2000:] + proc.stderr[-2000:] + detail)
+
+
+def start_uas(
+    scenario: str, *, port: int, media_port: int, calls: int, workdir: Path
+) -> subprocess.Popen[str]:
+    """Start a UAS in the background; it exits after `calls` calls (or when killed)."""
+    sf = workdir / f"uas-{port}.xml"
+    sf.write_text(scenario, encoding="utf-8")
+    cmd = [
+        "sipp",
+        "-sf",
+        str(sf),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-mi",
+        "127.0.0.1",
+        "-mp",
+        str(media_port),
+        "-m",
+        str(calls),
+        "-nostdin",
+        "-trace_msg",
+        "-message_file",
+        str(workdir / f"uas-{port}-messages.log"),
+    ]
+    return subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, cwd=workdir
+    )
