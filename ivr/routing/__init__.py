@@ -1,0 +1,1 @@
+"""Routing tables: menus, directory, hours, block list, agents — validated data."""
