@@ -47,6 +47,8 @@ class StackConfig:
     ari_user: str = "hotline"
     ari_password: str = ""
     ari_app: str = "hotline1999"
+    # A directory under routing/ (taipei, kinmen) or an absolute path to one.
+    routing_profile: str = "taipei"
     repo_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent)
 
     @property
@@ -68,6 +70,15 @@ class StackConfig:
     @property
     def asterisk_conf(self) -> Path:
         return self.etc_dir / "asterisk.conf"
+
+    @property
+    def routing_dir(self) -> Path:
+        profile = Path(self.routing_profile)
+        return profile if profile.is_absolute() else self.repo_dir / "routing" / profile
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.repo_dir / "recordings"
 
     @property
     def sqlite_path(self) -> Path:
@@ -125,7 +136,10 @@ def load(state_dir: Path) -> StackConfig:
 
 
 def init(
-    state_dir: Path, ports: Ports | None = None, database_url: str | None = None
+    state_dir: Path,
+    ports: Ports | None = None,
+    database_url: str | None = None,
+    routing_profile: str | None = None,
 ) -> StackConfig:
     """Create the stack file once; later calls keep its secrets and update only ports/URL."""
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -136,6 +150,8 @@ def init(
             cfg = replace(cfg, ports=ports)
         if database_url:
             cfg = replace(cfg, database_url=database_url)
+        if routing_profile:
+            cfg = replace(cfg, routing_profile=routing_profile)
     else:
         cfg = StackConfig(
             state_dir=state_dir,
@@ -143,6 +159,7 @@ def init(
             database_url=database_url or "",
             ami_secret=secrets.token_urlsafe(18),
             ari_password=secrets.token_urlsafe(18),
+            routing_profile=routing_profile or "taipei",
         )
     if not cfg.database_url:
         cfg = replace(cfg, database_url=f"sqlite+aiosqlite:///{cfg.sqlite_path}")
