@@ -1,4 +1,4 @@
-"""`ivr serve`: wires the FastAGI server, AMI, ARI and the case store in one process."""
+"""`ivr serve`: wires the FastAGI server, AMI, the routing tables and the case store."""
 
 from __future__ import annotations
 
@@ -8,20 +8,50 @@ import json
 import os
 import signal
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import structlog
 
-from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, HotlineScript
+from ivr.adapters.agi.agent import AGENT_SCRIPT_NAME, AgentScript
+from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, HotlineScript, TicketRequest
 from ivr.adapters.ami import AmiClient
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.fastagi.server import AGIRouter, FastAGIServer
 from ivr.config import StackConfig
 from ivr.domain.clock import Clock, system_clock
+from ivr.routing.holder import TableHolder
+from ivr.routing.loader import RoutingError
+from ivr.routing.tables import RoutingTables
+from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore
 
 log = structlog.get_logger()
 
 ENGINE_FILE = "engine.json"
+# Tickets the IVR opens on its own (off hours, voicemail) belong to the call centre.
+HOTLINE_AGENCY = "hotline"
+
+
+class Routing:
+    """The running tables and the view calls use, swapped together in one assignment."""
+
+    def __init__(self, directory: Path, clock: Clock) -> None:
+        self.directory = directory
+        self.holder = TableHolder.load(directory, clock=clock)
+        self._pair = (self.holder.current, build_view(self.holder.current))
+
+    def tables(self) -> RoutingTables:
+        return self._pair[0]
+
+    def view(self) -> RoutingView:
+        return self._pair[1]
+
+    def reload(self) -> int:
+        """Validate and swap; on RoutingError the running table stays as it was."""
+        loaded = self.holder.reload(self.directory)
+        self._pair = (loaded.tables, build_view(loaded.tables))
+        return loaded.version
 
 
 @dataclass
@@ -30,6 +60,7 @@ class Engine:
     store: CaseStore
     agi: FastAGIServer
     ami: AmiClient
+    routing: Routing
 
     async def stop(self) -> None:
         await self.agi.stop()
@@ -38,13 +69,54 @@ class Engine:
         (self.cfg.run_dir / ENGINE_FILE).unlink(missing_ok=True)
 
 
-def build_router(tracker: CallTracker, clock: Clock, cfg: StackConfig) -> AGIRouter:
+def build_router(
+    store: CaseStore, tracker: CallTracker, clock: Clock, cfg: StackConfig, routing: Routing
+) -> AGIRouter:
+    async def open_ticket(req: TicketRequest) -> str:
+        ticket = await store.create_ticket(
+            call_id=req.call_id,
+            transfer_id=None,
+            caller_number=req.caller_number,
+            agency_id=HOTLINE_AGENCY,
+            unit_id=None,
+            reason=req.reason,
+            created_at=req.created_at,
+            due_at=req.due_at,
+            message_path=req.message_path,
+        )
+        return ticket.number
+
+    async def save_rating(
+        call_id: int, rating: int, agent: str | None, queue: str | None, at: datetime
+    ) -> bool:
+        return await store.record_rating(call_id, rating, agent_id=agent, queue=queue, at=at)
+
+    async def save_agent_state(agent: str, state: str, at: datetime, queues: list[str]) -> None:
+        await store.record_agent_state(agent, state, at=at, queues=queues)
+
     router = AGIRouter()
-    router.register(HOTLINE_SCRIPT_NAME, HotlineScript(tracker, clock, cfg.sounds_dir))
+    router.register(
+        HOTLINE_SCRIPT_NAME,
+        HotlineScript(
+            tracker=tracker,
+            clock=clock,
+            sounds_dir=cfg.sounds_dir,
+            spool_dir=cfg.state_dir / "spool" / "messages",
+            routing=routing.view,
+            current_mode=store.current_mode,
+            open_ticket=open_ticket,
+            save_rating=save_rating,
+        ),
+    )
+    router.register(
+        AGENT_SCRIPT_NAME,
+        AgentScript(clock, cfg.sounds_dir, routing.tables, save_agent_state),
+    )
     return router
 
 
 async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
+    routing = Routing(cfg.routing_dir, clock)
     store = await CaseStore.open(cfg.database_url)
     await store.migrate()
     tracker = CallTracker(store, clock)
@@ -52,14 +124,34 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     ami = AmiClient(cfg.host, cfg.ports.ami, cfg.ami_user, cfg.ami_secret)
     ami.on("Hangup", tracker.on_hangup)
     await ami.start()
-    agi = FastAGIServer(build_router(tracker, clock, cfg), cfg.host, cfg.ports.agi)
+    agi = FastAGIServer(build_router(store, tracker, clock, cfg, routing), cfg.host, cfg.ports.agi)
     await agi.start()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     (cfg.run_dir / ENGINE_FILE).write_text(
-        json.dumps({"pid": os.getpid(), "agi_port": agi.port}), encoding="utf-8"
+        json.dumps({"pid": os.getpid(), "agi_port": agi.port, "routing_version": 1}),
+        encoding="utf-8",
     )
-    log.info("engine_started", agi_port=agi.port, database=_redact(cfg.database_url))
-    return Engine(cfg, store, agi, ami)
+    log.info(
+        "engine_started",
+        agi_port=agi.port,
+        database=_redact(cfg.database_url),
+        routing=str(cfg.routing_dir),
+    )
+    return Engine(cfg, store, agi, ami, routing)
+
+
+def _reload(engine: Engine) -> None:
+    try:
+        version = engine.routing.reload()
+    except RoutingError as exc:
+        # A refused table is an expected outcome with its reasons, not a crash trace.
+        log.error("routing_reload_refused", problems=[str(p) for p in exc.problems])  # noqa: TRY400
+        return
+    (engine.cfg.run_dir / ENGINE_FILE).write_text(
+        json.dumps({"pid": os.getpid(), "agi_port": engine.agi.port, "routing_version": version}),
+        encoding="utf-8",
+    )
+    log.info("routing_reloaded", version=version)
 
 
 async def serve(cfg: StackConfig) -> None:
@@ -68,6 +160,8 @@ async def serve(cfg: StackConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # `ivr routing reload` validates first, then signals: calls never see a bad table.
+    loop.add_signal_handler(signal.SIGHUP, _reload, engine)
     try:
         await stop.wait()
     finally:

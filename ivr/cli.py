@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import sys
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -42,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of commands
     p = argparse.ArgumentParser(prog="ivr", description=__doc__)
     p.add_argument(
         "--state-dir",
@@ -96,6 +99,22 @@ def _parser() -> argparse.ArgumentParser:
     cs.add_argument("--json", action="store_true")
     cs.set_defaults(func=cmd_calls_show)
 
+    routing = sub.add_parser("routing", help="check or reload the routing tables")
+    rsub = routing.add_subparsers(dest="routing_command", required=True)
+    rc = rsub.add_parser("check", help="validate a profile: references, prompts, minimums")
+    rc.add_argument("dir", nargs="?", help="profile directory (default: the stack's)")
+    rc.set_defaults(func=cmd_routing_check)
+    rr = rsub.add_parser("reload", help="validate, then swap the running table atomically")
+    rr.set_defaults(func=cmd_routing_reload)
+
+    mode = sub.add_parser("mode", help="service mode: disaster mode on or off")
+    mode.add_argument("mode", choices=["disaster", "show"])
+    mode.add_argument("state", nargs="?", choices=["on", "off"])
+    admin = os.environ.get("SUDO_USER") or os.environ.get("USER", "admin")
+    mode.add_argument("--by", default=admin, help="who switched the mode (audit trail)")
+    mode.add_argument("--note", default=None)
+    mode.set_defaults(func=cmd_mode)
+
     db = sub.add_parser("db", help="case-store maintenance")
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(func=cmd_db)
@@ -111,6 +130,9 @@ def _port_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rtp-start", type=int, default=d.rtp_start)
     p.add_argument("--rtp-end", type=int, default=d.rtp_end)
     p.add_argument("--database-url", default=None, help="default: SQLite in the state dir")
+    p.add_argument(
+        "--profile", default=None, help="routing profile: taipei (default), kinmen, or a path"
+    )
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
@@ -125,7 +147,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     ports = Ports(
         args.sip_port, args.ami_port, args.http_port, args.agi_port, args.rtp_start, args.rtp_end
     )
-    cfg = stack_config.init(_state_dir(args), ports, args.database_url)
+    cfg = stack_config.init(_state_dir(args), ports, args.database_url, args.profile)
     print(f"stack ready in {cfg.state_dir}")
     return EXIT_OK
 
@@ -137,7 +159,7 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
         return EXIT_OK
     cfg = _load(args)
     if args.action == "config":
-        for path in render.render(cfg):
+        for path in render_all(cfg):
             print(path)
         return EXIT_OK
     if args.action == "status":
@@ -146,12 +168,99 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
         return EXIT_OK if st.running else EXIT_FAIL
     runtime = install.ensure()
     if args.action == "start":
-        render.render(cfg)
+        render_all(cfg)
         pid = process.start(cfg, runtime)
         print(f"asterisk running, pid {pid}")
     else:
         stopped = process.stop(cfg, runtime)
         print("asterisk stopped" if stopped else "asterisk was not running")
+    return EXIT_OK
+
+
+def render_all(cfg: StackConfig) -> list[Path]:
+    from ivr.asterisk.generate import render_stack
+
+    return render_stack(cfg)
+
+
+def _routing_problems(directory: Path, recordings_dir: Path) -> list[Any]:
+    from ivr.routing.check import check
+    from ivr.routing.engine_prompts import engine_prompt_problems
+    from ivr.routing.loader import RoutingError, load_profile
+
+    catalogue = prompts.load_catalogue(recordings_dir)
+    available = prompts.buildable(recordings_dir, catalogue)
+    try:
+        tables = load_profile(directory, catalogue=catalogue)
+    except RoutingError as exc:
+        return list(exc.problems)
+    return [*check(tables, catalogue, available), *engine_prompt_problems(tables, available)]
+
+
+def cmd_routing_check(args: argparse.Namespace) -> int:
+    repo = Path(__file__).resolve().parent.parent
+    directory = Path(args.dir) if args.dir else _load(args).routing_dir
+    problems = _routing_problems(directory, repo / "recordings")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(
+            f"ivr: {directory}: {len(problems)} problem(s); the table is refused", file=sys.stderr
+        )
+        return EXIT_FAIL
+    print(f"{directory}: ok")
+    return EXIT_OK
+
+
+def cmd_routing_reload(args: argparse.Namespace) -> int:
+    cfg = _load(args)
+    problems = _routing_problems(cfg.routing_dir, cfg.recordings_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print("ivr: reload refused; the running table keeps serving", file=sys.stderr)
+        return EXIT_FAIL
+    engine = _engine_info(cfg)
+    if engine is None:
+        print("ivr: the engine is not running; the tables will load when it starts")
+        return EXIT_FAIL
+    before = engine.get("routing_version", 0)
+    os.kill(int(engine["pid"]), signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        info = _engine_info(cfg) or {}
+        if info.get("routing_version", 0) > before:
+            print(f"routing tables reloaded (version {info['routing_version']})")
+            return EXIT_OK
+        time.sleep(0.1)
+    print(
+        f"ivr: the engine did not confirm the reload; see {cfg.log_dir / 'engine.log'}",
+        file=sys.stderr,
+    )
+    return EXIT_FAIL
+
+
+def _engine_info(cfg: StackConfig) -> dict[str, Any] | None:
+    from ivr.app import ENGINE_FILE
+
+    try:
+        info: dict[str, Any] = json.loads((cfg.run_dir / ENGINE_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return info
+
+
+def cmd_mode(args: argparse.Namespace) -> int:
+    from ivr.store_cli import set_mode, show_mode
+
+    cfg = _load(args)
+    if args.mode == "show":
+        print(asyncio.run(show_mode(cfg)))
+        return EXIT_OK
+    if args.state is None:
+        print("ivr: say `ivr mode disaster on` or `ivr mode disaster off`", file=sys.stderr)
+        return EXIT_FAIL
+    print(asyncio.run(set_mode(cfg, active=args.state == "on", by=args.by, note=args.note)))
     return EXIT_OK
 
 
@@ -177,8 +286,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     cmd_init(args)
     cfg = _load(args)
     runtime = install.ensure()
-    render.render(cfg)
-    prompts.build(cfg.repo_dir / "recordings", cfg.sounds_dir)
+    render_all(cfg)
+    prompts.build(cfg.recordings_dir, cfg.sounds_dir)
     pid = process.start(cfg, runtime)
     print(
         f"""

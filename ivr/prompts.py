@@ -16,6 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 CATALOGUE = "catalogue.yaml"
+# A short silence the engine listens over when it collects more digits (GET DATA
+# needs a file to play); generated for every language, not written in the catalogue.
+SILENCE = "silence"
 # 8 kHz mono 16-bit with headroom: Asterisk's native telephone format, no clipping.
 SOX_FORMAT = ["-r", "8000", "-c", "1", "-b", "16"]
 
@@ -106,6 +109,10 @@ def build(recordings_dir: Path, sounds_dir: Path, *, force: bool = False) -> lis
                 _speak(lang.voice, text.tts or text.text, target)
             built.append(BuiltPrompt(name, language, target, source))
     _build_hold_music(sounds_dir / "moh" / "hold.wav")
+    for language in catalogue.languages:
+        target = prompt_path(sounds_dir, language, SILENCE).with_suffix(".wav")
+        _build_silence(target)
+        built.append(BuiltPrompt(SILENCE, language, target, "generated"))
     return built
 
 
@@ -123,6 +130,15 @@ def _speak(voice: str, text: str, target: Path) -> None:
 def _convert(source: Path, target: Path) -> None:
     tmp = target.with_name(f".{target.name}.tmp.wav")
     _run(["sox", str(source), *SOX_FORMAT, str(tmp), "gain", "-n", "-3"], target)
+    tmp.replace(target)
+
+
+def _build_silence(target: Path) -> None:
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp.wav")
+    _run(["sox", "-n", *SOX_FORMAT, str(tmp), "trim", "0", "0.2"], target)
     tmp.replace(target)
 
 
@@ -166,3 +182,19 @@ def _run(cmd: list[str], target: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise PromptError(f"building {target} failed: {' '.join(cmd[:2])}: {proc.stderr.strip()}")
+
+
+def buildable(
+    recordings_dir: Path, catalogue: Catalogue | None = None
+) -> frozenset[tuple[str, str]]:
+    """(language, prompt) pairs a build can produce: a synthetic voice or a recording."""
+    catalogue = catalogue or load_catalogue(recordings_dir)
+    found: set[tuple[str, str]] = set()
+    for name, texts in catalogue.prompts.items():
+        for language in texts:
+            lang = catalogue.languages.get(language)
+            studio = recordings_dir / language / f"{name}.wav"
+            if studio.exists() or (lang is not None and lang.voice is not None):
+                found.add((language, name))
+    found.update((language, SILENCE) for language in catalogue.languages)
+    return frozenset(found)

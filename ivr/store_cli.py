@@ -6,6 +6,7 @@ from dataclasses import fields
 from typing import Any
 
 from ivr.config import StackConfig
+from ivr.domain.clock import system_clock
 from ivr.store import CallRecord, CaseStore
 
 
@@ -40,3 +41,34 @@ async def upgrade(cfg: StackConfig) -> None:
         await store.migrate()
     finally:
         await store.close()
+
+
+async def set_mode(cfg: StackConfig, *, active: bool, by: str, note: str | None) -> str:
+    store = await CaseStore.open(cfg.database_url)
+    try:
+        await store.migrate()
+        await store.set_mode("disaster", active=active, at=system_clock(), by=by, note=note)
+        mode = await store.current_mode(system_clock())
+    finally:
+        await store.close()
+    return (
+        f"service mode: {mode} (24-hour service with the disaster announcement)"
+        if (mode == "disaster")
+        else f"service mode: {mode}"
+    )
+
+
+async def show_mode(cfg: StackConfig) -> str:
+    store = await CaseStore.open(cfg.database_url)
+    try:
+        await store.migrate()
+        mode = await store.current_mode(system_clock())
+        history = await store.mode_history(limit=5)
+    finally:
+        await store.close()
+    lines = [f"service mode: {mode}"]
+    lines += [
+        f"  {h.changed_at:%Y-%m-%d %H:%M} {h.mode} {'on' if h.active else 'off'} by {h.changed_by}"
+        for h in history
+    ]
+    return "\n".join(lines)

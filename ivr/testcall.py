@@ -31,6 +31,7 @@ async def place_call(
     wait_s: float,
     hold_s: float,
     call_uid: str,
+    context: str = INBOUND_CONTEXT,
 ) -> dict[str, Any]:
     if not all(c in "0123456789*#w" for c in dtmf):
         raise ValueError(f"--dtmf may hold 0-9, *, # and w only, not {dtmf!r}")
@@ -55,7 +56,7 @@ async def place_call(
         await ami.action(
             {
                 "Action": "Originate",
-                "Channel": f"Local/{number}@{INBOUND_CONTEXT}/n",
+                "Channel": f"Local/{number}@{context}/n",
                 "Context": CALLER_CONTEXT,
                 "Exten": "s",
                 "Priority": "1",

@@ -22,7 +22,8 @@ from pathlib import Path
 from ivr import config as stack_config
 from ivr import prompts
 from ivr.app import ENGINE_FILE
-from ivr.asterisk import install, process, render
+from ivr.asterisk import install, process
+from ivr.asterisk.generate import render_stack
 from ivr.config import Ports, StackConfig
 from ivr.store_cli import upgrade
 
@@ -57,11 +58,15 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 
 
 @contextmanager
-def asterisk_stack(state_dir: Path, database_url: str | None = None) -> Iterator[StackConfig]:
-    cfg = stack_config.init(state_dir, fresh_ports(), database_url)
+def asterisk_stack(
+    state_dir: Path, database_url: str | None = None, profile: Path | None = None
+) -> Iterator[StackConfig]:
+    cfg = stack_config.init(
+        state_dir, fresh_ports(), database_url, str(profile) if profile else None
+    )
     runtime = install.ensure()
-    render.render(cfg)
-    prompts.build(cfg.repo_dir / "recordings", cfg.sounds_dir)
+    render_stack(cfg)
+    prompts.build(cfg.recordings_dir, cfg.sounds_dir)
     asyncio.run(upgrade(cfg))
     process.start(cfg, runtime)
     try:

@@ -41,9 +41,10 @@ class CallTracker:
         caller_name: str | None,
         dnid: str | None,
         at: datetime,
+        mode: str | None = None,
     ) -> int:
         task = asyncio.create_task(
-            self._start(uniqueid, linkedid, channel, caller_number, caller_name, dnid, at)
+            self._start(uniqueid, linkedid, channel, caller_number, caller_name, dnid, at, mode)
         )
         self._starting[uniqueid] = task
         call_id = await task
@@ -59,6 +60,7 @@ class CallTracker:
         caller_name: str | None,
         dnid: str | None,
         at: datetime,
+        mode: str | None,
     ) -> int:
         call_id = await self._store.start_call(
             uniqueid=uniqueid,
@@ -68,6 +70,7 @@ class CallTracker:
             caller_name=caller_name,
             dnid=dnid,
             started_at=at,
+            mode=mode,
         )
         # The channel was answered in the dialplan before it reached the engine.
         await self._store.mark_answered(uniqueid, at)

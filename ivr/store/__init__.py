@@ -1,14 +1,42 @@
-"""Case store: every call the hotline handles, with its timeline of events."""
+"""Case store: calls and their timelines, service modes, agent states, survey ratings,
+transfers with their dial attempts, and callback tickets with their audit trail."""
 
 from pathlib import Path
 
-from ivr.store.repo import CallEventRecord, CallRecord, CaseStore, StoreUnavailable
+from ivr.store.repo import (
+    TICKET_TRANSITIONS,
+    AgentStateRecord,
+    CallEventRecord,
+    CallRecord,
+    CaseStore,
+    DialAttemptRecord,
+    InvalidTransition,
+    ModeChange,
+    StoreUnavailable,
+    SurveyRecord,
+    TicketEventRecord,
+    TicketNoteRecord,
+    TicketRecord,
+    TransferRecord,
+    UnitStats,
+)
 
 __all__ = [
+    "TICKET_TRANSITIONS",
+    "AgentStateRecord",
     "CallEventRecord",
     "CallRecord",
     "CaseStore",
+    "DialAttemptRecord",
+    "InvalidTransition",
+    "ModeChange",
     "StoreUnavailable",
+    "SurveyRecord",
+    "TicketEventRecord",
+    "TicketNoteRecord",
+    "TicketRecord",
+    "TransferRecord",
+    "UnitStats",
     "default_sqlite_url",
 ]
 

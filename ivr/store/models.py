@@ -1,6 +1,7 @@
 """Typed declarative models for the case store.
 
-These must match migration 0001 exactly; `test_models_match_migrations` holds them to it.
+These must match the migrations (0001 to 0003) exactly; `test_models_match_migrations`
+holds them to it.
 """
 
 from __future__ import annotations
@@ -10,17 +11,44 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
+    CheckConstraint,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Integer,
     MetaData,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+# The values each enumerated column may hold. The repository checks them in Python
+# rather than with CHECK constraints, so adding a value needs no table rebuild on SQLite.
+SERVICE_MODES = ("normal", "disaster")
+AGENT_STATES = ("logged_in", "logged_out", "paused", "unpaused")
+TRANSFER_INITIATORS = ("ivr", "agent", "admin")
+TRANSFER_RESULTS = ("answered", "liaison_answered", "ticket", "caller_left", "failed")
+ATTEMPT_ROLES = ("primary", "adjacent", "liaison", "callback")
+# Every DIALSTATUS app_dial documents, not only the common six: a value Asterisk really
+# reported must never be refused and lost.
+DIAL_STATUSES = (
+    "ANSWER",
+    "BUSY",
+    "NOANSWER",
+    "CANCEL",
+    "CONGESTION",
+    "CHANUNAVAIL",
+    "DONTCALL",
+    "TORTURE",
+    "INVALIDARGS",
+)
+TICKET_REASONS = ("busy", "no_answer", "liaison_registered", "off_hours", "disputed_jurisdiction")
+TICKET_STATUSES = ("open", "in_progress", "called_back", "closed")
 
 # Explicit constraint names, so migrations can name what they alter or drop and the
 # names are the same on SQLite and PostgreSQL.
@@ -116,3 +144,186 @@ class CallEvent(Base):
     )
 
     call: Mapped[Call] = relationship(back_populates="events", lazy="raise")
+
+
+class ServiceMode(Base):
+    """One switch of a service mode on or off; the newest row per mode is in force."""
+
+    __tablename__ = "service_modes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mode: Mapped[str] = mapped_column(String(32), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    note: Mapped[str | None] = mapped_column(String(256))
+
+
+class AgentState(Base):
+    __tablename__ = "agent_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(32), index=True, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    queues: Mapped[list[str]] = mapped_column(
+        JSON, nullable=False, default=list, server_default=text("'[]'")
+    )
+    reason: Mapped[str | None] = mapped_column(String(64))
+    call_uniqueid: Mapped[str | None] = mapped_column(String(64))
+
+
+class SurveyRating(Base):
+    __tablename__ = "survey_ratings"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("calls.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    rating: Mapped[int] = mapped_column(Integer, nullable=False)
+    agent_id: Mapped[str | None] = mapped_column(String(32))
+    queue: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class Transfer(Base):
+    __tablename__ = "transfers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("calls.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    initiated_by: Mapped[str] = mapped_column(String(16), nullable=False)
+    agency_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    unit_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    # Indexed for the monthly report, which selects transfers by when they started.
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[str | None] = mapped_column(String(32))
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+
+    # viewonly: the repository writes these rows with explicit statements (to number
+    # them race-free); relationships here only load.
+    attempts: Mapped[list[DialAttempt]] = relationship(
+        foreign_keys="DialAttempt.transfer_id",
+        order_by="DialAttempt.seq",
+        lazy="raise",
+        viewonly=True,
+    )
+
+
+class DialAttempt(Base):
+    """One Dial() towards one target, for a live transfer or for a ticket's callback."""
+
+    __tablename__ = "dial_attempts"
+    __table_args__ = (
+        # A click-to-callback belongs to a ticket and has no transfer: each attempt has
+        # exactly one parent, whose own count `seq` continues.
+        CheckConstraint("(transfer_id IS NULL) <> (ticket_id IS NULL)", name="one_parent"),
+        UniqueConstraint("transfer_id", "seq"),
+        UniqueConstraint("ticket_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("transfers.id", ondelete="CASCADE")
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    target: Mapped[str] = mapped_column(String(64), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dialstatus: Mapped[str | None] = mapped_column(String(16))
+    hangup_cause: Mapped[int | None] = mapped_column(Integer)
+    ring_seconds: Mapped[float | None] = mapped_column(Double)
+
+
+class Ticket(Base):
+    """A callback owed to a citizen whose transfer could not be completed."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
+    # SET NULL: a citizen's ticket outlives the call records it came from.
+    call_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("calls.id", ondelete="SET NULL"), index=True
+    )
+    transfer_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("transfers.id", ondelete="SET NULL"), index=True
+    )
+    caller_number: Mapped[str] = mapped_column(String(32), nullable=False)
+    agency_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    unit_id: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(24), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), index=True, nullable=False)
+    overdue: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, nullable=False)
+    # Indexed for the overdue scan, which the scheduler runs every few minutes.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, nullable=False)
+    message_path: Mapped[str | None] = mapped_column(String(256))
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(256))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notified_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    notes: Mapped[list[TicketNote]] = relationship(
+        order_by="TicketNote.id", lazy="raise", viewonly=True
+    )
+    callback_attempts: Mapped[list[DialAttempt]] = relationship(
+        foreign_keys="DialAttempt.ticket_id",
+        order_by="DialAttempt.seq",
+        lazy="raise",
+        viewonly=True,
+    )
+    transfer: Mapped[Transfer | None] = relationship(lazy="raise", viewonly=True)
+
+
+class TicketNote(Base):
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    author: Mapped[str] = mapped_column(String(64), nullable=False)
+    text: Mapped[str] = mapped_column(String(2000), nullable=False)
+
+
+class TicketEvent(Base):
+    """Audit trail: one row for every change made to a ticket, in the order made."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")
+    )
+
+
+class TicketNumberCounter(Base):
+    """Last sequence number handed out per ticket-number prefix (YYMM, Taipei time).
+
+    Incremented with an upsert in the transaction that inserts the ticket: the row
+    lock (PostgreSQL) or the database write lock (SQLite) makes concurrent creations
+    take turns, so no two tickets get the same number and no retry loop is needed.
+    """
+
+    __tablename__ = "ticket_number_counters"
+
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, nullable=False)

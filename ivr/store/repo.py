@@ -1,4 +1,4 @@
-"""Case store: calls and their event timelines, on SQLite or PostgreSQL.
+"""Case store: calls, transfers, callback tickets and their histories, on SQLite or PostgreSQL.
 
 All SQL lives here and nothing else does: no clock, no business rules. Every
 timestamp comes from the caller and must be timezone-aware.
@@ -7,10 +7,10 @@ timestamp comes from the caller and must be timezone-aware.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -18,7 +18,23 @@ from typing import Any
 import structlog
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, event, func, insert, literal, select, text, update
+from sqlalchemy import (
+    JSON,
+    Row,
+    Select,
+    and_,
+    case,
+    distinct,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import (
     DBAPIError,
@@ -33,10 +49,33 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from ivr.store.models import Call, CallEvent, UTCDateTime, require_utc_aware
+from ivr.store.models import (
+    AGENT_STATES,
+    ATTEMPT_ROLES,
+    DIAL_STATUSES,
+    SERVICE_MODES,
+    TICKET_REASONS,
+    TICKET_STATUSES,
+    TRANSFER_INITIATORS,
+    TRANSFER_RESULTS,
+    AgentState,
+    Base,
+    Call,
+    CallEvent,
+    DialAttempt,
+    ServiceMode,
+    SurveyRating,
+    Ticket,
+    TicketEvent,
+    TicketNote,
+    TicketNumberCounter,
+    Transfer,
+    UTCDateTime,
+    require_utc_aware,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +112,285 @@ class CallRecord:
     outcome: str | None
     mode: str | None
     events: tuple[CallEventRecord, ...]
+
+
+class InvalidTransition(ValueError):
+    """A ticket status change that the workflow does not allow."""
+
+    def __init__(self, ticket_id: int, current: str, requested: str) -> None:
+        super().__init__(f"ticket {ticket_id}: cannot go from {current!r} to {requested!r}")
+        self.ticket_id = ticket_id
+        self.current = current
+        self.requested = requested
+
+
+# Status workflow of a callback ticket: which statuses each status may move to.
+TICKET_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "open": frozenset({"in_progress", "closed"}),
+        "in_progress": frozenset({"called_back", "closed"}),
+        "called_back": frozenset({"closed"}),
+        "closed": frozenset(),
+    }
+)
+
+# Ticket numbers are read to the caller digit by digit, so they are digits only:
+# YYMM of the creation time in Taipei, then that month's sequence, zero-padded to four
+# digits ("25030042"). Taiwan has kept UTC+8 without daylight saving since 1979, so a
+# fixed offset gives the month the caller would name. A month's 10,000th ticket gets five
+# sequence digits ("250310000"): still unique, since the prefix is fixed-width, only
+# longer. The counter is keyed by the prefix itself, so a later century would continue
+# the count instead of repeating numbers.
+TICKET_NUMBER_TZ = timezone(timedelta(hours=8), "Asia/Taipei")
+TICKET_NUMBER_MIN_SEQ_DIGITS = 4
+
+# The report counts busy and no-answer only on the unit's own lines: a busy liaison
+# window says nothing about the unit, and the liaison fallback has its own figure.
+_UNIT_LINE_ROLES = ("primary", "adjacent")
+
+
+@dataclass(frozen=True)
+class ModeChange:
+    id: int
+    mode: str
+    active: bool
+    changed_at: datetime
+    changed_by: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class AgentStateRecord:
+    id: int
+    agent_id: str
+    state: str
+    at: datetime
+    queues: tuple[str, ...]
+    reason: str | None
+    call_uniqueid: str | None
+
+
+@dataclass(frozen=True)
+class SurveyRecord:
+    id: int
+    call_id: int
+    rating: int
+    agent_id: str | None
+    queue: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DialAttemptRecord:
+    id: int
+    transfer_id: int | None
+    ticket_id: int | None
+    seq: int
+    target: str
+    role: str
+    attempt: int
+    started_at: datetime
+    ended_at: datetime | None
+    dialstatus: str | None
+    hangup_cause: int | None
+    ring_seconds: float | None
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    id: int
+    call_id: int
+    initiated_by: str
+    agency_id: str
+    unit_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    result: str | None
+    answered_by: str | None
+    attempts: tuple[DialAttemptRecord, ...]
+
+
+@dataclass(frozen=True)
+class TicketNoteRecord:
+    id: int
+    at: datetime
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TicketEventRecord:
+    id: int
+    at: datetime
+    kind: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    id: int
+    number: str
+    call_id: int | None
+    transfer_id: int | None
+    caller_number: str
+    agency_id: str
+    unit_id: str | None
+    reason: str
+    status: str
+    overdue: bool
+    overdue_at: datetime | None
+    created_at: datetime
+    due_at: datetime
+    message_path: str | None
+    assignee: str | None
+    outcome: str | None
+    closed_at: datetime | None
+    notified_overdue_at: datetime | None
+    notes: tuple[TicketNoteRecord, ...]
+    # The attempts of the transfer that led to the ticket (by seq), then its callbacks.
+    attempts: tuple[DialAttemptRecord, ...]
+
+
+@dataclass(frozen=True)
+class UnitStats:
+    """Transfer and ticket figures of one unit over a reporting period.
+
+    Transfers (and their attempts) count when they started in the period; tickets
+    count when they were created in it, whatever happened to them since.
+    """
+
+    agency_id: str
+    unit_id: str | None
+    transfers: int = 0
+    busy_attempts: int = 0
+    noanswer_attempts: int = 0
+    liaison_fallbacks: int = 0
+    tickets_opened: int = 0
+    tickets_closed_in_time: int = 0
+    tickets_overdue: int = 0
+    callback_seconds: list[float] = field(default_factory=list)
+
+
+def _mode_change(row: ServiceMode) -> ModeChange:
+    return ModeChange(
+        id=row.id,
+        mode=row.mode,
+        active=row.active,
+        changed_at=row.changed_at,
+        changed_by=row.changed_by,
+        note=row.note,
+    )
+
+
+def _agent_state_record(row: AgentState) -> AgentStateRecord:
+    return AgentStateRecord(
+        id=row.id,
+        agent_id=row.agent_id,
+        state=row.state,
+        at=row.at,
+        queues=tuple(row.queues),
+        reason=row.reason,
+        call_uniqueid=row.call_uniqueid,
+    )
+
+
+def _attempt_record(row: DialAttempt) -> DialAttemptRecord:
+    return DialAttemptRecord(
+        id=row.id,
+        transfer_id=row.transfer_id,
+        ticket_id=row.ticket_id,
+        seq=row.seq,
+        target=row.target,
+        role=row.role,
+        attempt=row.attempt,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        dialstatus=row.dialstatus,
+        hangup_cause=row.hangup_cause,
+        ring_seconds=row.ring_seconds,
+    )
+
+
+def _transfer_record(row: Transfer) -> TransferRecord:
+    return TransferRecord(
+        id=row.id,
+        call_id=row.call_id,
+        initiated_by=row.initiated_by,
+        agency_id=row.agency_id,
+        unit_id=row.unit_id,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        result=row.result,
+        answered_by=row.answered_by,
+        attempts=tuple(_attempt_record(a) for a in row.attempts),
+    )
+
+
+def _ticket_record(row: Ticket) -> TicketRecord:
+    transfer_attempts = row.transfer.attempts if row.transfer is not None else []
+    return TicketRecord(
+        id=row.id,
+        number=row.number,
+        call_id=row.call_id,
+        transfer_id=row.transfer_id,
+        caller_number=row.caller_number,
+        agency_id=row.agency_id,
+        unit_id=row.unit_id,
+        reason=row.reason,
+        status=row.status,
+        overdue=row.overdue,
+        overdue_at=row.overdue_at,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        message_path=row.message_path,
+        assignee=row.assignee,
+        outcome=row.outcome,
+        closed_at=row.closed_at,
+        notified_overdue_at=row.notified_overdue_at,
+        notes=tuple(
+            TicketNoteRecord(id=n.id, at=n.at, author=n.author, text=n.text) for n in row.notes
+        ),
+        attempts=tuple(_attempt_record(a) for a in [*transfer_attempts, *row.callback_attempts]),
+    )
+
+
+def _ticket_event(ticket_id: int, at: datetime, kind: str, **data: Any) -> dict[str, Any]:
+    """Values of a ticket_events row; datetimes in `data` become ISO strings for JSON."""
+    payload = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+    return {"ticket_id": ticket_id, "at": at, "kind": kind, "data": payload}
+
+
+def _require_one_of(value: str | None, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _check_lengths(model: type[Base], values: Mapping[str, Any]) -> None:
+    """Refuse strings longer than their column.
+
+    SQLite ignores declared lengths and PostgreSQL rejects the whole statement; checking
+    here makes both backends refuse the same input, with a message naming the field.
+    """
+    columns = model.__table__.c
+    for name, value in values.items():
+        length = getattr(columns[name].type, "length", None)
+        if isinstance(value, str) and length is not None and len(value) > length:
+            raise ValueError(
+                f"{model.__tablename__}.{name} takes at most {length} characters, got {len(value)}"
+            )
+
+
+def _require_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+
+
+# Everything a TicketRecord shows, loaded up front because relationships are lazy="raise".
+_TICKET_LOADS = (
+    selectinload(Ticket.notes),
+    selectinload(Ticket.callback_attempts),
+    selectinload(Ticket.transfer).selectinload(Transfer.attempts),
+)
 
 
 def _event_record(row: CallEvent) -> CallEventRecord:
@@ -353,6 +671,748 @@ class CaseStore:
         async with self._session() as session:
             rows = (await session.scalars(stmt)).all()
         return [_call_record(r, with_events=False) for r in rows]
+
+    # -- service modes -------------------------------------------------------------
+
+    async def set_mode(
+        self, mode: str, *, active: bool, at: datetime, by: str, note: str | None = None
+    ) -> None:
+        """Record that `by` switched `mode` on or off at `at`; earlier rows stay as history."""
+        at = require_utc_aware(at, "at")
+        _require_one_of(mode, SERVICE_MODES, "mode")
+        _check_lengths(ServiceMode, {"changed_by": by, "note": note})
+        async with self._session() as session, session.begin():
+            session.add(
+                ServiceMode(mode=mode, active=active, changed_at=at, changed_by=by, note=note)
+            )
+
+    async def current_mode(self, at: datetime) -> str:
+        """The mode in force at `at`: "disaster" if its latest switch by then was on."""
+        at = require_utc_aware(at, "at")
+        stmt = (
+            select(ServiceMode.active)
+            .where(ServiceMode.mode == "disaster", ServiceMode.changed_at <= at)
+            .order_by(ServiceMode.changed_at.desc(), ServiceMode.id.desc())
+            .limit(1)
+        )
+        async with self._session() as session:
+            active = await session.scalar(stmt)
+        return "disaster" if active else "normal"
+
+    async def mode_history(self, limit: int = 20) -> list[ModeChange]:
+        """Mode switches, newest first."""
+        _require_limit(limit)
+        stmt = (
+            select(ServiceMode)
+            .order_by(ServiceMode.changed_at.desc(), ServiceMode.id.desc())
+            .limit(limit)
+        )
+        async with self._session() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [_mode_change(r) for r in rows]
+
+    # -- agents --------------------------------------------------------------------
+
+    async def record_agent_state(
+        self,
+        agent_id: str,
+        state: str,
+        *,
+        at: datetime,
+        queues: Sequence[str],
+        reason: str | None = None,
+        call_uniqueid: str | None = None,
+    ) -> None:
+        """Append an agent's login, logout, pause or unpause to their history."""
+        at = require_utc_aware(at, "at")
+        _require_one_of(state, AGENT_STATES, "state")
+        if isinstance(queues, str):
+            # A bare string is a Sequence[str] too, and would be stored one letter a queue.
+            raise TypeError(f"queues must be a list of queue ids, got the string {queues!r}")
+        _check_lengths(
+            AgentState, {"agent_id": agent_id, "reason": reason, "call_uniqueid": call_uniqueid}
+        )
+        async with self._session() as session, session.begin():
+            session.add(
+                AgentState(
+                    agent_id=agent_id,
+                    state=state,
+                    at=at,
+                    queues=list(queues),
+                    reason=reason,
+                    call_uniqueid=call_uniqueid,
+                )
+            )
+
+    async def agent_states(self, agent_id: str, limit: int = 50) -> list[AgentStateRecord]:
+        """One agent's state changes, newest first."""
+        _require_limit(limit)
+        stmt = (
+            select(AgentState)
+            .where(AgentState.agent_id == agent_id)
+            .order_by(AgentState.at.desc(), AgentState.id.desc())
+            .limit(limit)
+        )
+        async with self._session() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [_agent_state_record(r) for r in rows]
+
+    async def latest_agent_states(self) -> dict[str, AgentStateRecord]:
+        """Each agent's newest state change, by agent id."""
+        ranked = select(
+            AgentState,
+            func.row_number()
+            .over(
+                partition_by=AgentState.agent_id,
+                order_by=(AgentState.at.desc(), AgentState.id.desc()),
+            )
+            .label("rank"),
+        ).subquery()
+        latest = aliased(AgentState, ranked)
+        stmt = select(latest).where(ranked.c.rank == 1)
+        async with self._session() as session:
+            rows = (await session.scalars(stmt)).all()
+        return {r.agent_id: _agent_state_record(r) for r in rows}
+
+    # -- satisfaction survey -------------------------------------------------------
+
+    async def record_rating(
+        self,
+        call_id: int,
+        rating: int,
+        *,
+        agent_id: str | None,
+        queue: str | None,
+        at: datetime,
+    ) -> bool:
+        """Store the caller's 1-5 rating; False if the call already has one (it stands).
+
+        Raises ValueError for a rating outside 1..5, LookupError for an unknown call.
+        """
+        at = require_utc_aware(at, "at")
+        # bool is an int; a True from a yes/no prompt is not a rating of 1.
+        if isinstance(rating, bool) or not 1 <= rating <= 5:
+            raise ValueError(f"rating must be an integer 1 to 5, got {rating!r}")
+        _check_lengths(SurveyRating, {"agent_id": agent_id, "queue": queue})
+        stmt = (
+            self._dialect_insert(SurveyRating)
+            .values(call_id=call_id, rating=rating, agent_id=agent_id, queue=queue, at=at)
+            .on_conflict_do_nothing(index_elements=["call_id"])
+            .returning(SurveyRating.id)
+        )
+        try:
+            async with self._session() as session, session.begin():
+                inserted = (await session.execute(stmt)).scalar_one_or_none()
+        except IntegrityError as exc:
+            # The conflict on call_id is absorbed above; only the foreign key is left.
+            raise LookupError(f"no call with id {call_id}") from exc
+        return inserted is not None
+
+    async def rating_for_call(self, call_id: int) -> SurveyRecord | None:
+        stmt = select(SurveyRating).where(SurveyRating.call_id == call_id)
+        async with self._session() as session:
+            row = await session.scalar(stmt)
+        if row is None:
+            return None
+        return SurveyRecord(
+            id=row.id,
+            call_id=row.call_id,
+            rating=row.rating,
+            agent_id=row.agent_id,
+            queue=row.queue,
+            at=row.at,
+        )
+
+    # -- transfers and dial attempts -----------------------------------------------
+
+    async def start_transfer(
+        self,
+        call_id: int,
+        *,
+        initiated_by: str,
+        agency_id: str,
+        unit_id: str,
+        at: datetime,
+    ) -> int:
+        """Open a transfer of the call to a unit and return its id."""
+        at = require_utc_aware(at, "at")
+        _require_one_of(initiated_by, TRANSFER_INITIATORS, "initiated_by")
+        _check_lengths(Transfer, {"agency_id": agency_id, "unit_id": unit_id})
+        try:
+            async with self._session() as session, session.begin():
+                transfer = Transfer(
+                    call_id=call_id,
+                    initiated_by=initiated_by,
+                    agency_id=agency_id,
+                    unit_id=unit_id,
+                    started_at=at,
+                )
+                session.add(transfer)
+                await session.flush()
+                return transfer.id
+        except IntegrityError as exc:
+            raise LookupError(f"no call with id {call_id}") from exc
+
+    async def start_attempt(
+        self,
+        *,
+        transfer_id: int | None = None,
+        ticket_id: int | None = None,
+        target: str,
+        role: str,
+        attempt: int,
+        at: datetime,
+    ) -> int:
+        """Record a Dial() starting, for a transfer or a ticket's callback; return its id.
+
+        The attempt gets the next `seq` of its transfer or ticket (1, 2, ...). Raises
+        ValueError unless exactly one of transfer_id and ticket_id is given, LookupError
+        if that transfer or ticket does not exist.
+        """
+        at = require_utc_aware(at, "at")
+        if (transfer_id is None) == (ticket_id is None):
+            raise ValueError("give exactly one of transfer_id and ticket_id")
+        _require_one_of(role, ATTEMPT_ROLES, "role")
+        if attempt < 1:
+            raise ValueError(f"attempt counts from 1, got {attempt}")
+        _check_lengths(DialAttempt, {"target": target})
+        parent: type[Transfer | Ticket]
+        if transfer_id is not None:
+            parent, parent_id, parent_column = Transfer, transfer_id, DialAttempt.transfer_id
+        else:
+            assert ticket_id is not None
+            parent, parent_id, parent_column = Ticket, ticket_id, DialAttempt.ticket_id
+        async with self._session() as session, session.begin():
+            # Same scheme as _insert_event: the parent's row lock queues concurrent
+            # attempts on PostgreSQL, SQLite's write lock does it there.
+            lock = select(parent.id).where(parent.id == parent_id).with_for_update(key_share=True)
+            if (await session.execute(lock)).scalar_one_or_none() is None:
+                raise LookupError(f"no {parent.__tablename__} row with id {parent_id}")
+            stmt = (
+                insert(DialAttempt)
+                .from_select(
+                    [parent_column.key, "seq", "target", "role", "attempt", "started_at"],
+                    select(
+                        literal(parent_id),
+                        func.coalesce(func.max(DialAttempt.seq), 0) + 1,
+                        literal(target),
+                        literal(role),
+                        literal(attempt),
+                        literal(at, UTCDateTime()),
+                    ).where(parent_column == parent_id),
+                )
+                .returning(DialAttempt.id, DialAttempt.seq)
+            )
+            row = (await session.execute(stmt)).one()
+            attempt_id: int = row.id
+            seq: int = row.seq
+            if ticket_id is not None:
+                await session.execute(
+                    insert(TicketEvent).values(
+                        _ticket_event(
+                            ticket_id,
+                            at,
+                            "callback_attempt",
+                            attempt_id=attempt_id,
+                            seq=seq,
+                            target=target,
+                            attempt=attempt,
+                        )
+                    )
+                )
+        return attempt_id
+
+    async def finish_attempt(
+        self,
+        attempt_id: int,
+        *,
+        at: datetime,
+        dialstatus: str | None,
+        hangup_cause: int | None,
+        ring_seconds: float | None,
+    ) -> None:
+        """Record how a Dial() ended. The first finish stands; LookupError if unknown."""
+        at = require_utc_aware(at, "at")
+        if dialstatus is not None:
+            _require_one_of(dialstatus, DIAL_STATUSES, "dialstatus")
+        stmt = (
+            update(DialAttempt)
+            .where(DialAttempt.id == attempt_id, DialAttempt.ended_at.is_(None))
+            .values(
+                ended_at=at,
+                dialstatus=dialstatus,
+                hangup_cause=hangup_cause,
+                ring_seconds=ring_seconds,
+            )
+            .returning(DialAttempt.id)
+        )
+        async with self._session() as session, session.begin():
+            if (await session.execute(stmt)).scalar_one_or_none() is not None:
+                return
+            exists = await session.scalar(
+                select(DialAttempt.id).where(DialAttempt.id == attempt_id)
+            )
+        if exists is None:
+            raise LookupError(f"no dial attempt with id {attempt_id}")
+        log.debug("case_store.finish_attempt.already_finished", attempt_id=attempt_id)
+
+    async def finish_transfer(
+        self,
+        transfer_id: int,
+        *,
+        at: datetime,
+        result: str,
+        answered_by: str | None = None,
+    ) -> bool:
+        """Close the transfer with its result; False if it was already closed (first wins).
+
+        Raises LookupError if there is no such transfer.
+        """
+        at = require_utc_aware(at, "at")
+        _require_one_of(result, TRANSFER_RESULTS, "result")
+        _check_lengths(Transfer, {"answered_by": answered_by})
+        stmt = (
+            update(Transfer)
+            .where(Transfer.id == transfer_id, Transfer.ended_at.is_(None))
+            .values(ended_at=at, result=result, answered_by=answered_by)
+            .returning(Transfer.id)
+        )
+        async with self._session() as session, session.begin():
+            if (await session.execute(stmt)).scalar_one_or_none() is not None:
+                return True
+            exists = await session.scalar(select(Transfer.id).where(Transfer.id == transfer_id))
+        if exists is None:
+            raise LookupError(f"no transfer with id {transfer_id}")
+        return False
+
+    async def transfer_with_attempts(self, transfer_id: int) -> TransferRecord:
+        """The transfer and its dial attempts by seq; LookupError if unknown."""
+        stmt = (
+            select(Transfer)
+            .where(Transfer.id == transfer_id)
+            .options(selectinload(Transfer.attempts))
+        )
+        async with self._session() as session:
+            row = await session.scalar(stmt)
+            if row is None:
+                raise LookupError(f"no transfer with id {transfer_id}")
+            return _transfer_record(row)
+
+    # -- callback tickets ----------------------------------------------------------
+
+    async def create_ticket(
+        self,
+        *,
+        call_id: int | None,
+        transfer_id: int | None,
+        caller_number: str,
+        agency_id: str,
+        unit_id: str | None,
+        reason: str,
+        created_at: datetime,
+        due_at: datetime,
+        message_path: str | None = None,
+    ) -> TicketRecord:
+        """Open a callback ticket with a fresh number; committed when this returns.
+
+        The number (see TICKET_NUMBER_TZ) is drawn in the same transaction as the
+        insert, so it is never handed out twice, even by concurrent creations.
+        Raises LookupError if call_id or transfer_id names nothing.
+        """
+        created_at = require_utc_aware(created_at, "created_at")
+        due_at = require_utc_aware(due_at, "due_at")
+        _require_one_of(reason, TICKET_REASONS, "reason")
+        _check_lengths(
+            Ticket,
+            {
+                "caller_number": caller_number,
+                "agency_id": agency_id,
+                "unit_id": unit_id,
+                "message_path": message_path,
+            },
+        )
+        prefix = created_at.astimezone(TICKET_NUMBER_TZ).strftime("%y%m")
+        async with self._session() as session, session.begin():
+            await self._require_exists(session, Call, call_id)
+            await self._require_exists(session, Transfer, transfer_id)
+            counter = (
+                self._dialect_insert(TicketNumberCounter)
+                .values(prefix=prefix, last_seq=1)
+                .on_conflict_do_update(
+                    index_elements=["prefix"],
+                    set_={"last_seq": TicketNumberCounter.last_seq + 1},
+                )
+                .returning(TicketNumberCounter.last_seq)
+            )
+            seq = (await session.execute(counter)).scalar_one()
+            ticket = Ticket(
+                number=f"{prefix}{seq:0{TICKET_NUMBER_MIN_SEQ_DIGITS}d}",
+                call_id=call_id,
+                transfer_id=transfer_id,
+                caller_number=caller_number,
+                agency_id=agency_id,
+                unit_id=unit_id,
+                reason=reason,
+                status="open",
+                overdue=False,
+                created_at=created_at,
+                due_at=due_at,
+                message_path=message_path,
+            )
+            session.add(ticket)
+            await session.flush()
+            await session.execute(
+                insert(TicketEvent).values(
+                    _ticket_event(
+                        ticket.id,
+                        created_at,
+                        "created",
+                        number=ticket.number,
+                        reason=reason,
+                        agency_id=agency_id,
+                        unit_id=unit_id,
+                        due_at=due_at,
+                    )
+                )
+            )
+            [record] = await self._load_tickets(
+                session, select(Ticket).where(Ticket.id == ticket.id)
+            )
+        return record
+
+    async def get_ticket(self, ticket_id: int) -> TicketRecord | None:
+        async with self._session() as session:
+            found = await self._load_tickets(session, select(Ticket).where(Ticket.id == ticket_id))
+        return found[0] if found else None
+
+    async def get_ticket_by_number(self, number: str) -> TicketRecord | None:
+        async with self._session() as session:
+            found = await self._load_tickets(session, select(Ticket).where(Ticket.number == number))
+        return found[0] if found else None
+
+    async def list_tickets(
+        self,
+        *,
+        status: str | None = None,
+        unit_id: str | None = None,
+        agency_id: str | None = None,
+        overdue: bool | None = None,
+        limit: int = 100,
+    ) -> list[TicketRecord]:
+        """Tickets matching every filter given, soonest due first.
+
+        Due order, not newest first: with a limit, a work list must not push the
+        oldest promises to callers off its end.
+        """
+        _require_limit(limit)
+        stmt = select(Ticket).order_by(Ticket.due_at, Ticket.id).limit(limit)
+        if status is not None:
+            _require_one_of(status, TICKET_STATUSES, "status")
+            stmt = stmt.where(Ticket.status == status)
+        if unit_id is not None:
+            stmt = stmt.where(Ticket.unit_id == unit_id)
+        if agency_id is not None:
+            stmt = stmt.where(Ticket.agency_id == agency_id)
+        if overdue is not None:
+            stmt = stmt.where(Ticket.overdue.is_(overdue))
+        async with self._session() as session:
+            return await self._load_tickets(session, stmt)
+
+    async def assign_ticket(self, ticket_id: int, assignee: str, *, at: datetime, by: str) -> None:
+        """Give the ticket to `assignee` (a case officer); LookupError if unknown."""
+        at = require_utc_aware(at, "at")
+        _check_lengths(Ticket, {"assignee": assignee})
+        async with self._session() as session, session.begin():
+            current = await self._lock_ticket(session, ticket_id)
+            await session.execute(
+                update(Ticket).where(Ticket.id == ticket_id).values(assignee=assignee)
+            )
+            await session.execute(
+                insert(TicketEvent).values(
+                    _ticket_event(
+                        ticket_id,
+                        at,
+                        "assigned",
+                        assignee=assignee,
+                        previous=current.assignee,
+                        by=by,
+                    )
+                )
+            )
+
+    async def add_ticket_note(self, ticket_id: int, *, at: datetime, author: str, text: str) -> int:
+        """Append a note to the ticket and return its id; LookupError if unknown."""
+        at = require_utc_aware(at, "at")
+        _check_lengths(TicketNote, {"author": author, "text": text})
+        try:
+            async with self._session() as session, session.begin():
+                note = TicketNote(ticket_id=ticket_id, at=at, author=author, text=text)
+                session.add(note)
+                await session.flush()
+                await session.execute(
+                    insert(TicketEvent).values(
+                        _ticket_event(ticket_id, at, "note", note_id=note.id, author=author)
+                    )
+                )
+                return note.id
+        except IntegrityError as exc:
+            raise LookupError(f"no ticket with id {ticket_id}") from exc
+
+    async def set_ticket_status(
+        self,
+        ticket_id: int,
+        status: str,
+        *,
+        at: datetime,
+        by: str,
+        outcome: str | None = None,
+    ) -> None:
+        """Move the ticket along its workflow (TICKET_TRANSITIONS).
+
+        Closing sets closed_at; an outcome of None keeps any earlier outcome. Raises
+        InvalidTransition for a move the workflow does not allow, LookupError if unknown.
+        """
+        at = require_utc_aware(at, "at")
+        _require_one_of(status, TICKET_STATUSES, "status")
+        _check_lengths(Ticket, {"outcome": outcome})
+        values: dict[str, Any] = {"status": status}
+        if outcome is not None:
+            values["outcome"] = outcome
+        if status == "closed":
+            values["closed_at"] = at
+        async with self._session() as session, session.begin():
+            current = (await self._lock_ticket(session, ticket_id)).status
+            if status not in TICKET_TRANSITIONS[current]:
+                raise InvalidTransition(ticket_id, current, status)
+            # The status guard: on SQLite the read above takes no lock, so a change
+            # that slipped in between makes this match nothing rather than skip a step.
+            moved = await session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id, Ticket.status == current)
+                .values(**values)
+                .returning(Ticket.id)
+            )
+            if moved.scalar_one_or_none() is None:
+                raise InvalidTransition(ticket_id, current, status)
+            await session.execute(
+                insert(TicketEvent).values(
+                    _ticket_event(
+                        ticket_id,
+                        at,
+                        "status",
+                        to=status,
+                        by=by,
+                        outcome=outcome,
+                        **{"from": current},
+                    )
+                )
+            )
+
+    async def flag_overdue(self, now: datetime) -> list[TicketRecord]:
+        """Flag every open ticket due by `now` not flagged yet, and return those.
+
+        One conditional UPDATE: of two schedulers running at once, each ticket is
+        flagged (and returned) by exactly one.
+        """
+        now = require_utc_aware(now, "now")
+        stmt = (
+            update(Ticket)
+            .where(Ticket.overdue.is_(False), Ticket.status != "closed", Ticket.due_at <= now)
+            .values(overdue=True, overdue_at=now)
+            .returning(Ticket.id, Ticket.due_at)
+        )
+        async with self._session() as session, session.begin():
+            flagged = (await session.execute(stmt)).all()
+            if not flagged:
+                return []
+            await session.execute(
+                insert(TicketEvent),
+                [
+                    _ticket_event(ticket_id, now, "overdue", due_at=due)
+                    for ticket_id, due in flagged
+                ],
+            )
+            ids = [ticket_id for ticket_id, _ in flagged]
+            return await self._load_tickets(
+                session, select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.due_at, Ticket.id)
+            )
+
+    async def mark_overdue_notified(self, ticket_id: int, at: datetime) -> bool:
+        """Note that the overdue mail went out; False if it already had (the first stands).
+
+        Raises LookupError if there is no such ticket.
+        """
+        at = require_utc_aware(at, "at")
+        stmt = (
+            update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.notified_overdue_at.is_(None))
+            .values(notified_overdue_at=at)
+            .returning(Ticket.id)
+        )
+        async with self._session() as session, session.begin():
+            if (await session.execute(stmt)).scalar_one_or_none() is not None:
+                await session.execute(
+                    insert(TicketEvent).values(
+                        _ticket_event(ticket_id, at, "mail_sent", mail="overdue")
+                    )
+                )
+                return True
+            exists = await session.scalar(select(Ticket.id).where(Ticket.id == ticket_id))
+        if exists is None:
+            raise LookupError(f"no ticket with id {ticket_id}")
+        return False
+
+    async def overdue_tickets(self) -> list[TicketRecord]:
+        """Tickets flagged overdue and not closed, soonest due first: the daily digest."""
+        stmt = (
+            select(Ticket)
+            .where(Ticket.overdue.is_(True), Ticket.status != "closed")
+            .order_by(Ticket.due_at, Ticket.id)
+        )
+        async with self._session() as session:
+            return await self._load_tickets(session, stmt)
+
+    async def ticket_events(self, ticket_id: int) -> list[TicketEventRecord]:
+        """The ticket's audit trail in the order the changes were made."""
+        stmt = (
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
+        async with self._session() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [
+            TicketEventRecord(id=r.id, at=r.at, kind=r.kind, data=MappingProxyType(dict(r.data)))
+            for r in rows
+        ]
+
+    # -- reporting -----------------------------------------------------------------
+
+    async def transfer_stats(self, start: datetime, end: datetime) -> list[UnitStats]:
+        """Monthly management figures per (agency, unit) for [start, end).
+
+        See UnitStats for what counts when. callback_seconds lists, ascending, the time
+        from creation to the first "called_back" of each ticket that got that far.
+        """
+        start = require_utc_aware(start, "start")
+        end = require_utc_aware(end, "end")
+        if end <= start:
+            raise ValueError(f"end must be after start, got {start} to {end}")
+
+        unit_line = DialAttempt.role.in_(_UNIT_LINE_ROLES)
+        transfers = (
+            select(
+                Transfer.agency_id,
+                Transfer.unit_id,
+                func.count(distinct(Transfer.id)),
+                func.sum(case((and_(unit_line, DialAttempt.dialstatus == "BUSY"), 1), else_=0)),
+                func.sum(case((and_(unit_line, DialAttempt.dialstatus == "NOANSWER"), 1), else_=0)),
+                func.count(distinct(case((DialAttempt.role == "liaison", Transfer.id)))),
+            )
+            .outerjoin(DialAttempt, DialAttempt.transfer_id == Transfer.id)
+            .where(Transfer.started_at >= start, Transfer.started_at < end)
+            .group_by(Transfer.agency_id, Transfer.unit_id)
+        )
+        in_period = and_(Ticket.created_at >= start, Ticket.created_at < end)
+        tickets = (
+            select(
+                Ticket.agency_id,
+                Ticket.unit_id,
+                func.count(Ticket.id),
+                func.sum(case((Ticket.closed_at <= Ticket.due_at, 1), else_=0)),
+                func.sum(case((Ticket.overdue.is_(True), 1), else_=0)),
+            )
+            .where(in_period)
+            .group_by(Ticket.agency_id, Ticket.unit_id)
+        )
+        # The JSON path is rendered per dialect (json_extract / ->>), so this stays one
+        # query on both backends.
+        called_back = (
+            select(
+                Ticket.agency_id,
+                Ticket.unit_id,
+                Ticket.created_at,
+                func.min(TicketEvent.at),
+            )
+            .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+            .where(
+                in_period,
+                TicketEvent.kind == "status",
+                TicketEvent.data["to"].as_string() == "called_back",
+            )
+            .group_by(Ticket.id, Ticket.agency_id, Ticket.unit_id, Ticket.created_at)
+        )
+        async with self._session() as session:
+            transfer_rows = (await session.execute(transfers)).all()
+            ticket_rows = (await session.execute(tickets)).all()
+            callback_rows = (await session.execute(called_back)).all()
+
+        stats: dict[tuple[str, str | None], UnitStats] = {}
+
+        def unit(agency_id: str, unit_id: str | None) -> UnitStats:
+            return stats.setdefault((agency_id, unit_id), UnitStats(agency_id, unit_id))
+
+        for agency_id, unit_id, count, busy, noanswer, liaison in transfer_rows:
+            stats[agency_id, unit_id] = replace(
+                unit(agency_id, unit_id),
+                transfers=int(count),
+                busy_attempts=int(busy),
+                noanswer_attempts=int(noanswer),
+                liaison_fallbacks=int(liaison),
+            )
+        for agency_id, unit_id, opened, in_time, overdue in ticket_rows:
+            stats[agency_id, unit_id] = replace(
+                unit(agency_id, unit_id),
+                tickets_opened=int(opened),
+                tickets_closed_in_time=int(in_time),
+                tickets_overdue=int(overdue),
+            )
+        for agency_id, unit_id, created_at, first_called_back in callback_rows:
+            unit(agency_id, unit_id).callback_seconds.append(
+                (first_called_back - created_at).total_seconds()
+            )
+        for figures in stats.values():
+            figures.callback_seconds.sort()
+        return [
+            stats[key] for key in sorted(stats, key=lambda k: (k[0], k[1] is not None, k[1] or ""))
+        ]
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _dialect_insert(self, model: type[Base]) -> pg.Insert | sqlite.Insert:
+        """INSERT with the dialect's ON CONFLICT clause, which both backends spell alike."""
+        if self._engine.dialect.name == "postgresql":
+            return pg.insert(model)
+        return sqlite.insert(model)
+
+    async def _require_exists(
+        self, session: AsyncSession, model: type[Call | Transfer], row_id: int | None
+    ) -> None:
+        if row_id is None:
+            return
+        if await session.scalar(select(model.id).where(model.id == row_id)) is None:
+            raise LookupError(f"no {model.__tablename__} row with id {row_id}")
+
+    async def _lock_ticket(
+        self, session: AsyncSession, ticket_id: int
+    ) -> Row[tuple[str, str | None]]:
+        """The ticket's status and assignee, row-locked on PostgreSQL until commit."""
+        stmt = (
+            select(Ticket.status, Ticket.assignee)
+            .where(Ticket.id == ticket_id)
+            .with_for_update(key_share=True)
+        )
+        row = (await session.execute(stmt)).one_or_none()
+        if row is None:
+            raise LookupError(f"no ticket with id {ticket_id}")
+        return row
+
+    async def _load_tickets(
+        self, session: AsyncSession, stmt: Select[tuple[Ticket]]
+    ) -> list[TicketRecord]:
+        # populate_existing: a ticket this session just wrote is in its identity map
+        # without its (lazy="raise") relationships; reload it whole.
+        stmt = stmt.options(*_TICKET_LOADS).execution_options(populate_existing=True)
+        rows = (await session.scalars(stmt)).all()
+        return [_ticket_record(r) for r in rows]
 
     async def _get_one(self, stmt: Any) -> CallRecord | None:
         async with self._session() as session:

@@ -270,3 +270,72 @@ def start_uas(
     return subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, cwd=workdir
     )
+
+
+def register_scenario(extension: str, secret: str) -> str:
+    """An agent phone registers (digest auth) its contact at [local_ip]:[local_port]."""
+    head = f"""REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{extension}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:{extension}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+Contact: <sip:{extension}@[local_ip]:[local_port]>
+Expires: 600
+Max-Forwards: 70"""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="agent phone registers">
+  <send retrans="500"><![CDATA[
+{head}
+CSeq: 1 REGISTER
+Content-Length: 0
+]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[
+{head}
+CSeq: 2 REGISTER
+[authentication username={extension} password={secret}]
+Content-Length: 0
+]]></send>
+  <recv response="200"/>
+</scenario>
+"""
+
+
+def answer_then_hang_up_scenario(extension: str, talk_ms: int) -> str:
+    """An agent answers, talks for `talk_ms`, then hangs up first (the survey's cue)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="agent answers and hangs up first">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:{extension}@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+{_SDP}
+]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="{talk_ms}"/>
+  <send retrans="500"><![CDATA[
+BYE [$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{extension}@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$caller]
+Call-ID: [call_id]
+CSeq: 1 BYE
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <recv response="200" crlf="true"/>
+</scenario>
+"""

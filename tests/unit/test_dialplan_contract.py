@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ivr import dialplan_vars as dv
 from ivr.adapters.calls import CallTracker
-from ivr.app import build_router
+from ivr.app import Routing, build_router
 from ivr.config import StackConfig
 from ivr.domain.clock import system_clock
 from ivr.store import CaseStore
@@ -27,8 +27,11 @@ async def test_every_agi_script_in_the_dialplan_is_registered_and_the_reverse() 
     called = set(AGI_SCRIPT.findall(_dialplan_text()))
     # Opening the store connects lazily: building the router does no I/O.
     store = await CaseStore.open("sqlite+aiosqlite:///:memory:")
+    cfg = StackConfig(REPO)
     try:
-        router = build_router(CallTracker(store, system_clock), system_clock, StackConfig(REPO))
+        routing = Routing(cfg.routing_dir, system_clock)
+        tracker = CallTracker(store, system_clock)
+        router = build_router(store, tracker, system_clock, cfg, routing)
     finally:
         await store.close()
     assert called == set(router.names())

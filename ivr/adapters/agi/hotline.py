@@ -1,9 +1,20 @@
-"""`AGI(agi://…/hotline)`: the first thing every 1999 call meets in the engine."""
+"""`AGI(agi://…/hotline)`: a citizen's whole IVR journey, from greeting to hand-over.
+
+Decisions come from the pure core (screening, service state, menu decisions); this
+module only asks Asterisk to play, listen and connect, and writes every step into
+the call's timeline. Whatever goes wrong here, the dialplan's fallback still queues
+the caller for an agent.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -11,80 +22,424 @@ from ivr import dialplan_vars as dv
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
+from ivr.asterisk.generate import queue_name
+from ivr.domain.calendar import compute_service_state, next_working_day_end
 from ivr.domain.clock import Clock
+from ivr.domain.menu import Go, Retry, decide, first_key, start
+from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
 from ivr.prompts import prompt_path
+from ivr.routing.menus import (
+    Destination,
+    Menu,
+    ToAnnouncement,
+    ToEmergency,
+    ToExtension,
+    ToLanguage,
+    ToMenu,
+    ToQueue,
+    ToRecord,
+    ToUnit,
+)
+from ivr.routing.view import DialTarget, RoutingView
 
 log = structlog.get_logger()
 
-DEFAULT_LANGUAGE = "zh-TW"
+HOTLINE_SCRIPT_NAME = "hotline"
+
 # Call outcomes as the case store records them.
 OUTCOME_QUEUED = "queued"
 OUTCOME_ABANDONED = "abandoned"
+OUTCOME_BLOCKED = "blocked"
+OUTCOME_TRANSFERRED = "transferred"
+OUTCOME_ANNOUNCED = "announced"
+OUTCOME_TICKET = "ticket"
+OUTCOME_SURVEYED = "surveyed"
+
+# Prompts the engine itself plays (tables name the rest); `ivr routing check` needs
+# them in every enabled language.
+ENGINE_PROMPTS = (
+    "silence",
+    "service-suspended",
+    "connecting",
+    "unit-unavailable",
+    "survey-question",
+    "survey-thanks",
+    "callback-number-is",
+    "callback-number-confirm",
+    "callback-number-enter",
+    "callback-number-invalid",
+    "ticket-registered",
+    "ticket-callback-next-day",
+    "goodbye",
+    *(f"digit-{d}" for d in "0123456789"),
+)
+
+INTERDIGIT_MS = 1500
+# Times a caller re-enters a queue after waiting the table's longest wait.
+QUEUE_ROUNDS = 3
+SURVEY_TRIES = 2
+CONFIRM_TRIES = 3
+# Generous bounds on commands that last as long as a conversation does.
+CONVERSATION_LIMIT_S = 4 * 3600.0
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    call_id: int
+    caller_number: str
+    reason: str
+    created_at: datetime
+    due_at: datetime
+    message_path: str | None
+
+
+TicketOpener = Callable[[TicketRequest], Awaitable[str]]
+RatingSaver = Callable[[int, int, str | None, str | None, datetime], Awaitable[bool]]
+
+
+@dataclass
+class _Call:
+    session: AGISession
+    call_id: int
+    uniqueid: str
+    caller: str | None
+    language: str
+    view: RoutingView
+    steps: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class HotlineScript:
-    """Records the call, plays the greeting, and tells the dialplan where to go next."""
-
     tracker: CallTracker
     clock: Clock
     sounds_dir: Path
+    spool_dir: Path
+    routing: Callable[[], RoutingView]
+    current_mode: Callable[[datetime], Awaitable[str]]
+    open_ticket: TicketOpener
+    save_rating: RatingSaver
 
     async def __call__(self, session: AGISession) -> None:
         req = session.request
+        # One table for the whole call: a reload mid-call never changes its menus.
+        view = self.routing()
+        now = self.clock()
+        mode = await self.current_mode(now)
         linkedid = await session.get_variable("CHANNEL(linkedid)") or req.uniqueid
         structlog.contextvars.bind_contextvars(linkedid=linkedid)
+        caller = _known(req.callerid)
         call_id = await self.tracker.started(
             uniqueid=req.uniqueid,
             linkedid=linkedid,
             channel=req.channel,
-            caller_number=_known(req.callerid),
+            caller_number=caller,
             caller_name=_known(req.calleridname),
             dnid=_known(req.dnid) or req.extension,
-            at=self.clock(),
+            at=now,
+            mode=mode,
         )
         structlog.contextvars.bind_contextvars(call_id=call_id)
+        call = _Call(session, call_id, req.uniqueid, caller, view.default_language, view)
         await session.set_variable(dv.CALL_ID, str(call_id))
-        await self.tracker.event(call_id, "agi_start", self.clock(), {"script": req.script})
-
+        await self._event(call, "agi_start", script=req.script, profile=view.profile, mode=mode)
         try:
-            await self._greet_and_route(session, call_id)
+            await self._journey(call, mode == "disaster")
         except AGIHangup:
-            await self.tracker.event(call_id, "caller_left", self.clock(), {"during": "ivr"})
-            await self.tracker.outcome(req.uniqueid, OUTCOME_ABANDONED)
+            await self._event(call, "caller_left", after=call.steps[-1] if call.steps else None)
+            await self.tracker.outcome(call.uniqueid, OUTCOME_ABANDONED)
             raise
 
-    async def _greet_and_route(self, session: AGISession, call_id: int) -> None:
-        greeting = prompt_path(self.sounds_dir, DEFAULT_LANGUAGE, "greeting")
-        reply = await session.stream_file(str(greeting))
-        await self.tracker.event(
-            call_id,
-            "greeting_played",
-            self.clock(),
-            {
-                "prompt": "greeting",
-                "language": DEFAULT_LANGUAGE,
-                "endpos": reply.endpos,
-                "result": reply.result,
-            },
+    async def _journey(self, call: _Call, disaster: bool) -> None:
+        view = call.view
+        await self._play(call, view.greeting, "greeting")
+        now = self.clock()
+        rule = blocked_by(view.blocklist, call.caller, now)
+        if rule is not None:
+            await self._event(call, "blocked", pattern=rule.pattern, reason=rule.reason)
+            await self._play(call, "service-suspended", "blocked")
+            await self._finish(call, OUTCOME_BLOCKED)
+            return
+        state = compute_service_state(view.service_hours, now, disaster=disaster)
+        await self._event(
+            call,
+            "service_state",
+            open=state.open,
+            reason=state.reason,
+            next_open=state.next_open.isoformat() if state.next_open else None,
         )
+        if state.disaster and view.disaster_prompt:
+            await self._play(call, view.disaster_prompt, "disaster")
+        if not state.open:
+            if view.closed is None:
+                # A table without a closed destination is refused by the loader; if
+                # it happens anyway, a person is the safe answer.
+                await self._finish(call, "closed-unhandled")
+                return
+            await self._destination(call, view.closed, fallback=None)
+            return
+        destination, menu = await self._menus(call)
+        await self._destination(call, destination, fallback=menu.on_exhausted)
+
+    # ------------------------------------------------------------------ menus
+
+    async def _menus(self, call: _Call) -> tuple[Destination, Menu]:
+        view = call.view
+        state = start(view.menus)
+        keyable = view.extensions.keys()
+        while True:
+            menu = view.menus.menus[state.menu]
+            digits, timed_out = await call.session.get_data(
+                self._prompt(call, menu.prompt), int(menu.timeout_s * 1000), 1
+            )
+            entry = digits
+            if digits and first_key(menu, digits, keyable) == "collect":
+                more, _ = await call.session.get_data(
+                    self._prompt(call, "silence"), INTERDIGIT_MS, menu.extension_digits_max - 1
+                )
+                entry += more
+            decision = decide(menu, state, entry, keyable)
+            await self._event(
+                call,
+                "menu",
+                menu=state.menu,
+                entry=entry,
+                timed_out=timed_out and not entry,
+                tries=state.tries,
+                decision=_describe(decision),
+            )
+            if isinstance(decision, Retry):
+                await self._play(call, decision.prompt, f"{state.menu}:{decision.cause}")
+                state = decision.state
+                continue
+            dest = decision.destination
+            if isinstance(dest, ToMenu):
+                state = start(view.menus, dest.menu)
+            elif isinstance(dest, ToLanguage):
+                call.language = dest.language
+                await call.session.set_variable("CHANNEL(language)", dest.language)
+                await self._event(call, "language", language=dest.language)
+                state = start(view.menus, dest.then)
+            else:
+                return dest, menu
+
+    # ------------------------------------------------------------ destinations
+
+    async def _destination(
+        self, call: _Call, dest: Destination, fallback: Destination | None
+    ) -> None:
+        match dest:
+            case ToQueue(queue=queue):
+                await self._queue(call, queue)
+            case ToExtension(extension=number):
+                await self._dial(call, call.view.extensions[number], fallback)
+            case ToUnit(unit=unit_id):
+                target = next(t for t in call.view.extensions.values() if t.unit_id == unit_id)
+                await self._dial(call, target, fallback)
+            case ToEmergency():
+                await self._emergency(call, dest, fallback)
+            case ToAnnouncement(prompt=prompt):
+                await self._play(call, prompt, "announcement")
+                await self._finish(call, OUTCOME_ANNOUNCED)
+            case ToRecord():
+                await self._record(call, dest)
+            case ToMenu() | ToLanguage():
+                raise AssertionError("menus are resolved before destinations")
+
+    async def _queue(self, call: _Call, queue: str) -> None:
+        max_wait = call.view.queue_max_wait_s.get(queue, 600)
+        await self._event(call, "queue_enter", queue=queue, language=call.language)
+        await self.tracker.outcome(call.uniqueid, OUTCOME_QUEUED)
+        session = call.session
+        for _ in range(QUEUE_ROUNDS):
+            # c: come back here when the agent hangs up first, for the survey (T8).
+            await session.command(
+                "EXEC",
+                "Queue",
+                f"{queue_name(queue)},c,,,{max_wait}",
+                timeout=max_wait + CONVERSATION_LIMIT_S,
+            )
+            status = await session.get_variable("QUEUESTATUS")
+            agent = await session.get_variable("MEMBERNAME")
+            await self._event(call, "queue_leave", queue=queue, status=status, agent=agent)
+            if agent:
+                await self._survey(call, agent, queue)
+                return
+            if status != "TIMEOUT":
+                break
+        # The queue could not take the caller (or kept them too long): hand over to the
+        # dialplan's agents' queue, which every logged-in agent serves. Never a hangup.
+        await session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
+        await self._event(call, "route", next=dv.NEXT_QUEUE, queue_status=status)
+
+    async def _dial(self, call: _Call, target: DialTarget, fallback: Destination | None) -> None:
+        await self._event(
+            call,
+            "transfer",
+            number=target.number,
+            via=target.via,
+            unit=target.unit_id,
+            agency=target.agency_id,
+        )
+        await self._play(call, "connecting", "transfer")
+        await call.session.command(
+            "EXEC",
+            "Dial",
+            f"{target.dialstring},{target.ring_timeout_s},g",
+            timeout=target.ring_timeout_s + CONVERSATION_LIMIT_S,
+        )
+        status = await call.session.get_variable("DIALSTATUS")
+        await self._event(call, "dial_result", number=target.number, dialstatus=status)
+        if status == "ANSWER":
+            await self._finish(call, OUTCOME_TRANSFERRED)
+            return
+        await self._play(call, "unit-unavailable", "transfer")
+        if fallback is not None:
+            await self._destination(call, fallback, fallback=None)
+
+    async def _emergency(
+        self, call: _Call, dest: ToEmergency, fallback: Destination | None
+    ) -> None:
+        digit: str | None = None
+        if dest.connect_key:
+            reply = await call.session.stream_file(self._prompt(call, dest.prompt), "0123456789*#")
+            if reply.result_int and reply.result_int > 0:
+                digit = chr(reply.result_int)
+            else:
+                digit = await call.session.wait_for_digit(5000)
+        else:
+            await self._play(call, dest.prompt, "emergency")
+        await self._event(call, "emergency_advice", key=digit)
+        if digit is not None and digit == dest.connect_key and dest.number:
+            dialstring = (
+                f"PJSIP/{dest.number}@{dest.trunk}" if dest.trunk else f"PJSIP/{dest.number}"
+            )
+            await call.session.command(
+                "EXEC", "Dial", f"{dialstring},60,g", timeout=60 + CONVERSATION_LIMIT_S
+            )
+            status = await call.session.get_variable("DIALSTATUS")
+            await self._event(call, "emergency_dial", number=dest.number, dialstatus=status)
+            if status == "ANSWER":
+                await self._finish(call, OUTCOME_TRANSFERRED)
+                return
+        if fallback is not None:
+            await self._destination(call, fallback, fallback=None)
+        else:
+            await self._finish(call, OUTCOME_ANNOUNCED)
+
+    async def _record(self, call: _Call, dest: ToRecord) -> None:
+        number = await self._callback_number(call)
+        await self._play(call, dest.prompt, "record")
+        path = self.spool_dir / f"{call.call_id}-{call.uniqueid.replace('/', '_')}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # RECORD FILE: file format escape-digits timeout(ms) [offset] [BEEP] [s=silence]
+        reply = await call.session.command(
+            "RECORD",
+            "FILE",
+            str(path),
+            "wav",
+            "#",
+            str(dest.max_seconds * 1000),
+            "0",
+            "BEEP",
+            "s=5",
+            timeout=dest.max_seconds + 30.0,
+        )
+        recorded = await asyncio.to_thread(os.path.exists, f"{path}.wav")
+        message = f"{path}.wav" if recorded else None
+        await self._event(call, "recorded", result=reply.result, path=message)
+        now = self.clock()
+        due = next_working_day_end(call.view.office, now)
+        ticket = await self.open_ticket(
+            TicketRequest(call.call_id, number, dest.reason, now, due, message)
+        )
+        # The ticket is committed before the caller hears its number.
+        await self._event(call, "ticket", number=ticket, due_at=due.isoformat(), reason=dest.reason)
+        await self.tracker.outcome(call.uniqueid, OUTCOME_TICKET)
+        await self._play(call, "ticket-registered", "ticket")
+        await self._say_digits(call, ticket)
+        await self._play(call, "ticket-callback-next-day", "ticket")
+        await self._finish(call, OUTCOME_TICKET)
+
+    async def _callback_number(self, call: _Call) -> str:
+        """The caller id if the caller confirms it, else a keyed Taiwan number."""
+        session = call.session
+        candidate = normalise_number(call.caller or "")
+        for _ in range(CONFIRM_TRIES):
+            if candidate and is_taiwan_callback_number(candidate):
+                await self._play(call, "callback-number-is", "callback")
+                await self._say_digits(call, candidate)
+                key, _ = await session.get_data(
+                    self._prompt(call, "callback-number-confirm"), 5000, 1
+                )
+                await self._event(call, "callback_confirm", number=candidate, key=key)
+                if key in {"1", ""}:
+                    # Silence keeps the number we read out: the caller heard it.
+                    return candidate
+            keyed, _ = await session.get_data(self._prompt(call, "callback-number-enter"), 8000, 12)
+            await self._event(call, "callback_keyed", valid=is_taiwan_callback_number(keyed))
+            if is_taiwan_callback_number(keyed):
+                candidate = normalise_number(keyed)
+                continue
+            await self._play(call, "callback-number-invalid", "callback")
+            candidate = normalise_number(call.caller or "")
+        return candidate or "unknown"
+
+    async def _survey(self, call: _Call, agent: str, queue: str) -> None:
+        for _ in range(SURVEY_TRIES):
+            key, _timed_out = await call.session.get_data(
+                self._prompt(call, "survey-question"), 6000, 1
+            )
+            if key in {"1", "2", "3", "4", "5"}:
+                saved = await self.save_rating(call.call_id, int(key), agent, queue, self.clock())
+                await self._event(
+                    call, "survey", rating=int(key), agent=agent, queue=queue, saved=saved
+                )
+                await self._play(call, "survey-thanks", "survey")
+                await self._finish(call, OUTCOME_SURVEYED)
+                return
+            await self._event(call, "survey_invalid", key=key)
+        await self._finish(call, OUTCOME_QUEUED)
+
+    # ---------------------------------------------------------------- helpers
+
+    async def _finish(self, call: _Call, outcome: str) -> None:
+        await call.session.set_variable(dv.NEXT, dv.NEXT_HANGUP)
+        await self.tracker.outcome(call.uniqueid, outcome)
+        await self._event(call, "route", next=dv.NEXT_HANGUP, outcome=outcome)
+
+    async def _play(self, call: _Call, prompt: str, step: str) -> None:
+        call.steps.append(step)
+        reply = await call.session.stream_file(self._prompt(call, prompt))
         if reply.result == "-1":
-            if session.hung_up or reply.endpos:
+            if call.session.hung_up or reply.endpos:
                 # Streaming stopped part-way: the caller hung up (Asterisk may send its
                 # HANGUP line only later, and still accepts SET VARIABLE on a dead channel).
-                raise AGIHangup("caller hung up during the greeting")
-            # -1 with nothing played is a missing prompt, not a hangup: keep going,
-            # a caller must never be stuck because a sound file is absent.
-            log.warning("prompt_missing", prompt=str(greeting))
-        await session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
-        await self.tracker.event(call_id, "route", self.clock(), {"next": dv.NEXT_QUEUE})
-        await self.tracker.outcome(session.request.uniqueid, OUTCOME_QUEUED)
-        log.info("hotline_routed", next=dv.NEXT_QUEUE)
+                raise AGIHangup(f"caller hung up during {prompt}")
+            # Nothing played: a missing prompt, not a hangup. Keep going — a caller is
+            # never stuck because a sound file is absent.
+            log.warning("prompt_missing", prompt=prompt, language=call.language)
+        await self._event(
+            call, "played", prompt=prompt, language=call.language, endpos=reply.endpos
+        )
+
+    async def _say_digits(self, call: _Call, digits: str) -> None:
+        for d in digits:
+            if d.isdigit():
+                await self._play(call, f"digit-{d}", "digits")
+
+    def _prompt(self, call: _Call, name: str) -> str:
+        return str(prompt_path(self.sounds_dir, call.language, name))
+
+    async def _event(self, call: _Call, kind: str, **data: Any) -> None:
+        await self.tracker.event(call.call_id, kind, self.clock(), data)
+
+
+def _describe(decision: Go | Retry) -> dict[str, Any]:
+    if isinstance(decision, Retry):
+        return {"retry": decision.cause}
+    return {"go": decision.destination.model_dump(), "reason": decision.reason.value}
 
 
 def _known(value: str) -> str | None:
     # Asterisk sends "unknown" when a caller id field is absent.
     return None if value in {"", "unknown"} else value
-
-
-HOTLINE_SCRIPT_NAME = "hotline"

@@ -1,0 +1,450 @@
+"""Routing tables other than menus: profile, hours, block list, directory, agents.
+
+Each model takes one YAML file (see `routing/README.md`) and refuses unknown fields.
+A model checks what it can see by itself (a time range, a deputy count); rules that
+span several entries or files (unique ids, references, overlaps between holidays and
+make-up days) are the loader's, which names the exact entry at fault.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from itertools import pairwise
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from ivr.routing.menus import Destination, Digits, Ident, Key, Menu, MenuTable, PromptName, Strict
+
+# Text an admin must fill in: an empty name reads as a forgotten field, not a choice.
+Text = Annotated[str, Field(min_length=1)]
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
+
+def _phone(value: str) -> str:
+    if not re.fullmatch(r"\+?[0-9]{6,15}", value):
+        raise ValueError(
+            f"{value!r} is not a phone number: digits only (6 to 15), optionally starting "
+            'with "+", no spaces or dashes, e.g. "0227208889"'
+        )
+    return value
+
+
+Phone = Annotated[str, AfterValidator(_phone)]
+
+
+# ---------------------------------------------------------------- profile.yaml
+
+LanguageCode = Literal["zh-TW", "en", "nan", "hak"]
+LANGUAGE_CODES: tuple[str, ...] = get_args(LanguageCode)
+
+
+class ProfileLanguage(Strict):
+    code: LanguageCode
+    # The key that selects this language in the entry menu; the loader checks the
+    # entry menu really sends that key to this language.
+    key: Key | None = None
+    # Stays false until every prompt has a recording in this language.
+    enabled: bool
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an IANA time zone, e.g. Asia/Taipei") from exc
+    return value
+
+
+class Profile(Strict):
+    name: Ident
+    description: Text
+    timezone: Annotated[str, AfterValidator(_timezone)]
+    default_language: LanguageCode
+    # Each hotline greets with its own name; the catalogue's `greeting` is Taipei's.
+    greeting: PromptName
+    languages: Annotated[list[ProfileLanguage], Field(min_length=1)]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def enabled_languages(self) -> tuple[str, ...]:
+        return tuple(lang.code for lang in self.languages if lang.enabled)
+
+
+# ---------------------------------------------------------------- hours.yaml
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @classmethod
+    def of(cls, day: date) -> Weekday:
+        return list(cls)[day.weekday()]
+
+
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+def _hhmm(value: Any) -> Any:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int):
+        # YAML 1.1 reads unquoted 20:00 as the sexagesimal number 1200.
+        raise PydanticCustomError(
+            "time_unquoted",
+            'write times in quotes, e.g. "20:00" (YAML read this one as {value})',
+            {"value": value},
+        )
+    if not isinstance(value, str) or not (m := _HHMM.fullmatch(value)):
+        raise PydanticCustomError(
+            "time_format",
+            '{value} is not a time of day written "HH:MM" (00:00 to 23:59)',
+            {"value": repr(value)},
+        )
+    return time(int(m[1]), int(m[2]))
+
+
+class TimeRange(Strict):
+    """From `start` (included) to `end` (excluded), same day; written ["08:00", "20:00"]."""
+
+    start: Annotated[time, BeforeValidator(_hhmm)]
+    end: Annotated[time, BeforeValidator(_hhmm)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            if len(value) != 2:
+                raise ValueError(f'a time range is ["start", "end"], got {len(value)} items')
+            return {"start": value[0], "end": value[1]}
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.start >= self.end:
+            raise ValueError(
+                f"{self} ends before it starts (a range cannot cross midnight; split it)"
+            )
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _no_overlap(ranges: list[TimeRange]) -> list[TimeRange]:
+    ordered = sorted(ranges, key=lambda r: r.start)
+    clashes = [f"{a} and {b}" for a, b in pairwise(ordered) if b.start < a.end]
+    if clashes:
+        raise ValueError(f"time ranges overlap: {'; '.join(clashes)}")
+    # Sorted, so the calendar can walk a day's ranges in order.
+    return ordered
+
+
+DayRanges = Annotated[list[TimeRange], AfterValidator(_no_overlap)]
+# A weekday missing from the mapping (or with no ranges) is closed all day.
+WeeklyHours = dict[Weekday, DayRanges]
+
+
+class DatedDay(Strict):
+    date: date
+    name: Text
+
+
+class Sla(Strict):
+    """The callback deadline for registered matters (T4(2)1: half a day, 4 hours)."""
+
+    callback_hours: Annotated[int, Field(ge=1, le=168)]
+    # working_hours: the clock runs only inside office_hours on working days.
+    basis: Literal["working_hours", "wall_clock"]
+
+
+class Disaster(Strict):
+    """Disaster mode (K10(1)): 24-hour service that opens with its own announcement."""
+
+    announcement: PromptName
+
+
+class Hours(Strict):
+    # When the hotline has agents: `always_open`, or `weekly` ranges.
+    always_open: bool = False
+    weekly: WeeklyHours | None = None
+    # The agencies' working calendar; it drives callback deadlines, not the hotline.
+    holidays: list[DatedDay] = Field(default_factory=list)
+    makeup_workdays: list[DatedDay] = Field(default_factory=list)
+    office_hours: WeeklyHours
+    sla: Sla
+    # Where callers go outside service hours; required unless always_open.
+    closed: Destination | None = None
+    disaster: Disaster | None = None
+
+
+# ---------------------------------------------------------------- blocklist.yaml
+
+_PATTERN = re.compile(r"\+?([0-9]+)(\*?)")
+
+
+def _block_pattern(value: str) -> str:
+    m = _PATTERN.fullmatch(value)
+    if m is None:
+        raise ValueError(
+            f'{value!r} is not a number pattern: digits, optionally a leading "+" and '
+            'a trailing "*" for a prefix, e.g. "0912345678" or "0204*"'
+        )
+    digits, prefix = m[1], m[2]
+    if prefix and len(digits) < 4:
+        # A short prefix ("09*") would silence a whole network: a mistake, never a policy.
+        raise ValueError(f'{value!r}: a prefix pattern needs at least 4 digits before "*"')
+    if not prefix and not 3 <= len(digits) <= 15:
+        raise ValueError(f"{value!r}: a phone number has 3 to 15 digits")
+    return value
+
+
+BlockPattern = Annotated[str, AfterValidator(_block_pattern)]
+
+
+def _aware(value: date | datetime) -> date | datetime:
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        raise ValueError(
+            f"{value.isoformat()} has no UTC offset; write e.g. 2026-03-01T09:00:00+08:00 "
+            "or just the date"
+        )
+    return value
+
+
+Moment = Annotated[datetime | date, AfterValidator(_aware)]
+
+
+class BlockEntry(Strict):
+    """A caller whose service is suspended after warnings (T7), with who and why."""
+
+    pattern: BlockPattern
+    reason: Text
+    added_by: Text
+    added_at: Moment
+    # A date alone means the block holds through that whole day.
+    expires_at: Moment | None = None
+
+    def matches(self, number: str) -> bool:
+        if self.pattern.endswith("*"):
+            return number.startswith(self.pattern[:-1])
+        return number == self.pattern
+
+
+class Blocklist(Strict):
+    entries: list[BlockEntry] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- directory.yaml
+
+LOCAL = "local"
+
+
+class Trunk(Strict):
+    """An agency PBX (or the carrier) reached over SIP."""
+
+    id: Ident
+    host: Annotated[str, Field(pattern=r"^[A-Za-z0-9.:\-\[\]]+$")]
+    port: Annotated[int, Field(ge=1, le=65535)] = 5060
+    # Only what the Asterisk config renderer writes today.
+    transport: Literal["udp"] = "udp"
+
+
+class ExtensionRef(Strict):
+    """A number on a local PJSIP endpoint, or on an agency PBX behind trunk `via`."""
+
+    number: Digits
+    via: Ident = LOCAL
+
+
+class Deputy(Strict):
+    name: Text
+    extension: ExtensionRef
+
+
+class Liaison(Strict):
+    """The agency's liaison window (話務聯繫窗口): deputies are tried in order."""
+
+    name: Text
+    email: Email
+    deputies: list[Deputy]
+
+    @field_validator("deputies")
+    @classmethod
+    def _deputy_order(cls, deputies: list[Deputy]) -> list[Deputy]:
+        if len(deputies) < 3:
+            raise ValueError(f"at least 3 deputies are required (K3(2)), found {len(deputies)}")
+        return deputies
+
+
+class EmergencyContact(Strict):
+    name: Text
+    role: Ident
+    phone: Phone
+
+
+HEAD = "head"
+
+
+class Unit(Strict):
+    id: Ident
+    name: Text
+    name_en: Text
+    primary: ExtensionRef
+    # Tried after the primary is busy (K4(2)), in order.
+    adjacent: list[ExtensionRef] = Field(default_factory=list)
+    # Dial attempts before the caller goes to the liaison window (T4(2)1: two).
+    busy_attempts: Annotated[int, Field(ge=1, le=5)] = 2
+    ring_timeout_s: Annotated[int, Field(ge=5, le=120)] = 20
+    retry_pause_s: Annotated[float, Field(ge=0, le=30)] = 2
+    # Short digits a caller or agent keys to reach the unit, when its number is long or
+    # sits on an agency PBX.
+    dial_code: Digits | None = None
+
+
+class Agency(Strict):
+    id: Ident
+    name: Text
+    name_en: Text
+    supervisor_email: Email
+    liaison: Liaison
+    # Called in this order for urgent matters out of office hours (T2(4)4, K4(4)).
+    emergency_contacts: list[EmergencyContact]
+    units: Annotated[list[Unit], Field(min_length=1)]
+
+    @field_validator("emergency_contacts")
+    @classmethod
+    def _contacts(cls, contacts: list[EmergencyContact]) -> list[EmergencyContact]:
+        faults = []
+        if len(contacts) < 4:
+            faults.append(
+                f"at least 4 emergency contacts are required (T2(4)4), found {len(contacts)}"
+            )
+        if not any(c.role == HEAD for c in contacts):
+            faults.append('one emergency contact must be the agency head (role "head", T2(4)4)')
+        if faults:
+            raise ValueError("; ".join(faults))
+        return contacts
+
+
+class Directory(Strict):
+    trunks: list[Trunk] = Field(default_factory=list)
+    agencies: Annotated[list[Agency], Field(min_length=1)]
+
+    def unit(self, unit_id: str) -> tuple[Agency, Unit]:
+        for agency in self.agencies:
+            for unit in agency.units:
+                if unit.id == unit_id:
+                    return agency, unit
+        raise KeyError(unit_id)
+
+    def trunk(self, trunk_id: str) -> Trunk:
+        for trunk in self.trunks:
+            if trunk.id == trunk_id:
+                return trunk
+        raise KeyError(trunk_id)
+
+    def extensions(self) -> dict[str, ExtensionRef]:
+        """Every directory number a ToExtension may name, with how to reach it."""
+        found: dict[str, ExtensionRef] = {}
+        for agency in self.agencies:
+            for deputy in agency.liaison.deputies:
+                found.setdefault(deputy.extension.number, deputy.extension)
+            for unit in agency.units:
+                for ref in (unit.primary, *unit.adjacent):
+                    found.setdefault(ref.number, ref)
+        return found
+
+
+# ---------------------------------------------------------------- agents.yaml
+
+Skill = Literal["zh-TW", "en", "nan", "hak", "dispatch", "petition", "sign-language", "supervisor"]
+
+
+def _secret(value: str) -> str:
+    if len(value) < 12:
+        raise ValueError(f"a SIP secret needs at least 12 characters, found {len(value)}")
+    # It is written into pjsip.conf, where ";" starts a comment and quotes nest badly.
+    if not re.fullmatch(r"[A-Za-z0-9!$%&()*+,\-./:<=>?@\[\]^_{|}~]+", value):
+        raise ValueError('a SIP secret may not hold spaces, ";", "#", quotes or backslashes')
+    return value
+
+
+Secret = Annotated[str, AfterValidator(_secret)]
+
+
+class Agent(Strict):
+    id: Ident
+    name: Text
+    extension: Digits
+    secret: Secret
+    skills: list[Skill]
+
+    def __repr__(self) -> str:
+        # Secrets never reach logs or test output through a repr.
+        return f"Agent(id={self.id!r}, extension={self.extension!r}, skills={self.skills!r})"
+
+
+class Queue(Strict):
+    id: Ident
+    name: Text
+    # A queue serves callers who need all of these skills.
+    skills: Annotated[list[Skill], Field(min_length=1)]
+    strategy: Literal["rrmemory", "leastrecent", "ringall"] = "rrmemory"
+    announce_position: bool = True
+    max_wait_s: Annotated[int, Field(ge=30, le=3600)] = 600
+
+
+class AgentsTable(Strict):
+    agents: Annotated[list[Agent], Field(min_length=1)]
+    queues: Annotated[list[Queue], Field(min_length=1)]
+
+    def queue(self, queue_id: str) -> Queue:
+        for queue in self.queues:
+            if queue.id == queue_id:
+                return queue
+        raise KeyError(queue_id)
+
+    def agents_for(self, queue: Queue) -> list[Agent]:
+        return [a for a in self.agents if set(queue.skills) <= set(a.skills)]
+
+
+# ---------------------------------------------------------------- the whole profile
+
+
+@dataclass(frozen=True)
+class RoutingTables:
+    """One profile, every file validated and cross-checked: only the loader builds it."""
+
+    source: Path
+    profile: Profile
+    menus: MenuTable
+    hours: Hours
+    blocklist: Blocklist
+    directory: Directory
+    agents: AgentsTable
+
+    def menu(self, name: str) -> Menu:
+        return self.menus.menus[name]
