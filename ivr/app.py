@@ -14,7 +14,7 @@ from pathlib import Path
 import structlog
 
 from ivr.adapters.agi.agent import AGENT_SCRIPT_NAME, AgentScript
-from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, HotlineScript, TicketRequest
+from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, TRANSFER_SCRIPT_NAME, HotlineScript
 from ivr.adapters.ami import AmiClient
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.fastagi.server import AGIRouter, FastAGIServer
@@ -29,8 +29,8 @@ from ivr.store import CaseStore
 log = structlog.get_logger()
 
 ENGINE_FILE = "engine.json"
-# Tickets the IVR opens on its own (off hours, voicemail) belong to the call centre.
-HOTLINE_AGENCY = "hotline"
+# Written on SIGUSR1, for benchmarks: the FastAGI command round trips so far.
+AGI_STATS_FILE = "agi-stats.json"
 
 
 class Routing:
@@ -72,42 +72,21 @@ class Engine:
 def build_router(
     store: CaseStore, tracker: CallTracker, clock: Clock, cfg: StackConfig, routing: Routing
 ) -> AGIRouter:
-    async def open_ticket(req: TicketRequest) -> str:
-        ticket = await store.create_ticket(
-            call_id=req.call_id,
-            transfer_id=None,
-            caller_number=req.caller_number,
-            agency_id=HOTLINE_AGENCY,
-            unit_id=None,
-            reason=req.reason,
-            created_at=req.created_at,
-            due_at=req.due_at,
-            message_path=req.message_path,
-        )
-        return ticket.number
-
-    async def save_rating(
-        call_id: int, rating: int, agent: str | None, queue: str | None, at: datetime
-    ) -> bool:
-        return await store.record_rating(call_id, rating, agent_id=agent, queue=queue, at=at)
-
     async def save_agent_state(agent: str, state: str, at: datetime, queues: list[str]) -> None:
         await store.record_agent_state(agent, state, at=at, queues=queues)
 
-    router = AGIRouter()
-    router.register(
-        HOTLINE_SCRIPT_NAME,
-        HotlineScript(
-            tracker=tracker,
-            clock=clock,
-            sounds_dir=cfg.sounds_dir,
-            spool_dir=cfg.state_dir / "spool" / "messages",
-            routing=routing.view,
-            current_mode=store.current_mode,
-            open_ticket=open_ticket,
-            save_rating=save_rating,
-        ),
+    hotline = HotlineScript(
+        tracker=tracker,
+        clock=clock,
+        sounds_dir=cfg.sounds_dir,
+        spool_dir=cfg.state_dir / "spool" / "messages",
+        routing=routing.view,
+        current_mode=store.current_mode,
+        store=store,
     )
+    router = AGIRouter()
+    router.register(HOTLINE_SCRIPT_NAME, hotline)
+    router.register(TRANSFER_SCRIPT_NAME, hotline.transfer_entry)
     router.register(
         AGENT_SCRIPT_NAME,
         AgentScript(clock, cfg.sounds_dir, routing.tables, save_agent_state),
@@ -154,6 +133,22 @@ def _reload(engine: Engine) -> None:
     log.info("routing_reloaded", version=version)
 
 
+def _write_agi_stats(engine: Engine) -> None:
+    stats = engine.agi.stats
+    data = {
+        "pid": os.getpid(),
+        "count": stats.count,
+        "p50_ms": stats.percentile(50),
+        "p99_ms": stats.percentile(99),
+        # Every kept sample: a benchmark tells quick commands from media ones by length.
+        "samples_ms": sorted(s * 1000.0 for s in stats._samples),
+    }
+    path = engine.cfg.run_dir / AGI_STATS_FILE
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    tmp.replace(path)
+
+
 async def serve(cfg: StackConfig) -> None:
     engine = await start(cfg)
     stop = asyncio.Event()
@@ -162,6 +157,7 @@ async def serve(cfg: StackConfig) -> None:
         loop.add_signal_handler(sig, stop.set)
     # `ivr routing reload` validates first, then signals: calls never see a bad table.
     loop.add_signal_handler(signal.SIGHUP, _reload, engine)
+    loop.add_signal_handler(signal.SIGUSR1, _write_agi_stats, engine)
     try:
         await stop.wait()
     finally:

@@ -118,6 +118,50 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     db = sub.add_parser("db", help="case-store maintenance")
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(func=cmd_db)
+
+    tickets = sub.add_parser("tickets", help="callback tickets: list, show, assign, note, close")
+    tsub = tickets.add_subparsers(dest="tickets_command", required=True)
+    tl = tsub.add_parser("list", help="tickets by due time, soonest first")
+    tl.add_argument("--status", choices=["open", "in_progress", "called_back", "closed"])
+    tl.add_argument("--unit", help="unit id, e.g. new-construction")
+    tl.add_argument("--agency", help="agency id, e.g. pwd (hotline: the call centre's own)")
+    tl.add_argument("--overdue", action="store_true", help="only tickets flagged overdue")
+    tl.add_argument("--limit", type=int, default=100)
+    tl.add_argument("--json", action="store_true")
+    tl.set_defaults(func=cmd_tickets_list)
+    ts = tsub.add_parser("show", help="a ticket with its attempts, notes and events")
+    ts.add_argument("ticket", metavar="NUMBER_OR_ID")
+    ts.add_argument("--json", action="store_true")
+    ts.set_defaults(func=cmd_tickets_show)
+    ta = tsub.add_parser("assign", help="give a ticket to a case officer")
+    ta.add_argument("ticket", metavar="NUMBER")
+    ta.add_argument("assignee")
+    ta.add_argument("--by", default=admin, help="who made the change (audit trail)")
+    ta.set_defaults(func=cmd_tickets_assign)
+    tn = tsub.add_parser("note", help="add a note to a ticket")
+    tn.add_argument("ticket", metavar="NUMBER")
+    tn.add_argument("text")
+    tn.add_argument("--by", default=admin, help="the note's author")
+    tn.set_defaults(func=cmd_tickets_note)
+    tt = tsub.add_parser("status", help="move a ticket along open → in_progress → called_back")
+    tt.add_argument("ticket", metavar="NUMBER")
+    tt.add_argument("status", choices=["in_progress", "called_back", "closed"])
+    tt.add_argument("--outcome", default=None, help="what came of the callback")
+    tt.add_argument("--by", default=admin, help="who made the change (audit trail)")
+    tt.set_defaults(func=cmd_tickets_status)
+    tc = tsub.add_parser("close", help="close a ticket with its outcome")
+    tc.add_argument("ticket", metavar="NUMBER")
+    tc.add_argument("--outcome", required=True, help="what came of the callback")
+    tc.add_argument("--by", default=admin, help="who made the change (audit trail)")
+    tc.set_defaults(func=cmd_tickets_close)
+
+    report = sub.add_parser("report", help="monthly management reports (DOMAIN 8)")
+    rsub2 = report.add_subparsers(dest="report_command", required=True)
+    rt = rsub2.add_parser("transfers", help="transfers and callbacks per agency and unit")
+    rt.add_argument("--month", required=True, help="YYYY-MM, in Asia/Taipei time")
+    rt.add_argument("--csv", type=Path, default=None, help="also write the rows as CSV")
+    rt.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
+    rt.set_defaults(func=cmd_report_transfers)
     return p
 
 
@@ -433,6 +477,68 @@ def cmd_db(args: argparse.Namespace) -> int:
     asyncio.run(upgrade(_load(args)))
     print("case store at the newest schema")
     return EXIT_OK
+
+
+def cmd_tickets_list(args: argparse.Namespace) -> int:
+    from ivr import tickets_cli
+
+    return tickets_cli.run(
+        tickets_cli.list_tickets(
+            _load(args),
+            status=args.status,
+            unit=args.unit,
+            agency=args.agency,
+            overdue=args.overdue,
+            limit=args.limit,
+            as_json=args.json,
+        )
+    )
+
+
+def cmd_tickets_show(args: argparse.Namespace) -> int:
+    from ivr import tickets_cli
+
+    return tickets_cli.run(tickets_cli.show_ticket(_load(args), args.ticket, as_json=args.json))
+
+
+def cmd_tickets_assign(args: argparse.Namespace) -> int:
+    from ivr import tickets_cli
+
+    return tickets_cli.run(
+        tickets_cli.assign_ticket(_load(args), args.ticket, args.assignee, by=args.by)
+    )
+
+
+def cmd_tickets_note(args: argparse.Namespace) -> int:
+    from ivr import tickets_cli
+
+    return tickets_cli.run(tickets_cli.note_ticket(_load(args), args.ticket, args.text, by=args.by))
+
+
+def cmd_tickets_status(args: argparse.Namespace) -> int:
+    from ivr import tickets_cli
+
+    return tickets_cli.run(
+        tickets_cli.set_status(
+            _load(args), args.ticket, args.status, outcome=args.outcome, by=args.by
+        )
+    )
+
+
+def cmd_tickets_close(args: argparse.Namespace) -> int:
+    from ivr import tickets_cli
+
+    return tickets_cli.run(
+        tickets_cli.set_status(_load(args), args.ticket, "closed", outcome=args.outcome, by=args.by)
+    )
+
+
+def cmd_report_transfers(args: argparse.Namespace) -> int:
+    from ivr import tickets_cli
+
+    return tickets_cli.run(
+        tickets_cli.transfer_report(_load(args), args.month, csv_path=args.csv, json_path=args.json)
+    )
 
 
 if __name__ == "__main__":

@@ -50,6 +50,16 @@ class StackConfig:
     # A directory under routing/ (taipei, kinmen) or an absolute path to one.
     routing_profile: str = "taipei"
     repo_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent)
+    # Overdue-callback mail (T4(2)1, K7(3)). Defaults suit a local MTA and keep stack
+    # files written before these fields existed loadable.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = "hotline1999@localhost"
+    # Receives the overdue mails of the call centre's own tickets (agency "hotline").
+    hotline_supervisor: str = "supervisor@localhost"
 
     @property
     def etc_dir(self) -> Path:

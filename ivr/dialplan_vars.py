@@ -28,6 +28,9 @@ TEST_WAIT: Final = "HOTLINE_TEST_WAIT"
 TEST_DTMF: Final = "HOTLINE_TEST_DTMF"
 TEST_HOLD: Final = "HOTLINE_TEST_HOLD"
 
+# Digits an agent keys after the transfer feature code (8).
+TRANSFER_CODE: Final = "HOTLINE_TRANSFER_CODE"
+
 # Values of NEXT.
 NEXT_HANGUP: Final = "hangup"
 NEXT_QUEUE: Final = "queue"
@@ -48,5 +51,6 @@ ALL: Final = frozenset(
         TEST_WAIT,
         TEST_DTMF,
         TEST_HOLD,
+        TRANSFER_CODE,
     }
 )

@@ -14,24 +14,15 @@ from datetime import date
 from ivr.domain.calendar import ALWAYS_OPEN, Calendar, ServiceHours, SlaPolicy
 from ivr.domain.calendar import TimeRange as CalRange
 from ivr.routing.menus import Destination, MenuTable
-from ivr.routing.tables import LOCAL, BlockEntry, RoutingTables, Weekday, WeeklyHours
+from ivr.domain.transfer import Line, TransferSpec
+from ivr.routing.tables import LOCAL, BlockEntry, RoutingTables, Unit, Weekday, WeeklyHours
 
 _DAY_INDEX = {day: i for i, day in enumerate(Weekday)}
 
 
-@dataclass(frozen=True)
-class DialTarget:
-    """One number to ring: a local PJSIP endpoint or a number behind an agency trunk."""
-
-    number: str
-    via: str
-    agency_id: str
-    unit_id: str | None
-    ring_timeout_s: int
-
-    @property
-    def dialstring(self) -> str:
-        return f"PJSIP/{self.number}" if self.via == LOCAL else f"PJSIP/{self.number}@{self.via}"
+def dialstring(line: Line) -> str:
+    """A local PJSIP endpoint, or a number behind an agency trunk."""
+    return f"PJSIP/{line.number}" if line.via == LOCAL else f"PJSIP/{line.number}@{line.via}"
 
 
 @dataclass(frozen=True)
@@ -47,8 +38,11 @@ class RoutingView:
     closed: Destination | None
     disaster_prompt: str | None
     blocklist: tuple[BlockEntry, ...]
-    # What a caller may key at a menu ("1999 轉 分機"): directory numbers and dial codes.
-    extensions: Mapping[str, DialTarget]
+    # What a caller may key at a menu ("1999 轉 分機"): directory numbers and dial
+    # codes, each with the transfer sequence it starts.
+    extensions: Mapping[str, TransferSpec]
+    # The sequence for a transfer to a unit as such (ToUnit, agents, admins).
+    units: Mapping[str, TransferSpec]
     queue_max_wait_s: Mapping[str, int]
 
 
@@ -71,23 +65,50 @@ def build_view(tables: RoutingTables) -> RoutingView:
     else:
         service = Calendar(zone, _weekly(hours.weekly), holidays, makeup)
 
-    extensions: dict[str, DialTarget] = {}
+    extensions: dict[str, TransferSpec] = {}
+    units: dict[str, TransferSpec] = {}
     for agency in tables.directory.agencies:
+        deputies = tuple(
+            Line(d.extension.number, d.extension.via, d.name) for d in agency.liaison.deputies
+        )
         for unit in agency.units:
-            for ref in (unit.primary, *unit.adjacent):
-                extensions.setdefault(
-                    ref.number,
-                    DialTarget(ref.number, ref.via, agency.id, unit.id, unit.ring_timeout_s),
+            lines = [Line(r.number, r.via) for r in (unit.primary, *unit.adjacent)]
+
+            def spec(
+                first: Line,
+                unit: Unit = unit,
+                lines: list[Line] = lines,
+                agency_id: str = agency.id,
+            ) -> TransferSpec:
+                return TransferSpec(
+                    unit_id=unit.id,
+                    agency_id=agency_id,
+                    primary=first,
+                    adjacent=tuple(line for line in lines if line != first),
+                    deputies=deputies,
+                    busy_attempts=unit.busy_attempts,
+                    ring_timeout_s=unit.ring_timeout_s,
+                    retry_pause_s=unit.retry_pause_s,
                 )
+
+            units[unit.id] = spec(lines[0])
+            # Keying a particular line rings that line first, then the unit's others.
+            for line in lines:
+                extensions.setdefault(line.number, spec(line))
             if unit.dial_code:
-                p = unit.primary
-                extensions.setdefault(
-                    unit.dial_code,
-                    DialTarget(p.number, p.via, agency.id, unit.id, unit.ring_timeout_s),
-                )
-        for deputy in agency.liaison.deputies:
-            ref = deputy.extension
-            extensions.setdefault(ref.number, DialTarget(ref.number, ref.via, agency.id, None, 20))
+                extensions.setdefault(unit.dial_code, units[unit.id])
+        for deputy in deputies:
+            others = tuple(d for d in deputies if d != deputy)
+            extensions.setdefault(
+                deputy.number,
+                TransferSpec(
+                    unit_id=f"{agency.id}-liaison",
+                    agency_id=agency.id,
+                    primary=deputy,
+                    adjacent=(),
+                    deputies=others,
+                ),
+            )
 
     return RoutingView(
         profile=tables.profile.name,
@@ -102,5 +123,6 @@ def build_view(tables: RoutingTables) -> RoutingView:
         disaster_prompt=hours.disaster.announcement if hours.disaster else None,
         blocklist=tuple(tables.blocklist.entries),
         extensions=extensions,
+        units=units,
         queue_max_wait_s={q.id: q.max_wait_s for q in tables.agents.queues},
     )

@@ -14,7 +14,7 @@ from ivr.routing.loader import load_profile
 from ivr.store import CaseStore
 from ivr.testcall import place_call
 from tests.harness import free_port
-from tests.integration.test_citizen_ivr import StartEngine, call, events, greeting_s, secs
+from tests.integration.calls import StartEngine, call, events, greeting_s, secs
 from tests.sipp.scenarios import (
     answer_then_hang_up_scenario,
     register_scenario,

@@ -23,9 +23,10 @@ from ivr.adapters.calls import CallTracker
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.asterisk.generate import queue_name
-from ivr.domain.calendar import compute_service_state, next_working_day_end
+from ivr.domain.calendar import callback_due, compute_service_state, next_working_day_end
 from ivr.domain.clock import Clock
 from ivr.domain.menu import Go, Retry, decide, first_key, start
+from ivr.domain.transfer import Answered, Dial, TransferSpec, next_step
 from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
 from ivr.prompts import prompt_path
 from ivr.routing.menus import (
@@ -40,11 +41,15 @@ from ivr.routing.menus import (
     ToRecord,
     ToUnit,
 )
-from ivr.routing.view import DialTarget, RoutingView
+from ivr.routing.view import RoutingView, dialstring
+from ivr.store import CaseStore
 
 log = structlog.get_logger()
 
 HOTLINE_SCRIPT_NAME = "hotline"
+TRANSFER_SCRIPT_NAME = "transfer"
+# Tickets the IVR opens on its own (off hours, voicemail) belong to the call centre.
+HOTLINE_AGENCY = "hotline"
 
 # Call outcomes as the case store records them.
 OUTCOME_QUEUED = "queued"
@@ -61,7 +66,7 @@ ENGINE_PROMPTS = (
     "silence",
     "service-suspended",
     "connecting",
-    "unit-unavailable",
+    "transfer-unknown-unit",
     "survey-question",
     "survey-thanks",
     "callback-number-is",
@@ -70,6 +75,9 @@ ENGINE_PROMPTS = (
     "callback-number-invalid",
     "ticket-registered",
     "ticket-callback-next-day",
+    "ticket-callback-4h",
+    "transfer-nobody-answered",
+    "transfer-record-message",
     "goodbye",
     *(f"digit-{d}" for d in "0123456789"),
 )
@@ -81,20 +89,6 @@ SURVEY_TRIES = 2
 CONFIRM_TRIES = 3
 # Generous bounds on commands that last as long as a conversation does.
 CONVERSATION_LIMIT_S = 4 * 3600.0
-
-
-@dataclass(frozen=True)
-class TicketRequest:
-    call_id: int
-    caller_number: str
-    reason: str
-    created_at: datetime
-    due_at: datetime
-    message_path: str | None
-
-
-TicketOpener = Callable[[TicketRequest], Awaitable[str]]
-RatingSaver = Callable[[int, int, str | None, str | None, datetime], Awaitable[bool]]
 
 
 @dataclass
@@ -116,8 +110,7 @@ class HotlineScript:
     spool_dir: Path
     routing: Callable[[], RoutingView]
     current_mode: Callable[[datetime], Awaitable[str]]
-    open_ticket: TicketOpener
-    save_rating: RatingSaver
+    store: CaseStore
 
     async def __call__(self, session: AGISession) -> None:
         req = session.request
@@ -147,6 +140,45 @@ class HotlineScript:
         except AGIHangup:
             await self._event(call, "caller_left", after=call.steps[-1] if call.steps else None)
             await self.tracker.outcome(call.uniqueid, OUTCOME_ABANDONED)
+            raise
+
+    async def transfer_entry(self, session: AGISession) -> None:
+        """`AGI(…/transfer,CODE,BY)`: an agent (feature 8) or an admin sent the caller here."""
+        req = session.request
+        code = req.args[0] if req.args else ""
+        initiated_by = req.args[1] if len(req.args) > 1 and req.args[1] else "admin"
+        view = self.routing()
+        record = await self.store.get_call_by_uniqueid(req.uniqueid)
+        if record is None:
+            linkedid = await session.get_variable("CHANNEL(linkedid)") or req.uniqueid
+            call_id = await self.tracker.started(
+                uniqueid=req.uniqueid,
+                linkedid=linkedid,
+                channel=req.channel,
+                caller_number=_known(req.callerid),
+                caller_name=_known(req.calleridname),
+                dnid=None,
+                at=self.clock(),
+            )
+        else:
+            call_id = record.id
+        structlog.contextvars.bind_contextvars(call_id=call_id)
+        language = await session.get_variable("CHANNEL(language)") or view.default_language
+        if language not in view.languages:
+            language = view.default_language
+        call = _Call(session, call_id, req.uniqueid, _known(req.callerid), language, view)
+        spec = view.extensions.get(code) or view.units.get(code)
+        await self._event(
+            call, "transfer_request", code=code, by=initiated_by, known=spec is not None
+        )
+        try:
+            if spec is None:
+                await self._play(call, "transfer-unknown-unit", "transfer")
+                await session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
+                return
+            await self._transfer(call, spec, initiated_by)
+        except AGIHangup:
+            await self._event(call, "caller_left", after=call.steps[-1] if call.steps else None)
             raise
 
     async def _journey(self, call: _Call, disaster: bool) -> None:
@@ -231,10 +263,9 @@ class HotlineScript:
             case ToQueue(queue=queue):
                 await self._queue(call, queue)
             case ToExtension(extension=number):
-                await self._dial(call, call.view.extensions[number], fallback)
+                await self._transfer(call, call.view.extensions[number])
             case ToUnit(unit=unit_id):
-                target = next(t for t in call.view.extensions.values() if t.unit_id == unit_id)
-                await self._dial(call, target, fallback)
+                await self._transfer(call, call.view.units[unit_id])
             case ToEmergency():
                 await self._emergency(call, dest, fallback)
             case ToAnnouncement(prompt=prompt):
@@ -271,30 +302,161 @@ class HotlineScript:
         await session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
         await self._event(call, "route", next=dv.NEXT_QUEUE, queue_status=status)
 
-    async def _dial(self, call: _Call, target: DialTarget, fallback: Destination | None) -> None:
+    async def _transfer(self, call: _Call, spec: TransferSpec, initiated_by: str = "ivr") -> None:
+        """Ring the unit's lines, then its liaison window; nobody → a callback ticket."""
+        session = call.session
+        transfer_id = await self.store.start_transfer(
+            call.call_id,
+            initiated_by=initiated_by,
+            agency_id=spec.agency_id,
+            unit_id=spec.unit_id,
+            at=self.clock(),
+        )
         await self._event(
             call,
             "transfer",
-            number=target.number,
-            via=target.via,
-            unit=target.unit_id,
-            agency=target.agency_id,
+            unit=spec.unit_id,
+            agency=spec.agency_id,
+            transfer_id=transfer_id,
+            initiated_by=initiated_by,
         )
         await self._play(call, "connecting", "transfer")
-        await call.session.command(
-            "EXEC",
-            "Dial",
-            f"{target.dialstring},{target.ring_timeout_s},g",
-            timeout=target.ring_timeout_s + CONVERSATION_LIMIT_S,
-        )
-        status = await call.session.get_variable("DIALSTATUS")
-        await self._event(call, "dial_result", number=target.number, dialstatus=status)
-        if status == "ANSWER":
-            await self._finish(call, OUTCOME_TRANSFERRED)
+        results: list[str] = []
+        while True:
+            step = next_step(spec, results)
+            if not isinstance(step, Dial):
+                break
+            if step.pause_s:
+                # Ringback between attempts: the caller hears the line is still trying.
+                await session.exec_("Playtones", "ring")
+                await session.exec_("Wait", f"{step.pause_s:g}")
+                await session.exec_("StopPlaytones", "")
+            target = dialstring(step.line)
+            attempt_id = await self.store.start_attempt(
+                transfer_id=transfer_id,
+                target=target,
+                role=step.role,
+                attempt=step.attempt,
+                at=self.clock(),
+            )
+            # g: the caller comes back here when the unit hangs up, to close the record.
+            await session.command(
+                "EXEC",
+                "Dial",
+                f"{target},{step.ring_timeout_s},g",
+                timeout=step.ring_timeout_s + CONVERSATION_LIMIT_S,
+            )
+            status = await session.get_variable("DIALSTATUS") or "UNKNOWN"
+            cause = _int(await session.get_variable("HANGUPCAUSE"))
+            dialed = _float(await session.get_variable("DIALEDTIME"))
+            answered = _float(await session.get_variable("ANSWEREDTIME"))
+            ring = dialed - answered if dialed is not None and answered is not None else dialed
+            await self.store.finish_attempt(
+                attempt_id,
+                at=self.clock(),
+                dialstatus=status,
+                hangup_cause=cause,
+                ring_seconds=ring,
+            )
+            await self._event(
+                call,
+                "dial_attempt",
+                number=step.line.number,
+                role=step.role,
+                attempt=step.attempt,
+                dialstatus=status,
+            )
+            results.append(status)
+        if isinstance(step, Answered):
+            await self._answered(call, spec, transfer_id, step)
             return
-        await self._play(call, "unit-unavailable", "transfer")
-        if fallback is not None:
-            await self._destination(call, fallback, fallback=None)
+        await self.store.finish_transfer(transfer_id, at=self.clock(), result="ticket")
+        await self._transfer_ticket(call, spec, transfer_id, step.reason)
+
+    async def _answered(
+        self, call: _Call, spec: TransferSpec, transfer_id: int, step: Answered
+    ) -> None:
+        liaison = step.role == "liaison"
+        await self.store.finish_transfer(
+            transfer_id,
+            at=self.clock(),
+            result="liaison_answered" if liaison else "answered",
+            answered_by=step.line.number,
+        )
+        if liaison:
+            # The liaison window registered the matter: its 4-hour callback clock runs
+            # from now (T4(2)1) even though the caller was served by a person.
+            now = self.clock()
+            ticket = await self.store.create_ticket(
+                call_id=call.call_id,
+                transfer_id=transfer_id,
+                caller_number=normalise_number(call.caller or "") or "unknown",
+                agency_id=spec.agency_id,
+                unit_id=spec.unit_id,
+                reason="liaison_registered",
+                created_at=now,
+                due_at=callback_due(call.view.sla, call.view.office, now),
+            )
+            await self._event(
+                call,
+                "ticket",
+                number=ticket.number,
+                reason="liaison_registered",
+                due_at=ticket.due_at.isoformat(),
+            )
+        await self._finish(call, OUTCOME_TRANSFERRED)
+
+    async def _transfer_ticket(
+        self, call: _Call, spec: TransferSpec, transfer_id: int, reason: str
+    ) -> None:
+        """Nobody answered: a callback number, a message, a ticket, then its number."""
+        await self._play(call, "transfer-nobody-answered", "ticket")
+        number = await self._callback_number(call)
+        await self._play(call, "transfer-record-message", "ticket")
+        message = await self._record_message(call, 60)
+        now = self.clock()
+        due = callback_due(call.view.sla, call.view.office, now)
+        ticket = await self.store.create_ticket(
+            call_id=call.call_id,
+            transfer_id=transfer_id,
+            caller_number=number,
+            agency_id=spec.agency_id,
+            unit_id=spec.unit_id,
+            reason=reason,
+            created_at=now,
+            due_at=due,
+            message_path=message,
+        )
+        # create_ticket has committed: only now may the caller hear the number.
+        await self._event(
+            call, "ticket", number=ticket.number, reason=reason, due_at=due.isoformat()
+        )
+        await self.tracker.outcome(call.uniqueid, OUTCOME_TICKET)
+        await self._play(call, "ticket-registered", "ticket")
+        await self._say_digits(call, ticket.number)
+        await self._play(call, "ticket-callback-4h", "ticket")
+        await self._finish(call, OUTCOME_TICKET)
+
+    async def _record_message(self, call: _Call, max_seconds: int) -> str | None:
+        path = self.spool_dir / f"{call.call_id}-{call.uniqueid.replace('/', '_')}"
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        # RECORD FILE: file format escape-digits timeout(ms) offset BEEP s=silence
+        reply = await call.session.command(
+            "RECORD",
+            "FILE",
+            str(path),
+            "wav",
+            "#",
+            str(max_seconds * 1000),
+            "0",
+            "BEEP",
+            "s=5",
+            timeout=max_seconds + 30.0,
+        )
+        recorded = await asyncio.to_thread(os.path.exists, f"{path}.wav")
+        message = f"{path}.wav" if recorded else None
+        await self._event(call, "recorded", result=reply.result, path=message)
+        return message
 
     async def _emergency(
         self, call: _Call, dest: ToEmergency, fallback: Destination | None
@@ -349,14 +511,24 @@ class HotlineScript:
         await self._event(call, "recorded", result=reply.result, path=message)
         now = self.clock()
         due = next_working_day_end(call.view.office, now)
-        ticket = await self.open_ticket(
-            TicketRequest(call.call_id, number, dest.reason, now, due, message)
+        ticket = await self.store.create_ticket(
+            call_id=call.call_id,
+            transfer_id=None,
+            caller_number=number,
+            agency_id=HOTLINE_AGENCY,
+            unit_id=None,
+            reason=dest.reason,
+            created_at=now,
+            due_at=due,
+            message_path=message,
         )
-        # The ticket is committed before the caller hears its number.
-        await self._event(call, "ticket", number=ticket, due_at=due.isoformat(), reason=dest.reason)
+        # create_ticket has committed: only now may the caller hear the number.
+        await self._event(
+            call, "ticket", number=ticket.number, due_at=due.isoformat(), reason=dest.reason
+        )
         await self.tracker.outcome(call.uniqueid, OUTCOME_TICKET)
         await self._play(call, "ticket-registered", "ticket")
-        await self._say_digits(call, ticket)
+        await self._say_digits(call, ticket.number)
         await self._play(call, "ticket-callback-next-day", "ticket")
         await self._finish(call, OUTCOME_TICKET)
 
@@ -390,7 +562,9 @@ class HotlineScript:
                 self._prompt(call, "survey-question"), 6000, 1
             )
             if key in {"1", "2", "3", "4", "5"}:
-                saved = await self.save_rating(call.call_id, int(key), agent, queue, self.clock())
+                saved = await self.store.record_rating(
+                    call.call_id, int(key), agent_id=agent, queue=queue, at=self.clock()
+                )
                 await self._event(
                     call, "survey", rating=int(key), agent=agent, queue=queue, saved=saved
                 )
@@ -438,6 +612,20 @@ def _describe(decision: Go | Retry) -> dict[str, Any]:
     if isinstance(decision, Retry):
         return {"retry": decision.cause}
     return {"go": decision.destination.model_dump(), "reason": decision.reason.value}
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def _known(value: str) -> str | None:

@@ -1,0 +1,100 @@
+"""The transfer sequence: who to ring next, given what every earlier ring gave. Pure.
+
+T4(2)1 and K4(2), in order:
+1. the unit's primary extension; a BUSY line is dialled again after a short pause,
+   `busy_attempts` dialling attempts in all ("經撥號兩次");
+2. the unit's adjacent extensions, one attempt each;
+3. the agency's liaison window: its deputies in their order, one attempt each.
+NOANSWER, CONGESTION and CHANUNAVAIL move on at once, without a retry. The first
+ANSWER ends the transfer; when nobody answers, the caller gets a callback ticket whose
+reason is "busy" if any of the unit's own lines was busy (the figure T4(2)1 asks the
+liaison window to report), else "no_answer".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["primary", "adjacent", "liaison"]
+ANSWER = "ANSWER"
+BUSY = "BUSY"
+
+
+@dataclass(frozen=True)
+class Line:
+    number: str
+    via: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    """One unit's transfer rules, from the routing tables."""
+
+    unit_id: str
+    agency_id: str
+    primary: Line
+    adjacent: tuple[Line, ...]
+    deputies: tuple[Line, ...]
+    busy_attempts: int = 2
+    ring_timeout_s: int = 20
+    retry_pause_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class Dial:
+    line: Line
+    role: Role
+    attempt: int
+    # Seconds to wait first: only before redialling a busy line.
+    pause_s: float
+    ring_timeout_s: int
+
+
+@dataclass(frozen=True)
+class Answered:
+    line: Line
+    role: Role
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """Nobody answered: open a callback ticket for this reason."""
+
+    reason: Literal["busy", "no_answer"]
+
+
+Step = Dial | Answered | GiveUp
+
+
+def _lines(spec: TransferSpec) -> list[tuple[Line, Role, int]]:
+    lines: list[tuple[Line, Role, int]] = [
+        (spec.primary, "primary", n) for n in range(1, spec.busy_attempts + 1)
+    ]
+    lines += [(line, "adjacent", 1) for line in spec.adjacent]
+    lines += [(line, "liaison", 1) for line in spec.deputies]
+    return lines
+
+
+def next_step(spec: TransferSpec, results: Sequence[str]) -> Step:
+    """The step after `results` (DIALSTATUS of each attempt so far, in order)."""
+    seen = iter(results)
+    unit_busy = False
+    primary_busy = True
+    for line, role, attempt in _lines(spec):
+        if role == "primary" and attempt > 1 and not primary_busy:
+            # Only a busy primary is redialled; silence or failure moves on.
+            continue
+        status = next(seen, None)
+        if status is None:
+            pause = spec.retry_pause_s if attempt > 1 else 0.0
+            return Dial(line, role, attempt, pause, spec.ring_timeout_s)
+        if status == ANSWER:
+            return Answered(line, role)
+        if role == "primary":
+            primary_busy = status == BUSY
+        if role != "liaison" and status == BUSY:
+            unit_busy = True
+    return GiveUp("busy" if unit_busy else "no_answer")

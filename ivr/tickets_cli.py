@@ -1,0 +1,335 @@
+"""`ivr tickets …` and `ivr report transfers`: callback tickets and the monthly report.
+
+Each command is an async function returning the text to print; `run` executes one and
+turns every expected failure (unknown ticket, a move the workflow forbids, a bad
+month, an unreachable store) into one line on stderr and exit status 1.
+
+The full caller number is shown here: these commands are for the staff who make the
+callback. Mails, which leave the system, carry it masked (`ivr.domain.tickets`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import asdict, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ivr.config import StackConfig
+from ivr.domain.clock import Clock, system_clock
+from ivr.domain.tickets import LOCAL_TZ, TOTAL, ReportRow, month_bounds, report_rows
+from ivr.store import (
+    TICKET_TRANSITIONS,
+    CaseStore,
+    InvalidTransition,
+    StoreUnavailable,
+    TicketEventRecord,
+    TicketRecord,
+)
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+
+
+class TicketCommandError(Exception):
+    """A ticket command cannot do what was asked; the message says why, in one line."""
+
+
+def run(command: Coroutine[Any, Any, str]) -> int:
+    """Run one command, print its output, and return the process exit status."""
+    try:
+        output = asyncio.run(command)
+    except (TicketCommandError, StoreUnavailable) as exc:
+        print(f"ivr: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    if output:
+        print(output)
+    return EXIT_OK
+
+
+@asynccontextmanager
+async def _store(cfg: StackConfig) -> AsyncIterator[CaseStore]:
+    store = await CaseStore.open(cfg.database_url)
+    try:
+        # As `ivr mode` does: a stack whose engine never ran still gets its tables.
+        await store.migrate()
+        yield store
+    finally:
+        await store.close()
+
+
+async def _resolve(store: CaseStore, ref: str) -> TicketRecord:
+    """A ticket by its number (25030042), or else by its database id."""
+    ticket = await store.get_ticket_by_number(ref)
+    if ticket is None and ref.isdigit():
+        ticket = await store.get_ticket(int(ref))
+    if ticket is None:
+        raise TicketCommandError(f"no ticket {ref!r}: give its number (e.g. 25030042) or its id")
+    return ticket
+
+
+def _local(moment: datetime | None, seconds: bool = False) -> str:
+    if moment is None:
+        return "-"
+    return f"{moment.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M{':%S' if seconds else ''}}"
+
+
+def _json(value: Any) -> str:
+    def default(obj: object) -> object:
+        if isinstance(obj, datetime):
+            return obj.isoformat()
+        if isinstance(obj, Mapping):
+            return dict(obj)
+        raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+    return json.dumps(value, indent=2, ensure_ascii=False, default=default)
+
+
+def ticket_dict(
+    ticket: TicketRecord, events: list[TicketEventRecord] | None = None
+) -> dict[str, Any]:
+    """Everything about a ticket as plain data; `events` adds its audit trail."""
+    data = {f.name: getattr(ticket, f.name) for f in fields(ticket)}
+    data["notes"] = [asdict(n) for n in ticket.notes]
+    data["attempts"] = [asdict(a) for a in ticket.attempts]
+    if events is not None:
+        data["events"] = [
+            {"id": e.id, "at": e.at, "kind": e.kind, "data": dict(e.data)} for e in events
+        ]
+    return data
+
+
+# -- tickets ---------------------------------------------------------------------------
+
+
+async def list_tickets(
+    cfg: StackConfig,
+    *,
+    status: str | None,
+    unit: str | None,
+    agency: str | None,
+    overdue: bool,
+    limit: int,
+    as_json: bool,
+) -> str:
+    if limit < 1:
+        raise TicketCommandError(f"--limit must be at least 1, got {limit}")
+    async with _store(cfg) as store:
+        tickets = await store.list_tickets(
+            status=status,
+            unit_id=unit,
+            agency_id=agency,
+            overdue=True if overdue else None,
+            limit=limit,
+        )
+    if as_json:
+        return _json([ticket_dict(t) for t in tickets])
+    if not tickets:
+        return "no tickets match"
+    lines = [
+        f"{'number':10} {'status':11} {'overdue':7} {'agency/unit':32} {'reason':21} "
+        f"{'due (' + LOCAL_TZ.key + ')':22} assignee"
+    ]
+    for t in tickets:
+        where = f"{t.agency_id}/{t.unit_id or '-'}"
+        lines.append(
+            f"{t.number:10} {t.status:11} {'OVERDUE' if t.overdue else '-':7} {where:32} "
+            f"{t.reason:21} {_local(t.due_at):22} {t.assignee or '-'}"
+        )
+    return "\n".join(lines)
+
+
+def _format_ticket(ticket: TicketRecord, events: list[TicketEventRecord]) -> str:
+    flagged = f"yes, flagged {_local(ticket.overdue_at)}" if ticket.overdue else "no"
+    rows = [
+        ("status", ticket.status),
+        ("overdue", flagged),
+        ("agency/unit", f"{ticket.agency_id} / {ticket.unit_id or '-'}"),
+        ("reason", ticket.reason),
+        ("caller", ticket.caller_number),
+        ("created", _local(ticket.created_at)),
+        ("due", _local(ticket.due_at)),
+        ("assignee", ticket.assignee or "-"),
+        ("outcome", ticket.outcome or "-"),
+        ("closed", _local(ticket.closed_at)),
+        ("overdue mail", _local(ticket.notified_overdue_at)),
+        ("call / transfer", f"{ticket.call_id or '-'} / {ticket.transfer_id or '-'}"),
+        ("message", ticket.message_path or "-"),
+    ]
+    lines = [f"ticket {ticket.number} (id {ticket.id}), times in {LOCAL_TZ.key}"]
+    lines += [f"  {key:16} {value}" for key, value in rows]
+    lines.append(f"attempts ({len(ticket.attempts)}):")
+    for a in ticket.attempts:
+        ring = f"{a.ring_seconds:.0f}s" if a.ring_seconds is not None else "-"
+        lines.append(
+            f"  {a.seq:>3}  {_local(a.started_at, seconds=True)}  {a.role:9} {a.target:20} "
+            f"try {a.attempt}  {a.dialstatus or 'ringing':11} ring {ring}"
+        )
+    lines.append(f"notes ({len(ticket.notes)}):")
+    lines += [f"  {_local(n.at)}  {n.author}: {n.text}" for n in ticket.notes]
+    lines.append(f"events ({len(events)}):")
+    for e in events:
+        data = json.dumps(dict(e.data), ensure_ascii=False)
+        lines.append(f"  {_local(e.at, seconds=True)}  {e.kind:16} {data}")
+    return "\n".join(lines)
+
+
+async def show_ticket(cfg: StackConfig, ref: str, *, as_json: bool) -> str:
+    async with _store(cfg) as store:
+        ticket = await _resolve(store, ref)
+        events = await store.ticket_events(ticket.id)
+    if as_json:
+        return _json(ticket_dict(ticket, events))
+    return _format_ticket(ticket, events)
+
+
+async def assign_ticket(
+    cfg: StackConfig, ref: str, assignee: str, *, by: str, clock: Clock = system_clock
+) -> str:
+    async with _store(cfg) as store:
+        ticket = await _resolve(store, ref)
+        try:
+            await store.assign_ticket(ticket.id, assignee, at=clock(), by=by)
+        except ValueError as exc:
+            raise TicketCommandError(f"ticket {ticket.number}: {exc}") from exc
+    return f"ticket {ticket.number}: assigned to {assignee}"
+
+
+async def note_ticket(
+    cfg: StackConfig, ref: str, text: str, *, by: str, clock: Clock = system_clock
+) -> str:
+    if not text.strip():
+        raise TicketCommandError("a note needs some text")
+    async with _store(cfg) as store:
+        ticket = await _resolve(store, ref)
+        try:
+            await store.add_ticket_note(ticket.id, at=clock(), author=by, text=text)
+        except ValueError as exc:
+            raise TicketCommandError(f"ticket {ticket.number}: {exc}") from exc
+    return f"ticket {ticket.number}: note added by {by} ({len(ticket.notes) + 1} notes)"
+
+
+async def set_status(
+    cfg: StackConfig,
+    ref: str,
+    status: str,
+    *,
+    outcome: str | None,
+    by: str,
+    clock: Clock = system_clock,
+) -> str:
+    async with _store(cfg) as store:
+        ticket = await _resolve(store, ref)
+        try:
+            await store.set_ticket_status(ticket.id, status, at=clock(), by=by, outcome=outcome)
+        except InvalidTransition as exc:
+            allowed = sorted(TICKET_TRANSITIONS[exc.current])
+            then = f"it may go to {', '.join(allowed)}" if allowed else "it is final"
+            raise TicketCommandError(
+                f"ticket {ticket.number}: cannot go from {exc.current} to {exc.requested}; "
+                f"from {exc.current} {then}"
+            ) from exc
+        except ValueError as exc:
+            raise TicketCommandError(f"ticket {ticket.number}: {exc}") from exc
+    return f"ticket {ticket.number}: {ticket.status} -> {status}"
+
+
+# -- the monthly report ------------------------------------------------------------------
+
+# CSV columns: the report row's fields but the totals marker (agency_id says TOTAL).
+REPORT_COLUMNS = tuple(f.name for f in fields(ReportRow) if f.name != "total")
+
+
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def write_csv(rows: list[ReportRow], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=REPORT_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            data = asdict(row)
+            writer.writerow({k: _csv_value(data[k]) for k in REPORT_COLUMNS})
+
+
+def write_json(rows: list[ReportRow], start: datetime, end: datetime, path: Path) -> None:
+    units = [asdict(r) for r in rows if not r.total]
+    total = next(asdict(r) for r in rows if r.total)
+    report = {
+        "period": rows[0].period,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "timezone": LOCAL_TZ.key,
+        "units": units,
+        "total": total,
+    }
+    path.write_text(_json(report) + "\n", encoding="utf-8")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes = round(seconds / 60)
+    hours, mins = divmod(minutes, 60)
+    return f"{hours}h {mins:02d}m" if hours else f"{mins}m"
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.1%}"
+
+
+def format_report(rows: list[ReportRow]) -> str:
+    header = (
+        f"{'agency':12} {'unit':22} {'transfers':>9} {'busy':>5} {'no-ans':>6} "
+        f"{'fallback':>8} {'tickets':>7} {'in time':>7} {'overdue':>7} {'median cb':>9}"
+    )
+    lines = [f"Transfers and callbacks, {rows[0].period} ({LOCAL_TZ.key})", header]
+    for r in rows:
+        if r.total:
+            lines.append("-" * len(header))
+        unit = "" if r.total else (r.unit_id or "-")
+        lines.append(
+            f"{r.agency_id:12} {unit:22} {r.transfers:>9} {r.busy_attempts:>5} "
+            f"{r.noanswer_attempts:>6} {_percent(r.fallback_rate):>8} {r.tickets_opened:>7} "
+            f"{r.tickets_closed_in_time:>7} {r.tickets_overdue:>7} "
+            f"{_duration(r.median_callback_s):>9}"
+        )
+    return "\n".join(lines)
+
+
+async def transfer_report(
+    cfg: StackConfig, month: str, *, csv_path: Path | None, json_path: Path | None
+) -> str:
+    """The month's transfer and callback figures per agency and unit (DOMAIN 8)."""
+    try:
+        start, end = month_bounds(month)
+    except ValueError as exc:
+        raise TicketCommandError(str(exc)) from exc
+    async with _store(cfg) as store:
+        stats = await store.transfer_stats(start, end)
+    rows = report_rows(stats, start, end)
+    written = []
+    try:
+        if csv_path is not None:
+            write_csv(rows, csv_path)
+            written.append(f"wrote {csv_path}")
+        if json_path is not None:
+            write_json(rows, start, end, json_path)
+            written.append(f"wrote {json_path}")
+    except OSError as exc:
+        raise TicketCommandError(f"cannot write the report: {exc}") from exc
+    text = format_report(rows)
+    if len(rows) == 1 and rows[0].agency_id == TOTAL:
+        text += f"\nno transfers or tickets in {rows[0].period}"
+    return "\n".join([text, *written])

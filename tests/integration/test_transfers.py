@@ -1,0 +1,224 @@
+"""Transfers that never lose a caller, on a real Asterisk with SIPp agency lines.
+
+Each test line sits behind its own SIP trunk, so a SIPp UAS on that trunk's port is
+exactly one agency phone: it answers, rings forever, or replies 486 Busy Here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ivr.adapters.ami import AmiClient
+from ivr.config import StackConfig
+from ivr.domain.calendar import callback_due
+from ivr.store import CaseStore
+from ivr.testcall import place_call
+from tests.harness import EngineProcess, free_port
+from tests.integration.calls import StartEngine, call, events, greeting_s, secs
+from tests.integration.conftest import ProfileCopy
+from tests.sipp.scenarios import start_uas, uas_scenario
+
+pytestmark = pytest.mark.asterisk
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def _uas(
+    profile: ProfileCopy, trunk: str, reply: int, calls: int, workdir: Path
+) -> subprocess.Popen[str]:
+    return start_uas(
+        uas_scenario(reply),
+        port=profile.trunk_ports[trunk],
+        media_port=free_port(),
+        calls=calls,
+        workdir=workdir,
+    )
+
+
+def _invites(profile: ProfileCopy, trunk: str, workdir: Path) -> list[str]:
+    log = workdir / f"uas-{profile.trunk_ports[trunk]}-messages.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [line for line in text.splitlines() if line.startswith("INVITE sip:")]
+
+
+def _stop(*procs: subprocess.Popen[str]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+
+
+async def test_busy_unit_is_dialled_twice_then_the_second_deputy_answers(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """486 twice (exactly two INVITEs), deputy one silent, deputy two answers."""
+    await start_engine()
+    unit = _uas(taipei_profile, "t-unit", 486, 2, tmp_path)
+    deputy1 = _uas(taipei_profile, "t-dep1", 180, 1, tmp_path)
+    deputy2 = _uas(taipei_profile, "t-dep2", 200, 1, tmp_path)
+    try:
+        record = await call(
+            stack,
+            store,
+            dtmf="6900",
+            wait_s=greeting_s(stack),
+            hold_s=secs(stack, "connecting") + 1 + 5 + 6,
+        )
+    finally:
+        _stop(unit, deputy1, deputy2)
+    assert len(_invites(taipei_profile, "t-unit", tmp_path)) == 2
+    attempts = [
+        (a["number"], a["role"], a["attempt"], a["dialstatus"])
+        for a in events(record, "dial_attempt")
+    ]
+    assert attempts == [
+        ("69001", "primary", 1, "BUSY"),
+        ("69001", "primary", 2, "BUSY"),
+        ("69101", "liaison", 1, "NOANSWER"),
+        ("69102", "liaison", 1, "ANSWER"),
+    ]
+    transfer_id = int(events(record, "transfer")[0]["transfer_id"])  # type: ignore[arg-type]
+    transfer = await store.transfer_with_attempts(transfer_id)
+    assert transfer.result == "liaison_answered"
+    assert transfer.answered_by == "69102"
+    assert [a.dialstatus for a in transfer.attempts] == ["BUSY", "BUSY", "NOANSWER", "ANSWER"]
+    assert [a.target for a in transfer.attempts][:1] == ["PJSIP/69001@t-unit"]
+    assert all(a.ended_at is not None for a in transfer.attempts)
+    # The liaison registered the matter: its 4-hour callback clock is a ticket too.
+    ticket = events(record, "ticket")[0]
+    assert ticket["reason"] == "liaison_registered"
+
+
+async def test_all_lines_busy_opens_a_ticket_committed_before_it_is_announced(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """Everyone busy: a busy ticket due in 4 working hours (Fri 16:30 → Mon 11:30)."""
+    friday = datetime(2026, 11, 20, 16, 30, tzinfo=TAIPEI)
+    engine = await start_engine(clock=lambda: friday)
+    busy = _uas(taipei_profile, "t-busy", 486, 5, tmp_path)
+    digits = sum(secs(stack, f"digit-{d}") for d in "0912345678")
+    until_record = (
+        secs(stack, "connecting")
+        + 1.5
+        + secs(stack, "transfer-nobody-answered")
+        + secs(stack, "callback-number-is")
+        + digits
+        + secs(stack, "callback-number-confirm")
+        + 5
+        + secs(stack, "transfer-record-message")
+        + 2.5
+    )
+    ticket_speech = (
+        secs(stack, "ticket-registered")
+        + 8 * secs(stack, "digit-8")
+        + secs(stack, "ticket-callback-4h")
+    )
+    try:
+        record = await call(
+            stack,
+            store,
+            dtmf="6901" + "w" * int(until_record * 2) + "#",
+            wait_s=greeting_s(stack),
+            hold_s=ticket_speech + 20,
+        )
+    finally:
+        _stop(busy)
+    assert len(_invites(taipei_profile, "t-busy", tmp_path)) == 5
+    statuses = [a["dialstatus"] for a in events(record, "dial_attempt")]
+    assert statuses == ["BUSY"] * 5
+    ticket_event = events(record, "ticket")[0]
+    ticket = await store.get_ticket_by_number(str(ticket_event["number"]))
+    assert ticket is not None
+    assert ticket.reason == "busy"
+    assert (ticket.agency_id, ticket.unit_id) == ("test-busy-agency", "test-all-busy")
+    assert ticket.caller_number == "0912345678"
+    assert ticket.status == "open"
+    view = engine.routing.view()
+    assert ticket.due_at == callback_due(view.sla, view.office, friday)
+    assert ticket.due_at.astimezone(TAIPEI) == datetime(2026, 11, 23, 11, 30, tzinfo=TAIPEI)
+    assert len(ticket.attempts) == 5
+    kinds = [(e.kind, e.data.get("prompt")) for e in record.events]
+    assert kinds.index(("ticket", None)) < kinds.index(("played", "ticket-registered"))
+    assert record.outcome == "ticket"
+
+
+async def test_engine_killed_during_a_transfer_leaves_the_caller_on_the_fallback(
+    stack: StackConfig,
+    store: CaseStore,
+    engine: EngineProcess,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """SIGKILL while a unit rings: the caller reaches the fallback queue; attempts are kept."""
+    ringing = _uas(taipei_profile, "t-ring", 180, 1, tmp_path)
+    call_uid = uuid.uuid4().hex
+    uniqueid = f"{call_uid}-hotline"
+    fallback: dict[str, str] = {}
+    joined = asyncio.Event()
+
+    def on_event(event: Mapping[str, str]) -> None:
+        if event.get("Uniqueid") != uniqueid:
+            return
+        if event.get("UserEvent") == "HotlineFallback":
+            fallback["reason"] = event.get("Reason", "")
+        if event.get("Event") == "QueueCallerJoin":
+            fallback["queue"] = event.get("Queue", "")
+            joined.set()
+
+    ami = AmiClient(stack.host, stack.ports.ami, stack.ami_user, stack.ami_secret)
+    ami.on("UserEvent", on_event)
+    ami.on("QueueCallerJoin", on_event)
+    await ami.start()
+    await ami.wait_connected(10)
+
+    async def kill_when_ringing() -> None:
+        while True:
+            record = await store.get_call_by_uniqueid(uniqueid)
+            started = [e for e in record.events if e.kind == "transfer"] if record else []
+            if started:
+                transfer_id = int(started[0].data["transfer_id"])
+                if (await store.transfer_with_attempts(transfer_id)).attempts:
+                    # The unit is ringing: its attempt row is committed.
+                    engine.kill()
+                    return
+            await asyncio.sleep(0.1)
+
+    killer = asyncio.create_task(kill_when_ringing())
+    try:
+        await place_call(
+            stack,
+            "1999",
+            dtmf="6902",
+            caller="0912333444",
+            wait_s=greeting_s(stack),
+            hold_s=secs(stack, "connecting") + 8 + 6,
+            call_uid=call_uid,
+        )
+        await asyncio.wait_for(joined.wait(), 5)
+    finally:
+        killer.cancel()
+        await ami.stop()
+        _stop(ringing)
+    assert fallback["queue"] == "hotline-agents"
+    assert fallback["reason"]
+    record = await store.get_call_by_uniqueid(uniqueid)
+    assert record is not None
+    transfer_id = int(next(e.data for e in record.events if e.kind == "transfer")["transfer_id"])
+    transfer = await store.transfer_with_attempts(transfer_id)
+    assert [a.target for a in transfer.attempts] == ["PJSIP/69002@t-ring"]
