@@ -1,4 +1,4 @@
-"""Process-per-call AGI, the 20× comparison: a fresh Python process for every call.
+"""Process-per-call AGI, for the 20-times comparison: a fresh Python process for every call.
 
 A stdio AGI script cannot run in the Asterisk root (it has no python3), so this is the
 closest honest equivalent: a FastAGI listener that, for every connection, starts a
@@ -41,6 +41,7 @@ def serve(port: int, state_dir: Path, max_children: int) -> int:
     refused = 0
     with socket.create_server(("127.0.0.1", port), backlog=1024) as server:
         server.settimeout(0.2)
+        print("listening", flush=True)
         while not stop:
             children = [c for c in children if c.poll() is None]
             try:
@@ -103,9 +104,7 @@ async def child(state_dir: Path) -> int:
             key, value = parse_env_line(text)
             env[key] = value
         request = AGIRequest.from_env(env)
-        session = AGISession(
-            request, reader, writer, stats=CommandStats(), command_timeout=300.0
-        )
+        session = AGISession(request, reader, writer, stats=CommandStats(), command_timeout=300.0)
         handler = router.handler_for(request.script)
         if handler is None:
             return 1

@@ -100,7 +100,7 @@ class CallerRun:
         return sum(1 for t in self.rtt_ms if t > DELAYED_MS)
 
 
-def _sipp_common(workdir: Path, name: str, local_port: int, media_port: int) -> list[str]:
+def sipp_common(workdir: Path, name: str, local_port: int, media_port: int) -> list[str]:
     return [
         "-i",
         "127.0.0.1",
@@ -147,7 +147,7 @@ def run_callers(
         str(sf),
         "-s",
         service,
-        *_sipp_common(workdir, name, free_port(socket.SOCK_DGRAM), free_udp_block()),
+        *sipp_common(workdir, name, free_port(socket.SOCK_DGRAM), free_udp_block()),
         "-r",
         f"{rate:g}",
         "-m",
@@ -206,7 +206,7 @@ class Uas:
             "sipp",
             "-sf",
             str(sf),
-            *_sipp_common(workdir, name, port, free_udp_block()),
+            *sipp_common(workdir, name, port, free_udp_block()),
             # Bounded: a UAS never outlives its step.
             "-timeout",
             "900s",

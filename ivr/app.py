@@ -18,6 +18,8 @@ from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, TRANSFER_SCRIPT_NAME, 
 from ivr.adapters.ami import AmiClient
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.fastagi.server import AGIRouter, FastAGIServer
+from ivr.adapters.mail import SmtpMailer
+from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig
 from ivr.domain.clock import Clock, system_clock
 from ivr.routing.holder import TableHolder
@@ -61,9 +63,11 @@ class Engine:
     agi: FastAGIServer
     ami: AmiClient
     routing: Routing
+    scheduler: OverdueScheduler
 
     async def stop(self) -> None:
         await self.agi.stop()
+        await self.scheduler.stop()
         await self.ami.stop()
         await self.store.close()
         (self.cfg.run_dir / ENGINE_FILE).unlink(missing_ok=True)
@@ -105,6 +109,17 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     await ami.start()
     agi = FastAGIServer(build_router(store, tracker, clock, cfg, routing), cfg.host, cfg.ports.agi)
     await agi.start()
+    # Overdue callbacks are flagged and mailed, and the 08:00 digest sent, from here.
+    scheduler = OverdueScheduler(
+        store,
+        SmtpMailer.from_config(cfg),
+        clock,
+        lambda: routing.tables().directory,
+        cfg.hotline_supervisor,
+        lambda: routing.view().office,
+        state_dir=cfg.state_dir,
+    )
+    scheduler.start()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     (cfg.run_dir / ENGINE_FILE).write_text(
         json.dumps({"pid": os.getpid(), "agi_port": agi.port, "routing_version": 1}),
@@ -116,7 +131,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         database=_redact(cfg.database_url),
         routing=str(cfg.routing_dir),
     )
-    return Engine(cfg, store, agi, ami, routing)
+    return Engine(cfg, store, agi, ami, routing, scheduler)
 
 
 def _reload(engine: Engine) -> None:

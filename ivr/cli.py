@@ -154,6 +154,15 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     tc.add_argument("--outcome", required=True, help="what came of the callback")
     tc.add_argument("--by", default=admin, help="who made the change (audit trail)")
     tc.set_defaults(func=cmd_tickets_close)
+    tb = tsub.add_parser("callback", help="click-to-callback: ring the officer, then the citizen")
+    tb.add_argument("ticket", metavar="NUMBER")
+    tb.add_argument("--from", dest="officer", required=True, help="the officer's extension")
+    tb.set_defaults(func=cmd_tickets_callback)
+
+    xfer = sub.add_parser("transfer", help="send a live call into the transfer engine")
+    xfer.add_argument("channel", help="the caller's channel, e.g. PJSIP/carrier-00000012")
+    xfer.add_argument("unit", help="unit id, dial code or extension")
+    xfer.set_defaults(func=cmd_transfer)
 
     report = sub.add_parser("report", help="monthly management reports (DOMAIN 8)")
     rsub2 = report.add_subparsers(dest="report_command", required=True)
@@ -163,6 +172,31 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     rt.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     rt.set_defaults(func=cmd_report_transfers)
     return p
+
+
+def cmd_tickets_callback(args: argparse.Namespace) -> int:
+    from ivr.control import ControlError, click_to_callback
+
+    try:
+        result = asyncio.run(click_to_callback(_load(args), args.ticket, args.officer))
+    except ControlError as exc:
+        print(f"ivr: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"ticket {result.ticket}: callback attempt {result.attempt}: {result.dialstatus}")
+    return EXIT_OK if result.dialstatus == "ANSWER" else EXIT_FAIL
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    from ivr.adapters.ami import AmiActionFailed, AmiUnavailable
+    from ivr.control import ControlError, transfer
+
+    try:
+        code = asyncio.run(transfer(_load(args), args.channel, args.unit))
+    except (ControlError, AmiActionFailed, AmiUnavailable) as exc:
+        print(f"ivr: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"{args.channel} sent to the transfer engine for {args.unit} ({code})")
+    return EXIT_OK
 
 
 def _port_args(p: argparse.ArgumentParser) -> None:

@@ -31,6 +31,13 @@ TEST_HOLD: Final = "HOTLINE_TEST_HOLD"
 # Digits an agent keys after the transfer feature code (8).
 TRANSFER_CODE: Final = "HOTLINE_TRANSFER_CODE"
 
+# Click-to-callback (context hotline-callback).
+CALLBACK_DIAL: Final = "HOTLINE_CALLBACK_DIAL"
+CALLBACK_TICKET: Final = "HOTLINE_CALLBACK_TICKET"
+# Agents' in-call features: the caller's channel passes it on to the agent leg.
+DYNAMIC_FEATURES: Final = "__DYNAMIC_FEATURES"
+AGENT_TRANSFER_FEATURE: Final = "hotline_transfer"
+
 # Values of NEXT.
 NEXT_HANGUP: Final = "hangup"
 NEXT_QUEUE: Final = "queue"
@@ -52,5 +59,7 @@ ALL: Final = frozenset(
         TEST_DTMF,
         TEST_HOLD,
         TRANSFER_CODE,
+        CALLBACK_DIAL,
+        CALLBACK_TICKET,
     }
 )

@@ -548,6 +548,10 @@ class _Tables:
 
     def _directory(self, directory: Directory) -> None:
         trunk_ids = [t.id for t in directory.trunks]
+        if directory.outbound_trunk is not None and directory.outbound_trunk not in trunk_ids:
+            self.add(
+                DIRECTORY, ("outbound_trunk",), f"no trunk {directory.outbound_trunk!r} in trunks"
+            )
         for i, trunk in enumerate(directory.trunks):
             if trunk.id == LOCAL:
                 self.add(DIRECTORY, ("trunks", i, "id"), f'"{LOCAL}" means a local extension')

@@ -351,6 +351,8 @@ class Agency(Strict):
 
 class Directory(Strict):
     trunks: list[Trunk] = Field(default_factory=list)
+    # The trunk officers' click-to-callback calls citizens over (the carrier line).
+    outbound_trunk: Ident | None = None
     agencies: Annotated[list[Agency], Field(min_length=1)]
 
     def unit(self, unit_id: str) -> tuple[Agency, Unit]:

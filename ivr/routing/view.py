@@ -13,8 +13,8 @@ from datetime import date
 
 from ivr.domain.calendar import ALWAYS_OPEN, Calendar, ServiceHours, SlaPolicy
 from ivr.domain.calendar import TimeRange as CalRange
-from ivr.routing.menus import Destination, MenuTable
 from ivr.domain.transfer import Line, TransferSpec
+from ivr.routing.menus import Destination, MenuTable
 from ivr.routing.tables import LOCAL, BlockEntry, RoutingTables, Unit, Weekday, WeeklyHours
 
 _DAY_INDEX = {day: i for i, day in enumerate(Weekday)}
@@ -53,6 +53,21 @@ def _weekly(hours: WeeklyHours) -> dict[int, tuple[CalRange, ...]]:
     }
 
 
+def _unit_spec(
+    first: Line, unit: Unit, lines: list[Line], agency_id: str, deputies: tuple[Line, ...]
+) -> TransferSpec:
+    return TransferSpec(
+        unit_id=unit.id,
+        agency_id=agency_id,
+        primary=first,
+        adjacent=tuple(line for line in lines if line != first),
+        deputies=deputies,
+        busy_attempts=unit.busy_attempts,
+        ring_timeout_s=unit.ring_timeout_s,
+        retry_pause_s=unit.retry_pause_s,
+    )
+
+
 def build_view(tables: RoutingTables) -> RoutingView:
     hours = tables.hours
     zone = tables.profile.zone
@@ -74,27 +89,12 @@ def build_view(tables: RoutingTables) -> RoutingView:
         for unit in agency.units:
             lines = [Line(r.number, r.via) for r in (unit.primary, *unit.adjacent)]
 
-            def spec(
-                first: Line,
-                unit: Unit = unit,
-                lines: list[Line] = lines,
-                agency_id: str = agency.id,
-            ) -> TransferSpec:
-                return TransferSpec(
-                    unit_id=unit.id,
-                    agency_id=agency_id,
-                    primary=first,
-                    adjacent=tuple(line for line in lines if line != first),
-                    deputies=deputies,
-                    busy_attempts=unit.busy_attempts,
-                    ring_timeout_s=unit.ring_timeout_s,
-                    retry_pause_s=unit.retry_pause_s,
-                )
-
-            units[unit.id] = spec(lines[0])
+            units[unit.id] = _unit_spec(lines[0], unit, lines, agency.id, deputies)
             # Keying a particular line rings that line first, then the unit's others.
             for line in lines:
-                extensions.setdefault(line.number, spec(line))
+                extensions.setdefault(
+                    line.number, _unit_spec(line, unit, lines, agency.id, deputies)
+                )
             if unit.dial_code:
                 extensions.setdefault(unit.dial_code, units[unit.id])
         for deputy in deputies:

@@ -22,7 +22,7 @@ from tests.integration.calls import StartEngine
 REPO = Path(__file__).resolve().parents[2]
 # A number the test profile blocks (T7), and a prefix rule.
 BLOCKED_NUMBER = "0987000111"
-TEST_TRUNKS = ("t-unit", "t-ring", "t-busy", "t-dep1", "t-dep2", "t-dep3")
+TEST_TRUNKS = ("t-unit", "t-ring", "t-busy", "t-dep1", "t-dep2", "t-dep3", "t-pstn")
 
 
 def _contacts(prefix: str) -> str:
@@ -115,6 +115,7 @@ def copy_profile(name: str, target: Path) -> ProfileCopy:
     text = text.replace("trunks:\n", "trunks:\n" + test_trunks, 1)
     if name == "taipei":
         text = text.rstrip("\n") + "\n" + TEST_AGENCIES
+        text = text.replace("outbound_trunk: emergency-pstn", "outbound_trunk: t-pstn")
     directory.write_text(text, encoding="utf-8")
     blocklist = target / "blocklist.yaml"
     blocklist.write_text(

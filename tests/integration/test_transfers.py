@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -19,12 +20,20 @@ import pytest
 from ivr.adapters.ami import AmiClient
 from ivr.config import StackConfig
 from ivr.domain.calendar import callback_due
+from ivr.routing.loader import load_profile
 from ivr.store import CaseStore
 from ivr.testcall import place_call
 from tests.harness import EngineProcess, free_port
 from tests.integration.calls import StartEngine, call, events, greeting_s, secs
 from tests.integration.conftest import ProfileCopy
-from tests.sipp.scenarios import start_uas, uas_scenario
+from tests.sipp.scenarios import (
+    answer_then_hang_up_scenario,
+    answer_then_key_scenario,
+    register_scenario,
+    run_caller,
+    start_uas,
+    uas_scenario,
+)
 
 pytestmark = pytest.mark.asterisk
 
@@ -222,3 +231,196 @@ async def test_engine_killed_during_a_transfer_leaves_the_caller_on_the_fallback
     transfer_id = int(next(e.data for e in record.events if e.kind == "transfer")["transfer_id"])
     transfer = await store.transfer_with_attempts(transfer_id)
     assert [a.target for a in transfer.attempts] == ["PJSIP/69002@t-ring"]
+
+
+async def _register(stack: StackConfig, extension: str, port: int) -> None:
+    tables = load_profile(Path(stack.routing_profile))
+    secret = next(a.secret for a in tables.agents.agents if a.extension == extension)
+    result = await asyncio.to_thread(
+        run_caller,
+        stack.ports.sip,
+        extension,
+        register_scenario(extension, secret),
+        local_port=port,
+        media_port=free_port(),
+        timeout_s=20,
+    )
+    assert result.ok, result.output
+
+
+async def _feature(stack: StackConfig, extension: str, code: str) -> None:
+    await place_call(
+        stack,
+        code,
+        dtmf="",
+        caller=extension,
+        wait_s=0,
+        hold_s=4,
+        call_uid=uuid.uuid4().hex,
+        context="hotline-agent-phone",
+    )
+
+
+async def test_agent_keys_8_and_a_unit_code_to_transfer_the_caller(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """A SIP agent keys 8 6902 mid-call: the caller goes through the transfer engine."""
+    await start_engine()
+    agent_port = free_port()
+    await _register(stack, "7004", agent_port)
+    agent = start_uas(
+        answer_then_key_scenario("7004", "86902"),
+        port=agent_port,
+        media_port=free_port(),
+        calls=1,
+        workdir=tmp_path,
+    )
+    unit = _uas(taipei_profile, "t-ring", 200, 1, tmp_path)
+    await _feature(stack, "7004", "*45")
+    try:
+        record = await call(
+            stack,
+            store,
+            dtmf="9ww1",
+            wait_s=greeting_s(stack),
+            hold_s=1.5 + 1.5 + 5 * 0.5 + 4 + secs(stack, "connecting") + 6,
+        )
+    finally:
+        await _feature(stack, "7004", "*46")
+        _stop(agent, unit)
+    request = events(record, "transfer_request")
+    assert request == [{"code": "6902", "by": "agent", "known": True}]
+    transfer = events(record, "transfer")[-1]
+    assert transfer["initiated_by"] == "agent"
+    assert transfer["unit"] == "test-ringing"
+    attempts = [(a["number"], a["dialstatus"]) for a in events(record, "dial_attempt")]
+    assert attempts == [("69002", "ANSWER")]
+    assert _invites(taipei_profile, "t-ring", tmp_path)
+
+
+async def test_admin_transfer_moves_a_queued_caller_to_a_unit(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """`ivr transfer CHANNEL UNIT` takes a caller out of the queue into the engine."""
+    await start_engine()
+    unit = _uas(taipei_profile, "t-ring", 200, 1, tmp_path)
+    call_uid = uuid.uuid4().hex
+    uniqueid = f"{call_uid}-hotline"
+
+    async def admin_when_queued() -> subprocess.CompletedProcess[str]:
+        while True:
+            record = await store.get_call_by_uniqueid(uniqueid)
+            if record and any(e.kind == "queue_enter" for e in record.events):
+                return await asyncio.to_thread(
+                    subprocess.run,
+                    [
+                        sys.executable,
+                        "-m",
+                        "ivr",
+                        "--state-dir",
+                        str(stack.state_dir),
+                        "transfer",
+                        record.channel,
+                        "test-ringing",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=60,
+                )
+            await asyncio.sleep(0.2)
+
+    admin = asyncio.create_task(admin_when_queued())
+    try:
+        await place_call(
+            stack,
+            "1999",
+            dtmf="9ww1",
+            caller="0912555666",
+            wait_s=greeting_s(stack),
+            hold_s=4 + secs(stack, "connecting") + 6,
+            call_uid=call_uid,
+        )
+        done = await asyncio.wait_for(admin, 30)
+    finally:
+        admin.cancel()
+        _stop(unit)
+    assert done.returncode == 0, done.stderr
+    record = await store.get_call_by_uniqueid(uniqueid)
+    assert record is not None
+    assert events(record, "transfer_request") == [{"code": "69002", "by": "admin", "known": True}]
+    assert [a["dialstatus"] for a in events(record, "dial_attempt")] == ["ANSWER"]
+
+
+async def test_click_to_callback_bridges_the_officer_and_the_citizen(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """`ivr tickets callback` rings the officer, then the citizen, and logs the attempt."""
+    engine = await start_engine()
+    record = await call(stack, store, dtmf="", wait_s=0.5, hold_s=1.0)
+    now = datetime.now(TAIPEI)
+    ticket = await store.create_ticket(
+        call_id=record.id,
+        transfer_id=None,
+        caller_number="0912777888",
+        agency_id="test-agency",
+        unit_id="test-busy-twice",
+        reason="no_answer",
+        created_at=now,
+        due_at=callback_due(engine.routing.view().sla, engine.routing.view().office, now),
+    )
+    officer_port = free_port()
+    await _register(stack, "7003", officer_port)
+    officer = start_uas(
+        uas_scenario(200), port=officer_port, media_port=free_port(), calls=1, workdir=tmp_path
+    )
+    citizen = start_uas(
+        answer_then_hang_up_scenario("0912777888", talk_ms=1500),
+        port=taipei_profile.trunk_ports["t-pstn"],
+        media_port=free_port(),
+        calls=1,
+        workdir=tmp_path,
+    )
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "ivr",
+                "--state-dir",
+                str(stack.state_dir),
+                "tickets",
+                "callback",
+                ticket.number,
+                "--from",
+                "7003",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        _stop(officer, citizen)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ANSWER" in done.stdout
+    stored = await store.get_ticket(ticket.id)
+    assert stored is not None
+    callbacks = [a for a in stored.attempts if a.role == "callback"]
+    assert [(a.target, a.dialstatus, a.attempt) for a in callbacks] == [
+        ("PJSIP/0912777888@t-pstn", "ANSWER", 1)
+    ]
+    assert _invites(taipei_profile, "t-pstn", tmp_path)[0].startswith("INVITE sip:0912777888@")

@@ -339,3 +339,67 @@ Content-Length: 0
   <recv response="200" crlf="true"/>
 </scenario>
 """
+
+
+def answer_then_key_scenario(extension: str, digits: str, *, after_ms: int = 1500) -> str:
+    """An agent answers, then keys `digits` as SIP INFO (one event per digit).
+
+    INFO rather than RFC 2833: Debian's digit captures all carry the same RTP
+    timestamps, which Asterisk drops as duplicates after the first digit.
+    The agent's leg is then hung up by Asterisk (the caller has moved on).
+    """
+    infos = "\n".join(
+        f"""  <send retrans="500"><![CDATA[
+INFO [$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{extension}@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$caller]
+Call-ID: [call_id]
+CSeq: {n} INFO
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal={digit}
+Duration=160
+]]></send>
+  <recv response="200"/>
+  <pause milliseconds="300"/>"""
+        for n, digit in enumerate(digits, 1)
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="agent answers and keys digits">
+  <recv request="INVITE" crlf="true">
+    <action>
+      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:{extension}@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+{_SDP}
+]]></send>
+  <recv request="ACK" crlf="true"/>
+  <pause milliseconds="{after_ms}"/>
+{infos}
+  <recv request="BYE" timeout="60000"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+</scenario>
+"""

@@ -26,8 +26,9 @@ from ivr.asterisk.generate import queue_name
 from ivr.domain.calendar import callback_due, compute_service_state, next_working_day_end
 from ivr.domain.clock import Clock
 from ivr.domain.menu import Go, Retry, decide, first_key, start
-from ivr.domain.transfer import Answered, Dial, TransferSpec, next_step
 from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
+from ivr.domain.tickets import HOTLINE_AGENCY
+from ivr.domain.transfer import Answered, Dial, TransferSpec, next_step
 from ivr.prompts import prompt_path
 from ivr.routing.menus import (
     Destination,
@@ -48,8 +49,6 @@ log = structlog.get_logger()
 
 HOTLINE_SCRIPT_NAME = "hotline"
 TRANSFER_SCRIPT_NAME = "transfer"
-# Tickets the IVR opens on its own (off hours, voicemail) belong to the call centre.
-HOTLINE_AGENCY = "hotline"
 
 # Call outcomes as the case store records them.
 OUTCOME_QUEUED = "queued"
@@ -138,8 +137,12 @@ class HotlineScript:
         try:
             await self._journey(call, mode == "disaster")
         except AGIHangup:
-            await self._event(call, "caller_left", after=call.steps[-1] if call.steps else None)
-            await self.tracker.outcome(call.uniqueid, OUTCOME_ABANDONED)
+            after = call.steps[-1] if call.steps else None
+            await self._event(call, "caller_left", after=after)
+            # Leaving the queue is not abandoning the IVR: the caller may have been
+            # served, or moved by an agent's transfer (a redirect also ends this AGI).
+            if after != "queue":
+                await self.tracker.outcome(call.uniqueid, OUTCOME_ABANDONED)
             raise
 
     async def transfer_entry(self, session: AGISession) -> None:
@@ -280,7 +283,10 @@ class HotlineScript:
         max_wait = call.view.queue_max_wait_s.get(queue, 600)
         await self._event(call, "queue_enter", queue=queue, language=call.language)
         await self.tracker.outcome(call.uniqueid, OUTCOME_QUEUED)
+        call.steps.append("queue")
         session = call.session
+        # The agent may key 8 + a unit code to send this caller into the transfer engine.
+        await session.set_variable(dv.DYNAMIC_FEATURES, dv.AGENT_TRANSFER_FEATURE)
         for _ in range(QUEUE_ROUNDS):
             # c: come back here when the agent hangs up first, for the survey (T8).
             await session.command(

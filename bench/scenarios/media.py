@@ -1,0 +1,257 @@
+"""Most simultaneous calls held in the IVR with media flowing, as a staircase.
+
+Callers enter the menu and stay there: the language menu prompt is made long, so
+Asterisk streams it for the whole test, and every caller's SIPp echoes the RTP back
+(-rtp_echo), so media flows both ways on every call. Each level adds callers (all
+SIPp instances hang up at one planned end), lets them settle, then reads Asterisk's
+own RTP counters twice (`pjsip show channelstats`) over a window:
+
+- clean: every planned call is up, no SIPp call failed, Asterisk sent and received
+  at least 95% of the packets 50 packets/s per call gives over the window, and the
+  receive side lost at most 0.1% (RTP sequence gaps Asterisk counted).
+
+What this cannot see: audio quality (jitter buffers, timing inside a packet) and
+loss inside SIPp's echo thread shows up as receive loss at Asterisk: both sides
+share the two cores. The first unclean level stops the staircase.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.sipp import SippStats, sipp_common
+from bench.stack import Workspace, cpu_seconds, free_udp_block, rss_kib, stack
+from ivr.asterisk import process
+from ivr.config import StackConfig
+from tests.harness import free_port
+from tests.sipp.scenarios import caller_scenario
+
+PACKETS_PER_S = 50
+MIN_PACKET_RATIO = 0.95
+MAX_LOSS_RATIO = 0.001
+_ROW = re.compile(r"(carrier-[0-9a-f]+)\s+\S+\s+\S+\s+(.*)$")
+
+
+@dataclass(frozen=True)
+class ChannelRtp:
+    rx: int
+    rx_lost: int
+    tx: int
+
+
+def channel_stats(ws: Workspace, cfg: StackConfig) -> tuple[float, dict[str, ChannelRtp]]:
+    """(time, RTP counters per caller channel) from `pjsip show channelstats`."""
+    started = time.monotonic()
+    out = process.rx(ws.runtime, cfg, "pjsip show channelstats", timeout=30)
+    at = (started + time.monotonic()) / 2
+    rows: dict[str, ChannelRtp] = {}
+    for line in out.splitlines():
+        m = _ROW.search(line)
+        if not m:
+            continue
+        nums = m.group(2).split()
+        # Count Lost Pct Jitter (receive), Count Lost Pct Jitter (transmit), RTT.
+        if len(nums) < 9:
+            continue
+        try:
+            rows[m.group(1)] = ChannelRtp(int(nums[0]), int(nums[1]), int(nums[4]))
+        except ValueError:
+            continue
+    return at, rows
+
+
+def _window(
+    first: tuple[float, dict[str, ChannelRtp]], second: tuple[float, dict[str, ChannelRtp]]
+) -> dict[str, Any]:
+    (t0, a), (t1, b) = first, second
+    both = [c for c in b if c in a]
+    span = t1 - t0
+    expected = len(both) * PACKETS_PER_S * span
+    rx = sum(b[c].rx - a[c].rx for c in both)
+    tx = sum(b[c].tx - a[c].tx for c in both)
+    lost = sum(max(b[c].rx_lost - a[c].rx_lost, 0) for c in both)
+    return {
+        "channels": len(both),
+        "window_s": round(span, 2),
+        "rx_ratio": round(rx / expected, 4) if expected else None,
+        "tx_ratio": round(tx / expected, 4) if expected else None,
+        "rx_lost": lost,
+        "rx_loss_ratio": round(lost / rx, 5) if rx else None,
+    }
+
+
+def _launch(
+    workdir: Path,
+    name: str,
+    sip_port: int,
+    service: str,
+    calls: int,
+    ramp_cps: float,
+    hold_ms: int,
+    limit_s: float,
+) -> subprocess.Popen[bytes]:
+    """One SIPp instance: `calls` callers at `ramp_cps` who echo RTP and stay `hold_ms`."""
+    sf = workdir / f"{name}.xml"
+    sf.write_text(
+        caller_scenario("0912345678", "", pre_ms=0, gap_ms=0, hold_ms=hold_ms), encoding="utf-8"
+    )
+    cmd = [
+        "sipp",
+        f"127.0.0.1:{sip_port}",
+        "-sf",
+        str(sf),
+        "-s",
+        service,
+        *sipp_common(workdir, name, free_port(socket.SOCK_DGRAM), free_udp_block()),
+        "-r",
+        f"{ramp_cps:g}",
+        "-m",
+        str(calls),
+        "-l",
+        str(calls),
+        "-rtp_echo",
+        "-recv_timeout",
+        str(hold_ms + 60_000),
+        "-timeout",
+        f"{math.ceil(limit_s)}s",
+        "-timeout_error",
+    ]
+    return subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _problems(level: int, window: dict[str, Any], failed: int) -> list[str]:
+    problems = []
+    if window["channels"] < level:
+        problems.append(f"{window['channels']} of {level} calls up")
+    if failed:
+        problems.append(f"{failed} calls failed")
+    for key in ("rx_ratio", "tx_ratio"):
+        if window[key] is None or window[key] < MIN_PACKET_RATIO:
+            problems.append(f"{key} {window[key]}")
+    if window["rx_loss_ratio"] is None or window["rx_loss_ratio"] > MAX_LOSS_RATIO:
+        problems.append(f"rx loss {window['rx_loss_ratio']}")
+    return problems
+
+
+@dataclass
+class _Run:
+    """The SIPp instances of one staircase; every one is bounded by -m and -timeout."""
+
+    workdir: Path
+    procs: list[tuple[subprocess.Popen[bytes], str]]
+
+    def failed(self) -> int:
+        return sum(SippStats.read(self.workdir / f"{n}-stats.csv").failed for _, n in self.procs)
+
+    def finals(self) -> list[SippStats]:
+        return [SippStats.read(self.workdir / f"{n}-stats.csv") for _, n in self.procs]
+
+    def wait(self, timeout: float) -> None:
+        for proc, _ in self.procs:
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+    def kill(self) -> None:
+        for proc, _ in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def staircase(
+    ws: Workspace,
+    *,
+    path: str,
+    levels: list[int],
+    ramp_cps: float,
+    settle_s: float,
+    window_s: float,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Add callers level by level on one stack; returns the highest clean level."""
+    service, engine = {"baseline": ("1998", False), "full_path": ("1999", True)}[path]
+    steps = [b - a for a, b in zip([0, *levels], levels, strict=False)]
+    # Every caller hangs up at one planned end, a little after the last window.
+    plan_s = sum(math.ceil(n / ramp_cps) + settle_s + window_s + 2.0 for n in steps) + 5.0
+    ws.set_prompts(long_menu_s=plan_s + 60)
+    run = _Run(ws.step_dir(f"media-{path}"), [])
+    results: list[dict[str, Any]] = []
+    best = 0
+    try:
+        with stack(ws, engine=engine) as st:
+            py_pid = st.engine_pid
+            idle_rss = rss_kib(py_pid)
+            cpu0 = (cpu_seconds(st.asterisk_pid), cpu_seconds(py_pid))
+            t_end = time.monotonic() + plan_s
+            for k, (level, n) in enumerate(zip(levels, steps, strict=True)):
+                hold_ms = int((t_end - time.monotonic() - n / ramp_cps) * 1000)
+                if hold_ms < (settle_s + window_s) * 1000:
+                    break
+                name = f"level{k}"
+                proc = _launch(
+                    run.workdir, name, st.cfg.ports.sip, service, n, ramp_cps, hold_ms, plan_s + 90
+                )
+                run.procs.append((proc, name))
+                time.sleep(n / ramp_cps + settle_s)
+                first = channel_stats(ws, st.cfg)
+                time.sleep(window_s)
+                window = _window(first, channel_stats(ws, st.cfg))
+                failed = run.failed()
+                rss = rss_kib(py_pid)
+                problems = _problems(level, window, failed)
+                per_call = (
+                    round((rss - idle_rss) / level, 1)
+                    if rss is not None and idle_rss is not None
+                    else None
+                )
+                results.append(
+                    {
+                        "level": level,
+                        "clean": not problems,
+                        "why_not": problems,
+                        **window,
+                        "sipp_failed": failed,
+                        "engine_rss_kib": rss,
+                        "engine_rss_per_call_kib": per_call,
+                        "asterisk_rss_kib": rss_kib(st.asterisk_pid),
+                    }
+                )
+                log(
+                    f"  media {path:<10} {level:>5} calls  rx {window['rx_ratio']}  "
+                    f"tx {window['tx_ratio']}  lost {window['rx_lost']}  failed {failed}  "
+                    f"engine rss {rss} KiB → {'clean' if not problems else '; '.join(problems)}"
+                )
+                if problems:
+                    break
+                best = level
+            # Every caller hangs up at its planned time (bounded).
+            run.wait(max(t_end - time.monotonic(), 0) + 60)
+            cpu1 = (cpu_seconds(st.asterisk_pid), cpu_seconds(py_pid))
+    finally:
+        run.kill()
+        ws.set_prompts(long_menu_s=None)
+    finals = run.finals()
+    return {
+        "path": path,
+        "max_clean_calls": best,
+        "levels": results,
+        "ramp_cps": ramp_cps,
+        "engine_idle_rss_kib": idle_rss,
+        "total_failed": sum(f.failed for f in finals),
+        "total_successful": sum(f.successful for f in finals),
+        "cpu_s": {
+            "asterisk": round(cpu1[0] - cpu0[0], 2) if cpu1[0] and cpu0[0] else None,
+            "engine": round(cpu1[1] - cpu0[1], 2) if cpu1[1] and cpu0[1] else None,
+        },
+    }
