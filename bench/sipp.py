@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import signal
 import socket
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from bench.stack import free_udp_block
 from tests.harness import free_port
-from tests.sipp.scenarios import _SDP, PCAP_DIR, caller_scenario, uas_scenario
+from tests.sipp.scenarios import _PCAP_NAME, _SDP, PCAP_DIR, caller_scenario, uas_scenario
 
 # A call whose INVITE→200 took longer than this counts as delayed.
 DELAYED_MS = 500.0
@@ -303,25 +304,29 @@ Content-Length: 0
 
 _PCAP_HEADER = 24
 _RTP_OFFSET = 14 + 20 + 8  # Ethernet, IPv4 without options, UDP
+_PLAY = re.compile(r'play_pcap_audio="[^"]+"')
 
 
-def shifted_capture(source: Path, target: Path, shift: int) -> Path:
-    """A copy of an RFC 2833 capture whose events are new ones (seq and timestamp moved).
+def renumbered_capture(source: Path, target: Path, first_seq: int, timestamp: int) -> Path:
+    """A copy of an RFC 2833 capture with its RTP sequence and timestamp set anew.
 
-    Each of Debian's captures carries one fixed RTP timestamp, and Asterisk drops an
-    event with the timestamp of the one before as a duplicate: keying "00" from the
-    same capture twice gives one "0". UDP checksums are cleared (0 = none, valid in IPv4).
+    Debian's captures are independent recordings: from one digit to the next the
+    sequence numbers and timestamps jump backwards (and a repeated digit repeats them
+    exactly), so Asterisk takes every digit after the first for an old or duplicate
+    packet. A phone's stream only moves forward; this makes each play a new event in
+    one forward-moving stream. UDP checksums are cleared (0 = none, valid in IPv4).
     """
     data = bytearray(source.read_bytes())
     off = _PCAP_HEADER
+    base: int | None = None
     while off + 16 <= len(data):
         incl = int.from_bytes(data[off + 8 : off + 12], "little")
         pkt = off + 16
         rtp = pkt + _RTP_OFFSET
         seq = int.from_bytes(data[rtp + 2 : rtp + 4], "big")
-        stamp = int.from_bytes(data[rtp + 4 : rtp + 8], "big")
-        data[rtp + 2 : rtp + 4] = ((seq + 100 * shift) % 65536).to_bytes(2, "big")
-        data[rtp + 4 : rtp + 8] = ((stamp + 16000 * shift) % 2**32).to_bytes(4, "big")
+        base = seq if base is None else base
+        data[rtp + 2 : rtp + 4] = ((first_seq + seq - base) % 65536).to_bytes(2, "big")
+        data[rtp + 4 : rtp + 8] = (timestamp % 2**32).to_bytes(4, "big")
         data[pkt + 14 + 20 + 6 : pkt + 14 + 20 + 8] = b"\0\0"
         off = pkt + incl
     target.write_bytes(bytes(data))
@@ -331,23 +336,16 @@ def shifted_capture(source: Path, target: Path, shift: int) -> Path:
 def caller_with_dtmf(
     digits: str, *, pre_ms: int, gap_ms: int, hold_ms: int, workdir: Path, caller: str
 ) -> str:
-    """The tests' caller scenario, with every repeated digit played from a fresh capture."""
+    """The tests' caller scenario, its digits played as one forward-moving RTP stream."""
     scenario = caller_scenario(caller, digits, pre_ms=pre_ms, gap_ms=gap_ms, hold_ms=hold_ms)
-    seen: dict[str, int] = {}
-    for d in digits:
-        seen[d] = seen.get(d, 0) + 1
-        if seen[d] == 1:
-            continue
-        name = f"dtmf_2833_{d}.pcap"
-        variant = shifted_capture(
-            PCAP_DIR / name, workdir / f"dtmf_2833_{d}_{seen[d]}.pcap", seen[d] - 1
+    plays = iter(
+        renumbered_capture(
+            PCAP_DIR / f"dtmf_2833_{_PCAP_NAME.get(d, d)}.pcap",
+            workdir / f"dtmf-{i}-{_PCAP_NAME.get(d, d)}.pcap",
+            first_seq=1000 + 100 * i,
+            # 8 kHz: two seconds of timestamp between events, more than any gap.
+            timestamp=160_000 + 16_000 * i,
         )
-        # The first play keeps the original; earlier repeats already point at their
-        # variants, so the next original after the first is this repeat.
-        original = f'"{PCAP_DIR}/{name}"'
-        head, sep, tail = scenario.partition(original)
-        rest_head, found, rest_tail = tail.partition(original)
-        if not found:
-            raise RuntimeError(f"scenario lost a play of {name}")
-        scenario = head + sep + rest_head + f'"{variant}"' + rest_tail
-    return scenario
+        for i, d in enumerate(digits)
+    )
+    return _PLAY.sub(lambda _m: f'play_pcap_audio="{next(plays)}"', scenario)

@@ -256,6 +256,39 @@ def machine_cpu_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / _CLK_TCK
 
 
+@dataclass
+class Quiet:
+    """Waits, bounded, for other users' load to drop before a step starts.
+
+    The machine may be shared: a step that starts while something else holds a core
+    measures that too. Each wait lasts at most `per_wait_s`; all waits of a run
+    together at most `total_s`. What was measured last is returned and recorded.
+    """
+
+    threshold_pct: float = 25.0
+    per_wait_s: float = 20.0
+    total_s: float = 120.0
+    waited_s: float = 0.0
+
+    def wait(self) -> float:
+        started = time.monotonic()
+        while True:
+            a = machine_cpu_seconds()
+            time.sleep(0.5)
+            busy = (machine_cpu_seconds() - a) / (0.5 * (os.cpu_count() or 1)) * 100
+            spent = time.monotonic() - started
+            if (
+                busy < self.threshold_pct
+                or spent >= self.per_wait_s
+                or self.waited_s + spent >= self.total_s
+            ):
+                self.waited_s += spent
+                return round(busy, 1)
+
+
+QUIET = Quiet()
+
+
 def wait_for(predicate: object, timeout: float, interval: float = 0.1) -> bool:
     """Poll a callable until it is true or the time is up; bounded by `timeout`."""
     assert callable(predicate)

@@ -7,18 +7,22 @@ import contextlib
 import json
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 
 from ivr.adapters.agi.agent import AGENT_SCRIPT_NAME, AgentScript
 from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, TRANSFER_SCRIPT_NAME, HotlineScript
-from ivr.adapters.ami import AmiClient
+from ivr.adapters.ami import AmiClient, Outage
+from ivr.adapters.ari import AriClient
 from ivr.adapters.calls import CallTracker
+from ivr.adapters.durable import SPOOL_FILE, DurableStore
 from ivr.adapters.fastagi.server import AGIRouter, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
+from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig
 from ivr.domain.clock import Clock, system_clock
@@ -31,6 +35,8 @@ from ivr.store import CaseStore
 log = structlog.get_logger()
 
 ENGINE_FILE = "engine.json"
+# How often the engine looks at its AMI and ARI links to note a change in ENGINE_FILE.
+LINK_POLL_S = 0.25
 # Written on SIGUSR1, for benchmarks: the FastAGI command round trips so far.
 AGI_STATS_FILE = "agi-stats.json"
 
@@ -64,17 +70,31 @@ class Engine:
     ami: AmiClient
     routing: Routing
     scheduler: OverdueScheduler
+    durable: DurableStore
+    ari: AriClient
+    # Reconciliation and the link watcher: cancelled first on stop.
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await self.agi.stop()
         await self.scheduler.stop()
         await self.ami.stop()
+        await self.ari.stop()
+        # What is still spooled stays on disk for the next start.
+        await self.durable.stop()
         await self.store.close()
         (self.cfg.run_dir / ENGINE_FILE).unlink(missing_ok=True)
 
 
 def build_router(
-    store: CaseStore, tracker: CallTracker, clock: Clock, cfg: StackConfig, routing: Routing
+    store: CaseStore | DurableStore,
+    tracker: CallTracker,
+    clock: Clock,
+    cfg: StackConfig,
+    routing: Routing,
 ) -> AGIRouter:
     async def save_agent_state(agent: str, state: str, at: datetime, queues: list[str]) -> None:
         await store.record_agent_state(agent, state, at=at, queues=queues)
@@ -102,16 +122,36 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     routing = Routing(cfg.routing_dir, clock)
     store = await CaseStore.open(cfg.database_url)
     await store.migrate()
-    tracker = CallTracker(store, clock)
+    # Calls go on while the database is away; this keeps their records, and replays
+    # (in the background, from now on) what an earlier run had to spool.
+    durable = await DurableStore.open(store, cfg.state_dir / SPOOL_FILE)
+    durable.start()
+    tracker = CallTracker(durable, clock)
     await tracker.load_open()
     ami = AmiClient(cfg.host, cfg.ports.ami, cfg.ami_user, cfg.ami_secret)
     ami.on("Hangup", tracker.on_hangup)
+    # An events link too, so `ivr status` can tell when the engine lost ARI.
+    ari = AriClient(cfg.ari_base_url, cfg.ari_user, cfg.ari_password, cfg.ari_app)
+    # Calls the fallback took while no engine ran, and calls an earlier run lost.
+    reconciler = Reconciler(
+        store,
+        ari,
+        clock,
+        cdr_path=cfg.log_dir / CDR_DIR / CDR_FILE,
+        offset_path=cfg.state_dir / OFFSET_FILE,
+        settled=lambda: durable.pending == 0,
+    )
+    await reconciler.prepare()
+    ami.on("Hangup", reconciler.on_hangup)
     await ami.start()
-    agi = FastAGIServer(build_router(store, tracker, clock, cfg, routing), cfg.host, cfg.ports.agi)
+    await ari.start()
+    agi = FastAGIServer(
+        build_router(durable, tracker, clock, cfg, routing), cfg.host, cfg.ports.agi
+    )
     await agi.start()
     # Overdue callbacks are flagged and mailed, and the 08:00 digest sent, from here.
     scheduler = OverdueScheduler(
-        store,
+        durable,
         SmtpMailer.from_config(cfg),
         clock,
         lambda: routing.tables().directory,
@@ -121,17 +161,67 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     )
     scheduler.start()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    (cfg.run_dir / ENGINE_FILE).write_text(
-        json.dumps({"pid": os.getpid(), "agi_port": agi.port, "routing_version": 1}),
-        encoding="utf-8",
-    )
+    engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari)
+    _write_engine_file(engine)
+    engine.background += [
+        asyncio.create_task(reconciler.run(), name="reconcile"),
+        asyncio.create_task(_watch_links(engine), name="link-watch"),
+    ]
     log.info(
         "engine_started",
         agi_port=agi.port,
         database=_redact(cfg.database_url),
         routing=str(cfg.routing_dir),
     )
-    return Engine(cfg, store, agi, ami, routing, scheduler)
+    return engine
+
+
+def _link(connected: bool, outages: list[Outage]) -> dict[str, Any]:
+    last = outages[-1] if outages else None
+    state = "up" if connected else ("down" if outages else "connecting")
+    return {
+        "state": state,
+        "outages": len(outages),
+        "last_outage": None
+        if last is None
+        else {
+            "down_at": last.down_at.isoformat(),
+            "up_at": last.up_at.isoformat() if last.up_at else None,
+            "reason": last.reason,
+        },
+    }
+
+
+def _links(engine: Engine) -> dict[str, Any]:
+    return {
+        "ami": _link(engine.ami.connected, engine.ami.outages),
+        "ari": _link(engine.ari.connected, engine.ari.outages),
+    }
+
+
+def _write_engine_file(engine: Engine) -> None:
+    """pid, AGI port, routing version and the AMI/ARI links, for the CLI; never half-written."""
+    info = {
+        "pid": os.getpid(),
+        "agi_port": engine.agi.port,
+        "routing_version": engine.routing.holder.version,
+        "links": _links(engine),
+    }
+    path = engine.cfg.run_dir / ENGINE_FILE
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(info), encoding="utf-8")
+    tmp.replace(path)
+
+
+async def _watch_links(engine: Engine) -> None:
+    """Rewrite ENGINE_FILE whenever a link goes down or comes back."""
+    written = _links(engine)
+    while True:
+        await asyncio.sleep(LINK_POLL_S)
+        links = _links(engine)
+        if links != written:
+            _write_engine_file(engine)
+            written = links
 
 
 def _reload(engine: Engine) -> None:
@@ -141,10 +231,7 @@ def _reload(engine: Engine) -> None:
         # A refused table is an expected outcome with its reasons, not a crash trace.
         log.error("routing_reload_refused", problems=[str(p) for p in exc.problems])  # noqa: TRY400
         return
-    (engine.cfg.run_dir / ENGINE_FILE).write_text(
-        json.dumps({"pid": os.getpid(), "agi_port": engine.agi.port, "routing_version": version}),
-        encoding="utf-8",
-    )
+    _write_engine_file(engine)
     log.info("routing_reloaded", version=version)
 
 

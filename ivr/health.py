@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
+from typing import Any
 
 import httpx
 
@@ -22,13 +24,62 @@ class Check:
     name: str
     ok: bool
     detail: str
+    # "up" or "down": what this check found just now.
+    state: str = ""
+    # For ami and ari, the running engine's own link ("up", "down", "connecting") and
+    # its last outage (down_at, up_at: None while still down, reason), from the
+    # engine's record in run/engine.json; None when no engine runs.
+    engine_link: str | None = None
+    last_outage: dict[str, str | None] | None = None
 
 
 async def check(cfg: StackConfig) -> list[Check]:
     asterisk = await asyncio.to_thread(process.status, cfg, install.find())
     results = [Check("asterisk", asterisk.running, asterisk.detail)]
     results += await asyncio.gather(_ami(cfg), _ari(cfg), _fastagi(cfg), _database(cfg))
-    return results
+    links = _engine_links(cfg)
+    return [_with_link(replace(c, state="up" if c.ok else "down"), links) for c in results]
+
+
+def _engine_links(cfg: StackConfig) -> dict[str, Any]:
+    try:
+        engine = json.loads((cfg.run_dir / ENGINE_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    if not isinstance(engine, dict) or not _alive(engine.get("pid")):
+        return {}  # Left behind by a killed engine: its links say nothing now.
+    links = engine.get("links")
+    return links if isinstance(links, dict) else {}
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _with_link(c: Check, links: dict[str, Any]) -> Check:
+    link = links.get(c.name)
+    if not isinstance(link, dict):
+        return c
+    state = str(link.get("state", "?"))
+    outage = link.get("last_outage")
+    detail = f"{c.detail}; engine link {state}"
+    if isinstance(outage, dict):
+        detail += (
+            f", last outage {outage.get('down_at')} to {outage.get('up_at') or 'now'}"
+            f" ({outage.get('reason')})"
+        )
+        outage = {k: None if v is None else str(v) for k, v in outage.items()}
+    else:
+        outage = None
+    return replace(c, detail=detail, engine_link=state, last_outage=outage)
 
 
 async def _ami(cfg: StackConfig) -> Check:

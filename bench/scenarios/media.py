@@ -2,17 +2,18 @@
 
 Callers enter the menu and stay there: the language menu prompt is made long, so
 Asterisk streams it for the whole test, and every caller's SIPp echoes the RTP back
-(-rtp_echo), so media flows both ways on every call. Each level adds callers (all
-SIPp instances hang up at one planned end), lets them settle, then reads Asterisk's
-own RTP counters twice (`pjsip show channelstats`) over a window:
+(-rtp_echo), so media flows both ways on every call. Each level adds callers (each
+SIPp instance holds its calls past the last window), lets them settle, then reads
+Asterisk's own RTP counters twice (`pjsip show channelstats`) over a window:
 
 - clean: every planned call is up, no SIPp call failed, Asterisk sent and received
   at least 95% of the packets 50 packets/s per call gives over the window, and the
   receive side lost at most 0.1% (RTP sequence gaps Asterisk counted).
 
-What this cannot see: audio quality (jitter buffers, timing inside a packet) and
-loss inside SIPp's echo thread shows up as receive loss at Asterisk: both sides
-share the two cores. The first unclean level stops the staircase.
+What this cannot see: audio quality (jitter, timing inside a packet); and loss in
+SIPp's echo thread shows up as receive loss at Asterisk, since both share the two
+cores. The first unclean level stops the staircase; the callers are then killed
+with the stack (their hang-ups are not part of the measure).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.sipp import SippStats, sipp_common
-from bench.stack import Workspace, cpu_seconds, free_udp_block, rss_kib, stack
+from bench.stack import QUIET, Workspace, cpu_seconds, free_udp_block, rss_kib, stack
 from ivr.asterisk import process
 from ivr.config import StackConfig
 from tests.harness import free_port
@@ -151,17 +152,6 @@ class _Run:
     def failed(self) -> int:
         return sum(SippStats.read(self.workdir / f"{n}-stats.csv").failed for _, n in self.procs)
 
-    def finals(self) -> list[SippStats]:
-        return [SippStats.read(self.workdir / f"{n}-stats.csv") for _, n in self.procs]
-
-    def wait(self, timeout: float) -> None:
-        for proc, _ in self.procs:
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
     def kill(self) -> None:
         for proc, _ in self.procs:
             if proc.poll() is None:
@@ -188,6 +178,7 @@ def staircase(
     run = _Run(ws.step_dir(f"media-{path}"), [])
     results: list[dict[str, Any]] = []
     best = 0
+    background = QUIET.wait()
     try:
         with stack(ws, engine=engine) as st:
             py_pid = st.engine_pid
@@ -235,21 +226,20 @@ def staircase(
                 if problems:
                     break
                 best = level
-            # Every caller hangs up at its planned time (bounded).
-            run.wait(max(t_end - time.monotonic(), 0) + 60)
             cpu1 = (cpu_seconds(st.asterisk_pid), cpu_seconds(py_pid))
+            # Measured: stop the callers now rather than wait out their planned hold
+            # (the stack, and its calls, go with them).
+            run.kill()
     finally:
         run.kill()
         ws.set_prompts(long_menu_s=None)
-    finals = run.finals()
     return {
         "path": path,
+        "background_busy_pct": background,
         "max_clean_calls": best,
         "levels": results,
         "ramp_cps": ramp_cps,
         "engine_idle_rss_kib": idle_rss,
-        "total_failed": sum(f.failed for f in finals),
-        "total_successful": sum(f.successful for f in finals),
         "cpu_s": {
             "asterisk": round(cpu1[0] - cpu0[0], 2) if cpu1[0] and cpu0[0] else None,
             "engine": round(cpu1[1] - cpu0[1], 2) if cpu1[1] and cpu0[1] else None,

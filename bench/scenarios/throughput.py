@@ -32,6 +32,7 @@ from bench.sipp import (
     run_callers,
 )
 from bench.stack import (
+    QUIET,
     REPO,
     Stack,
     Workspace,
@@ -218,6 +219,7 @@ def measure_step(
     agi_port = free_port() if shape.engine == "process" else None
     planned_s = calls / rate + shape.call_s
     result: dict[str, Any] = {"shape": shape.name, "rate": rate, "calls": calls}
+    result["background_busy_pct"] = QUIET.wait()
     with stack(ws, engine=shape.engine == "engine", agi_port=agi_port) as st:
         server = (
             ProcessAgiServer(st.cfg.ports.agi, st.cfg.state_dir, workdir / "process-agi.out")
@@ -250,6 +252,9 @@ def measure_step(
                     calls=calls,
                     workdir=workdir,
                     timeout_s=planned_s + 60,
+                    # Digits only, no audio: SIPp's echo would interleave a second SSRC
+                    # with the DTMF capture's, and Asterisk then counts a digit twice.
+                    rtp_echo=False,
                 )
             uas_stats = uas.stop(settle_s=1.0)
             after = {
@@ -330,7 +335,7 @@ def summary_line(step: dict[str, Any]) -> str:
         f"  {step['shape']:<22} {step['rate']:>6g} cps  {step['calls']:>5} calls  "
         f"failed {step['failed']:>4}  p99 {p99:>5} ms  delayed {step['delayed_calls']:>4}  "
         f"ast {cpu.get('asterisk')} ms/call  py {cpu.get('engine')} ms/call  "
-        f"busy {step['machine_busy_pct']}%  → {status}"
+        f"busy {step['machine_busy_pct']}% (bg {step['background_busy_pct']}%)  → {status}"
     )
 
 

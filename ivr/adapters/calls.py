@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from ivr.adapters.durable import DurableStore
 from ivr.domain.clock import Clock
 from ivr.store import CaseStore
 
@@ -21,7 +22,7 @@ log = structlog.get_logger()
 
 
 class CallTracker:
-    def __init__(self, store: CaseStore, clock: Clock) -> None:
+    def __init__(self, store: CaseStore | DurableStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
         self._starting: dict[str, asyncio.Task[int]] = {}

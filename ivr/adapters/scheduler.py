@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from ivr.adapters.durable import DurableStore
 from ivr.domain.calendar import Calendar, NoWorkingTime
 from ivr.domain.clock import Clock
 from ivr.domain.tickets import (
@@ -111,7 +112,7 @@ class OverdueScheduler:
 
     def __init__(
         self,
-        store: CaseStore,
+        store: CaseStore | DurableStore,
         mailer: Mailer,
         clock: Clock,
         directory_source: Callable[[], Directory],

@@ -107,8 +107,9 @@ async def test_keyed_extension_rings_the_unit_on_the_agency_pbx(
         "go": {"type": "extension", "extension": "6100"},
         "reason": "extension",
     }
-    assert events(record, "transfer")[0]["number"] == "61001"
-    assert events(record, "dial_result") == [{"number": "61001", "dialstatus": "ANSWER"}]
+    assert events(record, "transfer")[0]["unit"] == "water-service"
+    attempts = [(a["number"], a["role"], a["dialstatus"]) for a in events(record, "dial_attempt")]
+    assert attempts == [("61001", "primary", "ANSWER")]
     log = (tmp_path / f"uas-{taipei_profile.trunk_ports['agency-pbx']}-messages.log").read_text()
     assert "INVITE sip:61001@" in log
     assert record.outcome == "transferred"

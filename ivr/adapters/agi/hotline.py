@@ -20,6 +20,7 @@ import structlog
 
 from ivr import dialplan_vars as dv
 from ivr.adapters.calls import CallTracker
+from ivr.adapters.durable import DurableStore
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.asterisk.generate import queue_name
@@ -43,7 +44,7 @@ from ivr.routing.menus import (
     ToUnit,
 )
 from ivr.routing.view import RoutingView, dialstring
-from ivr.store import CaseStore
+from ivr.store import CaseStore, StoreUnavailable
 
 log = structlog.get_logger()
 
@@ -75,6 +76,7 @@ ENGINE_PROMPTS = (
     "ticket-registered",
     "ticket-callback-next-day",
     "ticket-callback-4h",
+    "ticket-unavailable",
     "transfer-nobody-answered",
     "transfer-record-message",
     "goodbye",
@@ -82,6 +84,7 @@ ENGINE_PROMPTS = (
 )
 
 INTERDIGIT_MS = 1500
+DTMF_KEYS = "0123456789*#"
 # Times a caller re-enters a queue after waiting the table's longest wait.
 QUEUE_ROUNDS = 3
 SURVEY_TRIES = 2
@@ -109,7 +112,7 @@ class HotlineScript:
     spool_dir: Path
     routing: Callable[[], RoutingView]
     current_mode: Callable[[datetime], Awaitable[str]]
-    store: CaseStore
+    store: CaseStore | DurableStore
 
     async def __call__(self, session: AGISession) -> None:
         req = session.request
@@ -186,7 +189,9 @@ class HotlineScript:
 
     async def _journey(self, call: _Call, disaster: bool) -> None:
         view = call.view
-        await self._play(call, view.greeting, "greeting")
+        # A caller who knows the menu may key during the greeting (barge-in); that key
+        # is their first choice at the entry menu.
+        early = await self._play(call, view.greeting, "greeting", interruptible=True)
         now = self.clock()
         rule = blocked_by(view.blocklist, call.caller, now)
         if rule is not None:
@@ -212,20 +217,26 @@ class HotlineScript:
                 return
             await self._destination(call, view.closed, fallback=None)
             return
-        destination, menu = await self._menus(call)
+        destination, menu = await self._menus(call, early)
         await self._destination(call, destination, fallback=menu.on_exhausted)
 
     # ------------------------------------------------------------------ menus
 
-    async def _menus(self, call: _Call) -> tuple[Destination, Menu]:
+    async def _menus(self, call: _Call, early: str | None) -> tuple[Destination, Menu]:
         view = call.view
         state = start(view.menus)
         keyable = view.extensions.keys()
+        # A key pressed during the previous prompt (greeting or retry) counts here.
+        pending = early
         while True:
             menu = view.menus.menus[state.menu]
-            digits, timed_out = await call.session.get_data(
-                self._prompt(call, menu.prompt), int(menu.timeout_s * 1000), 1
-            )
+            if pending:
+                digits, timed_out = pending, False
+                pending = None
+            else:
+                digits, timed_out = await call.session.get_data(
+                    self._prompt(call, menu.prompt), int(menu.timeout_s * 1000), 1
+                )
             entry = digits
             if digits and first_key(menu, digits, keyable) == "collect":
                 more, _ = await call.session.get_data(
@@ -243,7 +254,9 @@ class HotlineScript:
                 decision=_describe(decision),
             )
             if isinstance(decision, Retry):
-                await self._play(call, decision.prompt, f"{state.menu}:{decision.cause}")
+                pending = await self._play(
+                    call, decision.prompt, f"{state.menu}:{decision.cause}", interruptible=True
+                )
                 state = decision.state
                 continue
             dest = decision.destination
@@ -393,16 +406,20 @@ class HotlineScript:
             # The liaison window registered the matter: its 4-hour callback clock runs
             # from now (T4(2)1) even though the caller was served by a person.
             now = self.clock()
-            ticket = await self.store.create_ticket(
-                call_id=call.call_id,
-                transfer_id=transfer_id,
-                caller_number=normalise_number(call.caller or "") or "unknown",
-                agency_id=spec.agency_id,
-                unit_id=spec.unit_id,
-                reason="liaison_registered",
-                created_at=now,
-                due_at=callback_due(call.view.sla, call.view.office, now),
-            )
+            try:
+                ticket = await self.store.create_ticket(
+                    call_id=call.call_id,
+                    transfer_id=transfer_id,
+                    caller_number=normalise_number(call.caller or "") or "unknown",
+                    agency_id=spec.agency_id,
+                    unit_id=spec.unit_id,
+                    reason="liaison_registered",
+                    created_at=now,
+                    due_at=callback_due(call.view.sla, call.view.office, now),
+                )
+            except StoreUnavailable:
+                await self._ticket_unavailable(call)
+                return
             await self._event(
                 call,
                 "ticket",
@@ -422,17 +439,21 @@ class HotlineScript:
         message = await self._record_message(call, 60)
         now = self.clock()
         due = callback_due(call.view.sla, call.view.office, now)
-        ticket = await self.store.create_ticket(
-            call_id=call.call_id,
-            transfer_id=transfer_id,
-            caller_number=number,
-            agency_id=spec.agency_id,
-            unit_id=spec.unit_id,
-            reason=reason,
-            created_at=now,
-            due_at=due,
-            message_path=message,
-        )
+        try:
+            ticket = await self.store.create_ticket(
+                call_id=call.call_id,
+                transfer_id=transfer_id,
+                caller_number=number,
+                agency_id=spec.agency_id,
+                unit_id=spec.unit_id,
+                reason=reason,
+                created_at=now,
+                due_at=due,
+                message_path=message,
+            )
+        except StoreUnavailable:
+            await self._ticket_unavailable(call)
+            return
         # create_ticket has committed: only now may the caller hear the number.
         await self._event(
             call, "ticket", number=ticket.number, reason=reason, due_at=due.isoformat()
@@ -442,6 +463,14 @@ class HotlineScript:
         await self._say_digits(call, ticket.number)
         await self._play(call, "ticket-callback-4h", "ticket")
         await self._finish(call, OUTCOME_TICKET)
+
+    async def _ticket_unavailable(self, call: _Call) -> None:
+        """The store cannot commit a ticket: no number may be read out, so a person takes over."""
+        await self._event(call, "ticket_unavailable")
+        await self._play(call, "ticket-unavailable", "ticket")
+        await self.tracker.outcome(call.uniqueid, OUTCOME_QUEUED)
+        await call.session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
+        await self._event(call, "route", next=dv.NEXT_QUEUE, reason="ticket_unavailable")
 
     async def _record_message(self, call: _Call, max_seconds: int) -> str | None:
         path = self.spool_dir / f"{call.call_id}-{call.uniqueid.replace('/', '_')}"
@@ -517,17 +546,21 @@ class HotlineScript:
         await self._event(call, "recorded", result=reply.result, path=message)
         now = self.clock()
         due = next_working_day_end(call.view.office, now)
-        ticket = await self.store.create_ticket(
-            call_id=call.call_id,
-            transfer_id=None,
-            caller_number=number,
-            agency_id=HOTLINE_AGENCY,
-            unit_id=None,
-            reason=dest.reason,
-            created_at=now,
-            due_at=due,
-            message_path=message,
-        )
+        try:
+            ticket = await self.store.create_ticket(
+                call_id=call.call_id,
+                transfer_id=None,
+                caller_number=number,
+                agency_id=HOTLINE_AGENCY,
+                unit_id=None,
+                reason=dest.reason,
+                created_at=now,
+                due_at=due,
+                message_path=message,
+            )
+        except StoreUnavailable:
+            await self._ticket_unavailable(call)
+            return
         # create_ticket has committed: only now may the caller hear the number.
         await self._event(
             call, "ticket", number=ticket.number, due_at=due.isoformat(), reason=dest.reason
@@ -587,9 +620,13 @@ class HotlineScript:
         await self.tracker.outcome(call.uniqueid, outcome)
         await self._event(call, "route", next=dv.NEXT_HANGUP, outcome=outcome)
 
-    async def _play(self, call: _Call, prompt: str, step: str) -> None:
+    async def _play(
+        self, call: _Call, prompt: str, step: str, *, interruptible: bool = False
+    ) -> str | None:
+        """Play a prompt; with `interruptible`, return the key that cut it short."""
         call.steps.append(step)
-        reply = await call.session.stream_file(self._prompt(call, prompt))
+        escape = DTMF_KEYS if interruptible else ""
+        reply = await call.session.stream_file(self._prompt(call, prompt), escape)
         if reply.result == "-1":
             if call.session.hung_up or reply.endpos:
                 # Streaming stopped part-way: the caller hung up (Asterisk may send its
@@ -598,9 +635,16 @@ class HotlineScript:
             # Nothing played: a missing prompt, not a hangup. Keep going — a caller is
             # never stuck because a sound file is absent.
             log.warning("prompt_missing", prompt=prompt, language=call.language)
+        key = chr(reply.result_int) if reply.result_int and reply.result_int > 0 else None
         await self._event(
-            call, "played", prompt=prompt, language=call.language, endpos=reply.endpos
+            call,
+            "played",
+            prompt=prompt,
+            language=call.language,
+            endpos=reply.endpos,
+            **({"key": key} if key else {}),
         )
+        return key
 
     async def _say_digits(self, call: _Call, digits: str) -> None:
         for d in digits:
