@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 import wave
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from ivr import app
 from ivr.config import StackConfig
 from ivr.prompts import prompt_path
+from ivr.routing.loader import load_profile
 from ivr.store import CallRecord, CaseStore
 from ivr.testcall import place_call
+from tests.harness import free_port
+from tests.sipp.scenarios import register_scenario, run_caller
 
 StartEngine = Callable[..., Awaitable[app.Engine]]
 
@@ -58,3 +63,36 @@ def events(record: CallRecord, kind: str) -> list[dict[str, object]]:
 
 def greeting_s(cfg: StackConfig) -> float:
     return secs(cfg, "greeting") + 0.6
+
+
+AGENT_CONTEXT = "hotline-agent-phone"
+
+
+async def feature_code(stack: StackConfig, extension: str, code: str) -> None:
+    """The agent's phone dials a feature code (its caller id is its extension)."""
+    await place_call(
+        stack,
+        code,
+        dtmf="",
+        caller=extension,
+        wait_s=0,
+        hold_s=4,
+        call_uid=uuid.uuid4().hex,
+        context=AGENT_CONTEXT,
+    )
+
+
+async def register_agent(stack: StackConfig, extension: str, port: int) -> None:
+    """A SIPp registers the agent's phone (digest auth) at 127.0.0.1:port."""
+    tables = load_profile(Path(stack.routing_profile))
+    secret = next(a.secret for a in tables.agents.agents if a.extension == extension)
+    result = await asyncio.to_thread(
+        run_caller,
+        stack.ports.sip,
+        extension,
+        register_scenario(extension, secret),
+        local_port=port,
+        media_port=free_port(),
+        timeout_s=20,
+    )
+    assert result.ok, result.output

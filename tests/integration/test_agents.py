@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,33 +10,22 @@ from ivr.asterisk import install, process
 from ivr.config import StackConfig
 from ivr.routing.loader import load_profile
 from ivr.store import CaseStore
-from ivr.testcall import place_call
 from tests.harness import free_port
-from tests.integration.calls import StartEngine, call, events, greeting_s, secs
+from tests.integration.calls import (
+    StartEngine,
+    call,
+    events,
+    feature_code,
+    greeting_s,
+    register_agent,
+    secs,
+)
 from tests.sipp.scenarios import (
     answer_then_hang_up_scenario,
-    register_scenario,
-    run_caller,
     start_uas,
 )
 
 pytestmark = pytest.mark.asterisk
-
-AGENT_CONTEXT = "hotline-agent-phone"
-
-
-async def feature_code(stack: StackConfig, extension: str, code: str) -> None:
-    """The agent's phone dials a feature code (its caller id is its extension)."""
-    await place_call(
-        stack,
-        code,
-        dtmf="",
-        caller=extension,
-        wait_s=0,
-        hold_s=4,
-        call_uid=uuid.uuid4().hex,
-        context=AGENT_CONTEXT,
-    )
 
 
 def queue_show(stack: StackConfig, queue: str) -> str:
@@ -84,16 +71,7 @@ async def test_survey_rating_is_stored_when_the_agent_hangs_up_first(
     tables = load_profile(Path(stack.routing_profile))
     agent = next(a for a in tables.agents.agents if a.extension == "7001")
     port = free_port()
-    registered = await asyncio.to_thread(
-        run_caller,
-        stack.ports.sip,
-        agent.extension,
-        register_scenario(agent.extension, agent.secret),
-        local_port=port,
-        media_port=free_port(),
-        timeout_s=20,
-    )
-    assert registered.ok, registered.output
+    await register_agent(stack, agent.extension, port)
     uas = start_uas(
         answer_then_hang_up_scenario(agent.extension, talk_ms=2000),
         port=port,

@@ -20,17 +20,22 @@ import pytest
 from ivr.adapters.ami import AmiClient
 from ivr.config import StackConfig
 from ivr.domain.calendar import callback_due
-from ivr.routing.loader import load_profile
 from ivr.store import CaseStore
 from ivr.testcall import place_call
 from tests.harness import EngineProcess, free_port
-from tests.integration.calls import StartEngine, call, events, greeting_s, secs
+from tests.integration.calls import (
+    StartEngine,
+    call,
+    events,
+    feature_code,
+    greeting_s,
+    register_agent,
+    secs,
+)
 from tests.integration.conftest import ProfileCopy
 from tests.sipp.scenarios import (
     answer_then_hang_up_scenario,
     answer_then_key_scenario,
-    register_scenario,
-    run_caller,
     start_uas,
     uas_scenario,
 )
@@ -233,34 +238,6 @@ async def test_engine_killed_during_a_transfer_leaves_the_caller_on_the_fallback
     assert [a.target for a in transfer.attempts] == ["PJSIP/69002@t-ring"]
 
 
-async def _register(stack: StackConfig, extension: str, port: int) -> None:
-    tables = load_profile(Path(stack.routing_profile))
-    secret = next(a.secret for a in tables.agents.agents if a.extension == extension)
-    result = await asyncio.to_thread(
-        run_caller,
-        stack.ports.sip,
-        extension,
-        register_scenario(extension, secret),
-        local_port=port,
-        media_port=free_port(),
-        timeout_s=20,
-    )
-    assert result.ok, result.output
-
-
-async def _feature(stack: StackConfig, extension: str, code: str) -> None:
-    await place_call(
-        stack,
-        code,
-        dtmf="",
-        caller=extension,
-        wait_s=0,
-        hold_s=4,
-        call_uid=uuid.uuid4().hex,
-        context="hotline-agent-phone",
-    )
-
-
 async def test_agent_keys_8_and_a_unit_code_to_transfer_the_caller(
     stack: StackConfig,
     store: CaseStore,
@@ -271,7 +248,7 @@ async def test_agent_keys_8_and_a_unit_code_to_transfer_the_caller(
     """A SIP agent keys 8 6902 mid-call: the caller goes through the transfer engine."""
     await start_engine()
     agent_port = free_port()
-    await _register(stack, "7004", agent_port)
+    await register_agent(stack, "7004", agent_port)
     agent = start_uas(
         answer_then_key_scenario("7004", "86902"),
         port=agent_port,
@@ -280,7 +257,7 @@ async def test_agent_keys_8_and_a_unit_code_to_transfer_the_caller(
         workdir=tmp_path,
     )
     unit = _uas(taipei_profile, "t-ring", 200, 1, tmp_path)
-    await _feature(stack, "7004", "*45")
+    await feature_code(stack, "7004", "*45")
     try:
         record = await call(
             stack,
@@ -290,7 +267,7 @@ async def test_agent_keys_8_and_a_unit_code_to_transfer_the_caller(
             hold_s=1.5 + 1.5 + 5 * 0.5 + 4 + secs(stack, "connecting") + 6,
         )
     finally:
-        await _feature(stack, "7004", "*46")
+        await feature_code(stack, "7004", "*46")
         _stop(agent, unit)
     request = events(record, "transfer_request")
     assert request == [{"code": "6902", "by": "agent", "known": True}]
@@ -382,7 +359,7 @@ async def test_click_to_callback_bridges_the_officer_and_the_citizen(
         due_at=callback_due(engine.routing.view().sla, engine.routing.view().office, now),
     )
     officer_port = free_port()
-    await _register(stack, "7003", officer_port)
+    await register_agent(stack, "7003", officer_port)
     officer = start_uas(
         uas_scenario(200), port=officer_port, media_port=free_port(), calls=1, workdir=tmp_path
     )

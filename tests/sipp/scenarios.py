@@ -301,11 +301,9 @@ Content-Length: 0
 """
 
 
-def answer_then_hang_up_scenario(extension: str, talk_ms: int) -> str:
-    """An agent answers, talks for `talk_ms`, then hangs up first (the survey's cue)."""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="agent answers and hangs up first">
-  <recv request="INVITE" crlf="true">
+def _answer(extension: str) -> str:
+    """Take an INVITE and answer it, keeping the caller's Contact and From for later."""
+    return f"""  <recv request="INVITE" crlf="true">
     <action>
       <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
       <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
@@ -324,7 +322,14 @@ Content-Length: [len]
 
 {_SDP}
 ]]></send>
-  <recv request="ACK" crlf="true"/>
+  <recv request="ACK" crlf="true"/>"""
+
+
+def answer_then_hang_up_scenario(extension: str, talk_ms: int) -> str:
+    """An agent answers, talks for `talk_ms`, then hangs up first (the survey's cue)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="agent answers and hangs up first">
+{_answer(extension)}
   <pause milliseconds="{talk_ms}"/>
   <send retrans="500"><![CDATA[
 BYE [$contact] SIP/2.0
@@ -369,26 +374,7 @@ Duration=160
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <scenario name="agent answers and keys digits">
-  <recv request="INVITE" crlf="true">
-    <action>
-      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
-    </action>
-  </recv>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:{extension}@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-{_SDP}
-]]></send>
-  <recv request="ACK" crlf="true"/>
+{_answer(extension)}
   <pause milliseconds="{after_ms}"/>
 {infos}
   <recv request="BYE" timeout="60000"/>
