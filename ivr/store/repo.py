@@ -447,11 +447,28 @@ def _unavailable_on_connection_errors() -> Iterator[None]:
     except (OperationalError, InterfaceError) as exc:
         raise StoreUnavailable(f"case store unavailable: {type(exc.orig).__name__}") from exc
     except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StoreUnavailable("case store connection lost") from exc
+        if exc.connection_invalidated or _is_outage(exc):
+            raise StoreUnavailable(f"case store unavailable: {type(exc.orig).__name__}") from exc
         raise
     except (OSError, TimeoutError) as exc:
         raise StoreUnavailable(f"case store unreachable: {exc}") from exc
+
+
+# SQLSTATE classes that mean "the server is not there right now", not "bad data":
+# 08 connection exception, 53 insufficient resources, 57 operator intervention (a
+# server starting or shutting down: 57P01/57P03), 58 system error.
+_OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57", "58")
+
+
+def _is_outage(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    # asyncpg's errors reach SQLAlchemy wrapped; the SQLSTATE sits on the cause.
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str) and state[:2] in _OUTAGE_SQLSTATE_CLASSES:
+            return True
+    name = type(getattr(orig, "__cause__", None) or orig).__name__
+    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError"}
 
 
 class CaseStore:

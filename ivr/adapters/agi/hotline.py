@@ -44,7 +44,7 @@ from ivr.routing.menus import (
     ToUnit,
 )
 from ivr.routing.view import RoutingView, dialstring
-from ivr.store import CaseStore, StoreUnavailable
+from ivr.store import CaseStore, StoreUnavailable, TicketRecord
 
 log = structlog.get_logger()
 
@@ -91,6 +91,18 @@ SURVEY_TRIES = 2
 CONFIRM_TRIES = 3
 # Generous bounds on commands that last as long as a conversation does.
 CONVERSATION_LIMIT_S = 4 * 3600.0
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    transfer_id: int | None
+    caller_number: str
+    agency_id: str
+    unit_id: str | None
+    reason: str
+    created_at: datetime
+    due_at: datetime
+    message_path: str | None = None
 
 
 @dataclass
@@ -406,9 +418,9 @@ class HotlineScript:
             # The liaison window registered the matter: its 4-hour callback clock runs
             # from now (T4(2)1) even though the caller was served by a person.
             now = self.clock()
-            try:
-                ticket = await self.store.create_ticket(
-                    call_id=call.call_id,
+            ticket = await self._open_ticket(
+                call,
+                NewTicket(
                     transfer_id=transfer_id,
                     caller_number=normalise_number(call.caller or "") or "unknown",
                     agency_id=spec.agency_id,
@@ -416,17 +428,10 @@ class HotlineScript:
                     reason="liaison_registered",
                     created_at=now,
                     due_at=callback_due(call.view.sla, call.view.office, now),
-                )
-            except StoreUnavailable:
-                await self._ticket_unavailable(call)
-                return
-            await self._event(
-                call,
-                "ticket",
-                number=ticket.number,
-                reason="liaison_registered",
-                due_at=ticket.due_at.isoformat(),
+                ),
             )
+            if ticket is None:
+                return
         await self._finish(call, OUTCOME_TRANSFERRED)
 
     async def _transfer_ticket(
@@ -438,30 +443,54 @@ class HotlineScript:
         await self._play(call, "transfer-record-message", "ticket")
         message = await self._record_message(call, 60)
         now = self.clock()
-        due = callback_due(call.view.sla, call.view.office, now)
-        try:
-            ticket = await self.store.create_ticket(
-                call_id=call.call_id,
+        ticket = await self._open_ticket(
+            call,
+            NewTicket(
                 transfer_id=transfer_id,
                 caller_number=number,
                 agency_id=spec.agency_id,
                 unit_id=spec.unit_id,
                 reason=reason,
                 created_at=now,
-                due_at=due,
+                due_at=callback_due(call.view.sla, call.view.office, now),
                 message_path=message,
+            ),
+        )
+        if ticket is not None:
+            await self._announce_ticket(call, ticket, "ticket-callback-4h")
+
+    async def _open_ticket(self, call: _Call, new: NewTicket) -> TicketRecord | None:
+        """Commit a ticket; None (and a person takes over) when the store cannot."""
+        try:
+            ticket = await self.store.create_ticket(
+                call_id=call.call_id,
+                transfer_id=new.transfer_id,
+                caller_number=new.caller_number,
+                agency_id=new.agency_id,
+                unit_id=new.unit_id,
+                reason=new.reason,
+                created_at=new.created_at,
+                due_at=new.due_at,
+                message_path=new.message_path,
             )
         except StoreUnavailable:
             await self._ticket_unavailable(call)
-            return
-        # create_ticket has committed: only now may the caller hear the number.
+            return None
         await self._event(
-            call, "ticket", number=ticket.number, reason=reason, due_at=due.isoformat()
+            call,
+            "ticket",
+            number=ticket.number,
+            reason=new.reason,
+            due_at=new.due_at.isoformat(),
         )
+        return ticket
+
+    async def _announce_ticket(self, call: _Call, ticket: TicketRecord, promise: str) -> None:
+        # _open_ticket has committed: only now may the caller hear the number.
         await self.tracker.outcome(call.uniqueid, OUTCOME_TICKET)
         await self._play(call, "ticket-registered", "ticket")
         await self._say_digits(call, ticket.number)
-        await self._play(call, "ticket-callback-4h", "ticket")
+        await self._play(call, promise, "ticket")
         await self._finish(call, OUTCOME_TICKET)
 
     async def _ticket_unavailable(self, call: _Call) -> None:
@@ -526,50 +555,23 @@ class HotlineScript:
     async def _record(self, call: _Call, dest: ToRecord) -> None:
         number = await self._callback_number(call)
         await self._play(call, dest.prompt, "record")
-        path = self.spool_dir / f"{call.call_id}-{call.uniqueid.replace('/', '_')}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # RECORD FILE: file format escape-digits timeout(ms) [offset] [BEEP] [s=silence]
-        reply = await call.session.command(
-            "RECORD",
-            "FILE",
-            str(path),
-            "wav",
-            "#",
-            str(dest.max_seconds * 1000),
-            "0",
-            "BEEP",
-            "s=5",
-            timeout=dest.max_seconds + 30.0,
-        )
-        recorded = await asyncio.to_thread(os.path.exists, f"{path}.wav")
-        message = f"{path}.wav" if recorded else None
-        await self._event(call, "recorded", result=reply.result, path=message)
+        message = await self._record_message(call, dest.max_seconds)
         now = self.clock()
-        due = next_working_day_end(call.view.office, now)
-        try:
-            ticket = await self.store.create_ticket(
-                call_id=call.call_id,
+        ticket = await self._open_ticket(
+            call,
+            NewTicket(
                 transfer_id=None,
                 caller_number=number,
                 agency_id=HOTLINE_AGENCY,
                 unit_id=None,
                 reason=dest.reason,
                 created_at=now,
-                due_at=due,
+                due_at=next_working_day_end(call.view.office, now),
                 message_path=message,
-            )
-        except StoreUnavailable:
-            await self._ticket_unavailable(call)
-            return
-        # create_ticket has committed: only now may the caller hear the number.
-        await self._event(
-            call, "ticket", number=ticket.number, due_at=due.isoformat(), reason=dest.reason
+            ),
         )
-        await self.tracker.outcome(call.uniqueid, OUTCOME_TICKET)
-        await self._play(call, "ticket-registered", "ticket")
-        await self._say_digits(call, ticket.number)
-        await self._play(call, "ticket-callback-next-day", "ticket")
-        await self._finish(call, OUTCOME_TICKET)
+        if ticket is not None:
+            await self._announce_ticket(call, ticket, "ticket-callback-next-day")
 
     async def _callback_number(self, call: _Call) -> str:
         """The caller id if the caller confirms it, else a keyed Taiwan number."""
