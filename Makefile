@@ -52,5 +52,11 @@ asterisk: venv
 bench: deps asterisk
 	$(BIN)/python -m bench.run
 
+# Not in CI: a steady load of calls for MINUTES on a private stack, then the engine's
+# RSS at start and end. `make soak MINUTES=60`.
+MINUTES ?= 10
+soak: deps asterisk
+	$(BIN)/python -m tests.soak --minutes $(MINUTES)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

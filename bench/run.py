@@ -72,24 +72,25 @@ class Mode:
 QUICK = Mode(
     name="quick",
     budget_s=4 * 60,
-    step_s=3.0,
+    # At least one call long (about 5.7 s), or concurrency never reaches steady state.
+    step_s=6.0,
     factor=2.0,
     refine=0,
-    baseline_start=50,
-    full_start=10,
+    baseline_start=40,
+    full_start=8,
     cap=400,
     busy_steps=False,
     agi_step_s=6.0,
-    media_levels=(150, 300),
+    media_levels=(100, 200),
     media_ramp_max=20,
     quiet_per_wait_s=8,
     quiet_total_s=30,
     media_settle_s=2.0,
     media_window_s=3.0,
     process_start=1,
-    process_cap=4,
+    process_cap=1,
     store_calls=100,
-    store_limit_s=8,
+    store_limit_s=5,
 )
 FULL = Mode(
     name="full",
@@ -200,8 +201,11 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 class Bench:
-    def __init__(self, mode: Mode, ws: Workspace, only: set[str], log: Log) -> None:
+    def __init__(
+        self, mode: Mode, ws: Workspace, only: set[str], log: Log, media_ramp: float | None
+    ) -> None:
         self.mode = mode
+        self.media_ramp = media_ramp
         self.ws = ws
         self.only = only
         self.log = log
@@ -297,7 +301,7 @@ class Bench:
             self.out["scenarios"]["busy"] = {"error": "not measured: transfer engine not built yet"}
         # Media calls cost the engine about a third of a transfer call (no dialling,
         # fewer writes): ramp at twice the transfer rate held, within bounds.
-        ramp = min(max(2 * (full or 2.5), 5), m.media_ramp_max)
+        ramp = self.media_ramp or min(max(2 * (full or 2.5), 5), m.media_ramp_max)
         self.scenario("media", lambda: self._media(ramp))
         return self.out
 
@@ -396,8 +400,6 @@ def headline(out: dict[str, Any]) -> dict[str, Any]:
     process_cps = get("process_agi", "max_cps")
     full_steps = get("full_path", "steps") or []
     at_max = next((s for s in full_steps if s["rate"] == full), None)
-    media_full = get("media", "full_path", "levels") or []
-    rss_rows = [r for r in media_full if r.get("clean") and r.get("engine_rss_per_call_kib")]
     return {
         "baseline_cps": baseline,
         "full_path_cps": full,
@@ -422,9 +424,7 @@ def headline(out: dict[str, Any]) -> dict[str, Any]:
         "engine_cpu_ms_per_call": (at_max or {}).get("cpu_ms_per_call", {}).get("engine"),
         "asterisk_cpu_ms_per_call": (at_max or {}).get("cpu_ms_per_call", {}).get("asterisk"),
         "background_busy_pct_max": max(background, default=None),
-        "engine_rss_kib_per_concurrent_call": (
-            rss_rows[-1]["engine_rss_per_call_kib"] if rss_rows else None
-        ),
+        "engine_rss_kib_per_concurrent_call": get("media", "full_path", "engine_rss_kib_per_call"),
     }
 
 
@@ -532,6 +532,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs, SIPp)")
     p.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     p.add_argument("--workdir", type=Path, help="work directory (default under /var/tmp)")
+    p.add_argument(
+        "--media-ramp",
+        type=float,
+        help="calls/s while filling a media level (default: twice the full path's rate)",
+    )
     args = p.parse_args(argv)
     if os.geteuid() != 0:
         print("bench: needs root (Asterisk's chroot, SIPp's DTMF captures)", file=sys.stderr)
@@ -554,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         **machine_and_versions(ws),
     }
     try:
-        out.update(Bench(mode, ws, only, log).run())
+        out.update(Bench(mode, ws, only, log, args.media_ramp).run())
     finally:
         out["duration_s"] = round(time.monotonic() - log.started, 1)
         out["waited_for_quiet_s"] = round(QUIET.waited_s, 1)

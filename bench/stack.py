@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -123,25 +124,41 @@ def prompt_file(cfg: StackConfig, name: str) -> Path:
 
 @dataclass
 class Workspace:
-    """One directory for the whole run: the stack file, the prompts, step outputs."""
+    """One directory for the whole run: the prompts (built once), then one state
+    directory per step, and the steps' SIPp files."""
 
     root: Path
     runtime: AsteriskRuntime
+    stacks: int = 0
 
     @classmethod
     def create(cls, root: Path) -> Workspace:
         root.mkdir(parents=True, exist_ok=True)
         runtime = install.ensure()
         ws = cls(root, runtime)
-        cfg = stack_config.init(ws.state_dir, bench_ports(), None, str(ws.profile_dir))
         copy_profile(ws.profile_dir, free_port(socket.SOCK_DGRAM))
+        cfg = stack_config.init(ws.state_dir, bench_ports(), None, str(ws.profile_dir))
         prompts.build(cfg.recordings_dir, cfg.sounds_dir)
         ws.set_prompts(long_menu_s=None)
         return ws
 
     @property
     def state_dir(self) -> Path:
-        return self.root / "stack"
+        """The template stack: its prompts are hard-linked into every step's stack."""
+        return self.root / "template"
+
+    def new_state_dir(self) -> Path:
+        """An empty state directory with the template's prompts.
+
+        Nothing the engine keeps on disk (database, spool, CDR offsets) may reach
+        the next step: its engine would replay or reconcile the last step's calls.
+        """
+        self.stacks += 1
+        state = self.root / "stacks" / f"{self.stacks:03d}"
+        shutil.copytree(
+            self.state_dir / "sounds", state / "sounds", copy_function=os.link, dirs_exist_ok=True
+        )
+        return state
 
     @property
     def profile_dir(self) -> Path:
@@ -194,20 +211,16 @@ def render_with_bench_dialplan(cfg: StackConfig) -> None:
 
 
 @contextmanager
-def stack(
-    ws: Workspace, *, engine: bool, agi_port: int | None = None, fresh_db: bool = True
-) -> Iterator[Stack]:
-    """Asterisk (and the engine, as a real process) on fresh ports; stopped on exit."""
+def stack(ws: Workspace, *, engine: bool, agi_port: int | None = None) -> Iterator[Stack]:
+    """Asterisk (and the engine, as a real process) on fresh ports and a fresh state
+    directory (empty case store); stopped on exit."""
     trunk_port = free_port(socket.SOCK_DGRAM)
     copy_profile(ws.profile_dir, trunk_port)
     ports = bench_ports()
     if agi_port is not None:
         ports = replace(ports, agi=agi_port)
-    cfg = stack_config.init(ws.state_dir, ports, None, str(ws.profile_dir))
-    if fresh_db:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{cfg.sqlite_path}{suffix}").unlink(missing_ok=True)
-        asyncio.run(upgrade(cfg))
+    cfg = stack_config.init(ws.new_state_dir(), ports, None, str(ws.profile_dir))
+    asyncio.run(upgrade(cfg))
     render_with_bench_dialplan(cfg)
     pid = process.start(cfg, ws.runtime)
     proc: EngineProcess | None = None
@@ -237,6 +250,12 @@ def cpu_seconds(pid: int | None) -> float | None:
         return None
     fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def children_cpu_seconds() -> float:
+    """utime + stime of this process's reaped children (SIPp runs, mostly)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_kib(pid: int | None) -> int | None:
@@ -289,9 +308,8 @@ class Quiet:
 QUIET = Quiet()
 
 
-def wait_for(predicate: object, timeout: float, interval: float = 0.1) -> bool:
-    """Poll a callable until it is true or the time is up; bounded by `timeout`."""
-    assert callable(predicate)
+def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Poll until `predicate` is true or the time is up; bounded by `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -36,6 +36,7 @@ from bench.stack import (
     REPO,
     Stack,
     Workspace,
+    children_cpu_seconds,
     cpu_seconds,
     machine_cpu_seconds,
     rss_kib,
@@ -89,6 +90,12 @@ def store_counts(db: Path) -> dict[str, Any]:
     if not db.exists():
         return {}
     out: dict[str, Any] = {}
+    # Writes the engine could not commit at once and kept in its spool (ivr/adapters/
+    # durable.py); whatever is left there at the end never reached the database.
+    spool = db.parent / "spool"
+    out["spool_lines_left"] = sum(
+        len(f.read_bytes().splitlines()) for f in spool.glob("*.jsonl") if f.is_file()
+    )
     con = sqlite3.connect(db)
     try:
         queries = {
@@ -241,6 +248,7 @@ def measure_step(
             before = {
                 "asterisk": cpu_seconds(st.asterisk_pid),
                 "engine": server.cpu_with_children() if server else cpu_seconds(st.engine_pid),
+                "sipp": children_cpu_seconds(),
                 "machine": machine_cpu_seconds(),
             }
             with Sampler({"asterisk": st.asterisk_pid, "engine": python_pid}) as sampler:
@@ -260,6 +268,9 @@ def measure_step(
             after = {
                 "asterisk": cpu_seconds(st.asterisk_pid),
                 "engine": server.cpu_with_children() if server else cpu_seconds(st.engine_pid),
+                # The caller and UAS SIPps are this process's only children reaped
+                # during the step (Asterisk and the engine are reaped after it).
+                "sipp": children_cpu_seconds(),
                 "machine": machine_cpu_seconds(),
             }
             if agi_stats:
@@ -309,10 +320,18 @@ def measure_step(
         cpu_ms_per_call={
             k: round(v * 1000 / calls, 2) if v is not None else None
             for k, v in cpu.items()
-            if k != "machine"
+            if k in ("asterisk", "engine")
         },
         machine_busy_pct=round(
             (cpu["machine"] or 0) / (run.wall_s * (os.cpu_count() or 1)) * 100, 1
+        ),
+        # What else ran meanwhile: the machine's busy time less Asterisk, the engine
+        # and SIPp (other users, the kernel's share of networking, this script).
+        others_busy_pct=round(
+            max((cpu["machine"] or 0) - sum(cpu[k] or 0 for k in ("asterisk", "engine", "sipp")), 0)
+            / (run.wall_s * (os.cpu_count() or 1))
+            * 100,
+            1,
         ),
         rss_peak_kib=sampler.peak,
         store=store,
@@ -335,8 +354,13 @@ def summary_line(step: dict[str, Any]) -> str:
         f"  {step['shape']:<22} {step['rate']:>6g} cps  {step['calls']:>5} calls  "
         f"failed {step['failed']:>4}  p99 {p99:>5} ms  delayed {step['delayed_calls']:>4}  "
         f"ast {cpu.get('asterisk')} ms/call  py {cpu.get('engine')} ms/call  "
-        f"busy {step['machine_busy_pct']}% (bg {step['background_busy_pct']}%)  → {status}"
+        f"busy {step['machine_busy_pct']}% (others {step['others_busy_pct']}%)  → {status}"
     )
+
+
+def _rate(r: float) -> float:
+    """Whole calls per second from 10 up, tenths below (0.5 and 1.5 cps are rates too)."""
+    return float(round(r)) if r >= 10 else round(r, 1)
 
 
 def find_max(
@@ -371,14 +395,14 @@ def find_max(
     while rate <= cap and time.monotonic() < deadline:
         if step(rate):
             best = rate
-            rate = round(rate * factor)
+            rate = _rate(rate * factor)
         else:
             ceiling = rate
             break
     if best is None and ceiling is not None:
         rate = ceiling
         while rate / factor >= floor and time.monotonic() < deadline:
-            rate = max(round(rate / factor, 1), floor)
+            rate = max(_rate(rate / factor), floor)
             if step(rate):
                 best = rate
                 break
@@ -386,8 +410,9 @@ def find_max(
     for _ in range(refine):
         if best is None or ceiling is None or time.monotonic() >= deadline:
             break
-        mid = round((best + ceiling) / 2)
-        if mid in (best, ceiling) or ceiling - best < max(2.0, best * 0.1):
+        mid = _rate((best + ceiling) / 2)
+        # Within 15% is as fine as steps this short can tell apart.
+        if mid in (best, ceiling) or (ceiling - best) / best < 0.15:
             break
         if step(mid):
             best = mid

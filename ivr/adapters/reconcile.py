@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import io
 import json
 import os
 import re
@@ -125,8 +124,11 @@ class CdrCall:
 
     @property
     def disposition(self) -> str:
-        # One answered leg means the caller was answered (the hotline answers first).
-        return "ANSWERED" if self.answered else self.last.disposition
+        # The hotline answers every call first. A row of a Dial the engine made carries
+        # that Dial's disposition (NO ANSWER, BUSY), not the caller's: an answer time on
+        # any row means the caller was answered.
+        answered = self.answered or self.answer is not None
+        return "ANSWERED" if answered else self.last.disposition
 
     @property
     def cause(self) -> tuple[int | None, str | None]:
@@ -220,8 +222,15 @@ def _read_new(cdr_path: Path, offset_path: Path) -> tuple[list[CdrRow], _Offset 
         data = f.read()
     # Only whole lines: Asterisk may be writing the next one right now.
     complete = data[: data.rfind(b"\n") + 1]
-    text = complete.decode("utf-8", errors="replace")
-    rows = [r for r in map(parse_row, csv.reader(io.StringIO(text))) if r is not None]
+    rows = []
+    for line in complete.decode("utf-8", errors="replace").splitlines():
+        try:
+            fields = next(csv.reader([line]), [])
+        except csv.Error:
+            continue  # Not a CDR line (a NUL byte, a broken quote): skip it, keep going.
+        row = parse_row(fields)
+        if row is not None:
+            rows.append(row)
     return rows, _Offset(st.st_ino, start + len(complete))
 
 

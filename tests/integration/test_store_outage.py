@@ -13,11 +13,12 @@ import signal
 import sqlite3
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event
@@ -28,14 +29,15 @@ from ivr import app
 from ivr.adapters.ami import AmiClient
 from ivr.adapters.durable import SPOOL_FILE, DurableStore
 from ivr.config import StackConfig
-from ivr.store import CaseStore, StoreUnavailable, default_sqlite_url
+from ivr.store import CallRecord, CaseStore, StoreUnavailable, default_sqlite_url
 from ivr.testcall import place_call
 from tests.harness import asterisk_stack, wait_until
-from tests.integration.calls import greeting_s
+from tests.integration.calls import greeting_s, secs
 from tests.integration.conftest import ProfileCopy
 from tests.pgserver import PostgresServer
 
 REPO = Path(__file__).resolve().parents[2]
+TAIPEI = ZoneInfo("Asia/Taipei")
 EVENT_KINDS = ["agi_start", "menu", "transfer", "dial_attempt", "dial_attempt"]
 EVENT_KINDS += ["played", "played", "hangup"]
 # Short, so a locked SQLite refuses a write at once instead of after the usual 5 s.
@@ -537,74 +539,165 @@ def pg_stack(
         yield cfg, pg
 
 
-@pytest.mark.asterisk
-@pytest.mark.postgres
-async def test_call_while_postgres_is_down_reaches_the_queue_and_is_recorded_once(
-    pg_stack: tuple[StackConfig, PostgresServer],
-) -> None:
-    """PostgreSQL down: the caller still reaches the queue; once it is back, the call is stored."""
-    cfg, pg = pg_stack
-    pg.start()
-    engine = await app.start(cfg)
-    joined: list[Mapping[str, str]] = []
-    ami = AmiClient(cfg.host, cfg.ports.ami, cfg.ami_user, cfg.ami_secret)
-    ami.on("QueueCallerJoin", joined.append)
-    await ami.start()
-    try:
-        await ami.wait_connected(10.0)
-        await asyncio.to_thread(pg.stop)
+@dataclass
+class DownStack:
+    """A running engine whose PostgreSQL is stopped, and the queue joins AMI reports."""
+
+    cfg: StackConfig
+    pg: PostgresServer
+    engine: app.Engine
+    joined: list[Mapping[str, str]]
+
+    def spool(self) -> list[dict[str, Any]]:
+        return spool_lines(self.engine.durable.spool_path)
+
+    async def call(self, *, dtmf: str, wait_s: float, hold_s: float) -> str:
+        """Place a call through the dialplan; its uniqueid, once its end is spooled."""
         result = await place_call(
-            cfg,
+            self.cfg,
             "1999",
-            dtmf="9ww1",
+            dtmf=dtmf,
             caller="0912345678",
-            wait_s=greeting_s(cfg),
-            hold_s=3,
+            wait_s=wait_s,
+            hold_s=hold_s,
             call_uid=uuid.uuid4().hex,
         )
         # `reached` reads the store, which is down: the engine's own records say it.
         assert result["fallback"] is None, result["summary"]
-        uniqueid = result["uniqueid"]
-        assert [e.get("Uniqueid") for e in joined] == [uniqueid]
-        assert "general" in joined[0].get("Queue", "")
-        spool = engine.durable.spool_path
+        uniqueid: str = result["uniqueid"]
 
-        def spooled_end() -> bool:
+        def ended() -> bool:
             return any(
                 line["op"] == "end_call" and line["args"]["uniqueid"] == uniqueid
-                for line in spool_lines(spool)
+                for line in self.spool()
             )
 
-        # The AMI Hangup is handled after the call: its end is the last record spooled.
-        await asyncio.to_thread(wait_until, spooled_end, 15.0, "the call's end in the spool")
-        lines = spool_lines(spool)
-        [start] = [line for line in lines if line["op"] == "start_call"]
-        assert start["args"]["uniqueid"] == uniqueid
-        spooled_events = [
-            line["args"]["kind"]
+        # AMI's Hangup reaches the engine after the call: its end is spooled last.
+        await asyncio.to_thread(wait_until, ended, 15.0, "the call's end in the spool")
+        return uniqueid
+
+    def spooled_events(self, uniqueid: str) -> list[dict[str, Any]]:
+        lines = self.spool()
+        [start] = [
+            line
+            for line in lines
+            if line["op"] == "start_call" and line["args"]["uniqueid"] == uniqueid
+        ]
+        return [
+            line["args"]
             for line in lines
             if line["op"] == "add_event" and line["args"]["call_id"] == start["pid"]
         ]
-        assert "queue_enter" in spooled_events
 
-        await asyncio.to_thread(pg.start)
-        await engine.durable.replay()
-        assert spool_is_empty(spool)
-        store = await CaseStore.open(cfg.database_url)
+    async def recover(self, uniqueid: str) -> CallRecord:
+        """Start PostgreSQL, replay, and return the call as stored, checked to be there once."""
+        spooled = [e["kind"] for e in self.spooled_events(uniqueid)]
+        await asyncio.to_thread(self.pg.start)
+        await self.engine.durable.replay()
+        assert spool_is_empty(self.engine.durable.spool_path)
+        store = await CaseStore.open(self.cfg.database_url)
         try:
-            calls = [c for c in await store.list_calls(limit=100) if c.uniqueid == uniqueid]
+            calls = [c for c in await store.list_calls(limit=1000) if c.uniqueid == uniqueid]
             assert len(calls) == 1
             call = await store.get_call_by_uniqueid(uniqueid)
             assert call is not None
-            assert [e.kind for e in call.events] == spooled_events
-            assert [e.seq for e in call.events] == list(range(1, len(spooled_events) + 1))
-            queue_enter = next(e for e in call.events if e.kind == "queue_enter")
-            assert queue_enter.data["queue"] == "general"
-            assert call.outcome == "queued"
+            assert [e.kind for e in call.events] == spooled
+            assert [e.seq for e in call.events] == list(range(1, len(spooled) + 1))
             assert call.ended_at is not None
+            assert await store.list_tickets() == []
+            return call
         finally:
             await store.close()
-    finally:
-        await ami.stop()
+
+
+StartDown = Callable[..., Awaitable[DownStack]]
+
+
+@pytest.fixture
+async def down_stack(
+    pg_stack: tuple[StackConfig, PostgresServer], request: pytest.FixtureRequest
+) -> AsyncIterator[StartDown]:
+    """Start the engine (with a profile and clock of the test's), then stop its database."""
+    cfg, pg = pg_stack
+    started: list[tuple[app.Engine, AmiClient]] = []
+
+    async def start(
+        clock: Callable[[], datetime] | None = None, profile: Path | None = None
+    ) -> DownStack:
         pg.start()
+        run_cfg = replace(cfg, routing_profile=str(profile)) if profile else cfg
+        engine = await (app.start(run_cfg, clock) if clock else app.start(run_cfg))
+        joined: list[Mapping[str, str]] = []
+        ami = AmiClient(cfg.host, cfg.ports.ami, cfg.ami_user, cfg.ami_secret)
+        ami.on("QueueCallerJoin", joined.append)
+        await ami.start()
+        started.append((engine, ami))
+        await ami.wait_connected(10.0)
+        await asyncio.to_thread(pg.stop)
+        return DownStack(run_cfg, pg, engine, joined)
+
+    yield start
+    pg.start()
+    for engine, ami in started:
+        await ami.stop()
         await engine.stop()
+
+
+@pytest.mark.asterisk
+@pytest.mark.postgres
+async def test_call_while_postgres_is_down_reaches_the_queue_and_is_recorded_once(
+    down_stack: StartDown,
+) -> None:
+    """PostgreSQL down: the caller still reaches the queue; once it is back, the call is stored."""
+    stack = await down_stack()
+    uniqueid = await stack.call(dtmf="9ww1", wait_s=greeting_s(stack.cfg), hold_s=3)
+
+    assert [e.get("Uniqueid") for e in stack.joined] == [uniqueid]
+    assert "general" in stack.joined[0].get("Queue", "")
+    queued = [e["data"] for e in stack.spooled_events(uniqueid) if e["kind"] == "queue_enter"]
+    assert queued == [{"queue": "general", "language": "zh-TW"}]
+
+    call = await stack.recover(uniqueid)
+    assert call.outcome == "queued"
+    assert next(e for e in call.events if e.kind == "queue_enter").data["queue"] == "general"
+
+
+@pytest.mark.asterisk
+@pytest.mark.postgres
+async def test_message_left_while_postgres_is_down_gets_no_number_and_reaches_an_agent(
+    down_stack: StartDown, kinmen_profile: ProfileCopy
+) -> None:
+    """No ticket can be committed: the caller hears no number and is queued for an agent."""
+    closed_at = datetime(2026, 11, 23, 21, 0, tzinfo=TAIPEI)
+    stack = await down_stack(lambda: closed_at, kinmen_profile.directory)
+    cfg = stack.cfg
+    # As the Kinmen off-hours test: silence confirms the caller id, '#' ends the message.
+    until_record = (
+        secs(cfg, "greeting")
+        + secs(cfg, "callback-number-is")
+        + sum(secs(cfg, f"digit-{d}") for d in "0912345678")
+        + secs(cfg, "callback-number-confirm")
+        + 5
+        + secs(cfg, "kinmen-closed-record")
+        + 3
+    )
+    unavailable = secs(cfg, "ticket-unavailable")
+    uniqueid = await stack.call(dtmf="#", wait_s=until_record + 2, hold_s=unavailable + 6)
+
+    spooled = stack.spooled_events(uniqueid)
+    kinds = [e["kind"] for e in spooled]
+    assert "recorded" in kinds
+    assert "ticket" not in kinds
+    assert "ticket_unavailable" in kinds
+    played = [e["data"]["prompt"] for e in spooled if e["kind"] == "played"]
+    assert "ticket-unavailable" in played
+    assert "ticket-registered" not in played
+    assert {"next": "queue", "reason": "ticket_unavailable"} in [
+        e["data"] for e in spooled if e["kind"] == "route"
+    ]
+    # The dialplan's agents' queue took the caller.
+    assert [e.get("Uniqueid") for e in stack.joined] == [uniqueid]
+    assert "agents" in stack.joined[0].get("Queue", "")
+
+    call = await stack.recover(uniqueid)
+    assert call.outcome == "queued"

@@ -1,0 +1,124 @@
+"""`make soak`: a steady load of calls for N minutes on a private stack, then the
+engine's memory at start and end. Not part of the test suite or CI.
+
+    python -m tests.soak --minutes 10 --callers 8
+
+Each caller places one call after another (leaving at the language menu, keying
+through to a queue, barging in during the greeting) until the time is up. The
+engine's resident set size (VmRSS) is read before the first call and after the
+last; the growth is what to watch. The stack's directory (logs, store) is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.config import StackConfig
+from ivr.testcall import place_call
+from tests.harness import EngineProcess, asterisk_stack
+from tests.integration.calls import greeting_s
+from tests.integration.conftest import copy_profile
+
+
+@dataclass(frozen=True)
+class Script:
+    name: str
+    dtmf: str
+    wait_s: float
+    hold_s: float
+
+
+def scripts(cfg: StackConfig) -> list[Script]:
+    g = greeting_s(cfg)
+    return [
+        Script("left at the language menu", "", 0.5, g + 2.0),
+        Script("queued, then left", "9ww1", g, 5.0),
+        Script("barged in during the greeting", "9ww1", 2.0, 6.0),
+        Script("invalid key, then left", "7", g, 6.0),
+    ]
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+async def caller(
+    cfg: StackConfig, n: int, until: float, plan: list[Script], tally: Counter[str]
+) -> None:
+    rng = random.Random(n)
+    while time.monotonic() < until:
+        script = rng.choice(plan)
+        result = await place_call(
+            cfg,
+            "1999",
+            dtmf=script.dtmf,
+            caller=f"0966{n:03d}{rng.randrange(1000):03d}",
+            wait_s=script.wait_s,
+            hold_s=script.hold_s,
+            call_uid=uuid.uuid4().hex,
+        )
+        tally["calls"] += 1
+        tally["reached" if result["reached"] else "fell back"] += 1
+
+
+async def load(cfg: StackConfig, engine_pid: int, minutes: float, callers: int) -> Counter[str]:
+    tally: Counter[str] = Counter()
+    start = time.monotonic()
+    until = start + minutes * 60
+    plan = scripts(cfg)
+    tasks = [asyncio.create_task(caller(cfg, n, until, plan, tally)) for n in range(callers)]
+    while not all(t.done() for t in tasks):
+        await asyncio.wait(tasks, timeout=60)
+        elapsed = (time.monotonic() - start) / 60
+        print(
+            f"  {elapsed:5.1f} min: {tally['calls']} calls, engine RSS "
+            f"{rss_kb(engine_pid) / 1024:.1f} MB",
+            flush=True,
+        )
+    for task in tasks:
+        task.result()
+    return tally
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.soak", description=__doc__)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--callers", type=int, default=8, help="calls up at any time")
+    args = parser.parse_args(argv)
+    base = Path(tempfile.mkdtemp(prefix="hotline-soak-"))
+    profile = copy_profile("taipei", base / "taipei")
+    print(f"soak: {args.minutes:g} min, {args.callers} callers; stack in {base}", flush=True)
+    with asterisk_stack(base / "stack", profile=profile.directory) as cfg:
+        engine = EngineProcess(cfg)
+        engine.start()
+        try:
+            assert engine.pid is not None
+            start_kb = rss_kb(engine.pid)
+            tally = asyncio.run(load(cfg, engine.pid, args.minutes, args.callers))
+            end_kb = rss_kb(engine.pid)
+        finally:
+            engine.stop()
+    growth = end_kb - start_kb
+    print(
+        f"soak: {tally['calls']} calls ({tally['reached']} reached the engine, "
+        f"{tally['fell back']} fell back)\n"
+        f"engine RSS: start {start_kb / 1024:.1f} MB, end {end_kb / 1024:.1f} MB, "
+        f"growth {growth / 1024:+.1f} MB ({100 * growth / start_kb:+.1f} %)"
+    )
+    return 1 if tally["fell back"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
