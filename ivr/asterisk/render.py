@@ -67,7 +67,8 @@ def render(cfg: StackConfig, extra: Mapping[str, str] | None = None) -> list[Pat
         outputs[name] = fill(src.read_text(encoding="utf-8"), values, src)
     outputs.update(extra or {})
 
-    for d in (cfg.etc_dir, cfg.log_dir, cfg.run_dir, cfg.sounds_dir):
+    # cdr_csv does not create its directory: without it, calls are not logged at all.
+    for d in (cfg.etc_dir, cfg.log_dir, cfg.log_dir / "cdr-csv", cfg.run_dir, cfg.sounds_dir):
         d.mkdir(parents=True, exist_ok=True)
     for sub in ("var/lib", "spool"):
         (cfg.state_dir / sub).mkdir(parents=True, exist_ok=True)

@@ -62,7 +62,12 @@ def events(record: CallRecord, kind: str) -> list[dict[str, object]]:
 
 
 def greeting_s(cfg: StackConfig) -> float:
-    return secs(cfg, "greeting") + 0.6
+    """When a caller's first key goes in: well inside the greeting, which listens.
+
+    A key that lands between two AGI commands is dropped by Asterisk, so the first key
+    is sent while the greeting plays (barge-in) rather than just after it ends.
+    """
+    return min(secs(cfg, "greeting") + 0.6, 2.5)
 
 
 AGENT_CONTEXT = "hotline-agent-phone"
