@@ -62,12 +62,8 @@ def events(record: CallRecord, kind: str) -> list[dict[str, object]]:
 
 
 def greeting_s(cfg: StackConfig) -> float:
-    """When a caller's first key goes in: well inside the greeting, which listens.
-
-    A key that lands between two AGI commands is dropped by Asterisk, so the first key
-    is sent while the greeting plays (barge-in) rather than just after it ends.
-    """
-    return min(secs(cfg, "greeting") + 0.6, 2.5)
+    """Just after the greeting ends: tests time the caller's first key from here."""
+    return secs(cfg, "greeting") + 0.6
 
 
 AGENT_CONTEXT = "hotline-agent-phone"
