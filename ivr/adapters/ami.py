@@ -4,6 +4,14 @@ panoramisk reconnects on a fixed timer forever, even after close(), and re-sends
 actions that were pending when the link dropped (a second Originate is a second
 call). So each connection here gets a fresh panoramisk Manager whose own reconnect
 is switched off, and a supervisor task reconnects with capped exponential backoff.
+
+Event filter. With `read = all`, Asterisk sends a session every event of every call
+(VarSet for each variable an AGI script sets, Newexten for each dialplan step,
+AGIExec pairs, RTCP reports...): well over a hundred per call, each parsed here and
+then dropped. Once a handler is registered, the session asks Asterisk (Filter action,
+`name()` match criteria, Asterisk 21+) to send only the events it has handlers for;
+with no handler it gets everything, as before. Filters belong to the session, so
+they are added again on every reconnect.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +37,11 @@ EventHandler = Callable[[AmiEvent], Awaitable[None] | None]
 BACKOFF_START_S = 0.25
 BACKOFF_MAX_S = 2.0
 ACTION_TIMEOUT_S = 10.0
+# An event name Asterisk can match by name(); fnmatch patterns get no filter.
+_EVENT_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+# Events that complete an action rather than report on a call: an asynchronous
+# Originate's reply is its OriginateResponse event, which a filter would swallow.
+_ACTION_EVENTS = frozenset({"OriginateResponse"})
 
 
 class AmiUnavailable(Exception):
@@ -49,9 +64,16 @@ class Outage:
 class _Manager(Manager):  # type: ignore[misc]
     """A panoramisk Manager that reports a lost link instead of reconnecting itself."""
 
-    def __init__(self, on_lost: Callable[[str], None], **config: Any) -> None:
+    def __init__(
+        self, on_lost: Callable[[str], None], on_event: Callable[[str], None], **config: Any
+    ) -> None:
         super().__init__(**config)
         self._on_lost = on_lost
+        self._on_event = on_event
+
+    def dispatch(self, event: Any) -> Any:
+        self._on_event(str(getattr(event, "event", "")))
+        return super().dispatch(event)
 
     def connection_made(self, f: asyncio.Future[Any]) -> None:
         if f.cancelled() or f.exception() is not None:
@@ -85,6 +107,11 @@ class AmiClient:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._ids = itertools.count(1)
+        self._filtered: set[str] = set()
+        # Every event Asterisk delivered to this client, by name: what the filter
+        # lets through (with or without a handler), for telemetry and tests.
+        self.events_received: Counter[str] = Counter()
+        self._filters_pending: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> bool:
@@ -95,6 +122,12 @@ class AmiClient:
         self._handlers.append((pattern, handler))
         if self._manager is not None:
             self._manager.register_event(pattern, _adapt(handler))
+        if self.connected:
+            # `action` waits for this, so an Originate sent after `on()` cannot
+            # produce an event the session does not yet let through.
+            task = asyncio.create_task(self._add_filters_later(self._manager))
+            self._filters_pending.add(task)
+            task.add_done_callback(self._filters_pending.discard)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._supervise(), name="ami-supervisor")
@@ -117,6 +150,8 @@ class AmiClient:
         self, action: Mapping[str, str], timeout: float = ACTION_TIMEOUT_S
     ) -> AmiEvent:
         """Send one action and return its response; errors become AmiActionFailed."""
+        if self._filters_pending:
+            await asyncio.gather(*self._filters_pending, return_exceptions=True)
         manager = self._manager
         if manager is None or not self.connected:
             raise AmiUnavailable("AMI is not connected")
@@ -152,6 +187,7 @@ class AmiClient:
         loop = asyncio.get_running_loop()
         manager = _Manager(
             self._on_lost,
+            self._count_event,
             loop=loop,
             host=self.host,
             port=self.port,
@@ -172,10 +208,55 @@ class AmiClient:
             await asyncio.wait_for(asyncio.shield(auth), self.connect_timeout)
         if not getattr(manager, "authenticated", False):
             raise AmiUnavailable("AMI login refused")
+        self._filtered = set()
+        await self._add_filters(manager)
         self._ready.set()
         if self.outages and self.outages[-1].up_at is None:
             self.outages[-1].up_at = datetime.now(UTC)
         log.info("ami_connected", host=self.host, port=self.port)
+
+    async def _add_filters(self, manager: Any) -> None:
+        """Let through exactly the events with handlers (none registered: all events).
+
+        Raises AmiUnavailable if Asterisk refuses a filter once another is in place:
+        the session would then silently drop that handler's events, and only a new
+        session (the supervisor's reconnect) starts again from no filter.
+        """
+        patterns = {pattern for pattern, _ in self._handlers}
+        if not patterns or any(not _EVENT_NAME.match(p) for p in patterns):
+            return
+        for name in sorted((patterns | _ACTION_EVENTS) - self._filtered):
+            action = {
+                "Action": "Filter",
+                "ActionID": f"hotline-{next(self._ids)}",
+                "Operation": "Add",
+                "MatchCriteria": f"name({name})",
+            }
+            try:
+                reply = await asyncio.wait_for(manager.send_action(action), ACTION_TIMEOUT_S)
+                if isinstance(reply, list):
+                    reply = reply[0]
+                refused = str(dict(reply).get("Response", "")).lower() != "success"
+                why = str(dict(reply).get("Message", "")) if refused else ""
+            except (TimeoutError, OSError) as exc:
+                refused, why = True, str(exc)
+            if refused and not self._filtered:
+                # Unfiltered is slower, never wrong: go on with every event.
+                log.warning("ami_filter_refused", event_name=name, reason=why)
+                return
+            if refused:
+                raise AmiUnavailable(f"AMI refused the event filter for {name}: {why}")
+            self._filtered.add(name)
+
+    async def _add_filters_later(self, manager: Any) -> None:
+        try:
+            await self._add_filters(manager)
+        except AmiUnavailable as exc:
+            self._close_manager()
+            self._on_lost(str(exc))
+
+    def _count_event(self, name: str) -> None:
+        self.events_received[name] += 1
 
     def _on_lost(self, reason: str) -> None:
         self._ready.clear()

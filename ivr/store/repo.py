@@ -6,29 +6,30 @@ timestamp comes from the caller and must be timezone-aware.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
-    JSON,
     Row,
     Select,
     and_,
     case,
+    create_engine,
     distinct,
     event,
     func,
     insert,
-    literal,
     select,
     text,
     update,
@@ -52,6 +53,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from ivr.store import writes
+from ivr.store.batch import BatchStats, GroupCommitter, ThreadExecutor, async_engine_executor
 from ivr.store.models import (
     AGENT_STATES,
     ATTEMPT_ROLES,
@@ -73,11 +76,12 @@ from ivr.store.models import (
     TicketNote,
     TicketNumberCounter,
     Transfer,
-    UTCDateTime,
     require_utc_aware,
 )
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -437,21 +441,47 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _as_unavailable(exc: BaseException) -> StoreUnavailable | None:
+    """The StoreUnavailable that an outage error stands for; None for a data error."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    if isinstance(exc, (OSError, TimeoutError)):
+        return StoreUnavailable(f"case store unreachable: {exc}")
+    outage = isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError)
+        and not isinstance(exc, IntegrityError)
+        and (exc.connection_invalidated or _is_outage(exc))
+    )
+    if outage:
+        assert isinstance(exc, DBAPIError)
+        return StoreUnavailable(f"case store unavailable: {type(exc.orig).__name__}")
+    return None
+
+
 @contextmanager
 def _unavailable_on_connection_errors() -> Iterator[None]:
     """Turn "cannot talk to the database" into StoreUnavailable; let data errors through."""
     try:
         yield
-    except IntegrityError:
-        raise
-    except (OperationalError, InterfaceError) as exc:
-        raise StoreUnavailable(f"case store unavailable: {type(exc.orig).__name__}") from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated or _is_outage(exc):
-            raise StoreUnavailable(f"case store unavailable: {type(exc.orig).__name__}") from exc
-        raise
-    except (OSError, TimeoutError) as exc:
-        raise StoreUnavailable(f"case store unreachable: {exc}") from exc
+    except Exception as exc:
+        unavailable = _as_unavailable(exc)
+        if unavailable is None or unavailable is exc:
+            raise
+        raise unavailable from exc
+
+
+def _writer_thread(engine: AsyncEngine) -> ThreadExecutor | None:
+    """A synchronous writer for a SQLite file; None where writes use the async engine.
+
+    An in-memory database exists once per connection, so only the async engine's
+    connection can write to the one the rest of the store reads.
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    sync = create_engine(url.set(drivername="sqlite+pysqlite"), json_serializer=_json_dumps)
+    event.listen(sync, "connect", _sqlite_on_connect)
+    return ThreadExecutor(sync)
 
 
 # SQLSTATE classes that mean "the server is not there right now", not "bad data":
@@ -478,6 +508,14 @@ class CaseStore:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._closed = False
+        self._writer_thread = _writer_thread(engine)
+        executor = self._writer_thread or async_engine_executor(engine)
+        self._writes = GroupCommitter(executor, lambda exc: _as_unavailable(exc) is not None)
+
+    @property
+    def commit_stats(self) -> BatchStats:
+        """How the engine's writes were grouped into transactions."""
+        return self._writes.stats
 
     @classmethod
     async def open(cls, url: str, *, connect_timeout: float = 5.0) -> CaseStore:
@@ -509,6 +547,9 @@ class CaseStore:
 
     async def close(self) -> None:
         self._closed = True
+        await self._writes.close()
+        if self._writer_thread is not None:
+            await asyncio.to_thread(self._writer_thread.close)
         await self._engine.dispose()
 
     async def ping(self) -> None:
@@ -534,43 +575,28 @@ class CaseStore:
     ) -> int:
         """Record a new call and return its id; for a known uniqueid, return the existing id."""
         started_at = require_utc_aware(started_at, "started_at")
-        existing = await self._call_id(uniqueid)
-        if existing is not None:
-            return existing
+        values = {
+            "uniqueid": uniqueid,
+            "linkedid": linkedid,
+            "channel": channel,
+            "caller_number": caller_number,
+            "caller_name": caller_name,
+            "dnid": dnid,
+            "started_at": started_at,
+            "mode": mode,
+        }
+        op = partial(writes.start_call, values=values)
         try:
-            async with self._session() as session, session.begin():
-                call = Call(
-                    uniqueid=uniqueid,
-                    linkedid=linkedid,
-                    channel=channel,
-                    caller_number=caller_number,
-                    caller_name=caller_name,
-                    dnid=dnid,
-                    started_at=started_at,
-                    mode=mode,
-                )
-                session.add(call)
-                await session.flush()
-                return call.id
+            return await self._write(op)
         except IntegrityError:
-            # Lost a race with another start for the same channel: theirs stands.
-            existing = await self._call_id(uniqueid)
-            if existing is None:
-                raise
-            return existing
+            # Lost a race with another start for the same channel: theirs stands, and
+            # has committed by now, so a second run finds its id.
+            return await self._write(op)
 
     async def mark_answered(self, uniqueid: str, at: datetime) -> None:
         """Set answered_at once; later calls, and unknown uniqueids, change nothing."""
         at = require_utc_aware(at, "at")
-        stmt = (
-            update(Call)
-            .where(Call.uniqueid == uniqueid, Call.answered_at.is_(None))
-            .values(answered_at=at)
-            .returning(Call.id)
-        )
-        async with self._session() as session, session.begin():
-            updated = (await session.execute(stmt)).scalar_one_or_none()
-        if updated is None:
+        if not await self._write(partial(writes.mark_answered, uniqueid=uniqueid, at=at)):
             log.debug("case_store.mark_answered.ignored", uniqueid=uniqueid)
 
     async def add_event(
@@ -586,41 +612,17 @@ class CaseStore:
         Raises LookupError if there is no call with that id.
         """
         at = require_utc_aware(at, "at")
-        payload = dict(data or {})
+        op = partial(writes.add_event, call_id=call_id, at=at, kind=kind, data=dict(data or {}))
         try:
-            return await self._insert_event(call_id, at=at, kind=kind, data=payload)
+            seq = await self._write(op)
         except IntegrityError:
             # Only a concurrent append can take our (call_id, seq); it has committed by
             # now, so a second attempt sees its seq.
             log.info("case_store.add_event.seq_conflict_retry", call_id=call_id)
-        return await self._insert_event(call_id, at=at, kind=kind, data=payload)
-
-    async def _insert_event(
-        self, call_id: int, *, at: datetime, kind: str, data: dict[str, Any]
-    ) -> int:
-        async with self._session() as session, session.begin():
-            # On PostgreSQL the row lock queues concurrent appends to one call, so each
-            # sees the previous one's seq. NO KEY UPDATE does not block the foreign-key
-            # checks of inserts. SQLite takes its write lock when the INSERT starts
-            # (before it reads MAX), which serialises appends the same way.
-            lock = select(Call.id).where(Call.id == call_id).with_for_update(key_share=True)
-            if (await session.execute(lock)).scalar_one_or_none() is None:
-                raise LookupError(f"no call with id {call_id}")
-            stmt = (
-                insert(CallEvent)
-                .from_select(
-                    ["call_id", "seq", "at", "kind", "data"],
-                    select(
-                        literal(call_id),
-                        func.coalesce(func.max(CallEvent.seq), 0) + 1,
-                        literal(at, UTCDateTime()),
-                        literal(kind),
-                        literal(data, JSON()),
-                    ).where(CallEvent.call_id == call_id),
-                )
-                .returning(CallEvent.seq)
-            )
-            return (await session.execute(stmt)).scalar_one()
+            seq = await self._write(op)
+        if seq is None:
+            raise LookupError(f"no call with id {call_id}")
+        return seq
 
     async def end_call(
         self,
@@ -644,23 +646,11 @@ class CaseStore:
         if outcome is not None:
             values["outcome"] = outcome
         # One conditional UPDATE, so two racing ends cannot both win.
-        stmt = (
-            update(Call)
-            .where(Call.uniqueid == uniqueid, Call.ended_at.is_(None))
-            .values(**values)
-            .returning(Call.id)
-        )
-        async with self._session() as session, session.begin():
-            return (await session.execute(stmt)).scalar_one_or_none() is not None
+        return await self._write(partial(writes.end_call, uniqueid=uniqueid, values=values))
 
     async def set_outcome(self, uniqueid: str, outcome: str) -> None:
         """Set (or replace) the call's outcome; unknown uniqueids change nothing."""
-        stmt = (
-            update(Call).where(Call.uniqueid == uniqueid).values(outcome=outcome).returning(Call.id)
-        )
-        async with self._session() as session, session.begin():
-            updated = (await session.execute(stmt)).scalar_one_or_none()
-        if updated is None:
+        if not await self._write(partial(writes.set_outcome, uniqueid=uniqueid, outcome=outcome)):
             log.debug("case_store.set_outcome.ignored", uniqueid=uniqueid)
 
     async def get_call(self, call_id: int) -> CallRecord | None:
@@ -749,17 +739,15 @@ class CaseStore:
         _check_lengths(
             AgentState, {"agent_id": agent_id, "reason": reason, "call_uniqueid": call_uniqueid}
         )
-        async with self._session() as session, session.begin():
-            session.add(
-                AgentState(
-                    agent_id=agent_id,
-                    state=state,
-                    at=at,
-                    queues=list(queues),
-                    reason=reason,
-                    call_uniqueid=call_uniqueid,
-                )
-            )
+        values = {
+            "agent_id": agent_id,
+            "state": state,
+            "at": at,
+            "queues": list(queues),
+            "reason": reason,
+            "call_uniqueid": call_uniqueid,
+        }
+        await self._write(partial(writes.record_agent_state, values=values))
 
     async def agent_states(self, agent_id: str, limit: int = 50) -> list[AgentStateRecord]:
         """One agent's state changes, newest first."""
@@ -811,19 +799,19 @@ class CaseStore:
         if isinstance(rating, bool) or not 1 <= rating <= 5:
             raise ValueError(f"rating must be an integer 1 to 5, got {rating!r}")
         _check_lengths(SurveyRating, {"agent_id": agent_id, "queue": queue})
-        stmt = (
-            self._dialect_insert(SurveyRating)
-            .values(call_id=call_id, rating=rating, agent_id=agent_id, queue=queue, at=at)
-            .on_conflict_do_nothing(index_elements=["call_id"])
-            .returning(SurveyRating.id)
-        )
+        values = {
+            "call_id": call_id,
+            "rating": rating,
+            "agent_id": agent_id,
+            "queue": queue,
+            "at": at,
+        }
         try:
-            async with self._session() as session, session.begin():
-                inserted = (await session.execute(stmt)).scalar_one_or_none()
+            return await self._write(partial(writes.record_rating, values=values))
         except IntegrityError as exc:
-            # The conflict on call_id is absorbed above; only the foreign key is left.
+            # The conflict on call_id is absorbed in the statement; only the foreign key
+            # is left.
             raise LookupError(f"no call with id {call_id}") from exc
-        return inserted is not None
 
     async def rating_for_call(self, call_id: int) -> SurveyRecord | None:
         stmt = select(SurveyRating).where(SurveyRating.call_id == call_id)
@@ -855,18 +843,15 @@ class CaseStore:
         at = require_utc_aware(at, "at")
         _require_one_of(initiated_by, TRANSFER_INITIATORS, "initiated_by")
         _check_lengths(Transfer, {"agency_id": agency_id, "unit_id": unit_id})
+        values = {
+            "call_id": call_id,
+            "initiated_by": initiated_by,
+            "agency_id": agency_id,
+            "unit_id": unit_id,
+            "started_at": at,
+        }
         try:
-            async with self._session() as session, session.begin():
-                transfer = Transfer(
-                    call_id=call_id,
-                    initiated_by=initiated_by,
-                    agency_id=agency_id,
-                    unit_id=unit_id,
-                    started_at=at,
-                )
-                session.add(transfer)
-                await session.flush()
-                return transfer.id
+            return await self._write(partial(writes.start_transfer, values=values))
         except IntegrityError as exc:
             raise LookupError(f"no call with id {call_id}") from exc
 
@@ -893,51 +878,24 @@ class CaseStore:
         if attempt < 1:
             raise ValueError(f"attempt counts from 1, got {attempt}")
         _check_lengths(DialAttempt, {"target": target})
-        parent: type[Transfer | Ticket]
-        if transfer_id is not None:
-            parent, parent_id, parent_column = Transfer, transfer_id, DialAttempt.transfer_id
-        else:
-            assert ticket_id is not None
-            parent, parent_id, parent_column = Ticket, ticket_id, DialAttempt.ticket_id
-        async with self._session() as session, session.begin():
-            # Same scheme as _insert_event: the parent's row lock queues concurrent
-            # attempts on PostgreSQL, SQLite's write lock does it there.
-            lock = select(parent.id).where(parent.id == parent_id).with_for_update(key_share=True)
-            if (await session.execute(lock)).scalar_one_or_none() is None:
-                raise LookupError(f"no {parent.__tablename__} row with id {parent_id}")
-            stmt = (
-                insert(DialAttempt)
-                .from_select(
-                    [parent_column.key, "seq", "target", "role", "attempt", "started_at"],
-                    select(
-                        literal(parent_id),
-                        func.coalesce(func.max(DialAttempt.seq), 0) + 1,
-                        literal(target),
-                        literal(role),
-                        literal(attempt),
-                        literal(at, UTCDateTime()),
-                    ).where(parent_column == parent_id),
-                )
-                .returning(DialAttempt.id, DialAttempt.seq)
-            )
-            row = (await session.execute(stmt)).one()
-            attempt_id: int = row.id
-            seq: int = row.seq
-            if ticket_id is not None:
-                await session.execute(
-                    insert(TicketEvent).values(
-                        _ticket_event(
-                            ticket_id,
-                            at,
-                            "callback_attempt",
-                            attempt_id=attempt_id,
-                            seq=seq,
-                            target=target,
-                            attempt=attempt,
-                        )
-                    )
-                )
-        return attempt_id
+        parent, parent_id = (
+            ("transfer", transfer_id) if transfer_id is not None else ("ticket", ticket_id)
+        )
+        assert parent_id is not None
+        op = partial(
+            writes.start_attempt,
+            parent=parent,
+            parent_id=parent_id,
+            target=target,
+            role=role,
+            attempt=attempt,
+            at=at,
+        )
+        started = await self._write(op)
+        if started is None:
+            table = "transfers" if parent == "transfer" else "tickets"
+            raise LookupError(f"no {table} row with id {parent_id}")
+        return started[0]
 
     async def finish_attempt(
         self,
@@ -952,26 +910,18 @@ class CaseStore:
         at = require_utc_aware(at, "at")
         if dialstatus is not None:
             _require_one_of(dialstatus, DIAL_STATUSES, "dialstatus")
-        stmt = (
-            update(DialAttempt)
-            .where(DialAttempt.id == attempt_id, DialAttempt.ended_at.is_(None))
-            .values(
-                ended_at=at,
-                dialstatus=dialstatus,
-                hangup_cause=hangup_cause,
-                ring_seconds=ring_seconds,
-            )
-            .returning(DialAttempt.id)
-        )
-        async with self._session() as session, session.begin():
-            if (await session.execute(stmt)).scalar_one_or_none() is not None:
-                return
-            exists = await session.scalar(
-                select(DialAttempt.id).where(DialAttempt.id == attempt_id)
-            )
-        if exists is None:
+        values = {
+            "ended_at": at,
+            "dialstatus": dialstatus,
+            "hangup_cause": hangup_cause,
+            "ring_seconds": ring_seconds,
+        }
+        op = partial(writes.finish_attempt, attempt_id=attempt_id, values=values)
+        finished = await self._write(op)
+        if finished is writes.Finish.MISSING:
             raise LookupError(f"no dial attempt with id {attempt_id}")
-        log.debug("case_store.finish_attempt.already_finished", attempt_id=attempt_id)
+        if finished is writes.Finish.ALREADY:
+            log.debug("case_store.finish_attempt.already_finished", attempt_id=attempt_id)
 
     async def finish_transfer(
         self,
@@ -988,19 +938,12 @@ class CaseStore:
         at = require_utc_aware(at, "at")
         _require_one_of(result, TRANSFER_RESULTS, "result")
         _check_lengths(Transfer, {"answered_by": answered_by})
-        stmt = (
-            update(Transfer)
-            .where(Transfer.id == transfer_id, Transfer.ended_at.is_(None))
-            .values(ended_at=at, result=result, answered_by=answered_by)
-            .returning(Transfer.id)
-        )
-        async with self._session() as session, session.begin():
-            if (await session.execute(stmt)).scalar_one_or_none() is not None:
-                return True
-            exists = await session.scalar(select(Transfer.id).where(Transfer.id == transfer_id))
-        if exists is None:
+        values = {"ended_at": at, "result": result, "answered_by": answered_by}
+        op = partial(writes.finish_transfer, transfer_id=transfer_id, values=values)
+        finished = await self._write(op)
+        if finished is writes.Finish.MISSING:
             raise LookupError(f"no transfer with id {transfer_id}")
-        return False
+        return finished is writes.Finish.DONE
 
     async def transfer_with_attempts(self, transfer_id: int) -> TransferRecord:
         """The transfer and its dial attempts by seq; LookupError if unknown."""
@@ -1442,6 +1385,17 @@ class CaseStore:
                 select(Call.id).where(Call.uniqueid == uniqueid)
             )
         return found
+
+    async def _write(self, op: Callable[[Connection], T]) -> T:
+        """Run a write in the next group commit (see `ivr.store.batch`)."""
+        self._check_open()
+        try:
+            return await self._writes.run(op)
+        except Exception as exc:
+            unavailable = _as_unavailable(exc)
+            if unavailable is not None:
+                raise unavailable from exc
+            raise
 
     def _check_open(self) -> None:
         if self._closed:
