@@ -244,7 +244,8 @@ def _write_agi_stats(engine: Engine) -> None:
         "p99_ms": stats.percentile(99),
         # Every kept sample, oldest first: a benchmark tells quick commands from media
         # ones by length, and a one-call run maps them to the commands in order.
-        "samples_ms": [s * 1000.0 for s in stats._samples],
+        "samples_ms": stats.samples_ms(),
+        "store_commits": _commit_stats(engine.store),
     }
     path = engine.cfg.run_dir / AGI_STATS_FILE
     tmp = path.with_name(f".{path.name}.tmp")
@@ -252,7 +253,34 @@ def _write_agi_stats(engine: Engine) -> None:
     tmp.replace(path)
 
 
+def _commit_stats(store: CaseStore) -> dict[str, object]:
+    """How the case store grouped the engine's writes: batch sizes and commit delays."""
+    stats = store.commit_stats
+    waits = sorted(seconds for _, seconds in stats.recent)
+
+    def pct(p: float) -> float | None:
+        return (
+            round(waits[min(int(p / 100 * len(waits)), len(waits) - 1)] * 1000, 2)
+            if waits
+            else None
+        )
+
+    return {
+        "batches": stats.batches,
+        "writes": stats.writes,
+        "retried_alone": stats.retried_alone,
+        "largest": stats.largest,
+        "mean_size": round(stats.writes / stats.batches, 2) if stats.batches else None,
+        "commit_wait_p50_ms": pct(50),
+        "commit_wait_p99_ms": pct(99),
+        "commit_wait_max_ms": pct(100),
+    }
+
+
 async def serve(cfg: StackConfig) -> None:
+    import sys
+
+    sys.setswitchinterval(float(os.environ.get("HOTLINE_SWITCH_S", "0.005")))
     engine = await start(cfg)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

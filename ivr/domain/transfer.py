@@ -8,7 +8,8 @@ T4(2)1 and K4(2), in order:
 NOANSWER, CONGESTION and CHANUNAVAIL move on at once, without a retry. The first
 ANSWER ends the transfer; when nobody answers, the caller gets a callback ticket whose
 reason is "busy" if any of the unit's own lines was busy (the figure T4(2)1 asks the
-liaison window to report), else "no_answer".
+liaison window to report), else "no_answer". CANCEL means the caller hung up while a
+line rang: the sequence stops there, with nobody left to connect or call back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Literal
 Role = Literal["primary", "adjacent", "liaison"]
 ANSWER = "ANSWER"
 BUSY = "BUSY"
+CANCEL = "CANCEL"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,12 @@ class GiveUp:
     reason: Literal["busy", "no_answer"]
 
 
-Step = Dial | Answered | GiveUp
+@dataclass(frozen=True)
+class CallerLeft:
+    """The caller hung up while a line rang: stop dialling."""
+
+
+Step = Dial | Answered | GiveUp | CallerLeft
 
 
 def _lines(spec: TransferSpec) -> list[tuple[Line, Role, int]]:
@@ -93,6 +100,8 @@ def next_step(spec: TransferSpec, results: Sequence[str]) -> Step:
             return Dial(line, role, attempt, pause, spec.ring_timeout_s)
         if status == ANSWER:
             return Answered(line, role)
+        if status == CANCEL:
+            return CallerLeft()
         if role == "primary":
             primary_busy = status == BUSY
         if role != "liaison" and status == BUSY:

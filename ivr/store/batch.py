@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,12 +53,14 @@ IsOutage = Callable[[BaseException], bool]
 
 # A bound on one transaction: a flood of writes still commits in steady steps.
 MAX_BATCH = 256
+STATS_BATCHES = 10_000
 
 
 @dataclass(eq=False)
 class _Write:
     op: Op
     future: asyncio.Future[Any]
+    queued_at: float
     result: Any = None
     error: BaseException | None = None
 
@@ -72,6 +75,10 @@ class BatchStats:
     largest: int = 0
     # How many batches had each size: bounded by MAX_BATCH keys, so a soak stays flat.
     sizes: Counter[int] = field(default_factory=Counter, repr=False)
+    # The newest batches' (size, seconds from the oldest write's queueing to commit).
+    recent: deque[tuple[int, float]] = field(
+        default_factory=lambda: deque(maxlen=STATS_BATCHES), repr=False
+    )
 
 
 class GroupCommitter:
@@ -96,7 +103,7 @@ class GroupCommitter:
             raise RuntimeError("group committer is closed")
         queue = self._ensure_started()
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        queue.put_nowait(_Write(op, future))
+        queue.put_nowait(_Write(op, future, time.perf_counter()))
         return await asyncio.shield(future)
 
     async def close(self) -> None:
@@ -123,6 +130,7 @@ class GroupCommitter:
                 batch.append(queue.get_nowait())
             try:
                 await self._commit(batch)
+                self.stats.recent.append((len(batch), time.perf_counter() - batch[0].queued_at))
             except Exception as exc:  # a bug here must not strand the waiting callers
                 log.exception("case_store.group_commit.failed", writes=len(batch))
                 for w in batch:
@@ -196,19 +204,41 @@ def async_engine_executor(engine: AsyncEngine) -> Executor:
 
 
 class ThreadExecutor:
-    """Run batches on a synchronous engine in one thread of their own (SQLite files)."""
+    """Run batches on a synchronous engine in one thread of their own (SQLite files).
+
+    The thread keeps one connection: checking one out of the pool per batch costs
+    more than many of the writes it carries.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._conn: Connection | None = None
 
     async def __call__(self, fn: Callable[[Connection], None]) -> None:
-        def work() -> None:
-            with self._engine.begin() as conn:
-                fn(conn)
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._run, fn)
 
-        await asyncio.get_running_loop().run_in_executor(self._pool, work)
+    def _run(self, fn: Callable[[Connection], None]) -> None:
+        if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._conn = self._engine.connect()
+        conn = self._conn
+        try:
+            with conn.begin():
+                fn(conn)
+        except Exception:
+            # After a failed batch start again from a fresh connection: the old one
+            # may hold a broken state that another rollback would not clear.
+            self._conn = None
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
 
     def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        self._pool.submit(shut).result()
         self._pool.shutdown(wait=True)
         self._engine.dispose()

@@ -696,14 +696,8 @@ class CaseStore:
     async def current_mode(self, at: datetime) -> str:
         """The mode in force at `at`: "disaster" if its latest switch by then was on."""
         at = require_utc_aware(at, "at")
-        stmt = (
-            select(ServiceMode.active)
-            .where(ServiceMode.mode == "disaster", ServiceMode.changed_at <= at)
-            .order_by(ServiceMode.changed_at.desc(), ServiceMode.id.desc())
-            .limit(1)
-        )
-        async with self._session() as session:
-            active = await session.scalar(stmt)
+        # Every call asks this once: it runs with the writes (see `ivr.store.batch`).
+        active = await self._write(partial(writes.disaster_active, at=at))
         return "disaster" if active else "normal"
 
     async def mode_history(self, limit: int = 20) -> list[ModeChange]:

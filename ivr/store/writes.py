@@ -1,5 +1,8 @@
 """The engine's frequent writes as synchronous Core operations for `GroupCommitter`.
 
+Also the one read every call makes (the service mode), which is cheaper on the
+writer's connection than on a session of its own.
+
 Each function takes a `Connection` inside a transaction it does not own and returns
 what `CaseStore` needs; `CaseStore` validates the arguments before it queues one and
 turns results and integrity errors into its documented returns and exceptions.
@@ -32,6 +35,7 @@ from ivr.store.models import (
     Call,
     CallEvent,
     DialAttempt,
+    ServiceMode,
     SurveyRating,
     Ticket,
     TicketEvent,
@@ -254,3 +258,19 @@ def finish_transfer(conn: Connection, transfer_id: int, values: dict[str, Any]) 
     if conn.execute(_TRANSFER_EXISTS, {"b_id": transfer_id}).first() is None:
         return Finish.MISSING
     return Finish.ALREADY
+
+
+_DISASTER_ACTIVE = (
+    select(ServiceMode.active)
+    .where(
+        ServiceMode.mode == "disaster",
+        ServiceMode.changed_at <= bindparam("at", type_=UTCDateTime()),
+    )
+    .order_by(ServiceMode.changed_at.desc(), ServiceMode.id.desc())
+    .limit(1)
+)
+
+
+def disaster_active(conn: Connection, at: datetime) -> bool:
+    """Whether the latest switch of disaster mode up to `at` turned it on."""
+    return bool(conn.execute(_DISASTER_ACTIVE, {"at": at}).scalar())

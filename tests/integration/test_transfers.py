@@ -115,6 +115,38 @@ async def test_busy_unit_is_dialled_twice_then_the_second_deputy_answers(
     assert ticket["reason"] == "liaison_registered"
 
 
+async def test_caller_hanging_up_while_the_unit_rings_stops_the_transfer(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """A caller who leaves while the primary rings: no more lines dialled, no ticket."""
+    await start_engine()
+    ringing = _uas(taipei_profile, "t-ring", 180, 1, tmp_path)
+    try:
+        record = await call(
+            stack,
+            store,
+            dtmf="6902",
+            wait_s=greeting_s(stack),
+            hold_s=secs(stack, "connecting") + 3,
+        )
+    finally:
+        _stop(ringing)
+    assert len(_invites(taipei_profile, "t-ring", tmp_path)) == 1
+    attempts = [(a["number"], a["role"], a["dialstatus"]) for a in events(record, "dial_attempt")]
+    assert attempts == [("69002", "primary", "CANCEL")]
+    transfer_id = int(events(record, "transfer")[0]["transfer_id"])  # type: ignore[arg-type]
+    transfer = await store.transfer_with_attempts(transfer_id)
+    assert transfer.result == "caller_left"
+    assert transfer.ended_at is not None
+    assert not events(record, "ticket")
+    assert [e.kind for e in record.events][-2:] == ["caller_left", "hangup"]
+    assert record.outcome == "abandoned"
+
+
 async def test_all_lines_busy_opens_a_ticket_committed_before_it_is_announced(
     stack: StackConfig,
     store: CaseStore,

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.domain.transfer import Answered, Dial, GiveUp, Line, TransferSpec, next_step
+from ivr.domain.transfer import (
+    Answered,
+    CallerLeft,
+    Dial,
+    GiveUp,
+    Line,
+    TransferSpec,
+    next_step,
+)
 
 PRIMARY = Line("2301", "local")
 ADJ = (Line("2302", "local"), Line("2303", "local"))
@@ -42,6 +50,8 @@ def _dialled(results: list[str]) -> list[tuple[str, str, int]]:
         (["BUSY", "BUSY", "BUSY", "BUSY", "NOANSWER", "ANSWER"], Answered(DEPUTIES[1], "liaison")),
         (["BUSY", "BUSY", "BUSY", "BUSY", "BUSY", "BUSY", "BUSY"], GiveUp("busy")),
         (["NOANSWER"] * 6, GiveUp("no_answer")),
+        (["CANCEL"], CallerLeft()),
+        (["BUSY", "BUSY", "CANCEL"], CallerLeft()),
         (
             ["BUSY", "NOANSWER", "NOANSWER", "NOANSWER", "NOANSWER", "NOANSWER", "NOANSWER"],
             GiveUp("busy"),
@@ -63,6 +73,8 @@ def _dialled(results: list[str]) -> list[tuple[str, str, int]]:
         "second-deputy-answers",
         "everyone-busy-ticket-busy",
         "nobody-answers-ticket-no-answer",
+        "caller-hangs-up-while-primary-rings",
+        "caller-hangs-up-during-redial",
         "primary-busy-once-counts-as-busy",
         "adjacent-busy-counts-as-busy",
     ],

@@ -29,7 +29,7 @@ from ivr.domain.clock import Clock
 from ivr.domain.menu import Go, Retry, decide, first_key, start
 from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
 from ivr.domain.tickets import HOTLINE_AGENCY
-from ivr.domain.transfer import Answered, Dial, TransferSpec, next_step
+from ivr.domain.transfer import Answered, CallerLeft, Dial, TransferSpec, next_step
 from ivr.prompts import prompt_path
 from ivr.routing.menus import (
     Destination,
@@ -401,6 +401,10 @@ class HotlineScript:
         if isinstance(step, Answered):
             await self._answered(call, spec, transfer_id, step)
             return
+        if isinstance(step, CallerLeft):
+            await self.store.finish_transfer(transfer_id, at=self.clock(), result="caller_left")
+            # Dialling on would ring the next lines for a caller who is gone.
+            raise AGIHangup("caller hung up while the unit's line rang")
         await self.store.finish_transfer(transfer_id, at=self.clock(), result="ticket")
         await self._transfer_ticket(call, spec, transfer_id, step.reason)
 

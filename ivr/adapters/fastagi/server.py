@@ -79,6 +79,10 @@ class CommandStats:
         """Round trips recorded since start, including those evicted from the window."""
         return self._count
 
+    def samples_ms(self) -> list[float]:
+        """The kept round trips in milliseconds, oldest first."""
+        return [s * 1000.0 for s in self._samples]
+
     def percentile(self, p: float) -> float | None:
         """Nearest-rank percentile of the kept samples in milliseconds; None if empty."""
         if not 0.0 <= p <= 100.0:
