@@ -214,6 +214,7 @@ class ThreadExecutor:
         self._engine = engine
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._conn: Connection | None = None
+        self._pool_closed = False
 
     async def __call__(self, fn: Callable[[Connection], None]) -> None:
         await asyncio.get_running_loop().run_in_executor(self._pool, self._run, fn)
@@ -234,6 +235,11 @@ class ThreadExecutor:
             raise
 
     def close(self) -> None:
+        """Close the connection and the thread; closing twice is harmless."""
+        if self._pool_closed:
+            return
+        self._pool_closed = True
+
         def shut() -> None:
             if self._conn is not None:
                 self._conn.close()
