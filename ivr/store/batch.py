@@ -104,7 +104,9 @@ class GroupCommitter:
         queue = self._ensure_started()
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         queue.put_nowait(_Write(op, future, time.perf_counter()))
-        return await asyncio.shield(future)
+        # Cancelling the waiter cancels only the future: the queued write still runs,
+        # and `_settle` leaves a cancelled future alone.
+        return await future
 
     async def close(self) -> None:
         """Commit what is queued, then stop."""

@@ -320,8 +320,8 @@ class HotlineScript:
                 f"{queue_name(queue)},c,,,{max_wait}",
                 timeout=max_wait + CONVERSATION_LIMIT_S,
             )
-            status = await session.get_variable("QUEUESTATUS")
-            agent = await session.get_variable("MEMBERNAME")
+            queued = await session.get_variables("QUEUESTATUS", "MEMBERNAME")
+            status, agent = queued["QUEUESTATUS"] or None, queued["MEMBERNAME"] or None
             await self._event(call, "queue_leave", queue=queue, status=status, agent=agent)
             if agent:
                 await self._survey(call, agent, queue)
@@ -377,10 +377,13 @@ class HotlineScript:
                 f"{target},{step.ring_timeout_s},g",
                 timeout=step.ring_timeout_s + CONVERSATION_LIMIT_S,
             )
-            status = await session.get_variable("DIALSTATUS") or "UNKNOWN"
-            cause = _int(await session.get_variable("HANGUPCAUSE"))
-            dialed = _float(await session.get_variable("DIALEDTIME"))
-            answered = _float(await session.get_variable("ANSWEREDTIME"))
+            dial = await session.get_variables(
+                "DIALSTATUS", "HANGUPCAUSE", "DIALEDTIME", "ANSWEREDTIME"
+            )
+            status = dial["DIALSTATUS"] or "UNKNOWN"
+            cause = _int(dial["HANGUPCAUSE"])
+            dialed = _float(dial["DIALEDTIME"])
+            answered = _float(dial["ANSWEREDTIME"])
             ring = dialed - answered if dialed is not None and answered is not None else dialed
             await self.store.finish_attempt(
                 attempt_id,

@@ -62,6 +62,11 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
 
 
+# Joins the values of GET FULL VARIABLE: printable (AGI splits its command line on
+# whitespace, and quotes), and nothing a channel variable holds in practice.
+_VALUE_SEPARATOR = "~|~"
+
+
 class CommandStats:
     """Round-trip times of AGI commands, for benchmarks only (never for asserts)."""
 
@@ -246,6 +251,21 @@ class AGISession:
         if reply.result_int != 1:
             return None
         return reply.data or ""
+
+    async def get_variables(self, *names: str) -> dict[str, str]:
+        """Several variables in one round trip (GET FULL VARIABLE); unset reads as "".
+
+        The values come back joined by a separator no channel variable is expected to
+        hold; if one does (the count is off), each is read on its own instead.
+        """
+        if len(names) == 1:
+            return {names[0]: await self.get_variable(names[0]) or ""}
+        expression = _VALUE_SEPARATOR.join(f"${{{name}}}" for name in names)
+        reply = await self.command("GET", "FULL", "VARIABLE", expression)
+        values = (reply.data or "").split(_VALUE_SEPARATOR) if reply.result_int == 1 else []
+        if len(values) != len(names):
+            return {name: await self.get_variable(name) or "" for name in names}
+        return dict(zip(names, values, strict=True))
 
     async def set_variable(self, name: str, value: str) -> None:
         """Set a channel variable."""
