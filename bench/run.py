@@ -193,6 +193,8 @@ def agi_summary(agi: dict[str, Any] | None, calls: int) -> dict[str, Any]:
             "threshold_ms": QUICK_COMMAND_MS,
         },
         "media_commands": len(samples) - len(quick),
+        # How the case store grouped the engine's writes over the same step.
+        "store_commits": agi.get("store_commits"),
     }
 
 

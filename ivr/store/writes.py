@@ -228,36 +228,34 @@ def start_attempt(
     return int(row.id), int(row.seq)
 
 
-_FINISH_ATTEMPT = (
-    update(DialAttempt)
-    .where(DialAttempt.id == bindparam("b_id"), DialAttempt.ended_at.is_(None))
-    .returning(DialAttempt.id)
-)
-_ATTEMPT_EXISTS = select(DialAttempt.id).where(DialAttempt.id == bindparam("b_id"))
+def _finish_statements(model: type[DialAttempt | Transfer]) -> tuple[Any, Any]:
+    """Close a row once (the first close stands), and see whether it exists at all."""
+    close = (
+        update(model)
+        .where(model.id == bindparam("b_id"), model.ended_at.is_(None))
+        .returning(model.id)
+    )
+    return close, select(model.id).where(model.id == bindparam("b_id"))
+
+
+_FINISH = {"attempt": _finish_statements(DialAttempt), "transfer": _finish_statements(Transfer)}
+
+
+def _finish(conn: Connection, kind: str, row_id: int, values: dict[str, Any]) -> Finish:
+    close, exists = _FINISH[kind]
+    if conn.execute(close, {"b_id": row_id, **values}).first() is not None:
+        return Finish.DONE
+    if conn.execute(exists, {"b_id": row_id}).first() is None:
+        return Finish.MISSING
+    return Finish.ALREADY
 
 
 def finish_attempt(conn: Connection, attempt_id: int, values: dict[str, Any]) -> Finish:
-    if conn.execute(_FINISH_ATTEMPT, {"b_id": attempt_id, **values}).first() is not None:
-        return Finish.DONE
-    if conn.execute(_ATTEMPT_EXISTS, {"b_id": attempt_id}).first() is None:
-        return Finish.MISSING
-    return Finish.ALREADY
-
-
-_FINISH_TRANSFER = (
-    update(Transfer)
-    .where(Transfer.id == bindparam("b_id"), Transfer.ended_at.is_(None))
-    .returning(Transfer.id)
-)
-_TRANSFER_EXISTS = select(Transfer.id).where(Transfer.id == bindparam("b_id"))
+    return _finish(conn, "attempt", attempt_id, values)
 
 
 def finish_transfer(conn: Connection, transfer_id: int, values: dict[str, Any]) -> Finish:
-    if conn.execute(_FINISH_TRANSFER, {"b_id": transfer_id, **values}).first() is not None:
-        return Finish.DONE
-    if conn.execute(_TRANSFER_EXISTS, {"b_id": transfer_id}).first() is None:
-        return Finish.MISSING
-    return Finish.ALREADY
+    return _finish(conn, "transfer", transfer_id, values)
 
 
 _DISASTER_ACTIVE = (

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from ivr import app
+from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.config import StackConfig
 from ivr.prompts import prompt_path
 from ivr.routing.loader import load_profile
@@ -19,6 +20,46 @@ from tests.harness import free_port
 from tests.sipp.scenarios import register_scenario, run_caller
 
 StartEngine = Callable[..., Awaitable[app.Engine]]
+
+
+async def call_own_handler(
+    cfg: StackConfig,
+    handler: Callable[[AGISession, FastAGIServer], Awaitable[None]],
+    *,
+    hold_s: float,
+    caller: str = "0912000000",
+    timeout_s: float = 20.0,
+) -> None:
+    """A call to 1999 served by `handler` on our FastAGI server in the engine's place.
+
+    Returns once the handler has finished; it gets the server too, for its stats.
+    """
+    done = asyncio.Event()
+    server: FastAGIServer
+
+    async def wrapped(session: AGISession) -> None:
+        try:
+            await handler(session, server)
+        finally:
+            done.set()
+
+    router = AGIRouter()
+    router.register("hotline", wrapped)
+    server = FastAGIServer(router, cfg.host, cfg.ports.agi)
+    await server.start()
+    try:
+        await place_call(
+            cfg,
+            "1999",
+            dtmf="",
+            caller=caller,
+            wait_s=0.5,
+            hold_s=hold_s,
+            call_uid=uuid.uuid4().hex,
+        )
+        await asyncio.wait_for(done.wait(), timeout_s)
+    finally:
+        await server.stop()
 
 
 def secs(cfg: StackConfig, name: str, language: str = "zh-TW") -> float:

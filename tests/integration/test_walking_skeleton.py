@@ -16,6 +16,7 @@ from ivr.prompts import prompt_path
 from ivr.store import CaseStore
 from ivr.testcall import place_call
 from tests.harness import EngineProcess
+from tests.integration.calls import call_own_handler
 
 pytestmark = pytest.mark.asterisk
 
@@ -145,40 +146,20 @@ async def test_real_asterisk_hangup_line_is_seen_and_later_commands_raise(
 ) -> None:
     """When the caller hangs up mid-prompt, the session marks it and stops cleanly."""
     observed: dict[str, object] = {}
-    done = asyncio.Event()
 
-    async def long_prompt(session: AGISession) -> None:
+    async def long_prompt(session: AGISession, _server: FastAGIServer) -> None:
+        greeting = prompt_path(stack.sounds_dir, "zh-TW", "greeting")
+        reply = await session.stream_file(str(greeting))
+        observed["stream_result"] = reply.result
         try:
-            greeting = prompt_path(stack.sounds_dir, "zh-TW", "greeting")
-            reply = await session.stream_file(str(greeting))
-            observed["stream_result"] = reply.result
-            try:
-                # STREAM FILE is not allowed on a dead channel: Asterisk answers 511.
-                await session.stream_file(str(greeting))
-            except Exception as exc:
-                observed["after_hangup"] = type(exc).__name__
-                observed["hung_up"] = session.hung_up
-                raise
-        finally:
-            done.set()
+            # STREAM FILE is not allowed on a dead channel: Asterisk answers 511.
+            await session.stream_file(str(greeting))
+        except Exception as exc:
+            observed["after_hangup"] = type(exc).__name__
+            observed["hung_up"] = session.hung_up
+            raise
 
-    router = AGIRouter()
-    router.register("hotline", long_prompt)
-    server = FastAGIServer(router, stack.host, stack.ports.agi)
-    await server.start()
-    try:
-        await place_call(
-            stack,
-            "1999",
-            dtmf="",
-            caller="0912000001",
-            wait_s=0.5,
-            hold_s=0.5,
-            call_uid=uuid.uuid4().hex,
-        )
-        await asyncio.wait_for(done.wait(), 20)
-    finally:
-        await server.stop()
+    await call_own_handler(stack, long_prompt, hold_s=0.5, caller="0912000001")
     assert observed["stream_result"] == "-1"
     assert observed["after_hangup"] == "AGIHangup"
     assert observed["hung_up"] is True

@@ -7,7 +7,9 @@ connection, so one bad peer can never stall the event loop or other calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import socket
 import time
 import types
 from collections import deque
@@ -61,6 +63,9 @@ def _decode(raw: bytes) -> str:
     # than dropping the call.
     return raw.decode("utf-8", errors="replace").removesuffix("\n").removesuffix("\r")
 
+
+# Linux only; elsewhere delayed ACKs stay as the system sets them.
+_TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
 # Joins the values of GET FULL VARIABLE: printable (AGI splits its command line on
 # whitespace, and quotes), and nothing a channel variable holds in practice.
@@ -142,6 +147,7 @@ class AGISession:
         self.hung_up = False
         self._reader = reader
         self._writer = writer
+        self._sock = writer.get_extra_info("socket")
         self._stats = stats
         self._command_timeout = command_timeout
         self._lock = asyncio.Lock()
@@ -174,6 +180,7 @@ class AGISession:
             try:
                 async with asyncio.timeout(limit):
                     self._writer.write(line)
+                    self._quick_ack()
                     await self._writer.drain()
                     lines = await self._read_reply()
             except TimeoutError as exc:
@@ -205,6 +212,20 @@ class AGISession:
         if reply.code in (510, 520):
             raise AGICommandError(f"{name}: {reply.raw}", reply)
         return reply
+
+    def _quick_ack(self) -> None:
+        """ACK what Asterisk sends next at once, instead of up to 40 ms later.
+
+        Asterisk writes to the AGI socket with Nagle's algorithm on, so a reply queued
+        behind an unacknowledged segment (typically the "HANGUP" line that follows a
+        Dial's result) waits for our ACK, and Linux delays that ACK while the
+        connection looks interactive, which sending a command makes it. Measured: one
+        command in nine took 42-48 ms. TCP_QUICKACK is not sticky, so it is set again
+        after every command sent.
+        """
+        if self._sock is not None and _TCP_QUICKACK is not None:
+            with contextlib.suppress(OSError):
+                self._sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
 
     async def _read_reply(self) -> list[str]:
         lines: list[str] = []
