@@ -278,9 +278,6 @@ def _commit_stats(store: CaseStore) -> dict[str, object]:
 
 
 async def serve(cfg: StackConfig) -> None:
-    import sys
-
-    sys.setswitchinterval(float(os.environ.get("HOTLINE_SWITCH_S", "0.005")))
     engine = await start(cfg)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
