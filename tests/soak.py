@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sys
 import tempfile
@@ -20,6 +21,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ivr.config import StackConfig
@@ -27,6 +29,8 @@ from ivr.testcall import place_call
 from tests.harness import EngineProcess, asterisk_stack
 from tests.integration.calls import greeting_s
 from tests.integration.conftest import copy_profile
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,10 @@ async def caller(
         tally["reached" if result["reached"] else "fell back"] += 1
 
 
-async def load(cfg: StackConfig, engine_pid: int, minutes: float, callers: int) -> Counter[str]:
+async def load(
+    cfg: StackConfig, engine_pid: int, minutes: float, callers: int, rss: list[tuple[float, int]]
+) -> Counter[str]:
+    """Run the callers; append (minutes, engine RSS in KiB) to `rss` about once a minute."""
     tally: Counter[str] = Counter()
     start = time.monotonic()
     until = start + minutes * 60
@@ -82,9 +89,9 @@ async def load(cfg: StackConfig, engine_pid: int, minutes: float, callers: int) 
     while not all(t.done() for t in tasks):
         await asyncio.wait(tasks, timeout=60)
         elapsed = (time.monotonic() - start) / 60
+        rss.append((round(elapsed, 2), rss_kb(engine_pid)))
         print(
-            f"  {elapsed:5.1f} min: {tally['calls']} calls, engine RSS "
-            f"{rss_kb(engine_pid) / 1024:.1f} MB",
+            f"  {elapsed:5.1f} min: {tally['calls']} calls, engine RSS {rss[-1][1] / 1024:.1f} MB",
             flush=True,
         )
     for task in tasks:
@@ -106,17 +113,38 @@ def main(argv: list[str] | None = None) -> int:
         try:
             assert engine.pid is not None
             start_kb = rss_kb(engine.pid)
-            tally = asyncio.run(load(cfg, engine.pid, args.minutes, args.callers))
+            rss: list[tuple[float, int]] = []
+            tally = asyncio.run(load(cfg, engine.pid, args.minutes, args.callers, rss))
             end_kb = rss_kb(engine.pid)
         finally:
             engine.stop()
     growth = end_kb - start_kb
+    # The first minute loads what a first call needs (modules, compiled statements,
+    # prompts' metadata): growth after it is what would leak.
+    warm_kb = rss[0][1] if rss else start_kb
+    after_warm = end_kb - warm_kb
     print(
         f"soak: {tally['calls']} calls ({tally['reached']} reached the engine, "
         f"{tally['fell back']} fell back)\n"
         f"engine RSS: start {start_kb / 1024:.1f} MB, end {end_kb / 1024:.1f} MB, "
-        f"growth {growth / 1024:+.1f} MB ({100 * growth / start_kb:+.1f} %)"
+        f"growth {growth / 1024:+.1f} MB ({100 * growth / start_kb:+.1f} %); "
+        f"after the first minute {after_warm / 1024:+.1f} MB ({100 * after_warm / warm_kb:+.1f} %)"
     )
+    result = {
+        "minutes": args.minutes,
+        "callers": args.callers,
+        "calls": tally["calls"],
+        "reached": tally["reached"],
+        "fell_back": tally["fell back"],
+        "rss_kib_start": start_kb,
+        "rss_kib_after_first_minute": warm_kb,
+        "rss_kib_end": end_kb,
+        "rss_kib_by_minute": rss,
+    }
+    out = RESULTS / f"{datetime.now(UTC).astimezone():%Y-%m-%d-%H%M}-soak.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"soak: results in {out.relative_to(RESULTS.parent.parent)}")
     return 1 if tally["fell back"] else 0
 
 

@@ -261,7 +261,15 @@ def staircase(
                     interval=0.5,
                 )
                 time.sleep(settle_s)
-                windows = [_measured_window(ws, st, run, window_s, level)]
+                try:
+                    windows = [_measured_window(ws, st, run, window_s, level)]
+                except subprocess.TimeoutExpired:
+                    # Asterisk too loaded to answer its own CLI: not a clean level,
+                    # and the end of the staircase, not of the whole scenario.
+                    why = "Asterisk did not answer `pjsip show channelstats` within 30 s"
+                    results.append({"level": level, "clean": False, "why_not": [why]})
+                    log(f"  media {path:<10} {level:>5} calls  → {why}")
+                    break
                 rtp_only = windows[0]["channels"] >= level and not windows[0]["sipp_failed"]
                 if windows[0]["problems"] and rtp_only:
                     windows.append(_measured_window(ws, st, run, window_s, level))

@@ -3,10 +3,10 @@
 Each simulated call writes what a transferred call writes in the engine's shape:
 start_call, mark_answered, `EVENTS_PER_CALL` timeline events, set_outcome and
 end_call, with `CONCURRENCY` calls in flight (the engine serves many calls at once).
-A write is one committed transaction. Both databases commit durably: SQLite as the
-engine configures it (WAL, synchronous=FULL by default), PostgreSQL with fsync,
-synchronous_commit and full_page_writes turned back on (tests/pgserver.py turns them
-off for speed).
+A write returns once committed (writes in flight together share a commit, as in the
+engine). Both databases commit durably: SQLite as the engine configures it (WAL,
+synchronous=FULL by default), PostgreSQL with fsync, synchronous_commit and
+full_page_writes turned back on (tests/pgserver.py turns them off for speed).
 """
 
 from __future__ import annotations

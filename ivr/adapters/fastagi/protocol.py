@@ -47,8 +47,9 @@ _ERROR_RE = re.compile(r"(?P<code>5[0-9]{2}) (?P<text>.*)", re.ASCII | re.DOTALL
 _USAGE_FIRST_PREFIX = "520-"
 _USAGE_LAST_PREFIX = "520 "
 _ERROR_CODES = frozenset({510, 511, 520})
-# NUL would silently truncate the line inside Asterisk's C parser.
-_FORBIDDEN_IN_COMMAND = ("\n", "\r", "\x00")
+# A line break would start a second command; NUL would silently truncate the line
+# inside Asterisk's C parser.
+_FORBIDDEN = re.compile(r"[\n\r\x00]")
 
 
 class AGIError(Exception):
@@ -223,8 +224,11 @@ def parse_reply(lines: Sequence[str]) -> AGIReply:
     raise AGIProtocolError(f"unknown AGI reply: {raw[:200]!r}")
 
 
+_NEEDS_QUOTES = re.compile(r'[\s"\\]')
+
+
 def _quote(part: str) -> str:
-    if part and not any(c.isspace() or c in '"\\' for c in part):
+    if part and not _NEEDS_QUOTES.search(part):
         return part
     escaped = part.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
@@ -240,6 +244,6 @@ def format_command(*parts: str) -> bytes:
     if not parts:
         raise ValueError("an AGI command needs at least one word")
     for part in parts:
-        if any(bad in part for bad in _FORBIDDEN_IN_COMMAND):
+        if _FORBIDDEN.search(part):
             raise ValueError(f"AGI command part contains a line break or NUL: {part[:80]!r}")
     return (" ".join(_quote(part) for part in parts) + "\n").encode("utf-8")

@@ -429,9 +429,16 @@ class FastAGIServer:
         return None
 
     async def _collect_header(self, reader: asyncio.StreamReader, env: dict[str, str]) -> None:
+        # One deadline for the whole header: a peer dripping a line now and then cannot
+        # hold a session open, and no timer task is made per line.
+        async with asyncio.timeout(self._header_timeout):
+            await self._collect_header_lines(reader, env)
+
+    async def _collect_header_lines(
+        self, reader: asyncio.StreamReader, env: dict[str, str]
+    ) -> None:
         for _ in range(self._max_header_lines):
-            raw = await asyncio.wait_for(reader.readuntil(b"\n"), self._header_timeout)
-            line = _decode(raw)
+            line = _decode(await reader.readuntil(b"\n"))
             if not line:
                 return
             key, value = parse_env_line(line)
