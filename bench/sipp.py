@@ -20,7 +20,15 @@ from pathlib import Path
 
 from bench.stack import free_udp_block
 from tests.harness import free_port
-from tests.sipp.scenarios import _PCAP_NAME, _SDP, PCAP_DIR, caller_scenario, uas_scenario
+from tests.sipp.scenarios import (
+    _PCAP_NAME,
+    OK_NO_TAG,
+    PCAP_DIR,
+    TRYING,
+    caller_scenario,
+    sip_reply,
+    uas_scenario,
+)
 
 # A call whose INVITE→200 took longer than this counts as delayed.
 DELAYED_MS = 500.0
@@ -246,11 +254,6 @@ def answering_uas() -> str:
 
 def liaison_only_uas() -> str:
     """An agency PBX where every unit line is busy and the liaison window (6101x) answers."""
-    reply_headers = """[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]"""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <scenario name="agency PBX: unit lines busy, liaison answers">
   <recv request="INVITE" crlf="true">
@@ -258,43 +261,15 @@ def liaison_only_uas() -> str:
       <ereg regexp="^INVITE sip:6101" search_in="msg" check_it="false" assign_to="liaison"/>
     </action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 100 Trying
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+{TRYING}
   <nop test="liaison" next="answer"/>
-  <send><![CDATA[
-SIP/2.0 486 Busy Here
-{reply_headers}
-Content-Length: 0
-]]></send>
+{sip_reply("486 Busy Here")}
   <recv request="ACK" crlf="true" next="end"/>
   <label id="answer"/>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-{reply_headers}
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-{_SDP}
-]]></send>
+{sip_reply("200 OK", contact="", sdp=True, retrans=True)}
   <recv request="ACK" rtd="true" crlf="true"/>
   <recv request="BYE" timeout="600000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+{OK_NO_TAG}
   <label id="end"/>
 </scenario>
 """

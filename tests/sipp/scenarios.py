@@ -27,6 +27,44 @@ a=fmtp:101 0-15
 a=sendrecv"""
 
 
+def sip_reply(
+    status: str,
+    *,
+    to_tag: bool = True,
+    contact: str | None = None,
+    sdp: bool = False,
+    retrans: bool = False,
+    cseq: str = "[last_CSeq:]",
+) -> str:
+    """A UAS's `<send>` of a response to the last request, for SIPp scenarios.
+
+    `to_tag` adds our To tag (every response that opens or refuses a dialog);
+    `contact` is the user part of our Contact ("" for none in the URI); `sdp` carries
+    our audio offer; `retrans` retransmits until acknowledged (200 to an INVITE).
+    """
+    lines = [
+        "[last_Via:]",
+        "[last_From:]",
+        "[last_To:];tag=[pid]SIPpTag01[call_number]" if to_tag else "[last_To:]",
+        "[last_Call-ID:]",
+        cseq,
+    ]
+    if contact is not None:
+        user = f"{contact}@" if contact else ""
+        lines.append(f"Contact: <sip:{user}[local_ip]:[local_port];transport=[transport]>")
+    if sdp:
+        lines += ["Content-Type: application/sdp", "Content-Length: [len]", "", _SDP]
+    else:
+        lines.append("Content-Length: 0")
+    attrs = ' retrans="500"' if retrans else ""
+    body = "\n".join(lines)
+    return f"  <send{attrs}><![CDATA[\nSIP/2.0 {status}\n{body}\n]]></send>"
+
+
+TRYING = sip_reply("100 Trying", to_tag=False)
+OK_NO_TAG = sip_reply("200 OK", to_tag=False)
+
+
 def caller_scenario(caller: str, digits: str, *, pre_ms: int, gap_ms: int, hold_ms: int) -> str:
     """A citizen calls [service], waits, keys `digits` in RFC 2833, stays, hangs up."""
     if not caller.isdigit():
@@ -88,97 +126,28 @@ Content-Length: 0
 
 def uas_scenario(reply: int, *, answer_hold_ms: int = 2000) -> str:
     """A unit or agent phone: 200 (answer, then wait for BYE), 486 (busy) or 180 only."""
+    ringing = sip_reply("180 Ringing", contact="")
     if reply == 200:
-        middle = f"""  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-]]></send>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-{_SDP}
-]]></send>
+        middle = f"""{ringing}
+{sip_reply("200 OK", contact="", sdp=True, retrans=True)}
   <recv request="ACK" rtd="true" crlf="true"/>
   <recv request="BYE" timeout="{answer_hold_ms + 600000}"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>"""
+{OK_NO_TAG}"""
     elif reply == 486:
-        middle = """  <send><![CDATA[
-SIP/2.0 486 Busy Here
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+        middle = f"""{sip_reply("486 Busy Here")}
   <recv request="ACK" crlf="true"/>"""
     elif reply == 180:
-        middle = """  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-]]></send>
+        middle = f"""{ringing}
   <recv request="CANCEL"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-  <send><![CDATA[
-SIP/2.0 487 Request Terminated
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-CSeq: [cseq] INVITE
-Content-Length: 0
-]]></send>
+{OK_NO_TAG}
+{sip_reply("487 Request Terminated", cseq="CSeq: [cseq] INVITE")}
   <recv request="ACK" crlf="true"/>"""
     else:
         raise ValueError(f"unsupported reply {reply}")
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <scenario name="UAS replying {reply}">
   <recv request="INVITE" crlf="true"/>
-  <send><![CDATA[
-SIP/2.0 100 Trying
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+{TRYING}
 {middle}
 </scenario>
 """
@@ -309,19 +278,7 @@ def _answer(extension: str) -> str:
       <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
     </action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:{extension}@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-{_SDP}
-]]></send>
+{sip_reply("200 OK", contact=extension, sdp=True)}
   <recv request="ACK" crlf="true"/>"""
 
 
@@ -378,14 +335,6 @@ Duration=160
   <pause milliseconds="{after_ms}"/>
 {infos}
   <recv request="BYE" timeout="60000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+{OK_NO_TAG}
 </scenario>
 """
