@@ -53,7 +53,7 @@ IsOutage = Callable[[BaseException], bool]
 
 # A bound on one transaction: a flood of writes still commits in steady steps.
 MAX_BATCH = 256
-STATS_BATCHES = 10_000
+STATS_BATCHES = 2_000
 
 
 @dataclass(eq=False)

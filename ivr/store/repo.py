@@ -34,8 +34,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import (
     DBAPIError,
@@ -74,7 +72,6 @@ from ivr.store.models import (
     Ticket,
     TicketEvent,
     TicketNote,
-    TicketNumberCounter,
     Transfer,
     require_utc_aware,
 )
@@ -986,52 +983,34 @@ class CaseStore:
             },
         )
         prefix = created_at.astimezone(TICKET_NUMBER_TZ).strftime("%y%m")
-        async with self._session() as session, session.begin():
-            await self._require_exists(session, Call, call_id)
-            await self._require_exists(session, Transfer, transfer_id)
-            counter = (
-                self._dialect_insert(TicketNumberCounter)
-                .values(prefix=prefix, last_seq=1)
-                .on_conflict_do_update(
-                    index_elements=["prefix"],
-                    set_={"last_seq": TicketNumberCounter.last_seq + 1},
-                )
-                .returning(TicketNumberCounter.last_seq)
-            )
-            seq = (await session.execute(counter)).scalar_one()
-            ticket = Ticket(
-                number=f"{prefix}{seq:0{TICKET_NUMBER_MIN_SEQ_DIGITS}d}",
-                call_id=call_id,
-                transfer_id=transfer_id,
-                caller_number=caller_number,
-                agency_id=agency_id,
-                unit_id=unit_id,
-                reason=reason,
-                status="open",
-                overdue=False,
-                created_at=created_at,
-                due_at=due_at,
-                message_path=message_path,
-            )
-            session.add(ticket)
-            await session.flush()
-            await session.execute(
-                insert(TicketEvent).values(
-                    _ticket_event(
-                        ticket.id,
-                        created_at,
-                        "created",
-                        number=ticket.number,
-                        reason=reason,
-                        agency_id=agency_id,
-                        unit_id=unit_id,
-                        due_at=due_at,
-                    )
-                )
-            )
-            [record] = await self._load_tickets(
-                session, select(Ticket).where(Ticket.id == ticket.id)
-            )
+        op = partial(
+            writes.create_ticket,
+            prefix=prefix,
+            seq_digits=TICKET_NUMBER_MIN_SEQ_DIGITS,
+            values={
+                "call_id": call_id,
+                "transfer_id": transfer_id,
+                "caller_number": caller_number,
+                "agency_id": agency_id,
+                "unit_id": unit_id,
+                "reason": reason,
+                "status": "open",
+                "overdue": False,
+                "created_at": created_at,
+                "due_at": due_at,
+                "message_path": message_path,
+            },
+            event_data={
+                "reason": reason,
+                "agency_id": agency_id,
+                "unit_id": unit_id,
+                "due_at": due_at.isoformat(),
+            },
+        )
+        ticket_id = await self._write(op)
+        # Committed: the read that follows can only find it.
+        record = await self.get_ticket(ticket_id)
+        assert record is not None, ticket_id
         return record
 
     async def get_ticket(self, ticket_id: int) -> TicketRecord | None:
@@ -1330,20 +1309,6 @@ class CaseStore:
         ]
 
     # -- helpers -------------------------------------------------------------------
-
-    def _dialect_insert(self, model: type[Base]) -> pg.Insert | sqlite.Insert:
-        """INSERT with the dialect's ON CONFLICT clause, which both backends spell alike."""
-        if self._engine.dialect.name == "postgresql":
-            return pg.insert(model)
-        return sqlite.insert(model)
-
-    async def _require_exists(
-        self, session: AsyncSession, model: type[Call | Transfer], row_id: int | None
-    ) -> None:
-        if row_id is None:
-            return
-        if await session.scalar(select(model.id).where(model.id == row_id)) is None:
-            raise LookupError(f"no {model.__tablename__} row with id {row_id}")
 
     async def _lock_ticket(
         self, session: AsyncSession, ticket_id: int

@@ -39,6 +39,7 @@ from ivr.store.models import (
     SurveyRating,
     Ticket,
     TicketEvent,
+    TicketNumberCounter,
     Transfer,
     UTCDateTime,
 )
@@ -256,6 +257,55 @@ def finish_attempt(conn: Connection, attempt_id: int, values: dict[str, Any]) ->
 
 def finish_transfer(conn: Connection, transfer_id: int, values: dict[str, Any]) -> Finish:
     return _finish(conn, "transfer", transfer_id, values)
+
+
+def _exists_statement(model: type[Call | Transfer]) -> Any:
+    return select(model.id).where(model.id == bindparam("b_id"))
+
+
+_EXISTS = {"calls": _exists_statement(Call), "transfers": _exists_statement(Transfer)}
+_NEXT_TICKET_SEQ = {
+    name: dialect.insert(TicketNumberCounter)
+    .values(prefix=bindparam("prefix"), last_seq=1)
+    .on_conflict_do_update(
+        index_elements=["prefix"], set_={"last_seq": TicketNumberCounter.last_seq + 1}
+    )
+    .returning(TicketNumberCounter.last_seq)
+    for name, dialect in (("postgresql", pg), ("sqlite", sqlite))
+}
+_INSERT_TICKET = insert(Ticket).returning(Ticket.id)
+
+
+def create_ticket(
+    conn: Connection,
+    *,
+    prefix: str,
+    seq_digits: int,
+    values: dict[str, Any],
+    event_data: dict[str, Any],
+) -> int:
+    """Draw the next number under `prefix` and insert the ticket with its "created"
+    event, all in the caller's transaction; the new ticket's id.
+
+    Raises LookupError if `call_id` or `transfer_id` names nothing.
+    """
+    for table, key in (("calls", "call_id"), ("transfers", "transfer_id")):
+        row_id = values[key]
+        if row_id is not None and conn.execute(_EXISTS[table], {"b_id": row_id}).first() is None:
+            raise LookupError(f"no {table} row with id {row_id}")
+    seq = conn.execute(_NEXT_TICKET_SEQ[conn.dialect.name], {"prefix": prefix}).scalar_one()
+    number = f"{prefix}{seq:0{seq_digits}d}"
+    ticket_id: int = conn.execute(_INSERT_TICKET, {**values, "number": number}).scalar_one()
+    conn.execute(
+        _INSERT_TICKET_EVENT,
+        {
+            "ticket_id": ticket_id,
+            "at": values["created_at"],
+            "kind": "created",
+            "data": {"number": number, **event_data},
+        },
+    )
+    return ticket_id
 
 
 _DISASTER_ACTIVE = (
