@@ -47,7 +47,7 @@ Handler = Callable[["AGISession"], Awaitable[None]]
 
 # Value of AGI_ERROR when no handler is registered for the requested script.
 ERROR_UNKNOWN_SCRIPT: Final = "unknown-script"
-STATS_SAMPLES: Final = 100_000
+STATS_SAMPLES: Final = 10_000
 
 # A 520 usage text is a few dozen lines; anything far longer is a hostile peer.
 _MAX_REPLY_LINES: Final = 1000
