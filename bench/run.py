@@ -27,8 +27,8 @@ from typing import Any
 
 from bench.scenarios import media, throughput
 from bench.scenarios.store import store_throughput
-from bench.sipp import percentile
 from bench.stack import QUIET, REPO, Workspace
+from ivr.stats import nearest_rank
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TRANSFER_ENGINE = REPO / "ivr" / "domain" / "transfer.py"
@@ -185,8 +185,8 @@ def agi_summary(agi: dict[str, Any] | None, calls: int) -> dict[str, Any]:
         "quick_commands": {
             "count": len(quick),
             "per_call": round(len(quick) / calls, 1) if calls else None,
-            "p50_ms": percentile(quick, 50),
-            "p99_ms": percentile(quick, 99),
+            "p50_ms": nearest_rank(quick, 50),
+            "p99_ms": nearest_rank(quick, 99),
             "max_ms": max(quick) if quick else None,
             "slowest_ms": sorted(quick)[-10:],
             "over_2ms": sum(1 for q in quick if q >= 2.0),

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,15 +32,6 @@ from tests.sipp.scenarios import (
 # A call whose INVITE→200 took longer than this counts as delayed.
 DELAYED_MS = 500.0
 RECV_TIMEOUT_MS = 30_000
-
-
-def percentile(values: Sequence[float], p: float) -> float | None:
-    """Nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(math.ceil(p / 100.0 * len(ordered)), 1)
-    return ordered[rank - 1]
 
 
 @dataclass

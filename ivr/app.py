@@ -245,36 +245,13 @@ def _write_agi_stats(engine: Engine) -> None:
         # Every kept sample, oldest first: a benchmark tells quick commands from media
         # ones by length, and a one-call run maps them to the commands in order.
         "samples_ms": stats.samples_ms(),
-        "store_commits": _commit_stats(engine.store),
+        # How the case store grouped the engine's writes into commits.
+        "store_commits": engine.store.commit_stats.summary(),
     }
     path = engine.cfg.run_dir / AGI_STATS_FILE
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     tmp.replace(path)
-
-
-def _commit_stats(store: CaseStore) -> dict[str, object]:
-    """How the case store grouped the engine's writes: batch sizes and commit delays."""
-    stats = store.commit_stats
-    waits = sorted(seconds for _, seconds in stats.recent)
-
-    def pct(p: float) -> float | None:
-        return (
-            round(waits[min(int(p / 100 * len(waits)), len(waits) - 1)] * 1000, 2)
-            if waits
-            else None
-        )
-
-    return {
-        "batches": stats.batches,
-        "writes": stats.writes,
-        "retried_alone": stats.retried_alone,
-        "largest": stats.largest,
-        "mean_size": round(stats.writes / stats.batches, 2) if stats.batches else None,
-        "commit_wait_p50_ms": pct(50),
-        "commit_wait_p99_ms": pct(99),
-        "commit_wait_max_ms": pct(100),
-    }
 
 
 async def serve(cfg: StackConfig) -> None:

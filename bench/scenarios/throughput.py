@@ -27,7 +27,6 @@ from bench.sipp import (
     answering_uas,
     caller_with_dtmf,
     liaison_only_uas,
-    percentile,
     read_rtt,
     run_callers,
 )
@@ -43,6 +42,7 @@ from bench.stack import (
     stack,
     wait_for,
 )
+from ivr.stats import nearest_rank
 from tests.harness import free_port
 
 CALLER = "0912345678"
@@ -286,7 +286,7 @@ def measure_step(
         ok = min(ok, store.get("calls_by_outcome", {}).get("transferred", 0))
     failed = calls - ok
     rtt = run.rtt_ms
-    p99 = percentile(rtt, 99)
+    p99 = nearest_rank(rtt, 99)
     reasons = []
     if failed / calls * 100 > MAX_FAIL_PCT:
         reasons.append(f"{failed} of {calls} calls failed")
@@ -306,7 +306,7 @@ def measure_step(
         uas_answered=answered,
         uas_completed=uas_stats.successful,
         setup_ms={
-            "p50": percentile(rtt, 50),
+            "p50": nearest_rank(rtt, 50),
             "p99": p99,
             "max": max(rtt) if rtt else None,
             "n": len(rtt),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +40,8 @@ import structlog
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ivr.stats import nearest_rank
 
 log = structlog.get_logger()
 
@@ -73,12 +75,26 @@ class BatchStats:
     writes: int = 0
     retried_alone: int = 0
     largest: int = 0
-    # How many batches had each size: bounded by MAX_BATCH keys, so a soak stays flat.
-    sizes: Counter[int] = field(default_factory=Counter, repr=False)
-    # The newest batches' (size, seconds from the oldest write's queueing to commit).
-    recent: deque[tuple[int, float]] = field(
-        default_factory=lambda: deque(maxlen=STATS_BATCHES), repr=False
-    )
+    # Seconds from the oldest write's queueing to its batch's commit, newest batches.
+    waits: deque[float] = field(default_factory=lambda: deque(maxlen=STATS_BATCHES), repr=False)
+
+    def summary(self) -> dict[str, object]:
+        """Batch sizes and commit waits (p50, p99, max) in milliseconds."""
+
+        def wait_ms(p: float) -> float | None:
+            value = nearest_rank(self.waits, p)
+            return None if value is None else round(value * 1000, 2)
+
+        return {
+            "batches": self.batches,
+            "writes": self.writes,
+            "retried_alone": self.retried_alone,
+            "largest": self.largest,
+            "mean_size": round(self.writes / self.batches, 2) if self.batches else None,
+            "commit_wait_p50_ms": wait_ms(50),
+            "commit_wait_p99_ms": wait_ms(99),
+            "commit_wait_max_ms": wait_ms(100),
+        }
 
 
 class GroupCommitter:
@@ -132,7 +148,7 @@ class GroupCommitter:
                 batch.append(queue.get_nowait())
             try:
                 await self._commit(batch)
-                self.stats.recent.append((len(batch), time.perf_counter() - batch[0].queued_at))
+                self.stats.waits.append(time.perf_counter() - batch[0].queued_at)
             except Exception as exc:  # a bug here must not strand the waiting callers
                 log.exception("case_store.group_commit.failed", writes=len(batch))
                 for w in batch:
@@ -147,17 +163,8 @@ class GroupCommitter:
         self.stats.batches += 1
         self.stats.writes += len(batch)
         self.stats.largest = max(self.stats.largest, len(batch))
-        self.stats.sizes[len(batch)] += 1
-
-        results: list[Any] = []
-
-        def apply(conn: Connection) -> None:
-            results.clear()
-            for w in batch:
-                results.append(w.op(conn))
-
         try:
-            await self._execute(apply)
+            results = await self._apply(batch)
         except Exception as exc:
             if self._is_outage(exc) or len(batch) == 1:
                 for w in batch:
@@ -167,23 +174,23 @@ class GroupCommitter:
             self.stats.retried_alone += len(batch)
             log.info("case_store.group_commit.retry_alone", writes=len(batch), error=repr(exc))
             for w in batch:
-                await self._alone(w)
+                try:
+                    [w.result] = await self._apply([w])
+                except Exception as alone_exc:
+                    w.error = alone_exc
             return
         for w, result in zip(batch, results, strict=True):
             w.result = result
 
-    async def _alone(self, w: _Write) -> None:
-        out: list[Any] = []
+    async def _apply(self, writes: list[_Write]) -> list[Any]:
+        """Run the writes in order in one transaction; their results once committed."""
+        results: list[Any] = []
 
         def apply(conn: Connection) -> None:
-            out.append(w.op(conn))
+            results[:] = [w.op(conn) for w in writes]
 
-        try:
-            await self._execute(apply)
-        except Exception as exc:
-            w.error = exc
-            return
-        w.result = out[0]
+        await self._execute(apply)
+        return results
 
 
 def _settle(w: _Write) -> None:

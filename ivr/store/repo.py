@@ -1338,13 +1338,6 @@ class CaseStore:
             row = (await session.scalars(stmt.options(selectinload(Call.events)))).one_or_none()
         return None if row is None else _call_record(row, with_events=True)
 
-    async def _call_id(self, uniqueid: str) -> int | None:
-        async with self._session() as session:
-            found: int | None = await session.scalar(
-                select(Call.id).where(Call.uniqueid == uniqueid)
-            )
-        return found
-
     async def _write(self, op: Callable[[Connection], T]) -> T:
         """Run a write in the next group commit (see `ivr.store.batch`)."""
         self._check_open()

@@ -229,41 +229,38 @@ def start_attempt(
     return int(row.id), int(row.seq)
 
 
-def _finish_statements(model: type[DialAttempt | Transfer]) -> tuple[Any, Any]:
-    """Close a row once (the first close stands), and see whether it exists at all."""
-    close = (
-        update(model)
-        .where(model.id == bindparam("b_id"), model.ended_at.is_(None))
-        .returning(model.id)
-    )
-    return close, select(model.id).where(model.id == bindparam("b_id"))
+# Whether a row exists, by its id.
+_EXISTS = {
+    model: select(model.id).where(model.id == bindparam("b_id"))
+    for model in (Call, Transfer, DialAttempt)
+}
+# Close a row once: the first close stands.
+_FINISH = {
+    model: update(model)
+    .where(model.id == bindparam("b_id"), model.ended_at.is_(None))
+    .returning(model.id)
+    for model in (DialAttempt, Transfer)
+}
 
 
-_FINISH = {"attempt": _finish_statements(DialAttempt), "transfer": _finish_statements(Transfer)}
-
-
-def _finish(conn: Connection, kind: str, row_id: int, values: dict[str, Any]) -> Finish:
-    close, exists = _FINISH[kind]
-    if conn.execute(close, {"b_id": row_id, **values}).first() is not None:
+def _finish(
+    conn: Connection, model: type[DialAttempt | Transfer], row_id: int, values: dict[str, Any]
+) -> Finish:
+    if conn.execute(_FINISH[model], {"b_id": row_id, **values}).first() is not None:
         return Finish.DONE
-    if conn.execute(exists, {"b_id": row_id}).first() is None:
+    if conn.execute(_EXISTS[model], {"b_id": row_id}).first() is None:
         return Finish.MISSING
     return Finish.ALREADY
 
 
 def finish_attempt(conn: Connection, attempt_id: int, values: dict[str, Any]) -> Finish:
-    return _finish(conn, "attempt", attempt_id, values)
+    return _finish(conn, DialAttempt, attempt_id, values)
 
 
 def finish_transfer(conn: Connection, transfer_id: int, values: dict[str, Any]) -> Finish:
-    return _finish(conn, "transfer", transfer_id, values)
+    return _finish(conn, Transfer, transfer_id, values)
 
 
-def _exists_statement(model: type[Call | Transfer]) -> Any:
-    return select(model.id).where(model.id == bindparam("b_id"))
-
-
-_EXISTS = {"calls": _exists_statement(Call), "transfers": _exists_statement(Transfer)}
 _NEXT_TICKET_SEQ = {
     name: dialect.insert(TicketNumberCounter)
     .values(prefix=bindparam("prefix"), last_seq=1)
@@ -289,10 +286,10 @@ def create_ticket(
 
     Raises LookupError if `call_id` or `transfer_id` names nothing.
     """
-    for table, key in (("calls", "call_id"), ("transfers", "transfer_id")):
+    for model, key in ((Call, "call_id"), (Transfer, "transfer_id")):
         row_id = values[key]
-        if row_id is not None and conn.execute(_EXISTS[table], {"b_id": row_id}).first() is None:
-            raise LookupError(f"no {table} row with id {row_id}")
+        if row_id is not None and conn.execute(_EXISTS[model], {"b_id": row_id}).first() is None:
+            raise LookupError(f"no {model.__tablename__} row with id {row_id}")
     seq = conn.execute(_NEXT_TICKET_SEQ[conn.dialect.name], {"prefix": prefix}).scalar_one()
     number = f"{prefix}{seq:0{seq_digits}d}"
     ticket_id: int = conn.execute(_INSERT_TICKET, {**values, "number": number}).scalar_one()

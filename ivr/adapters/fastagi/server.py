@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import socket
 import time
 import types
@@ -33,6 +32,7 @@ from ivr.adapters.fastagi.protocol import (
     parse_reply,
 )
 from ivr.dialplan_vars import AGI_ERROR, AGI_OUTCOME, OUTCOME_FAILURE, OUTCOME_SUCCESS
+from ivr.stats import nearest_rank
 
 __all__ = [
     "ERROR_UNKNOWN_SCRIPT",
@@ -95,13 +95,8 @@ class CommandStats:
 
     def percentile(self, p: float) -> float | None:
         """Nearest-rank percentile of the kept samples in milliseconds; None if empty."""
-        if not 0.0 <= p <= 100.0:
-            raise ValueError(f"percentile must be within 0..100, got {p}")
-        if not self._samples:
-            return None
-        ordered = sorted(self._samples)
-        rank = max(math.ceil(p / 100.0 * len(ordered)), 1)
-        return ordered[rank - 1] * 1000.0
+        value = nearest_rank(self._samples, p)
+        return None if value is None else value * 1000.0
 
 
 class AGIRouter:
