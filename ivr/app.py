@@ -72,6 +72,7 @@ class Engine:
     scheduler: OverdueScheduler
     durable: DurableStore
     ari: AriClient
+    tracker: CallTracker
     # Reconciliation and the link watcher: cancelled first on stop.
     background: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -83,6 +84,7 @@ class Engine:
         await self.scheduler.stop()
         await self.ami.stop()
         await self.ari.stop()
+        await self.tracker.flush()
         # What is still spooled stays on disk for the next start.
         await self.durable.stop()
         await self.store.close()
@@ -161,7 +163,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     )
     scheduler.start()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari)
+    engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari, tracker)
     _write_engine_file(engine)
     engine.background += [
         asyncio.create_task(reconciler.run(), name="reconcile"),

@@ -3,6 +3,14 @@
 A call starts when the hotline script first sees it and ends on AMI's Hangup event.
 A Hangup can overtake the store write that starts the call (a caller who hangs up
 at once), so the end waits for the start of the same uniqueid.
+
+A call's steps (events) are posted, not awaited: the write is queued at once and the
+caller's next prompt does not wait for its commit (the group commit usually takes
+it with the call's next awaited write). Posted events keep their order; the hangup
+event and the call's end are written only after them, and `flush` waits for all of
+them before the engine stops. An engine killed outright loses at most the steps of
+the last few milliseconds, not the call: its start was awaited, and reconciliation
+ends it from the CDR.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ class CallTracker:
         self._clock = clock
         self._starting: dict[str, asyncio.Task[int]] = {}
         self._open: set[str] = set()
+        # Posted event writes not yet committed, by call id, in the order posted.
+        self._posted: dict[int, list[asyncio.Task[None]]] = {}
 
     async def load_open(self) -> None:
         """Calls left open by an earlier engine run still get their hangup recorded."""
@@ -63,7 +73,7 @@ class CallTracker:
         at: datetime,
         mode: str | None,
     ) -> int:
-        call_id = await self._store.start_call(
+        return await self._store.start_call(
             uniqueid=uniqueid,
             linkedid=linkedid,
             channel=channel,
@@ -72,15 +82,46 @@ class CallTracker:
             dnid=dnid,
             started_at=at,
             mode=mode,
+            # The channel was answered in the dialplan before it reached the engine.
+            answered_at=at,
         )
-        # The channel was answered in the dialplan before it reached the engine.
-        await self._store.mark_answered(uniqueid, at)
-        return call_id
 
-    async def event(
+    def event(
         self, call_id: int, kind: str, at: datetime, data: Mapping[str, Any] | None = None
     ) -> None:
-        await self._store.add_event(call_id, at=at, kind=kind, data=data or {})
+        """Post one step of the call: queued now, committed without the caller waiting."""
+        task = asyncio.create_task(self._write_event(call_id, kind, at, dict(data or {})))
+        self._posted.setdefault(call_id, []).append(task)
+        task.add_done_callback(lambda t: self._forget(call_id, t))
+
+    async def settled(self, call_id: int) -> None:
+        """Wait until the call's posted events are written (or failed and logged)."""
+        pending = list(self._posted.get(call_id, ()))
+        if pending:
+            await asyncio.wait(pending)
+
+    async def flush(self) -> None:
+        """Wait for every posted event: before the store closes."""
+        pending = [t for tasks in self._posted.values() for t in tasks]
+        if pending:
+            await asyncio.wait(pending)
+
+    async def _write_event(
+        self, call_id: int, kind: str, at: datetime, data: dict[str, Any]
+    ) -> None:
+        try:
+            await self._store.add_event(call_id, at=at, kind=kind, data=data)
+        except Exception:
+            # DurableStore spools an outage; what reaches here is refused for good.
+            log.exception("call_event_not_recorded", call_id=call_id, kind=kind)
+
+    def _forget(self, call_id: int, task: asyncio.Task[None]) -> None:
+        tasks = self._posted.get(call_id)
+        if tasks is None:
+            return
+        tasks.remove(task)
+        if not tasks:
+            del self._posted[call_id]
 
     async def outcome(self, uniqueid: str, outcome: str) -> None:
         await self._store.set_outcome(uniqueid, outcome)
@@ -102,6 +143,8 @@ class CallTracker:
                 call_id = record.id
             cause = _int_or_none(event.get("Cause"))
             text = event.get("Cause-txt") or None
+            # The hangup is the timeline's last event, and the end follows the steps.
+            await self.settled(call_id)
             await self._store.add_event(
                 call_id, at=at, kind="hangup", data={"cause": cause, "cause_text": text}
             )

@@ -104,7 +104,7 @@ _SPOOLED_RESULT: Mapping[str, object] = {
     "finish_transfer": True,
     "record_rating": True,
 }
-_DATETIME_ARGS = ("at", "started_at", "ended_at")
+_DATETIME_ARGS = ("at", "started_at", "ended_at", "answered_at")
 _ID_ARGS = ("call_id", "transfer_id", "attempt_id")
 # An agent's in-doubt state change is among their newest rows: nothing else writes
 # agent states while the spool is not empty.
@@ -281,6 +281,7 @@ class DurableStore:
         dnid: str | None,
         started_at: datetime,
         mode: str | None = None,
+        answered_at: datetime | None = None,
     ) -> int:
         pid = self._call_pids.get(uniqueid)
         if pid is not None:
@@ -297,6 +298,7 @@ class DurableStore:
                 dnid=dnid,
                 started_at=started_at,
                 mode=mode,
+                answered_at=answered_at,
             )
         )
         if call_id < 0:
@@ -540,7 +542,7 @@ class DurableStore:
 
     async def _write(self, op: str, **kwargs: Any) -> object:
         for name in _DATETIME_ARGS:
-            if name in kwargs:
+            if kwargs.get(name) is not None:
                 kwargs[name] = require_utc_aware(kwargs[name], name)
         args = self._resolved(_encode(kwargs))
         if self._pending or self._names_unresolved(args):

@@ -569,9 +569,15 @@ class CaseStore:
         dnid: str | None,
         started_at: datetime,
         mode: str | None = None,
+        answered_at: datetime | None = None,
     ) -> int:
-        """Record a new call and return its id; for a known uniqueid, return the existing id."""
+        """Record a new call and return its id; for a known uniqueid, return the existing id.
+
+        `answered_at` does what a `mark_answered` right after would, in the same write.
+        """
         started_at = require_utc_aware(started_at, "started_at")
+        if answered_at is not None:
+            answered_at = require_utc_aware(answered_at, "answered_at")
         values = {
             "uniqueid": uniqueid,
             "linkedid": linkedid,
@@ -581,6 +587,7 @@ class CaseStore:
             "dnid": dnid,
             "started_at": started_at,
             "mode": mode,
+            "answered_at": answered_at,
         }
         op = partial(writes.start_call, values=values)
         try:

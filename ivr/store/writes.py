@@ -59,10 +59,12 @@ _INSERT_CALL = insert(Call).returning(Call.id)
 
 def start_call(conn: Connection, values: dict[str, Any]) -> int:
     found: int | None = conn.execute(_CALL_ID, {"uniqueid": values["uniqueid"]}).scalar()
-    if found is not None:
-        return found
-    new_id: int = conn.execute(_INSERT_CALL, values).scalar_one()
-    return new_id
+    if found is None:
+        new_id: int = conn.execute(_INSERT_CALL, values).scalar_one()
+        return new_id
+    if values["answered_at"] is not None:
+        mark_answered(conn, values["uniqueid"], values["answered_at"])
+    return found
 
 
 _MARK_ANSWERED = (

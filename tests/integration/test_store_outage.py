@@ -76,8 +76,8 @@ async def begin_call(d: DurableStore, clock: TickingClock, uniqueid: str) -> Leg
         dnid="1999",
         started_at=clock(),
         mode="normal",
+        answered_at=clock(),
     )
-    await d.mark_answered(uniqueid, clock())
     await d.add_event(call_id, at=clock(), kind="agi_start", data={"script": "hotline"})
     await d.add_event(call_id, at=clock(), kind="menu", data={"menu": "main", "entry": "6900"})
     transfer_id = await d.start_transfer(

@@ -117,6 +117,17 @@ async def test_mark_answered_keeps_first_answer(store: CaseStore) -> None:
     assert call.answered_at == at(2)
 
 
+async def test_start_call_can_record_the_answer_in_the_same_write(store: CaseStore) -> None:
+    """answered_at at the start is a new call's answer; for a known call, a first answer."""
+    new = await start(store, "u-new", answered_at=at(1))
+    known = await start(store, "u-known")
+    assert await start(store, "u-known", answered_at=at(2)) == known
+    assert await start(store, "u-known", answered_at=at(3)) == known
+    answered = {c.uniqueid: c.answered_at for c in await store.list_calls()}
+    assert answered == {"u-new": at(1), "u-known": at(2)}
+    assert new != known
+
+
 async def test_first_end_wins(store: CaseStore) -> None:
     """The first end_call stands; later ones and unknown calls report False."""
     call_id = await start(store, "u-end")

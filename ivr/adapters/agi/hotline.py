@@ -148,12 +148,12 @@ class HotlineScript:
         structlog.contextvars.bind_contextvars(call_id=call_id)
         call = _Call(session, call_id, req.uniqueid, caller, view.default_language, view)
         await session.set_variable(dv.CALL_ID, str(call_id))
-        await self._event(call, "agi_start", script=req.script, profile=view.profile, mode=mode)
+        self._event(call, "agi_start", script=req.script, profile=view.profile, mode=mode)
         try:
             await self._journey(call, mode == "disaster")
         except AGIHangup:
             after = call.steps[-1] if call.steps else None
-            await self._event(call, "caller_left", after=after)
+            self._event(call, "caller_left", after=after)
             # Leaving the queue is not abandoning the IVR: the caller may have been
             # served, or moved by an agent's transfer (a redirect also ends this AGI).
             if after != "queue":
@@ -186,9 +186,7 @@ class HotlineScript:
             language = view.default_language
         call = _Call(session, call_id, req.uniqueid, _known(req.callerid), language, view)
         spec = view.extensions.get(code) or view.units.get(code)
-        await self._event(
-            call, "transfer_request", code=code, by=initiated_by, known=spec is not None
-        )
+        self._event(call, "transfer_request", code=code, by=initiated_by, known=spec is not None)
         try:
             if spec is None:
                 await self._play(call, "transfer-unknown-unit", "transfer")
@@ -196,7 +194,7 @@ class HotlineScript:
                 return
             await self._transfer(call, spec, initiated_by)
         except AGIHangup:
-            await self._event(call, "caller_left", after=call.steps[-1] if call.steps else None)
+            self._event(call, "caller_left", after=call.steps[-1] if call.steps else None)
             raise
 
     async def _journey(self, call: _Call, disaster: bool) -> None:
@@ -207,12 +205,12 @@ class HotlineScript:
         now = self.clock()
         rule = blocked_by(view.blocklist, call.caller, now)
         if rule is not None:
-            await self._event(call, "blocked", pattern=rule.pattern, reason=rule.reason)
+            self._event(call, "blocked", pattern=rule.pattern, reason=rule.reason)
             await self._play(call, "service-suspended", "blocked")
             await self._finish(call, OUTCOME_BLOCKED)
             return
         state = compute_service_state(view.service_hours, now, disaster=disaster)
-        await self._event(
+        self._event(
             call,
             "service_state",
             open=state.open,
@@ -256,7 +254,7 @@ class HotlineScript:
                 )
                 entry += more
             decision = decide(menu, state, entry, keyable)
-            await self._event(
+            self._event(
                 call,
                 "menu",
                 menu=state.menu,
@@ -277,7 +275,7 @@ class HotlineScript:
             elif isinstance(dest, ToLanguage):
                 call.language = dest.language
                 await call.session.set_variable("CHANNEL(language)", dest.language)
-                await self._event(call, "language", language=dest.language)
+                self._event(call, "language", language=dest.language)
                 state = start(view.menus, dest.then)
             else:
                 return dest, menu
@@ -306,7 +304,7 @@ class HotlineScript:
 
     async def _queue(self, call: _Call, queue: str) -> None:
         max_wait = call.view.queue_max_wait_s.get(queue, 600)
-        await self._event(call, "queue_enter", queue=queue, language=call.language)
+        self._event(call, "queue_enter", queue=queue, language=call.language)
         await self.tracker.outcome(call.uniqueid, OUTCOME_QUEUED)
         call.steps.append("queue")
         session = call.session
@@ -322,7 +320,7 @@ class HotlineScript:
             )
             queued = await session.get_variables("QUEUESTATUS", "MEMBERNAME")
             status, agent = queued["QUEUESTATUS"] or None, queued["MEMBERNAME"] or None
-            await self._event(call, "queue_leave", queue=queue, status=status, agent=agent)
+            self._event(call, "queue_leave", queue=queue, status=status, agent=agent)
             if agent:
                 await self._survey(call, agent, queue)
                 return
@@ -331,7 +329,7 @@ class HotlineScript:
         # The queue could not take the caller (or kept them too long): hand over to the
         # dialplan's agents' queue, which every logged-in agent serves. Never a hangup.
         await session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
-        await self._event(call, "route", next=dv.NEXT_QUEUE, queue_status=status)
+        self._event(call, "route", next=dv.NEXT_QUEUE, queue_status=status)
 
     async def _transfer(self, call: _Call, spec: TransferSpec, initiated_by: str = "ivr") -> None:
         """Ring the unit's lines, then its liaison window; nobody → a callback ticket."""
@@ -343,7 +341,7 @@ class HotlineScript:
             unit_id=spec.unit_id,
             at=self.clock(),
         )
-        await self._event(
+        self._event(
             call,
             "transfer",
             unit=spec.unit_id,
@@ -392,7 +390,7 @@ class HotlineScript:
                 hangup_cause=cause,
                 ring_seconds=ring,
             )
-            await self._event(
+            self._event(
                 call,
                 "dial_attempt",
                 number=step.line.number,
@@ -483,7 +481,7 @@ class HotlineScript:
         except StoreUnavailable:
             await self._ticket_unavailable(call)
             return None
-        await self._event(
+        self._event(
             call,
             "ticket",
             number=ticket.number,
@@ -502,11 +500,11 @@ class HotlineScript:
 
     async def _ticket_unavailable(self, call: _Call) -> None:
         """The store cannot commit a ticket: no number may be read out, so a person takes over."""
-        await self._event(call, "ticket_unavailable")
+        self._event(call, "ticket_unavailable")
         await self._play(call, "ticket-unavailable", "ticket")
         await self.tracker.outcome(call.uniqueid, OUTCOME_QUEUED)
         await call.session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
-        await self._event(call, "route", next=dv.NEXT_QUEUE, reason="ticket_unavailable")
+        self._event(call, "route", next=dv.NEXT_QUEUE, reason="ticket_unavailable")
 
     async def _record_message(self, call: _Call, max_seconds: int) -> str | None:
         path = self.spool_dir / f"{call.call_id}-{call.uniqueid.replace('/', '_')}"
@@ -526,7 +524,7 @@ class HotlineScript:
         )
         recorded = await asyncio.to_thread(os.path.exists, f"{path}.wav")
         message = f"{path}.wav" if recorded else None
-        await self._event(call, "recorded", result=reply.result, path=message)
+        self._event(call, "recorded", result=reply.result, path=message)
         return message
 
     async def _emergency(
@@ -541,7 +539,7 @@ class HotlineScript:
                 digit = await call.session.wait_for_digit(5000)
         else:
             await self._play(call, dest.prompt, "emergency")
-        await self._event(call, "emergency_advice", key=digit)
+        self._event(call, "emergency_advice", key=digit)
         if digit is not None and digit == dest.connect_key and dest.number:
             dialstring = (
                 f"PJSIP/{dest.number}@{dest.trunk}" if dest.trunk else f"PJSIP/{dest.number}"
@@ -550,7 +548,7 @@ class HotlineScript:
                 "EXEC", "Dial", f"{dialstring},60,g", timeout=60 + CONVERSATION_LIMIT_S
             )
             status = await call.session.get_variable("DIALSTATUS")
-            await self._event(call, "emergency_dial", number=dest.number, dialstatus=status)
+            self._event(call, "emergency_dial", number=dest.number, dialstatus=status)
             if status == "ANSWER":
                 await self._finish(call, OUTCOME_TRANSFERRED)
                 return
@@ -591,12 +589,12 @@ class HotlineScript:
                 key, _ = await session.get_data(
                     self._prompt(call, "callback-number-confirm"), 5000, 1
                 )
-                await self._event(call, "callback_confirm", number=candidate, key=key)
+                self._event(call, "callback_confirm", number=candidate, key=key)
                 if key in {"1", ""}:
                     # Silence keeps the number we read out: the caller heard it.
                     return candidate
             keyed, _ = await session.get_data(self._prompt(call, "callback-number-enter"), 8000, 12)
-            await self._event(call, "callback_keyed", valid=is_taiwan_callback_number(keyed))
+            self._event(call, "callback_keyed", valid=is_taiwan_callback_number(keyed))
             if is_taiwan_callback_number(keyed):
                 candidate = normalise_number(keyed)
                 continue
@@ -613,13 +611,11 @@ class HotlineScript:
                 saved = await self.store.record_rating(
                     call.call_id, int(key), agent_id=agent, queue=queue, at=self.clock()
                 )
-                await self._event(
-                    call, "survey", rating=int(key), agent=agent, queue=queue, saved=saved
-                )
+                self._event(call, "survey", rating=int(key), agent=agent, queue=queue, saved=saved)
                 await self._play(call, "survey-thanks", "survey")
                 await self._finish(call, OUTCOME_SURVEYED)
                 return
-            await self._event(call, "survey_invalid", key=key)
+            self._event(call, "survey_invalid", key=key)
         await self._finish(call, OUTCOME_QUEUED)
 
     # ---------------------------------------------------------------- helpers
@@ -627,7 +623,7 @@ class HotlineScript:
     async def _finish(self, call: _Call, outcome: str) -> None:
         await call.session.set_variable(dv.NEXT, dv.NEXT_HANGUP)
         await self.tracker.outcome(call.uniqueid, outcome)
-        await self._event(call, "route", next=dv.NEXT_HANGUP, outcome=outcome)
+        self._event(call, "route", next=dv.NEXT_HANGUP, outcome=outcome)
 
     async def _play(
         self, call: _Call, prompt: str, step: str, *, interruptible: bool = False
@@ -645,7 +641,7 @@ class HotlineScript:
             # never stuck because a sound file is absent.
             log.warning("prompt_missing", prompt=prompt, language=call.language)
         key = chr(reply.result_int) if reply.result_int and reply.result_int > 0 else None
-        await self._event(
+        self._event(
             call,
             "played",
             prompt=prompt,
@@ -663,8 +659,8 @@ class HotlineScript:
     def _prompt(self, call: _Call, name: str) -> str:
         return str(prompt_path(self.sounds_dir, call.language, name))
 
-    async def _event(self, call: _Call, kind: str, **data: Any) -> None:
-        await self.tracker.event(call.call_id, kind, self.clock(), data)
+    def _event(self, call: _Call, kind: str, **data: Any) -> None:
+        self.tracker.event(call.call_id, kind, self.clock(), data)
 
 
 def _describe(decision: Go | Retry) -> dict[str, Any]:
