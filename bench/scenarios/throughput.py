@@ -127,11 +127,18 @@ def store_counts(db: Path) -> dict[str, Any]:
 
 
 class Sampler:
-    """Peaks of the engine's and Asterisk's RSS while a step runs (every 0.5 s)."""
+    """While a step runs: peaks of the engine's and Asterisk's RSS (every 0.5 s), and
+    the machine's busy share in each whole second.
+
+    The step's average busy share includes the ramps at its start and end, so a
+    saturated machine can average 65%; the busiest seconds say whether the cores ran
+    out.
+    """
 
     def __init__(self, pids: dict[str, int | None]) -> None:
         self.pids = pids
         self.peak: dict[str, int] = {}
+        self.busy_per_s: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -143,12 +150,26 @@ class Sampler:
         self._stop.set()
         self._thread.join(timeout=5)
 
+    def busiest_seconds(self) -> dict[str, float | None]:
+        """The busiest second, and the 90th percentile of seconds, in % of all CPUs."""
+        return {
+            "max": max(self.busy_per_s, default=None),
+            "p90": nearest_rank(self.busy_per_s, 90),
+        }
+
     def _run(self) -> None:
+        cpus = os.cpu_count() or 1
+        since, busy_since = time.monotonic(), machine_cpu_seconds()
         while not self._stop.wait(0.5):
             for name, pid in self.pids.items():
                 rss = rss_kib(pid)
                 if rss is not None:
                     self.peak[name] = max(self.peak.get(name, 0), rss)
+            now = time.monotonic()
+            if now - since >= 1.0:
+                busy = machine_cpu_seconds()
+                self.busy_per_s.append(round((busy - busy_since) / ((now - since) * cpus) * 100, 1))
+                since, busy_since = now, busy
 
 
 class ProcessAgiServer:
@@ -325,6 +346,7 @@ def measure_step(
         machine_busy_pct=round(
             (cpu["machine"] or 0) / (run.wall_s * (os.cpu_count() or 1)) * 100, 1
         ),
+        busiest_seconds_pct=sampler.busiest_seconds(),
         # What else ran meanwhile: the machine's busy time less Asterisk, the engine
         # and SIPp (other users, the kernel's share of networking, this script).
         others_busy_pct=round(
@@ -350,12 +372,19 @@ def summary_line(step: dict[str, Any]) -> str:
     p99 = f"{s['p99']:.0f}" if s["p99"] is not None else "-"
     status = "held" if step["held"] else "NOT held: " + "; ".join(step["why_not"])
     cpu = step["cpu_ms_per_call"]
+    # Results written before the per-second sampling have no busiest seconds.
+    peak = step.get("busiest_seconds_pct") or {}
     return (
         f"  {step['shape']:<22} {step['rate']:>6g} cps  {step['calls']:>5} calls  "
         f"failed {step['failed']:>4}  p99 {p99:>5} ms  delayed {step['delayed_calls']:>4}  "
         f"ast {cpu.get('asterisk')} ms/call  py {cpu.get('engine')} ms/call  "
-        f"busy {step['machine_busy_pct']}% (others {step['others_busy_pct']}%)  → {status}"
+        f"busy {step['machine_busy_pct']}% (busiest second {_pct(peak.get('max'))}, "
+        f"others {step['others_busy_pct']}%)  → {status}"
     )
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}%"
 
 
 def _rate(r: float) -> float:
