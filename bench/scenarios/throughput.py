@@ -372,13 +372,12 @@ def summary_line(step: dict[str, Any]) -> str:
     p99 = f"{s['p99']:.0f}" if s["p99"] is not None else "-"
     status = "held" if step["held"] else "NOT held: " + "; ".join(step["why_not"])
     cpu = step["cpu_ms_per_call"]
-    # Results written before the per-second sampling have no busiest seconds.
-    peak = step.get("busiest_seconds_pct") or {}
+    busiest = _pct(step["busiest_seconds_pct"]["max"])
     return (
         f"  {step['shape']:<22} {step['rate']:>6g} cps  {step['calls']:>5} calls  "
         f"failed {step['failed']:>4}  p99 {p99:>5} ms  delayed {step['delayed_calls']:>4}  "
         f"ast {cpu.get('asterisk')} ms/call  py {cpu.get('engine')} ms/call  "
-        f"busy {step['machine_busy_pct']}% (busiest second {_pct(peak.get('max'))}, "
+        f"busy {step['machine_busy_pct']}% (busiest second {busiest}, "
         f"others {step['others_busy_pct']}%)  → {status}"
     )
 

@@ -55,36 +55,23 @@ class CallTracker:
         mode: str | None = None,
     ) -> int:
         task = asyncio.create_task(
-            self._start(uniqueid, linkedid, channel, caller_number, caller_name, dnid, at, mode)
+            self._store.start_call(
+                uniqueid=uniqueid,
+                linkedid=linkedid,
+                channel=channel,
+                caller_number=caller_number,
+                caller_name=caller_name,
+                dnid=dnid,
+                started_at=at,
+                mode=mode,
+                # The channel was answered in the dialplan before it reached the engine.
+                answered_at=at,
+            )
         )
         self._starting[uniqueid] = task
         call_id = await task
         self._open.add(uniqueid)
         return call_id
-
-    async def _start(
-        self,
-        uniqueid: str,
-        linkedid: str,
-        channel: str,
-        caller_number: str | None,
-        caller_name: str | None,
-        dnid: str | None,
-        at: datetime,
-        mode: str | None,
-    ) -> int:
-        return await self._store.start_call(
-            uniqueid=uniqueid,
-            linkedid=linkedid,
-            channel=channel,
-            caller_number=caller_number,
-            caller_name=caller_name,
-            dnid=dnid,
-            started_at=at,
-            mode=mode,
-            # The channel was answered in the dialplan before it reached the engine.
-            answered_at=at,
-        )
 
     def event(
         self, call_id: int, kind: str, at: datetime, data: Mapping[str, Any] | None = None
