@@ -22,6 +22,7 @@ from ivr.adapters.calls import CallTracker
 from ivr.adapters.durable import SPOOL_FILE, DurableStore
 from ivr.adapters.fastagi.server import AGIRouter, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
+from ivr.adapters.malloc import fix_mmap_threshold
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig
@@ -257,6 +258,8 @@ def _write_agi_stats(engine: Engine) -> None:
 
 
 async def serve(cfg: StackConfig) -> None:
+    # Before the first socket read: see ivr/adapters/malloc.py.
+    fix_mmap_threshold()
     engine = await start(cfg)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

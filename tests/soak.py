@@ -51,6 +51,22 @@ def scripts(cfg: StackConfig) -> list[Script]:
     ]
 
 
+def rss_regions_kb(pid: int) -> dict[str, int]:
+    """Resident KiB by kind of mapping: the main heap (malloc's main arena, where the
+    engine's thread allocates), other anonymous memory (Python's object arenas, the
+    store threads' malloc arenas, SQLite's page caches) and mapped files (code)."""
+    regions = {"heap": 0, "anonymous": 0, "files": 0}
+    kind = "anonymous"
+    for line in Path(f"/proc/{pid}/smaps").read_text(encoding="utf-8").splitlines():
+        head = line.split(maxsplit=5)
+        if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
+            name = head[5] if len(head) > 5 else ""
+            kind = "heap" if name == "[heap]" else "files" if name.startswith("/") else "anonymous"
+        elif line.startswith("Rss:"):
+            regions[kind] += int(line.split()[1])
+    return regions
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
         if line.startswith("VmRSS:"):
@@ -78,9 +94,15 @@ async def caller(
 
 
 async def load(
-    cfg: StackConfig, engine_pid: int, minutes: float, callers: int, rss: list[tuple[float, int]]
+    cfg: StackConfig,
+    engine_pid: int,
+    minutes: float,
+    callers: int,
+    rss: list[tuple[float, int]],
+    regions: list[tuple[float, dict[str, int]]],
 ) -> Counter[str]:
-    """Run the callers; append (minutes, engine RSS in KiB) to `rss` about once a minute."""
+    """Run the callers; about once a minute append (minutes, engine RSS in KiB) to `rss`
+    and (minutes, RSS by region) to `regions`."""
     tally: Counter[str] = Counter()
     start = time.monotonic()
     until = start + minutes * 60
@@ -90,13 +112,25 @@ async def load(
         await asyncio.wait(tasks, timeout=60)
         elapsed = (time.monotonic() - start) / 60
         rss.append((round(elapsed, 2), rss_kb(engine_pid)))
+        regions.append((round(elapsed, 2), rss_regions_kb(engine_pid)))
+        parts = ", ".join(f"{k} {v / 1024:.1f}" for k, v in regions[-1][1].items())
         print(
-            f"  {elapsed:5.1f} min: {tally['calls']} calls, engine RSS {rss[-1][1] / 1024:.1f} MB",
+            f"  {elapsed:5.1f} min: {tally['calls']} calls, engine RSS {rss[-1][1] / 1024:.1f} MB"
+            f" ({parts})",
             flush=True,
         )
     for task in tasks:
         task.result()
     return tally
+
+
+def second_half_kib_per_min(rss: list[tuple[float, int]]) -> float | None:
+    """RSS growth per minute from the sample nearest the run's middle to its last."""
+    if len(rss) < 3:
+        return None
+    end_min, end_kb = rss[-1]
+    mid_min, mid_kb = min(rss[:-1], key=lambda sample: abs(sample[0] - end_min / 2))
+    return round((end_kb - mid_kb) / (end_min - mid_min), 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             assert engine.pid is not None
             start_kb = rss_kb(engine.pid)
             rss: list[tuple[float, int]] = []
-            tally = asyncio.run(load(cfg, engine.pid, args.minutes, args.callers, rss))
+            regions: list[tuple[float, dict[str, int]]] = []
+            tally = asyncio.run(load(cfg, engine.pid, args.minutes, args.callers, rss, regions))
             end_kb = rss_kb(engine.pid)
         finally:
             engine.stop()
@@ -123,12 +158,17 @@ def main(argv: list[str] | None = None) -> int:
     # prompts' metadata): growth after it is what would leak.
     warm_kb = rss[0][1] if rss else start_kb
     after_warm = end_kb - warm_kb
+    # Caches fill in the first minutes (SQLite's page caches, the FastAGI timing
+    # buffer); a leak keeps its pace to the end, so the second half's rate is the one
+    # that tells them apart.
+    late = second_half_kib_per_min(rss)
     print(
         f"soak: {tally['calls']} calls ({tally['reached']} reached the engine, "
         f"{tally['fell back']} fell back)\n"
         f"engine RSS: start {start_kb / 1024:.1f} MB, end {end_kb / 1024:.1f} MB, "
         f"growth {growth / 1024:+.1f} MB ({100 * growth / start_kb:+.1f} %); "
         f"after the first minute {after_warm / 1024:+.1f} MB ({100 * after_warm / warm_kb:+.1f} %)"
+        + (f"; second half {late:+.0f} KiB/min" if late is not None else "")
     )
     result = {
         "minutes": args.minutes,
@@ -140,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         "rss_kib_after_first_minute": warm_kb,
         "rss_kib_end": end_kb,
         "rss_kib_by_minute": rss,
+        "rss_kib_per_min_second_half": late,
+        "rss_kib_by_region_by_minute": regions,
     }
     out = RESULTS / f"{datetime.now(UTC).astimezone():%Y-%m-%d-%H%M}-soak.json"
     out.parent.mkdir(parents=True, exist_ok=True)
