@@ -11,9 +11,9 @@ KiB a minute (about 0.4 KiB per call) while glibc's count of bytes in use stayed
 flat.
 
 Fixing the threshold at glibc's default (128 KiB) stops the adjustment: the heap's
-free top is trimmed, the 256 KiB reads go back to mmap and are returned whole. Measured in the same soak: the heap
-flat from the third minute, for about 40 mmap/munmap pairs a second, a fraction of
-a millisecond of CPU.
+free top is trimmed, the 256 KiB reads go back to mmap and are returned whole.
+Measured in the same soak: the heap flat from the third minute, for about 40
+mmap/munmap pairs a second, a fraction of a millisecond of CPU.
 """
 
 from __future__ import annotations
