@@ -8,7 +8,8 @@ Asterisk's own RTP counters twice (`pjsip show channelstats`) over a window:
 
 - clean: every planned call is up, no SIPp call failed, Asterisk sent and received
   at least 95% of the packets 50 packets/s per call gives over the window, and the
-  receive side lost at most 0.1% (RTP sequence gaps Asterisk counted).
+  receive side lost none (RTP sequence gaps Asterisk counted): the issue asks for
+  no RTP loss, and the baseline meets that up to 600 calls here.
 
 What this cannot see: audio quality (jitter, timing inside a packet); and loss in
 SIPp's echo thread shows up as receive loss at Asterisk, since both share the two
@@ -48,7 +49,7 @@ from tests.sipp.scenarios import caller_scenario
 
 PACKETS_PER_S = 50
 MIN_PACKET_RATIO = 0.95
-MAX_LOSS_RATIO = 0.001
+MAX_LOSS_RATIO = 0.0
 _ROW = re.compile(r"(carrier-[0-9a-f]+)\s+\S+\s+\S+\s+(.*)$")
 
 
