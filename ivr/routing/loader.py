@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from ivr.prompts import Catalogue
+from ivr.routing.dispatch_table import DispatchItems, dispatch_problems
 from ivr.routing.menus import (
     Destination,
     Menu,
@@ -53,6 +54,7 @@ HOURS = "hours.yaml"
 BLOCKLIST = "blocklist.yaml"
 DIRECTORY = "directory.yaml"
 AGENTS = "agents.yaml"
+DISPATCH = "dispatch_items.yaml"
 FILES: dict[str, type[BaseModel]] = {
     PROFILE: Profile,
     MENUS: MenuTable,
@@ -61,6 +63,9 @@ FILES: dict[str, type[BaseModel]] = {
     DIRECTORY: Directory,
     AGENTS: AgentsTable,
 }
+
+# Files a profile may leave out; the default table applies then.
+OPTIONAL_FILES: dict[str, type[BaseModel]] = {DISPATCH: DispatchItems}
 
 Loc = tuple[str | int, ...]
 
@@ -260,12 +265,15 @@ def load_profile(directory: Path, *, catalogue: Catalogue | None = None) -> Rout
     if not directory.is_dir():
         raise RoutingError([Problem(str(directory), "", "not a profile directory")])
     problems: list[Problem] = []
+    parsed: dict[str, Any] = {}
     for extra in sorted(directory.glob("*.y*ml")):
-        if extra.name not in FILES:
+        if extra.name not in FILES and extra.name not in OPTIONAL_FILES:
             problems.append(
                 Problem(str(extra), "", f"not a table file; a profile has {', '.join(FILES)}")
             )
-    parsed: dict[str, Any] = {}
+    optional, optional_problems = _optional_tables(directory)
+    parsed.update(optional)
+    problems += optional_problems
     for name, model in FILES.items():
         file = str(directory / name)
         data, read_problems = _read_yaml(directory / name, file)
@@ -287,11 +295,37 @@ def load_profile(directory: Path, *, catalogue: Catalogue | None = None) -> Rout
     )
     problems += tables.problems()
     complete = tables.complete()
+    dispatch = parsed.get(DISPATCH)
+    if complete is not None and isinstance(dispatch, DispatchItems):
+        units = {a.id: [u.id for u in a.units] for a in complete.directory.agencies}
+        problems += [
+            Problem(str(directory / DISPATCH), path, reason)
+            for path, reason in dispatch_problems(dispatch, units)
+        ]
+        complete = replace(complete, dispatch=dispatch)
     if complete is not None and catalogue is not None:
         problems += catalogue_problems(complete, catalogue)
     if problems or complete is None:
         raise RoutingError(problems)
     return complete
+
+
+def _optional_tables(directory: Path) -> tuple[dict[str, BaseModel], list[Problem]]:
+    parsed: dict[str, BaseModel] = {}
+    problems: list[Problem] = []
+    for name, model in OPTIONAL_FILES.items():
+        if not (directory / name).exists():
+            continue
+        file = str(directory / name)
+        data, read_problems = _read_yaml(directory / name, file)
+        problems += read_problems
+        if data is None:
+            continue
+        obj, invalid = _validate(model, data, file)
+        problems += invalid
+        if obj is not None and not read_problems:
+            parsed[name] = obj
+    return parsed, problems
 
 
 def table_problems(tables: RoutingTables) -> list[Problem]:

@@ -9,7 +9,7 @@ make-up days) are the loader's, which names the exact entry at fault.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from itertools import pairwise
@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from ivr.routing.dispatch_table import DispatchItems
 from ivr.routing.menus import Destination, Digits, Ident, Key, Menu, MenuTable, PromptName, Strict
 
 # Text an admin must fill in: an empty name reads as a forgotten field, not a choice.
@@ -447,6 +448,8 @@ class RoutingTables:
     blocklist: Blocklist
     directory: Directory
     agents: AgentsTable
+    # Optional file: a profile without dispatch_items.yaml takes no dispatch orders.
+    dispatch: DispatchItems = field(default_factory=DispatchItems)
 
     def menu(self, name: str) -> Menu:
         return self.menus.menus[name]
