@@ -13,8 +13,12 @@ DEBIAN_PACKAGES := debootstrap sip-tester espeak-ng sox postgresql
 run: deps asterisk
 	$(BIN)/ivr --state-dir $(STATE_DIR) run
 
+# Each worker starts its own private stacks (ports and state directories are picked
+# per stack), so real-call tests run side by side; a file's tests stay on one worker
+# because several modules share one module-scoped stack.
+TEST_WORKERS ?= 4
 test: deps asterisk check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 check: lint typecheck
 
