@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from ivr.domain.transfer import (
     in_office_day,
     plan_transfer,
 )
-from ivr.routing.loader import load_profile
+from ivr.routing.loader import RoutingError, load_profile
 from ivr.routing.view import build_view
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,3 +81,21 @@ def test_the_shipped_profiles_kinmen_records_taipei_dials() -> None:
 def test_in_office_day_refuses_a_naive_time() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         in_office_day(OFFICE, datetime(2026, 11, 23, 10))  # noqa: DTZ001 - the point
+
+
+def test_an_unknown_off_hours_rule_is_refused_with_its_file_and_field(tmp_path: Path) -> None:
+    profile = tmp_path / "kinmen"
+    shutil.copytree(REPO / "routing" / "kinmen", profile)
+    hours = profile / "hours.yaml"
+    text = hours.read_text(encoding="utf-8")
+    hours.write_text(
+        text.replace("off_hours_transfers: record", "off_hours_transfers: ring"),
+        encoding="utf-8",
+    )
+    with pytest.raises(RoutingError) as refused:
+        load_profile(profile)
+    [problem] = refused.value.problems
+    assert problem.file.endswith("hours.yaml")
+    assert problem.path == "off_hours_transfers"
+    assert "dial" in problem.reason
+    assert "record" in problem.reason
