@@ -7,13 +7,16 @@ Every port is picked free at start, so a test stack runs beside a developer's st
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,13 +69,41 @@ def asterisk_stack(
     )
     runtime = install.ensure()
     render_stack(cfg)
-    prompts.build(cfg.recordings_dir, cfg.sounds_dir)
+    _build_prompts(cfg)
     asyncio.run(upgrade(cfg))
     process.start(cfg, runtime)
     try:
         yield cfg
     finally:
         process.stop(cfg, runtime)
+
+
+def _build_prompts(cfg: StackConfig) -> None:
+    """Prompts for a test stack, synthesised once per catalogue and copied after that.
+
+    Building every prompt with espeak-ng and sox takes tens of seconds on a loaded
+    machine; each test session would pay it again for the same files. The cache is
+    keyed by the content of every file under recordings/, so a changed text or a new
+    studio recording builds afresh. Copies are stamped now (the content is right by
+    its key), so the build that follows finds them fresh and makes nothing twice.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in cfg.recordings_dir.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(cfg.recordings_dir)).encode())
+        digest.update(path.read_bytes())
+    cache = Path(tempfile.gettempdir()) / "hotline1999-test-prompts" / digest.hexdigest()[:20]
+    if not cache.is_dir():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".building-"))
+        building.chmod(0o755)
+        prompts.build(cfg.recordings_dir, building)
+        try:
+            building.rename(cache)
+        except OSError:
+            # Another session finished the same build first: use theirs.
+            shutil.rmtree(building, ignore_errors=True)
+    shutil.copytree(cache, cfg.sounds_dir, dirs_exist_ok=True, copy_function=shutil.copy)
+    prompts.build(cfg.recordings_dir, cfg.sounds_dir)
 
 
 class EngineProcess:

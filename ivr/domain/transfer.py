@@ -10,15 +10,26 @@ ANSWER ends the transfer; when nobody answers, the caller gets a callback ticket
 reason is "busy" if any of the unit's own lines was busy (the figure T4(2)1 asks the
 liaison window to report), else "no_answer". CANCEL means the caller hung up while a
 line rang: the sequence stops there, with nobody left to connect or call back.
+
+Before any of that, `plan_transfer` decides whether to ring at all: under K4(4) a
+transfer outside office hours rings nobody (the offices are empty) and the matter is
+recorded for the next working day instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
+from ivr.domain.calendar import Calendar, hours_on, next_working_day_end
+
 Role = Literal["primary", "adjacent", "liaison"]
+# What a profile does with a transfer outside office hours: ring the lines anyway
+# (units forward them to whoever is on duty, T4(2)2), or record the matter for the
+# next working day without ringing (K4(4)).
+OffHoursTransfers = Literal["dial", "record"]
 ANSWER = "ANSWER"
 BUSY = "BUSY"
 CANCEL = "CANCEL"
@@ -107,3 +118,42 @@ def next_step(spec: TransferSpec, results: Sequence[str]) -> Step:
         if role != "liaison" and status == BUSY:
             unit_busy = True
     return GiveUp("busy" if unit_busy else "no_answer")
+
+
+@dataclass(frozen=True)
+class RingLines:
+    """Ring the unit's lines now; `next_step` walks the sequence."""
+
+
+@dataclass(frozen=True)
+class RecordForWorkingDay:
+    """The offices are empty: ring nobody, record the matter, due at `due` (K4(4))."""
+
+    due: datetime
+
+
+TransferPlan = RingLines | RecordForWorkingDay
+
+
+def in_office_day(office: Calendar, now: datetime) -> bool:
+    """True from a working day's first opening to its last close, lunch included.
+
+    K4(4)'s "非上班時段" is the time offices are closed for the day: at lunch the
+    officers are back within the hour and a unit forwards its lines (K4(3)), so a
+    transfer still rings; at night, on weekends and on holidays nobody is there.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be a timezone-aware datetime, got naive {now!r}")
+    local = now.astimezone(office.tz)
+    ranges = hours_on(office, local.date())
+    wall = local.time().replace(tzinfo=None)
+    return bool(ranges) and ranges[0].start <= wall < ranges[-1].end
+
+
+def plan_transfer(
+    office: Calendar, now: datetime, off_hours: OffHoursTransfers = "dial"
+) -> TransferPlan:
+    """Whether a transfer asked for at `now` rings the unit, or is recorded for later."""
+    if off_hours == "record" and not in_office_day(office, now):
+        return RecordForWorkingDay(next_working_day_end(office, now))
+    return RingLines()

@@ -200,6 +200,9 @@ class Hours(Strict):
     # Where callers go outside service hours; required unless always_open.
     closed: Destination | None = None
     disaster: Disaster | None = None
+    # A transfer outside office hours: "dial" the unit anyway, or "record" the matter
+    # for the next working day and ring nobody (Kinmen K4(4)).
+    off_hours_transfers: Literal["dial", "record"] = "dial"
 
 
 # ---------------------------------------------------------------- blocklist.yaml

@@ -13,7 +13,7 @@ from datetime import date
 
 from ivr.domain.calendar import ALWAYS_OPEN, Calendar, ServiceHours, SlaPolicy
 from ivr.domain.calendar import TimeRange as CalRange
-from ivr.domain.transfer import Line, TransferSpec
+from ivr.domain.transfer import Line, OffHoursTransfers, TransferSpec
 from ivr.routing.menus import Destination, MenuTable
 from ivr.routing.tables import LOCAL, BlockEntry, RoutingTables, Unit, Weekday, WeeklyHours
 
@@ -36,6 +36,7 @@ class RoutingView:
     office: Calendar
     sla: SlaPolicy
     closed: Destination | None
+    off_hours_transfers: OffHoursTransfers
     disaster_prompt: str | None
     blocklist: tuple[BlockEntry, ...]
     # What a caller may key at a menu ("1999 轉 分機"): directory numbers and dial
@@ -120,6 +121,7 @@ def build_view(tables: RoutingTables) -> RoutingView:
         office=office,
         sla=SlaPolicy(float(hours.sla.callback_hours), hours.sla.basis),
         closed=hours.closed,
+        off_hours_transfers=hours.off_hours_transfers,
         disaster_prompt=hours.disaster.announcement if hours.disaster else None,
         blocklist=tuple(tables.blocklist.entries),
         extensions=extensions,

@@ -173,7 +173,9 @@ async def test_all_lines_busy_opens_a_ticket_committed_before_it_is_announced(
     ticket_speech = (
         secs(stack, "ticket-registered")
         + 8 * secs(stack, "digit-8")
-        + secs(stack, "ticket-callback-4h")
+        # Due Monday 11:30: "by Monday, 11:30 a.m.", not "within 4 hours".
+        + sum(secs(stack, p) for p in ("ticket-callback-by", "day-monday", "hour-11"))
+        + sum(secs(stack, p) for p in ("minute-30", "time-am", "ticket-callback-by-end"))
     )
     try:
         record = await call(

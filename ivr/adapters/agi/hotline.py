@@ -25,11 +25,20 @@ from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.asterisk.generate import queue_name
 from ivr.domain.calendar import callback_due, compute_service_state, next_working_day_end
+from ivr.domain.callback_promise import PROMISE_PROMPTS, callback_promise
 from ivr.domain.clock import Clock
 from ivr.domain.menu import Go, Retry, decide, first_key, start
 from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
 from ivr.domain.tickets import HOTLINE_AGENCY
-from ivr.domain.transfer import Answered, CallerLeft, Dial, TransferSpec, next_step
+from ivr.domain.transfer import (
+    Answered,
+    CallerLeft,
+    Dial,
+    RecordForWorkingDay,
+    TransferSpec,
+    next_step,
+    plan_transfer,
+)
 from ivr.prompts import prompt_path
 from ivr.routing.menus import (
     Destination,
@@ -74,13 +83,13 @@ ENGINE_PROMPTS = (
     "callback-number-enter",
     "callback-number-invalid",
     "ticket-registered",
-    "ticket-callback-next-day",
-    "ticket-callback-4h",
     "ticket-unavailable",
     "transfer-nobody-answered",
+    "transfer-office-closed",
     "transfer-record-message",
     "goodbye",
     *(f"digit-{d}" for d in "0123456789"),
+    *PROMISE_PROMPTS,
 )
 
 INTERDIGIT_MS = 1500
@@ -349,6 +358,13 @@ class HotlineScript:
             transfer_id=transfer_id,
             initiated_by=initiated_by,
         )
+        plan = plan_transfer(call.view.office, self.clock(), call.view.off_hours_transfers)
+        if isinstance(plan, RecordForWorkingDay):
+            # K4(4): the offices are empty; ring nobody, record for the next working day.
+            self._event(call, "transfer_off_hours", due_at=plan.due.isoformat())
+            await self.store.finish_transfer(transfer_id, at=self.clock(), result="ticket")
+            await self._transfer_ticket(call, spec, transfer_id, "off_hours", plan.due)
+            return
         await self._play(call, "connecting", "transfer")
         results: list[str] = []
         while True:
@@ -440,10 +456,16 @@ class HotlineScript:
         await self._finish(call, OUTCOME_TRANSFERRED)
 
     async def _transfer_ticket(
-        self, call: _Call, spec: TransferSpec, transfer_id: int, reason: str
+        self,
+        call: _Call,
+        spec: TransferSpec,
+        transfer_id: int,
+        reason: str,
+        off_hours_due: datetime | None = None,
     ) -> None:
-        """Nobody answered: a callback number, a message, a ticket, then its number."""
-        await self._play(call, "transfer-nobody-answered", "ticket")
+        """Nobody answered (or nobody was rung, off hours): number, message, ticket."""
+        intro = "transfer-nobody-answered" if off_hours_due is None else "transfer-office-closed"
+        await self._play(call, intro, "ticket")
         number = await self._callback_number(call)
         await self._play(call, "transfer-record-message", "ticket")
         message = await self._record_message(call, 60)
@@ -457,12 +479,12 @@ class HotlineScript:
                 unit_id=spec.unit_id,
                 reason=reason,
                 created_at=now,
-                due_at=callback_due(call.view.sla, call.view.office, now),
+                due_at=off_hours_due or callback_due(call.view.sla, call.view.office, now),
                 message_path=message,
             ),
         )
         if ticket is not None:
-            await self._announce_ticket(call, ticket, "ticket-callback-4h")
+            await self._announce_ticket(call, ticket)
 
     async def _open_ticket(self, call: _Call, new: NewTicket) -> TicketRecord | None:
         """Commit a ticket; None (and a person takes over) when the store cannot."""
@@ -490,12 +512,15 @@ class HotlineScript:
         )
         return ticket
 
-    async def _announce_ticket(self, call: _Call, ticket: TicketRecord, promise: str) -> None:
+    async def _announce_ticket(self, call: _Call, ticket: TicketRecord) -> None:
         # _open_ticket has committed: only now may the caller hear the number.
         await self.tracker.outcome(call.uniqueid, OUTCOME_TICKET)
         await self._play(call, "ticket-registered", "ticket")
         await self._say_digits(call, ticket.number)
-        await self._play(call, promise, "ticket")
+        # "Within 4 hours" only when that is true; else the day and time it is due.
+        zone = call.view.office.tz
+        for prompt in callback_promise(ticket.due_at, self.clock(), call.language, zone):
+            await self._play(call, prompt, "ticket")
         await self._finish(call, OUTCOME_TICKET)
 
     async def _ticket_unavailable(self, call: _Call) -> None:
@@ -576,7 +601,7 @@ class HotlineScript:
             ),
         )
         if ticket is not None:
-            await self._announce_ticket(call, ticket, "ticket-callback-next-day")
+            await self._announce_ticket(call, ticket)
 
     async def _callback_number(self, call: _Call) -> str:
         """The caller id if the caller confirms it, else a keyed Taiwan number."""
