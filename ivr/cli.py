@@ -261,8 +261,12 @@ def render_all(cfg: StackConfig) -> list[Path]:
     return render_stack(cfg)
 
 
-def _routing_problems(directory: Path, recordings_dir: Path) -> list[Any]:
+def _routing_problems(
+    directory: Path, recordings_dir: Path, warnings: list[Any] | None = None
+) -> list[Any]:
+    from ivr.domain.clock import system_clock
     from ivr.routing.check import check
+    from ivr.routing.coverage import calendar_coverage
     from ivr.routing.engine_prompts import engine_prompt_problems
     from ivr.routing.loader import RoutingError, load_profile
 
@@ -272,13 +276,23 @@ def _routing_problems(directory: Path, recordings_dir: Path) -> list[Any]:
         tables = load_profile(directory, catalogue=catalogue)
     except RoutingError as exc:
         return list(exc.problems)
-    return [*check(tables, catalogue, available), *engine_prompt_problems(tables, available)]
+    refusals, warned = calendar_coverage(tables, system_clock())
+    if warnings is not None:
+        warnings += warned
+    return [
+        *check(tables, catalogue, available),
+        *engine_prompt_problems(tables, available),
+        *refusals,
+    ]
 
 
 def cmd_routing_check(args: argparse.Namespace) -> int:
     repo = Path(__file__).resolve().parent.parent
     directory = Path(args.dir) if args.dir else _load(args).routing_dir
-    problems = _routing_problems(directory, repo / "recordings")
+    warnings: list[Any] = []
+    problems = _routing_problems(directory, repo / "recordings", warnings)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

@@ -30,7 +30,6 @@ from ivr.adapters.durable import DurableStore
 from ivr.domain.calendar import Calendar, NoWorkingTime
 from ivr.domain.clock import Clock
 from ivr.domain.tickets import (
-    LOCAL_TZ,
     AgencyContacts,
     Mail,
     MailDirectory,
@@ -122,7 +121,7 @@ class OverdueScheduler:
         *,
         state_dir: Path | None = None,
         claim_grace: timedelta = timedelta(minutes=5),
-        tz: ZoneInfo = LOCAL_TZ,
+        tz: ZoneInfo | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {interval_s}")
@@ -135,7 +134,9 @@ class OverdueScheduler:
         self._interval_s = interval_s
         self._marker = state_dir / DIGEST_MARKER if state_dir is not None else None
         self._claim_grace = claim_grace
-        self._tz = tz
+        # None: the profile's zone, from its calendar, so the 08:00 digest and the dates
+        # in mails are local to the hotline, also after a reload.
+        self._fixed_tz = tz
         # Tickets this scheduler flagged (or failed to mail) and has not mailed yet: it
         # mails them without waiting for the grace, also after a round that broke off.
         self._owned: set[int] = set()
@@ -144,6 +145,10 @@ class OverdueScheduler:
         self._digest_base: datetime | None = None
         self._digest_retry: list[Mail] = []
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def _tz(self) -> ZoneInfo:
+        return self._fixed_tz or self._calendar_source().tz
 
     # -- one round -----------------------------------------------------------------
 

@@ -203,7 +203,7 @@ class HotlineScript:
         # is their first choice at the entry menu.
         early = await self._play(call, view.greeting, "greeting", interruptible=True)
         now = self.clock()
-        rule = blocked_by(view.blocklist, call.caller, now)
+        rule = blocked_by(view.blocklist, call.caller, now, tz=view.office.tz)
         if rule is not None:
             self._event(call, "blocked", pattern=rule.pattern, reason=rule.reason)
             await self._play(call, "service-suspended", "blocked")
