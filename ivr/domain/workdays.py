@@ -8,19 +8,22 @@ workdays, local days off, half days; the case store adds declared closures.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from functools import cache
-from typing import Literal, TypeAlias
+from typing import Literal, Protocol, TypeAlias
 
 import holidays
 
-from ivr.domain.calendar import Calendar, TimeRange, hours_on, national_holiday
+from ivr.domain.calendar import Calendar, DayOff, TimeRange, hours_on, national_holiday
 
 __all__ = [
+    "Closure",
     "DayReport",
     "NationalHolidays",
     "Reason",
+    "closure_days",
     "coverage_end",
     "explain_day",
     "national_holidays",
@@ -110,3 +113,19 @@ def explain_day(cal: Calendar, day: date) -> DayReport:
 def coverage_end(cal: Calendar) -> date | None:
     """The last day the calendar can say is a working day or not; None: no limit."""
     return None if cal.national is None else cal.national.last_known_day
+
+
+class Closure(Protocol):
+    """A day the city declared closed, as the case store keeps it."""
+
+    @property
+    def day(self) -> date: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def closes_at(self) -> time | None: ...
+
+
+def closure_days(closures: Iterable[Closure]) -> dict[date, DayOff]:
+    """Declared closures as days off to lay over a calendar (`with_days_off`)."""
+    return {c.day: DayOff(c.reason or "closed", "closure", c.closes_at) for c in closures}

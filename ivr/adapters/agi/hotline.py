@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,20 @@ from ivr.adapters.durable import DurableStore
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.asterisk.generate import queue_name
-from ivr.domain.calendar import callback_due, compute_service_state, next_working_day_end
+from ivr.domain.calendar import (
+    Calendar,
+    ServiceHours,
+    callback_due,
+    compute_service_state,
+    next_working_day_end,
+    with_days_off,
+)
 from ivr.domain.clock import Clock
 from ivr.domain.menu import Go, Retry, decide, first_key, start
 from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
 from ivr.domain.tickets import HOTLINE_AGENCY
 from ivr.domain.transfer import Answered, CallerLeft, Dial, TransferSpec, next_step
+from ivr.domain.workdays import closure_days
 from ivr.prompts import prompt_path
 from ivr.routing.menus import (
     Destination,
@@ -44,7 +52,7 @@ from ivr.routing.menus import (
     ToUnit,
 )
 from ivr.routing.view import RoutingView, dialstring
-from ivr.store import CaseStore, StoreUnavailable, TicketRecord
+from ivr.store import CaseStore, ClosureRecord, StoreUnavailable, TicketRecord
 
 log = structlog.get_logger()
 
@@ -125,6 +133,25 @@ class HotlineScript:
     routing: Callable[[], RoutingView]
     current_mode: Callable[[datetime], Awaitable[str]]
     store: CaseStore | DurableStore
+    # Days the city declared closed (typhoon days), read when a due time is computed,
+    # so `ivr calendar close` reaches the running engine at once. None: no closures.
+    closures: Callable[[date], Awaitable[Mapping[date, ClosureRecord]]] | None = None
+
+    async def _with_closures(self, cal: Calendar, now: datetime) -> Calendar:
+        if self.closures is None:
+            return cal
+        today = now.astimezone(cal.tz).date()
+        return with_days_off(cal, closure_days((await self.closures(today)).values()))
+
+    async def _working(self, view: RoutingView, now: datetime) -> Calendar:
+        """The offices' working time at `now`, with today's and later closures."""
+        return await self._with_closures(view.office, now)
+
+    async def _service_hours(self, view: RoutingView, now: datetime) -> ServiceHours:
+        hours = view.service_hours
+        if view.service_follows_office and isinstance(hours, Calendar):
+            return await self._with_closures(hours, now)
+        return hours
 
     async def __call__(self, session: AGISession) -> None:
         req = session.request
@@ -209,7 +236,8 @@ class HotlineScript:
             await self._play(call, "service-suspended", "blocked")
             await self._finish(call, OUTCOME_BLOCKED)
             return
-        state = compute_service_state(view.service_hours, now, disaster=disaster)
+        hours = await self._service_hours(view, now)
+        state = compute_service_state(hours, now, disaster=disaster)
         self._event(
             call,
             "service_state",
@@ -432,7 +460,7 @@ class HotlineScript:
                     unit_id=spec.unit_id,
                     reason="liaison_registered",
                     created_at=now,
-                    due_at=callback_due(call.view.sla, call.view.office, now),
+                    due_at=callback_due(call.view.sla, await self._working(call.view, now), now),
                 ),
             )
             if ticket is None:
@@ -457,7 +485,7 @@ class HotlineScript:
                 unit_id=spec.unit_id,
                 reason=reason,
                 created_at=now,
-                due_at=callback_due(call.view.sla, call.view.office, now),
+                due_at=callback_due(call.view.sla, await self._working(call.view, now), now),
                 message_path=message,
             ),
         )
@@ -571,7 +599,7 @@ class HotlineScript:
                 unit_id=None,
                 reason=dest.reason,
                 created_at=now,
-                due_at=next_working_day_end(call.view.office, now),
+                due_at=next_working_day_end(await self._working(call.view, now), now),
                 message_path=message,
             ),
         )
