@@ -7,6 +7,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ivr.domain.calendar import (
     Calendar,
@@ -18,6 +20,7 @@ from ivr.domain.calendar import (
     next_working_day_end,
     with_days_off,
 )
+from ivr.domain.tickets import next_digest_at
 from ivr.domain.workdays import explain_day, national_holidays
 from ivr.routing.coverage import calendar_coverage
 from ivr.routing.loader import load_profile
@@ -200,3 +203,32 @@ def test_routing_check_warns_when_the_checked_calendar_ends_within_60_days(
     refusals, warnings = calendar_coverage(tables, now)
     assert refusals == []
     assert [w.path for w in warnings] == (["calendar.checked_through"] if warned else [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    zone=st.sampled_from(["Asia/Taipei", "America/New_York", "Pacific/Kiritimati"]),
+    day=st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)),
+    offset=st.timedeltas(min_value=-timedelta(hours=9), max_value=timedelta(hours=9)),
+)
+def test_the_0800_digest_and_the_next_working_day_follow_the_local_day(
+    zone: str, day: date, offset: timedelta
+) -> None:
+    """Near local midnight (where the UTC date differs), the rules count local days."""
+    tz = ZoneInfo(zone)
+    cal = Calendar(tz, WEEKDAYS, national=national_holidays("TW"))
+    now = (datetime.combine(day, time(0), tzinfo=tz) + offset).astimezone(UTC)
+    today = now.astimezone(tz).date()
+    digest = next_digest_at(cal, now).astimezone(tz)
+    assert digest > now
+    assert digest.time() == time(8)
+    assert hours_on(cal, digest.date())
+    # No working day's 08:00 between now and the digest is skipped.
+    d = today
+    while d < digest.date():
+        assert not hours_on(cal, d) or datetime.combine(d, time(8), tzinfo=tz) <= now
+        d += timedelta(days=1)
+    due = next_working_day_end(cal, now).astimezone(tz)
+    assert hours_on(cal, due.date())
+    assert due.time() == hours_on(cal, due.date())[-1].end
+    assert due.date() >= today
