@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from ivr.adapters.durable import DurableStore
-from ivr.domain.calendar import Calendar, NoWorkingTime
+from ivr.domain.calendar import Calendar, NoWorkingTime, with_days_off
 from ivr.domain.clock import Clock
 from ivr.domain.tickets import (
     AgencyContacts,
@@ -39,6 +39,7 @@ from ivr.domain.tickets import (
     next_digest_at,
     overdue_notice,
 )
+from ivr.domain.workdays import closure_days
 from ivr.routing.tables import Directory
 from ivr.store import CaseStore, StoreUnavailable, TicketRecord
 
@@ -245,8 +246,12 @@ class OverdueScheduler:
     ) -> tuple[int, int]:
         if self._digest_base is None:
             self._digest_base = self._read_marker() or now
+        # Declared closures (typhoon days) are no working days: no digest that morning.
+        cal = self._calendar_source()
+        closed = await self._store.closures(self._digest_base.astimezone(cal.tz).date())
+        cal = with_days_off(cal, closure_days(closed.values()))
         try:
-            due = next_digest_at(self._calendar_source(), self._digest_base)
+            due = next_digest_at(cal, self._digest_base)
         except NoWorkingTime as exc:
             log.error("digest_not_scheduled", error=str(exc))  # noqa: TRY400 - a data fault, not a crash
             return 0, 0
