@@ -224,10 +224,12 @@ async def _command(args: argparse.Namespace, state_dir: Path) -> str:
         cfg = stack_config.load(state_dir)
         return await show_stack(cfg, cfg.routing_dir, start, args.days)
     day = parse_day(args.date)
-    cfg = stack_config.load(state_dir)
     if args.calendar_command == "close":
         closes_at = parse_hhmm(args.closes_at) if args.closes_at else None
+        if not args.reason.strip():
+            raise CalendarCommandError("--reason is required, e.g. --reason typhoon")
+        cfg = stack_config.load(state_dir)
         return await close_day(
             cfg, day, reason=args.reason, closes_at=closes_at, by=args.by, note=args.note
         )
-    return await open_day(cfg, day, by=args.by, note=args.note)
+    return await open_day(stack_config.load(state_dir), day, by=args.by, note=args.note)

@@ -71,3 +71,20 @@ def test_bad_arguments_are_refused_with_a_reason(
     code = cli.main(["calendar", *argv, "--dir", profile])
     assert code == 1
     assert reason in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        (["close", "2026-02-30", "--reason", "typhoon"], "DATE '2026-02-30' is not a date"),
+        (["close", "2026-09-01", "--reason", "typhoon", "--from", "25:00"], "'25:00' is not"),
+        (["close", "2026-09-01", "--reason", " "], "--reason is required"),
+        (["open", "09/01"], "DATE '09/01' is not a date"),
+    ],
+)
+def test_close_and_open_refuse_bad_arguments_with_a_reason(
+    argv: list[str], reason: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = cli.main(["--state-dir", str(tmp_path), "calendar", *argv])
+    assert code == 1
+    assert reason in capsys.readouterr().err
