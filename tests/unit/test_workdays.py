@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from ivr.domain.calendar import (
 from ivr.domain.tickets import next_digest_at
 from ivr.domain.workdays import explain_day, national_holidays
 from ivr.routing.coverage import calendar_coverage
-from ivr.routing.loader import load_profile
+from ivr.routing.loader import RoutingError, load_profile
 from ivr.routing.view import build_view
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,8 +106,6 @@ def test_kinmen_line_answers_on_holidays_while_the_offices_are_closed() -> None:
 
 def test_a_profile_may_tie_its_line_to_the_working_calendar(tmp_path: Path) -> None:
     """service_days: working_days closes the line on holidays and opens it on make-up days."""
-    import shutil
-
     shutil.copytree(REPO / "routing" / "kinmen", tmp_path / "k")
     hours = tmp_path / "k" / "hours.yaml"
     text = hours.read_text(encoding="utf-8").replace(
@@ -178,8 +177,6 @@ def test_routing_check_refuses_a_calendar_that_cannot_see_400_days_ahead() -> No
 
 def test_routing_check_refuses_hand_typed_holidays_that_end_too_soon(tmp_path: Path) -> None:
     """Without the package, a table whose only holidays are in 2020 knows nothing of 2027."""
-    import shutil
-
     shutil.copytree(REPO / "routing" / "taipei", tmp_path / "t")
     hours = tmp_path / "t" / "hours.yaml"
     text = hours.read_text(encoding="utf-8")
@@ -232,3 +229,20 @@ def test_the_0800_digest_and_the_next_working_day_follow_the_local_day(
     assert hours_on(cal, due.date())
     assert due.time() == hours_on(cal, due.date())[-1].end
     assert due.date() >= today
+
+
+def test_a_makeup_day_may_take_back_a_national_holiday_but_not_a_working_day(
+    tmp_path: Path,
+) -> None:
+    """The loader knows the package: Labour Day 2026 (a Friday) may be worked."""
+    shutil.copytree(REPO / "routing" / "taipei", tmp_path / "t")
+    hours = tmp_path / "t" / "hours.yaml"
+    text = hours.read_text(encoding="utf-8")
+    taken = "makeup_workdays:\n  - {date: 2026-05-01, name: 勞動節照常上班}\n"
+    hours.write_text(text.replace("makeup_workdays: []\n", taken), encoding="utf-8")
+    office = build_view(load_profile(tmp_path / "t")).office
+    assert hours_on(office, date(2026, 5, 1)) == OFFICE_DAY
+    plain = "makeup_workdays:\n  - {date: 2026-05-04, name: 補行上班}\n"
+    hours.write_text(text.replace("makeup_workdays: []\n", plain), encoding="utf-8")
+    with pytest.raises(RoutingError, match="2026-05-04 is a mon, already a working day"):
+        load_profile(tmp_path / "t")
