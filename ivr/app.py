@@ -110,6 +110,7 @@ def build_router(
         routing=routing.view,
         current_mode=store.current_mode,
         store=store,
+        closures=store.closures,
     )
     router = AGIRouter()
     router.register(HOTLINE_SCRIPT_NAME, hotline)

@@ -115,6 +115,24 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     mode.add_argument("--note", default=None)
     mode.set_defaults(func=cmd_mode)
 
+    cal = sub.add_parser("calendar", help="working calendar: show it, close typhoon days")
+    calsub = cal.add_subparsers(dest="calendar_command", required=True)
+    cc = calsub.add_parser("close", help="declare a day closed (typhoon day), audited")
+    cc.add_argument("date", help="YYYY-MM-DD, in the profile's time zone")
+    cc.add_argument("--reason", required=True, help="why, e.g. typhoon")
+    cc.add_argument("--from", dest="closes_at", help="HH:MM: closed from then on (default all day)")
+    cc.add_argument("--by", default=admin, help="who declared it (audit trail)")
+    cc.add_argument("--note", default=None)
+    co = calsub.add_parser("open", help="lift a day's closure, audited")
+    co.add_argument("date", help="YYYY-MM-DD")
+    co.add_argument("--by", default=admin, help="who lifted it (audit trail)")
+    co.add_argument("--note", default=None)
+    cw = calsub.add_parser("show", help="each day's working time and why")
+    cw.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default today)")
+    cw.add_argument("--days", type=int, default=14)
+    cw.add_argument("--dir", help="a profile directory instead of the stack's (no closures)")
+    cal.set_defaults(func=cmd_calendar)
+
     db = sub.add_parser("db", help="case-store maintenance")
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(func=cmd_db)
@@ -261,8 +279,12 @@ def render_all(cfg: StackConfig) -> list[Path]:
     return render_stack(cfg)
 
 
-def _routing_problems(directory: Path, recordings_dir: Path) -> list[Any]:
+def _routing_problems(
+    directory: Path, recordings_dir: Path, warnings: list[Any] | None = None
+) -> list[Any]:
+    from ivr.domain.clock import system_clock
     from ivr.routing.check import check
+    from ivr.routing.coverage import calendar_coverage
     from ivr.routing.engine_prompts import engine_prompt_problems
     from ivr.routing.loader import RoutingError, load_profile
 
@@ -272,13 +294,23 @@ def _routing_problems(directory: Path, recordings_dir: Path) -> list[Any]:
         tables = load_profile(directory, catalogue=catalogue)
     except RoutingError as exc:
         return list(exc.problems)
-    return [*check(tables, catalogue, available), *engine_prompt_problems(tables, available)]
+    refusals, warned = calendar_coverage(tables, system_clock())
+    if warnings is not None:
+        warnings += warned
+    return [
+        *check(tables, catalogue, available),
+        *engine_prompt_problems(tables, available),
+        *refusals,
+    ]
 
 
 def cmd_routing_check(args: argparse.Namespace) -> int:
     repo = Path(__file__).resolve().parent.parent
     directory = Path(args.dir) if args.dir else _load(args).routing_dir
-    problems = _routing_problems(directory, repo / "recordings")
+    warnings: list[Any] = []
+    problems = _routing_problems(directory, repo / "recordings", warnings)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -340,6 +372,12 @@ def cmd_mode(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     print(asyncio.run(set_mode(cfg, active=args.state == "on", by=args.by, note=args.note)))
     return EXIT_OK
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from ivr import calendar_cli
+
+    return calendar_cli.command(args, _state_dir(args))
 
 
 def cmd_prompts(args: argparse.Namespace) -> int:

@@ -65,13 +65,20 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from ivr.store import CallRecord, CaseStore, DialAttemptRecord, StoreUnavailable, TicketRecord
+from ivr.store import (
+    CallRecord,
+    CaseStore,
+    ClosureRecord,
+    DialAttemptRecord,
+    StoreUnavailable,
+    TicketRecord,
+)
 from ivr.store.models import require_utc_aware
 
 log = structlog.get_logger()
@@ -175,6 +182,7 @@ class DurableStore:
         self._next_pid = -1
         self._floor: int | None = None
         self._mode = "normal"
+        self._closures: dict[date, ClosureRecord] = {}
         self._file_lock = asyncio.Lock()
         self._replay_lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -513,6 +521,15 @@ class DurableStore:
         except StoreUnavailable:
             log.debug("store_mode_cached", mode=self._mode)
         return self._mode
+
+    async def closures(self, since: date) -> dict[date, ClosureRecord]:
+        """Days closed from `since` on; during an outage, the last ones read (at first none)."""
+        try:
+            with _unavailable_on_outage():
+                self._closures = await self._store.closures(since)
+        except StoreUnavailable:
+            log.debug("store_closures_cached", days=len(self._closures))
+        return {day: r for day, r in self._closures.items() if day >= since}
 
     async def get_call_by_uniqueid(self, uniqueid: str) -> CallRecord | None:
         """The call as the database has it; None during an outage."""

@@ -27,10 +27,9 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from ivr.adapters.durable import DurableStore
-from ivr.domain.calendar import Calendar, NoWorkingTime
+from ivr.domain.calendar import Calendar, NoWorkingTime, with_days_off
 from ivr.domain.clock import Clock
 from ivr.domain.tickets import (
-    LOCAL_TZ,
     AgencyContacts,
     Mail,
     MailDirectory,
@@ -40,6 +39,7 @@ from ivr.domain.tickets import (
     next_digest_at,
     overdue_notice,
 )
+from ivr.domain.workdays import closure_days
 from ivr.routing.tables import Directory
 from ivr.store import CaseStore, StoreUnavailable, TicketRecord
 
@@ -122,7 +122,7 @@ class OverdueScheduler:
         *,
         state_dir: Path | None = None,
         claim_grace: timedelta = timedelta(minutes=5),
-        tz: ZoneInfo = LOCAL_TZ,
+        tz: ZoneInfo | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {interval_s}")
@@ -135,7 +135,9 @@ class OverdueScheduler:
         self._interval_s = interval_s
         self._marker = state_dir / DIGEST_MARKER if state_dir is not None else None
         self._claim_grace = claim_grace
-        self._tz = tz
+        # None: the profile's zone, from its calendar, so the 08:00 digest and the dates
+        # in mails are local to the hotline, also after a reload.
+        self._fixed_tz = tz
         # Tickets this scheduler flagged (or failed to mail) and has not mailed yet: it
         # mails them without waiting for the grace, also after a round that broke off.
         self._owned: set[int] = set()
@@ -144,6 +146,10 @@ class OverdueScheduler:
         self._digest_base: datetime | None = None
         self._digest_retry: list[Mail] = []
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def _tz(self) -> ZoneInfo:
+        return self._fixed_tz or self._calendar_source().tz
 
     # -- one round -----------------------------------------------------------------
 
@@ -240,8 +246,12 @@ class OverdueScheduler:
     ) -> tuple[int, int]:
         if self._digest_base is None:
             self._digest_base = self._read_marker() or now
+        # Declared closures (typhoon days) are no working days: no digest that morning.
+        cal = self._calendar_source()
+        closed = await self._store.closures(self._digest_base.astimezone(cal.tz).date())
+        cal = with_days_off(cal, closure_days(closed.values()))
         try:
-            due = next_digest_at(self._calendar_source(), self._digest_base)
+            due = next_digest_at(cal, self._digest_base)
         except NoWorkingTime as exc:
             log.error("digest_not_scheduled", error=str(exc))  # noqa: TRY400 - a data fault, not a crash
             return 0, 0

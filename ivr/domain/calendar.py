@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
-from typing import Literal, TypeAlias, get_args
+from typing import Literal, Protocol, TypeAlias, get_args
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "SEARCH_DAYS",
     "AlwaysOpen",
     "Calendar",
+    "DayOff",
+    "HolidaySource",
     "NoWorkingTime",
     "ServiceHours",
     "ServiceReason",
@@ -41,7 +43,9 @@ __all__ = [
     "compute_service_state",
     "hours_on",
     "is_open",
+    "national_holiday",
     "next_working_day_end",
+    "with_days_off",
     "working_time_between",
 ]
 
@@ -84,14 +88,54 @@ class TimeRange:
 WeeklyHours: TypeAlias = Mapping[int, Sequence[TimeRange]]
 
 
+class HolidaySource(Protocol):
+    """National public holidays, with their observed days, for any day it knows."""
+
+    def holiday(self, day: date) -> str | None:
+        """The holiday's name when `day` is a day off, else None."""
+
+    @property
+    def last_known_day(self) -> date:
+        """The last day the source can answer for; after it, it knows nothing."""
+
+
+DayOffKind: TypeAlias = Literal["local", "closure", "half_day"]
+
+
+@dataclass(frozen=True, slots=True)
+class DayOff:
+    """A day without working time beyond the national holidays, or its rest from `closes_at`.
+
+    `local`: a local day off from the tables; `half_day`: a planned early close from the
+    tables; `closure`: a day the city declared closed (a typhoon day, 颱風停班), from the
+    case store. `closes_at` None means the whole day.
+    """
+
+    name: str
+    kind: DayOffKind = "local"
+    closes_at: time | None = None
+
+    def __post_init__(self) -> None:
+        if self.closes_at is not None and self.closes_at.tzinfo is not None:
+            raise ValueError(f"closes_at must be a naive wall-clock time: {self.closes_at}")
+
+    def closes_more_than(self, other: DayOff) -> bool:
+        """Whether this one leaves less working time: the whole day, or an earlier hour."""
+        if self.closes_at is None:
+            return other.closes_at is not None
+        return other.closes_at is not None and self.closes_at < other.closes_at
+
+
 @dataclass(frozen=True, slots=True)
 class Calendar:
     """Working hours of one office: a weekly pattern, public holidays and make-up days.
 
     `weekly` maps weekday (0=Monday … 6=Sunday) to that day's ranges; a missing weekday
-    is closed. A date in `holidays` has no hours even on a weekday. A date in
-    `makeup_workdays` (Taiwan moves working days to Saturdays) uses `makeup_hours`, or,
-    if None, Monday's ranges as the hours of a normal working day.
+    is closed. `national` names the public holidays (with observed days) of any year
+    it knows; `holidays` and `days_off` add days off (local ones, declared closures,
+    half days). A date in `makeup_workdays` (Taiwan moves working days to Saturdays, or
+    takes back a national holiday) uses `makeup_hours`, or, if None, Monday's ranges as
+    the hours of a normal working day; a day off in `days_off` still closes it.
     """
 
     tz: ZoneInfo
@@ -99,6 +143,8 @@ class Calendar:
     holidays: frozenset[date] = field(default_factory=frozenset)
     makeup_workdays: frozenset[date] = field(default_factory=frozenset)
     makeup_hours: Sequence[TimeRange] | None = None
+    national: HolidaySource | None = None
+    days_off: Mapping[date, DayOff] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for weekday, ranges in self.weekly.items():
@@ -160,13 +206,38 @@ class SlaPolicy:
 
 def hours_on(cal: Calendar, day: date) -> tuple[TimeRange, ...]:
     """The ranges a calendar is open on a local date, sorted; empty when closed."""
-    if day in cal.holidays:
+    off = cal.days_off.get(day)
+    if day in cal.holidays or (off is not None and off.closes_at is None):
         return ()
     if day in cal.makeup_workdays:
         ranges = cal.makeup_hours if cal.makeup_hours is not None else cal.weekly.get(0, ())
+    elif national_holiday(cal, day) is not None:
+        return ()
     else:
         ranges = cal.weekly.get(day.weekday(), ())
-    return tuple(sorted(ranges))
+    ordered = tuple(sorted(ranges))
+    if off is None or off.closes_at is None:
+        return ordered
+    closes = off.closes_at
+    # A half day keeps what lies before the hour it closes at.
+    return tuple(TimeRange(r.start, min(r.end, closes)) for r in ordered if r.start < closes)
+
+
+def national_holiday(cal: Calendar, day: date) -> str | None:
+    """The national holiday's name on `day`, if the calendar has a national source."""
+    return None if cal.national is None else cal.national.holiday(day)
+
+
+def with_days_off(cal: Calendar, days_off: Mapping[date, DayOff]) -> Calendar:
+    """`cal` with more days off; on a date with two, the one leaving less working time wins."""
+    if not days_off:
+        return cal
+    merged = dict(cal.days_off)
+    for day, off in days_off.items():
+        known = merged.get(day)
+        if known is None or off.closes_more_than(known):
+            merged[day] = off
+    return replace(cal, days_off=merged)
 
 
 def is_open(cal: Calendar, at: datetime) -> bool:
@@ -195,7 +266,12 @@ def compute_service_state(hours: ServiceHours, at: datetime, *, disaster: bool) 
     if is_open(hours, instant):
         return ServiceState(open=True, reason="in_hours")
     local_day = instant.astimezone(hours.tz).date()
-    reason: ServiceReason = "closed_holiday" if local_day in hours.holidays else "closed_weekly"
+    holiday = (
+        local_day in hours.holidays
+        or local_day in hours.days_off
+        or (local_day not in hours.makeup_workdays and national_holiday(hours, local_day))
+    )
+    reason: ServiceReason = "closed_holiday" if holiday else "closed_weekly"
     return ServiceState(open=False, reason=reason, next_open=_next_opening(hours, instant))
 
 

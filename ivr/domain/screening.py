@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Protocol, TypeVar
 
 
@@ -34,7 +34,7 @@ def normalise_number(raw: str) -> str:
     return digits.lstrip("+")
 
 
-def _expired(rule: BlockRule, at: datetime) -> bool:
+def _expired(rule: BlockRule, at: datetime, tz: tzinfo) -> bool:
     exp = rule.expires_at
     if exp is None:
         return False
@@ -42,22 +42,25 @@ def _expired(rule: BlockRule, at: datetime) -> bool:
         if exp.tzinfo is None:
             raise ValueError(f"block rule {rule.pattern}: expires_at needs a time zone")
         return at >= exp
-    return at.date() > exp
+    # A date is the profile's local day: the block holds until that day ends there,
+    # not until it ends in UTC (eight hours later in Taipei).
+    return at.astimezone(tz).date() > exp
 
 
-def blocked_by(rules: Iterable[R], caller: str | None, at: datetime) -> R | None:
+def blocked_by(rules: Iterable[R], caller: str | None, at: datetime, *, tz: tzinfo) -> R | None:
     """The first unexpired rule matching the caller, or None.
 
-    An anonymous caller is never blocked: the block list names numbers, and an
-    unknown number must still reach help.
+    `tz` is the profile's zone, in which an expiry date alone is read. An anonymous
+    caller is never blocked: the block list names numbers, and an unknown number must
+    still reach help.
     """
-    if at.tzinfo is None:
+    if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("`at` must be timezone-aware")
     number = normalise_number(caller or "")
     if not number:
         return None
     for rule in rules:
-        if _expired(rule, at):
+        if _expired(rule, at, tz):
             continue
         pattern = normalise_number(rule.pattern.rstrip("*"))
         if rule.pattern.endswith("*"):

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from ivr.domain.workdays import national_holidays
 from ivr.prompts import Catalogue
 from ivr.routing.dispatch_table import DispatchItems, dispatch_problems
 from ivr.routing.menus import (
@@ -420,6 +421,12 @@ def _dupes(values: Iterable[Hashable]) -> set[Hashable]:
     return {v for v, n in Counter(values).items() if n > 1}
 
 
+def _national_holiday(hours: Hours, day: date) -> bool:
+    # A make-up day may take back a national holiday the offices do not observe.
+    country = hours.calendar.national_holidays
+    return country is not None and national_holidays(country).holiday(day) is not None
+
+
 def _day(moment: date) -> date:
     return moment.date() if isinstance(moment, datetime) else moment
 
@@ -549,6 +556,8 @@ class _Tables:
             ("makeup_workdays", hours.makeup_workdays),
         ):
             self.unique(HOURS, "date", (((field, i, "date"), d.date) for i, d in enumerate(days)))
+        halves = enumerate(hours.half_days)
+        self.unique(HOURS, "date", ((("half_days", i, "date"), d.date) for i, d in halves))
         holidays = {d.date: d.name for d in hours.holidays}
         for i, day in enumerate(hours.makeup_workdays):
             weekday = Weekday.of(day.date)
@@ -559,7 +568,7 @@ class _Tables:
                     f"{day.date} is both a make-up working day and a holiday "
                     f"({holidays[day.date]})",
                 )
-            elif hours.office_hours.get(weekday):
+            elif hours.office_hours.get(weekday) and not _national_holiday(hours, day.date):
                 self.add(
                     HOURS,
                     ("makeup_workdays", i, "date"),

@@ -188,13 +188,40 @@ class Disaster(Strict):
     announcement: PromptName
 
 
+class HalfDay(Strict):
+    """A working day that ends early: no working time from `closes_at` on."""
+
+    date: date
+    name: Text
+    closes_at: Annotated[time, BeforeValidator(_hhmm)]
+
+
+class CalendarSource(Strict):
+    """Where the working calendar's national holidays come from, and how far it is checked."""
+
+    # Public holidays and their observed days from the `holidays` package; None: none.
+    national_holidays: Literal["TW"] | None = "TW"
+    # The last day whose official office calendar (make-up workdays, bridge days) has
+    # been compared with the package and entered in this file; `ivr routing check`
+    # warns as it comes near.
+    checked_through: date | None = None
+
+
 class Hours(Strict):
     # When the hotline has agents: `always_open`, or `weekly` ranges.
     always_open: bool = False
     weekly: WeeklyHours | None = None
+    # every_day: `weekly` holds on holidays too (Kinmen, K10(1)); working_days: the line
+    # is closed on the working calendar's days off and open on its make-up days.
+    service_days: Literal["every_day", "working_days"] = "every_day"
     # The agencies' working calendar; it drives callback deadlines, not the hotline.
+    calendar: CalendarSource = Field(default_factory=CalendarSource)
+    # Days off beyond the national holidays (local days off).
     holidays: list[DatedDay] = Field(default_factory=list)
+    # Days worked though off: a Saturday swapped for a bridge day (補班), or a national
+    # holiday the offices do not take.
     makeup_workdays: list[DatedDay] = Field(default_factory=list)
+    half_days: list[HalfDay] = Field(default_factory=list)
     office_hours: WeeklyHours
     sla: Sla
     # Where callers go outside service hours; required unless always_open.

@@ -8,14 +8,24 @@ The loader proves the tables consistent; this turns them into lookups a call use
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from zoneinfo import ZoneInfo
 
-from ivr.domain.calendar import ALWAYS_OPEN, Calendar, ServiceHours, SlaPolicy
+from ivr.domain.calendar import ALWAYS_OPEN, Calendar, DayOff, ServiceHours, SlaPolicy
 from ivr.domain.calendar import TimeRange as CalRange
 from ivr.domain.transfer import Line, OffHoursTransfers, TransferSpec
+from ivr.domain.workdays import national_holidays
 from ivr.routing.menus import Destination, MenuTable
-from ivr.routing.tables import LOCAL, BlockEntry, RoutingTables, Unit, Weekday, WeeklyHours
+from ivr.routing.tables import (
+    LOCAL,
+    BlockEntry,
+    Hours,
+    RoutingTables,
+    Unit,
+    Weekday,
+    WeeklyHours,
+)
 
 _DAY_INDEX = {day: i for i, day in enumerate(Weekday)}
 
@@ -45,6 +55,8 @@ class RoutingView:
     # The sequence for a transfer to a unit as such (ToUnit, agents, admins).
     units: Mapping[str, TransferSpec]
     queue_max_wait_s: Mapping[str, int]
+    # Whether declared closures close the line too (service_days: working_days).
+    service_follows_office: bool = False
 
 
 def _weekly(hours: WeeklyHours) -> dict[int, tuple[CalRange, ...]]:
@@ -69,17 +81,35 @@ def _unit_spec(
     )
 
 
+def working_calendar(hours: Hours, zone: ZoneInfo) -> Calendar:
+    """The offices' working time (what SLA clocks count): national holidays plus the tables."""
+    source = hours.calendar.national_holidays
+    days_off: dict[date, DayOff] = {d.date: DayOff(d.name) for d in hours.holidays}
+    for half in hours.half_days:
+        days_off.setdefault(half.date, DayOff(half.name, "half_day", half.closes_at))
+    return Calendar(
+        zone,
+        _weekly(hours.office_hours),
+        makeup_workdays=frozenset(d.date for d in hours.makeup_workdays),
+        national=national_holidays(source) if source is not None else None,
+        days_off=days_off,
+    )
+
+
+def service_calendar(hours: Hours, office: Calendar) -> ServiceHours:
+    """When the line answers: its own weekly hours, tied to the working calendar or not."""
+    if hours.always_open or hours.weekly is None:
+        return ALWAYS_OPEN
+    if hours.service_days == "working_days":
+        return replace(office, weekly=_weekly(hours.weekly))
+    # Every day means every day: holidays do not close the line (Kinmen, K10(1)).
+    return Calendar(office.tz, _weekly(hours.weekly))
+
+
 def build_view(tables: RoutingTables) -> RoutingView:
     hours = tables.hours
-    zone = tables.profile.zone
-    holidays = frozenset(d.date for d in hours.holidays)
-    makeup: frozenset[date] = frozenset(d.date for d in hours.makeup_workdays)
-    office = Calendar(zone, _weekly(hours.office_hours), holidays, makeup)
-    service: ServiceHours
-    if hours.always_open or hours.weekly is None:
-        service = ALWAYS_OPEN
-    else:
-        service = Calendar(zone, _weekly(hours.weekly), holidays, makeup)
+    office = working_calendar(hours, tables.profile.zone)
+    service = service_calendar(hours, office)
 
     extensions: dict[str, TransferSpec] = {}
     units: dict[str, TransferSpec] = {}
@@ -127,4 +157,5 @@ def build_view(tables: RoutingTables) -> RoutingView:
         extensions=extensions,
         units=units,
         queue_max_wait_s={q.id: q.max_wait_s for q in tables.agents.queues},
+        service_follows_office=isinstance(service, Calendar) and hours.service_days != "every_day",
     )

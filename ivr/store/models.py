@@ -1,18 +1,19 @@
 """Typed declarative models for the case store.
 
-These must match the migrations (0001 to 0003) exactly; `test_models_match_migrations`
+These must match the migrations (0001 to 0003, 0005) exactly; `test_models_match_migrations`
 holds them to it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     Double,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Time,
     UniqueConstraint,
     false,
     text,
@@ -154,6 +156,25 @@ class ServiceMode(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     mode: Mapped[str] = mapped_column(String(32), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    note: Mapped[str | None] = mapped_column(String(256))
+
+
+class CalendarClosure(Base):
+    """One declaration that a local day is closed (a typhoon day) or open again.
+
+    The newest row per day is in force; earlier rows stay as the audit trail.
+    """
+
+    __tablename__ = "calendar_closures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date, index=True, nullable=False)
+    closed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    # Local wall-clock time the closure starts; NULL for the whole day.
+    closes_at: Mapped[time | None] = mapped_column(Time())
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
     note: Mapped[str | None] = mapped_column(String(256))

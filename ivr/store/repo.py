@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
@@ -64,6 +64,7 @@ from ivr.store.models import (
     TRANSFER_RESULTS,
     AgentState,
     Base,
+    CalendarClosure,
     Call,
     CallEvent,
     DialAttempt,
@@ -155,6 +156,20 @@ class ModeChange:
     id: int
     mode: str
     active: bool
+    changed_at: datetime
+    changed_by: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ClosureRecord:
+    """A declared closure of a local day, or its lifting (`closed` False)."""
+
+    id: int
+    day: date
+    closed: bool
+    reason: str | None
+    closes_at: time | None
     changed_at: datetime
     changed_by: str
     note: str | None
@@ -270,6 +285,19 @@ class UnitStats:
     tickets_closed_in_time: int = 0
     tickets_overdue: int = 0
     callback_seconds: list[float] = field(default_factory=list)
+
+
+def _closure(row: CalendarClosure) -> ClosureRecord:
+    return ClosureRecord(
+        id=row.id,
+        day=row.day,
+        closed=row.closed,
+        reason=row.reason,
+        closes_at=row.closes_at,
+        changed_at=row.changed_at,
+        changed_by=row.changed_by,
+        note=row.note,
+    )
 
 
 def _mode_change(row: ServiceMode) -> ModeChange:
@@ -715,6 +743,51 @@ class CaseStore:
         async with self._session() as session:
             rows = (await session.scalars(stmt)).all()
         return [_mode_change(r) for r in rows]
+
+    # -- calendar closures (typhoon days) --------------------------------------------
+
+    async def set_closure(
+        self,
+        day: date,
+        *,
+        closed: bool,
+        at: datetime,
+        by: str,
+        reason: str | None = None,
+        closes_at: time | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record that `by` closed `day` (from `closes_at`, or all day) or opened it again."""
+        at = require_utc_aware(at, "at")
+        if closed and not reason:
+            raise ValueError("a closure needs a reason, e.g. typhoon")
+        if closes_at is not None and closes_at.tzinfo is not None:
+            raise ValueError("closes_at is a local wall-clock time, without a zone")
+        values = {"changed_by": by, "note": note, "reason": reason}
+        _check_lengths(CalendarClosure, values)
+        row = CalendarClosure(day=day, closed=closed, closes_at=closes_at, changed_at=at, **values)
+        async with self._session() as session, session.begin():
+            session.add(row)
+
+    async def closure_history(
+        self, since: date | None = None, limit: int = 1000
+    ) -> list[ClosureRecord]:
+        """Closures and openings of days from `since` on, oldest change first."""
+        _require_limit(limit)
+        stmt = select(CalendarClosure)
+        if since is not None:
+            stmt = stmt.where(CalendarClosure.day >= since)
+        stmt = stmt.order_by(CalendarClosure.changed_at, CalendarClosure.id).limit(limit)
+        async with self._session() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [_closure(r) for r in rows]
+
+    async def closures(self, since: date) -> dict[date, ClosureRecord]:
+        """The days from `since` on that are closed now: each day's newest row, if closed."""
+        latest: dict[date, ClosureRecord] = {}
+        for record in await self.closure_history(since, limit=100_000):
+            latest[record.day] = record
+        return {day: r for day, r in latest.items() if r.closed}
 
     # -- agents --------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import email
 import email.policy
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -327,6 +327,23 @@ async def test_daily_digest_on_working_days_at_eight_once(
     digest_pwd = [m for m in mails if tuple(m.to) == PWD and "digest" in m.message["Subject"]]
     assert len(digest_pwd) == 1
     assert "(3 件 tickets)" in digest_pwd[0].message["Subject"]
+
+
+async def test_no_digest_on_a_declared_typhoon_day(
+    case_store: CaseStore, mailbox: Mailbox, taipei: RoutingTables, tmp_path: Path
+) -> None:
+    """Monday closed by `ivr calendar close`: the digest waits for Tuesday's 08:00."""
+    await new_ticket(case_store)
+    sched = scheduler(case_store, mailbox, taipei, tmp_path / "state")
+    assert (await sched.run_once(local(2026, 3, 6, 16))).digests_sent == 0
+    mailbox.take()
+    await case_store.set_closure(
+        date(2026, 3, 9), closed=True, at=local(2026, 3, 8, 20), by="chief", reason="typhoon"
+    )
+    assert (await sched.run_once(local(2026, 3, 9, 8))).digests_sent == 0
+    assert (await sched.run_once(local(2026, 3, 9, 23, 59))).digests_sent == 0
+    assert (await sched.run_once(local(2026, 3, 10, 8))).digests_sent == 1
+    assert len(mailbox.take()) == 1
 
 
 async def test_refused_digest_mail_is_retried_not_resent_to_others(

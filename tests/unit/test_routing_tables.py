@@ -436,11 +436,14 @@ BAD = [
         "holiday-and-makeup-day",
         "taipei",
         "hours.yaml",
-        [("makeup_workdays: []", "makeup_workdays:\n  - {date: 2026-02-20, name: 補行上班}")],
+        [
+            ("holidays: []", "holidays:\n  - {date: 2027-05-03, name: 市府停止上班}"),
+            ("makeup_workdays: []", "makeup_workdays:\n  - {date: 2027-05-03, name: 補行上班}"),
+        ],
         (
             "hours.yaml",
             "makeup_workdays[0].date",
-            "2026-02-20 is both a make-up working day and a holiday (除夕前一日補假)",
+            "2027-05-03 is both a make-up working day and a holiday (市府停止上班)",
         ),
     ),
     (

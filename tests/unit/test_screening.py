@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+TPE = ZoneInfo("Asia/Taipei")
 
 
 @dataclass(frozen=True)
@@ -53,14 +57,46 @@ RULES = [
 )
 def test_block_list_matches_unexpired_rules_only(caller: str | None, pattern: str | None) -> None:
     """Numbers match in any dialled form; expired rules and anonymous callers pass."""
-    rule = blocked_by(RULES, caller, NOW)
+    rule = blocked_by(RULES, caller, NOW, tz=TPE)
     assert (rule.pattern if rule else None) == pattern
 
 
 def test_expiry_instant_is_exclusive() -> None:
     """A rule expiring at an instant no longer blocks from that instant on."""
     rule = Rule("0911111111", expires_at=NOW)
-    assert blocked_by([rule], "0911111111", NOW) is None
+    assert blocked_by([rule], "0911111111", NOW, tz=TPE) is None
+
+
+def test_a_block_ending_on_a_date_lifts_at_local_midnight_not_utc() -> None:
+    """Meant to end on 2026-06-12 in Taipei: it blocks all that day, and not at 08:00 after."""
+    rule = Rule("0911111111", expires_at=date(2026, 6, 12))
+    # The engine's clock reads UTC.
+    last_minute = datetime(2026, 6, 12, 23, 59, tzinfo=TPE).astimezone(UTC)
+    next_morning = datetime(2026, 6, 13, 7, 59, tzinfo=TPE).astimezone(UTC)
+    assert blocked_by([rule], "0911111111", last_minute, tz=TPE) is rule
+    # 07:59 on the 13th in Taipei is still the 12th in UTC: the UTC date kept it blocked.
+    assert blocked_by([rule], "0911111111", next_morning, tz=TPE) is None
+
+
+ZONES = ["Asia/Taipei", "America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago"]
+
+
+@given(
+    zone=st.sampled_from(ZONES),
+    expires=st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    offset=st.timedeltas(min_value=-timedelta(hours=14), max_value=timedelta(hours=14)),
+)
+def test_a_dated_block_holds_exactly_through_its_local_day(
+    zone: str, expires: date, offset: timedelta
+) -> None:
+    """At any instant near the local midnight that ends the day, blocked iff still that day."""
+    tz = ZoneInfo(zone)
+    midnight = datetime.combine(expires + timedelta(days=1), time(0), tzinfo=tz)
+    at = (midnight + offset).astimezone(UTC)
+    rule = Rule("0911111111", expires_at=expires)
+    still_that_day_or_before = at.astimezone(tz).date() <= expires
+    blocked = blocked_by([rule], "0911111111", at, tz=tz) is rule
+    assert blocked == still_that_day_or_before
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,14 @@ from ivr.adapters.durable import DurableStore
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.asterisk.generate import queue_name
-from ivr.domain.calendar import callback_due, compute_service_state, next_working_day_end
+from ivr.domain.calendar import (
+    Calendar,
+    ServiceHours,
+    callback_due,
+    compute_service_state,
+    next_working_day_end,
+    with_days_off,
+)
 from ivr.domain.callback_promise import PROMISE_PROMPTS, callback_promise
 from ivr.domain.clock import Clock
 from ivr.domain.menu import Go, Retry, decide, first_key, start
@@ -39,6 +46,7 @@ from ivr.domain.transfer import (
     next_step,
     plan_transfer,
 )
+from ivr.domain.workdays import closure_days
 from ivr.prompts import prompt_path
 from ivr.routing.menus import (
     Destination,
@@ -53,7 +61,7 @@ from ivr.routing.menus import (
     ToUnit,
 )
 from ivr.routing.view import RoutingView, dialstring
-from ivr.store import CaseStore, StoreUnavailable, TicketRecord
+from ivr.store import CaseStore, ClosureRecord, StoreUnavailable, TicketRecord
 
 log = structlog.get_logger()
 
@@ -134,6 +142,25 @@ class HotlineScript:
     routing: Callable[[], RoutingView]
     current_mode: Callable[[datetime], Awaitable[str]]
     store: CaseStore | DurableStore
+    # Days the city declared closed (typhoon days), read when a due time is computed,
+    # so `ivr calendar close` reaches the running engine at once. None: no closures.
+    closures: Callable[[date], Awaitable[Mapping[date, ClosureRecord]]] | None = None
+
+    async def _with_closures(self, cal: Calendar, now: datetime) -> Calendar:
+        if self.closures is None:
+            return cal
+        today = now.astimezone(cal.tz).date()
+        return with_days_off(cal, closure_days((await self.closures(today)).values()))
+
+    async def _working(self, view: RoutingView, now: datetime) -> Calendar:
+        """The offices' working time at `now`, with today's and later closures."""
+        return await self._with_closures(view.office, now)
+
+    async def _service_hours(self, view: RoutingView, now: datetime) -> ServiceHours:
+        hours = view.service_hours
+        if view.service_follows_office and isinstance(hours, Calendar):
+            return await self._with_closures(hours, now)
+        return hours
 
     async def __call__(self, session: AGISession) -> None:
         req = session.request
@@ -212,13 +239,14 @@ class HotlineScript:
         # is their first choice at the entry menu.
         early = await self._play(call, view.greeting, "greeting", interruptible=True)
         now = self.clock()
-        rule = blocked_by(view.blocklist, call.caller, now)
+        rule = blocked_by(view.blocklist, call.caller, now, tz=view.office.tz)
         if rule is not None:
             self._event(call, "blocked", pattern=rule.pattern, reason=rule.reason)
             await self._play(call, "service-suspended", "blocked")
             await self._finish(call, OUTCOME_BLOCKED)
             return
-        state = compute_service_state(view.service_hours, now, disaster=disaster)
+        hours = await self._service_hours(view, now)
+        state = compute_service_state(hours, now, disaster=disaster)
         self._event(
             call,
             "service_state",
@@ -358,7 +386,11 @@ class HotlineScript:
             transfer_id=transfer_id,
             initiated_by=initiated_by,
         )
-        plan = plan_transfer(call.view.office, self.clock(), call.view.off_hours_transfers)
+        now = self.clock()
+        # The working calendar with today's declared closures: a typhoon day is off-hours.
+        plan = plan_transfer(
+            await self._working(call.view, now), now, call.view.off_hours_transfers
+        )
         if isinstance(plan, RecordForWorkingDay):
             # K4(4): the offices are empty; ring nobody, record for the next working day.
             self._event(call, "transfer_off_hours", due_at=plan.due.isoformat())
@@ -448,7 +480,7 @@ class HotlineScript:
                     unit_id=spec.unit_id,
                     reason="liaison_registered",
                     created_at=now,
-                    due_at=callback_due(call.view.sla, call.view.office, now),
+                    due_at=callback_due(call.view.sla, await self._working(call.view, now), now),
                 ),
             )
             if ticket is None:
@@ -479,7 +511,8 @@ class HotlineScript:
                 unit_id=spec.unit_id,
                 reason=reason,
                 created_at=now,
-                due_at=off_hours_due or callback_due(call.view.sla, call.view.office, now),
+                due_at=off_hours_due
+                or callback_due(call.view.sla, await self._working(call.view, now), now),
                 message_path=message,
             ),
         )
@@ -596,7 +629,7 @@ class HotlineScript:
                 unit_id=None,
                 reason=dest.reason,
                 created_at=now,
-                due_at=next_working_day_end(call.view.office, now),
+                due_at=next_working_day_end(await self._working(call.view, now), now),
                 message_path=message,
             ),
         )
