@@ -20,6 +20,7 @@ from ivr import logging as ivr_logging
 from ivr import prompts
 from ivr.asterisk import install, process, render
 from ivr.config import ConfigError, Ports, StackConfig
+from ivr.routing.loader import RoutingError
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -39,6 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         render.RenderError,
     ) as exc:
         print(f"ivr: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except RoutingError as exc:
+        # A table refused with file, field and reason is an answer, not a crash trace.
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"ivr: {len(exc.problems)} problem(s) in the routing tables", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_FAIL
@@ -87,6 +94,16 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     call.add_argument("--hold", type=float, default=4.0, help="seconds on the line after them")
     call.add_argument("--json", action="store_true")
     call.set_defaults(func=cmd_call)
+
+    ph = sub.add_parser("phones", help="provisioning details for one agent's SIP phone")
+    ph.add_argument("extension", help="the agent's extension, e.g. 7001")
+    ph.add_argument(
+        "--new-secret",
+        action="store_true",
+        help="generate a strong secret into the stack's secrets file (0600) first",
+    )
+    ph.add_argument("--json", action="store_true")
+    ph.set_defaults(func=cmd_phones)
 
     calls = sub.add_parser("calls", help="read calls from the case store")
     csub = calls.add_subparsers(dest="calls_command", required=True)
@@ -316,6 +333,14 @@ def cmd_routing_reload(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAIL
+
+
+def cmd_phones(args: argparse.Namespace) -> int:
+    from ivr import phones_cli
+
+    details = phones_cli.provisioning(_load(args), args.extension, new_secret=args.new_secret)
+    print(phones_cli.render(details, as_json=args.json))
+    return EXIT_OK
 
 
 def _engine_info(cfg: StackConfig) -> dict[str, Any] | None:
