@@ -274,7 +274,22 @@ def _aware(value: date | datetime) -> date | datetime:
     return value
 
 
-Moment = Annotated[datetime | date, AfterValidator(_aware)]
+def _moment(value: Any) -> Any:
+    """One reason for a bad moment, not one per member of the date | datetime union."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return date.fromisoformat(value) if len(value) <= 10 else datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "moment",
+            "{value} is not a date (2026-06-12) or a time with its UTC offset "
+            "(2026-03-01T09:00:00+08:00): {why}",
+            {"value": repr(value), "why": str(exc)},
+        ) from exc
+
+
+Moment = Annotated[datetime | date, BeforeValidator(_moment), AfterValidator(_aware)]
 
 
 class BlockEntry(Strict):
