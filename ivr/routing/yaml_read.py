@@ -190,8 +190,10 @@ def _parse(path: Path) -> tuple[Any, list[tuple[Loc, int]]]:
     if size > MAX_TABLE_BYTES:
         raise _Refused(f"{size} bytes: larger than the {MAX_TABLE_BYTES} a table may be")
     text = _decode(path.read_bytes())
-    loader = _UniqueKeyLoader(text)
+    loader: _UniqueKeyLoader | None = None
     try:
+        # The reader refuses some characters (NUL, lone surrogates) as it starts.
+        loader = _UniqueKeyLoader(text)
         deep = _depth_problem(text)
         if deep is not None:
             raise _Refused(deep)
@@ -206,4 +208,5 @@ def _parse(path: Path) -> tuple[Any, list[tuple[Loc, int]]]:
         # Depth is bounded above; this is a second line of defence, not the usual path.
         raise _Refused(f"nested too deep to read (more than {MAX_DEPTH} levels)") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
