@@ -276,8 +276,15 @@ def _aware(value: date | datetime) -> date | datetime:
 
 def _moment(value: Any) -> Any:
     """One reason for a bad moment, not one per member of the date | datetime union."""
-    if not isinstance(value, str):
+    if isinstance(value, date):  # datetime is a date too
         return value
+    if not isinstance(value, str):
+        # YAML reads 20260301 as a number, which would pass as seconds since 1970.
+        raise PydanticCustomError(
+            "moment_type",
+            "{value} is not a date (2026-06-12) or a time with its UTC offset",
+            {"value": repr(value)},
+        )
     try:
         return date.fromisoformat(value) if len(value) <= 10 else datetime.fromisoformat(value)
     except ValueError as exc:

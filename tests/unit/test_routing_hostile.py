@@ -65,7 +65,14 @@ BLOCK = """entries:
 
 @pytest.mark.parametrize(
     "added",
-    ["2026-13-01", "2026-02-29", "2026-02-28T25:00:00+08:00", "2026-02-28T10:00:00+99:00"],
+    [
+        "2026-13-01",
+        "2026-02-29",
+        "2026-02-28T25:00:00+08:00",
+        "2026-02-28T10:00:00+99:00",
+        "20260301",
+        "[2026, 3, 1]",
+    ],
 )
 def test_impossible_moments_in_the_block_list_are_refused(tmp_path: Path, added: str) -> None:
     d = copy_of(tmp_path)
