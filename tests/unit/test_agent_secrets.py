@@ -8,6 +8,8 @@ import json
 import re
 import shutil
 import stat
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import yaml
 
 from ivr import cli
 from ivr import config as stack_config
+from ivr import logging as ivr_logging
 from ivr.asterisk.generate import generated_files
 from ivr.routing.agent_secrets import (
     resolve,
@@ -24,6 +27,14 @@ from ivr.routing.agent_secrets import (
 )
 from ivr.routing.loader import Problem, RoutingError, load_profile
 from ivr.routing.validate_secrets import weakness
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    yield
+    # cli.main points logging at this test's captured stderr, which closes with the test.
+    ivr_logging.configure(stream=sys.__stderr__)
+
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "routing"

@@ -8,12 +8,23 @@ that would write into Asterisk's config (issue 13, config injection).
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ivr import cli
+from ivr import logging as ivr_logging
 from ivr.routing.loader import Problem, RoutingError, load_profile
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    yield
+    # cli.main points logging at this test's captured stderr, which closes with the test.
+    ivr_logging.configure(stream=sys.__stderr__)
+
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "routing"
