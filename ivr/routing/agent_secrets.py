@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from ivr.routing.loader import AGENTS, Problem, RoutingError
+from ivr.routing.loader import AGENTS, Problem, RoutingError, render_loc
 from ivr.routing.tables import Agent, RoutingTables, _secret
 from ivr.routing.validate_secrets import weakness
 from ivr.routing.yaml_read import read_table
@@ -63,7 +63,7 @@ def read_secrets_file(path: Path, extensions: set[str]) -> tuple[dict[str, str],
     if unsafe is not None:
         return {}, [Problem(file, "", unsafe)]
     data, found, _ = read_table(path)
-    problems = [Problem(file, ".".join(map(str, loc)), reason) for loc, reason in found]
+    problems = [Problem(file, render_loc(loc), reason) for loc, reason in found]
     if data is None:
         return {}, problems
     if not isinstance(data, dict):

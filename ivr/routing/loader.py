@@ -3,6 +3,9 @@
 Loading never half-applies: `load_profile` returns every table validated and
 cross-checked, or raises `RoutingError` listing every problem it found, each naming
 the file, the field path and the reason, so an admin can fix them all in one pass.
+Nothing in a file can make it raise anything else: reading (size, encoding, nesting,
+aliases, impossible dates) is `ivr.routing.yaml_read`'s, and a validator that fails
+unexpectedly refuses the table with "could not be checked" rather than crashing.
 """
 
 from __future__ import annotations
