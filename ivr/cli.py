@@ -278,10 +278,13 @@ def render_all(cfg: StackConfig) -> list[Path]:
     return render_stack(cfg)
 
 
-def _routing_problems(directory: Path, recordings_dir: Path) -> list[Any]:
+def _routing_problems(
+    directory: Path, recordings_dir: Path, state_dir: Path | None = None
+) -> list[Any]:
+    from ivr.routing.agent_secrets import resolve
     from ivr.routing.check import check
     from ivr.routing.engine_prompts import engine_prompt_problems
-    from ivr.routing.loader import RoutingError, load_profile
+    from ivr.routing.loader import load_profile
 
     catalogue = prompts.load_catalogue(recordings_dir)
     available = prompts.buildable(recordings_dir, catalogue)
@@ -289,7 +292,13 @@ def _routing_problems(directory: Path, recordings_dir: Path) -> list[Any]:
         tables = load_profile(directory, catalogue=catalogue)
     except RoutingError as exc:
         return list(exc.problems)
-    return [*check(tables, catalogue, available), *engine_prompt_problems(tables, available)]
+    # With a stack, every agent's phone must also have a usable secret for its config.
+    secrets = resolve(tables, state_dir)[1] if state_dir is not None else []
+    return [
+        *check(tables, catalogue, available),
+        *engine_prompt_problems(tables, available),
+        *secrets,
+    ]
 
 
 def cmd_routing_check(args: argparse.Namespace) -> int:
@@ -309,7 +318,7 @@ def cmd_routing_check(args: argparse.Namespace) -> int:
 
 def cmd_routing_reload(args: argparse.Namespace) -> int:
     cfg = _load(args)
-    problems = _routing_problems(cfg.routing_dir, cfg.recordings_dir)
+    problems = _routing_problems(cfg.routing_dir, cfg.recordings_dir, cfg.state_dir)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

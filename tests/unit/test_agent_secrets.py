@@ -256,3 +256,14 @@ def test_asterisk_config_for_a_live_profile_without_secrets_is_refused_with_reas
     err = capsys.readouterr().err
     assert "agents.yaml: agents[0].secret: agent a01 (extension 7001) has no SIP secret" in err
     assert not (state / "etc" / "asterisk" / "pjsip_hotline.conf").exists()
+
+
+def test_routing_reload_refuses_a_live_profile_whose_phones_lack_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reload is refused before the engine is told, naming each phone with no secret."""
+    state = stack(tmp_path, live_copy(tmp_path))
+    assert cli.main(["--state-dir", str(state), "routing", "reload"]) == 1
+    err = capsys.readouterr().err
+    assert "agents[5].secret: agent a06 (extension 7006) has no SIP secret" in err
+    assert "reload refused; the running table keeps serving" in err
