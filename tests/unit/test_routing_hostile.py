@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ivr import cli
+from ivr import config as stack_config
 from ivr import logging as ivr_logging
 from ivr.routing.loader import Problem, RoutingError, load_profile
 
@@ -101,6 +102,19 @@ def test_routing_check_prints_file_field_reason_for_a_bad_date(
     err = capsys.readouterr().err
     assert code == 1
     assert f"{d / 'hours.yaml'}: holidays[1].date: " in err
+    assert "Traceback" not in err
+
+
+def test_routing_reload_refuses_a_bad_date_with_file_field_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = edit(copy_of(tmp_path), "hours.yaml", "date: 2026-02-16,", "date: 2026-02-30,")
+    state = tmp_path / "state"
+    stack_config.init(state, None, None, str(d))
+    assert cli.main(["--state-dir", str(state), "routing", "reload"]) == 1
+    err = capsys.readouterr().err
+    assert f"{d / 'hours.yaml'}: holidays[1].date: " in err
+    assert "reload refused; the running table keeps serving" in err
     assert "Traceback" not in err
 
 
