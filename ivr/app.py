@@ -28,7 +28,8 @@ from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig
 from ivr.domain.clock import Clock, system_clock
 from ivr.routing.holder import TableHolder
-from ivr.routing.loader import RoutingError
+from ivr.routing.last_good import remember, start_tables
+from ivr.routing.loader import Problem, RoutingError, load_profile
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore
@@ -45,9 +46,17 @@ AGI_STATS_FILE = "agi-stats.json"
 class Routing:
     """The running tables and the view calls use, swapped together in one assignment."""
 
-    def __init__(self, directory: Path, clock: Clock) -> None:
+    def __init__(self, directory: Path, clock: Clock, state_dir: Path | None = None) -> None:
         self.directory = directory
-        self.holder = TableHolder.load(directory, clock=clock)
+        # With a state dir, a profile refused at start falls back to the last good copy.
+        self.state_dir = state_dir
+        if state_dir is None:
+            self.holder = TableHolder.load(directory, clock=clock)
+            self.refused_at_start: tuple[Problem, ...] = ()
+        else:
+            started = start_tables(directory, state_dir, load_profile)
+            self.holder = TableHolder(started.tables, clock=clock)
+            self.refused_at_start = started.refused
         self._pair = (self.holder.current, build_view(self.holder.current))
 
     def tables(self) -> RoutingTables:
@@ -60,6 +69,9 @@ class Routing:
         """Validate and swap; on RoutingError the running table stays as it was."""
         loaded = self.holder.reload(self.directory)
         self._pair = (loaded.tables, build_view(loaded.tables))
+        self.refused_at_start = ()
+        if self.state_dir is not None:
+            remember(loaded.tables, self.state_dir)
         return loaded.version
 
 
@@ -123,7 +135,7 @@ def build_router(
 
 
 async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
-    routing = Routing(cfg.routing_dir, clock)
+    routing = Routing(cfg.routing_dir, clock, cfg.state_dir)
     store = await CaseStore.open(cfg.database_url)
     await store.migrate()
     # Calls go on while the database is away; this keeps their records, and replays
@@ -209,6 +221,8 @@ def _write_engine_file(engine: Engine) -> None:
         "pid": os.getpid(),
         "agi_port": engine.agi.port,
         "routing_version": engine.routing.holder.version,
+        # Non-zero: the profile on disk was refused at start; the last good copy serves.
+        "routing_refused": len(engine.routing.refused_at_start),
         "links": _links(engine),
     }
     path = engine.cfg.run_dir / ENGINE_FILE

@@ -20,6 +20,7 @@ from ivr import logging as ivr_logging
 from ivr import prompts
 from ivr.asterisk import install, process, render
 from ivr.config import ConfigError, Ports, StackConfig
+from ivr.routing.loader import RoutingError
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -39,6 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         render.RenderError,
     ) as exc:
         print(f"ivr: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except RoutingError as exc:
+        # A table refused with file, field and reason is an answer, not a crash trace.
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"ivr: {len(exc.problems)} problem(s) in the routing tables", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_FAIL
@@ -87,6 +94,16 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     call.add_argument("--hold", type=float, default=4.0, help="seconds on the line after them")
     call.add_argument("--json", action="store_true")
     call.set_defaults(func=cmd_call)
+
+    ph = sub.add_parser("phones", help="provisioning details for one agent's SIP phone")
+    ph.add_argument("extension", help="the agent's extension, e.g. 7001")
+    ph.add_argument(
+        "--new-secret",
+        action="store_true",
+        help="generate a strong secret into the stack's secrets file (0600) first",
+    )
+    ph.add_argument("--json", action="store_true")
+    ph.set_defaults(func=cmd_phones)
 
     calls = sub.add_parser("calls", help="read calls from the case store")
     csub = calls.add_subparsers(dest="calls_command", required=True)
@@ -280,13 +297,17 @@ def render_all(cfg: StackConfig) -> list[Path]:
 
 
 def _routing_problems(
-    directory: Path, recordings_dir: Path, warnings: list[Any] | None = None
+    directory: Path,
+    recordings_dir: Path,
+    warnings: list[Any] | None = None,
+    state_dir: Path | None = None,
 ) -> list[Any]:
     from ivr.domain.clock import system_clock
+    from ivr.routing.agent_secrets import resolve
     from ivr.routing.check import check
     from ivr.routing.coverage import calendar_coverage
     from ivr.routing.engine_prompts import engine_prompt_problems
-    from ivr.routing.loader import RoutingError, load_profile
+    from ivr.routing.loader import load_profile
 
     catalogue = prompts.load_catalogue(recordings_dir)
     available = prompts.buildable(recordings_dir, catalogue)
@@ -297,10 +318,13 @@ def _routing_problems(
     refusals, warned = calendar_coverage(tables, system_clock())
     if warnings is not None:
         warnings += warned
+    # With a stack, every agent's phone must also have a usable secret for its config.
+    secrets = resolve(tables, state_dir)[1] if state_dir is not None else []
     return [
         *check(tables, catalogue, available),
         *engine_prompt_problems(tables, available),
         *refusals,
+        *secrets,
     ]
 
 
@@ -324,7 +348,7 @@ def cmd_routing_check(args: argparse.Namespace) -> int:
 
 def cmd_routing_reload(args: argparse.Namespace) -> int:
     cfg = _load(args)
-    problems = _routing_problems(cfg.routing_dir, cfg.recordings_dir)
+    problems = _routing_problems(cfg.routing_dir, cfg.recordings_dir, state_dir=cfg.state_dir)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -348,6 +372,14 @@ def cmd_routing_reload(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAIL
+
+
+def cmd_phones(args: argparse.Namespace) -> int:
+    from ivr import phones_cli
+
+    details = phones_cli.provisioning(_load(args), args.extension, new_secret=args.new_secret)
+    print(phones_cli.render(details, as_json=args.json))
+    return EXIT_OK
 
 
 def _engine_info(cfg: StackConfig) -> dict[str, Any] | None:

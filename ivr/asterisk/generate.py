@@ -12,7 +12,9 @@ import hmac
 from pathlib import Path
 
 from ivr.asterisk import render
+from ivr.asterisk.conf_text import ConfValueError, conf_value
 from ivr.config import StackConfig
+from ivr.routing.agent_secrets import with_agent_secrets
 from ivr.routing.loader import load_profile
 from ivr.routing.tables import LOCAL, RoutingTables
 
@@ -52,7 +54,9 @@ def pjsip_conf(tables: RoutingTables, stack_secret: str) -> str:
     parts = ["; Generated from the routing tables by hotline1999. Do not edit.\n\n"]
     for agent in tables.agents.agents:
         # The endpoint forces the caller id: the agent feature codes trust it.
-        callerid = f'"{agent.name}" <{agent.extension}>'
+        callerid = conf_value(f'"{agent.name}" <{agent.extension}>')
+        if agent.secret is None:  # render_stack fills it from the secrets file or env
+            raise ConfValueError(f"agent {agent.id} has no SIP secret")
         parts.append(_phone(agent.extension, AGENT_CONTEXT, agent.secret, callerid))
     seen: set[str] = set()
     for agency in tables.directory.agencies:
@@ -106,5 +110,5 @@ def generated_files(tables: RoutingTables, stack_secret: str) -> dict[str, str]:
 
 def render_stack(cfg: StackConfig) -> list[Path]:
     """Asterisk's config from the templates plus what the routing tables generate."""
-    tables = load_profile(cfg.routing_dir)
+    tables = with_agent_secrets(load_profile(cfg.routing_dir), cfg.state_dir)
     return render.render(cfg, extra=generated_files(tables, cfg.ari_password))

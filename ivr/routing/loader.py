@@ -3,10 +3,14 @@
 Loading never half-applies: `load_profile` returns every table validated and
 cross-checked, or raises `RoutingError` listing every problem it found, each naming
 the file, the field path and the reason, so an admin can fix them all in one pass.
+Nothing in a file can make it raise anything else: reading (size, encoding, nesting,
+aliases, impossible dates) is `ivr.routing.yaml_read`'s, and a validator that fails
+unexpectedly refuses the table with "could not be checked" rather than crashing.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -15,10 +19,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
+import structlog
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from yaml.nodes import MappingNode, Node, SequenceNode
 
 from ivr.domain.workdays import national_holidays
 from ivr.prompts import Catalogue
@@ -48,6 +51,8 @@ from ivr.routing.tables import (
     RoutingTables,
     Weekday,
 )
+from ivr.routing.validate_secrets import table_secret_problems
+from ivr.routing.yaml_read import Loc, read_table
 
 PROFILE = "profile.yaml"
 MENUS = "menus.yaml"
@@ -68,7 +73,12 @@ FILES: dict[str, type[BaseModel]] = {
 # Files a profile may leave out; the default table applies then.
 OPTIONAL_FILES: dict[str, type[BaseModel]] = {DISPATCH: DispatchItems}
 
-Loc = tuple[str | int, ...]
+log = structlog.get_logger()
+
+# A check that failed on data it should have refused with a reason; tests assert it
+# never appears.
+UNCHECKED = "could not be checked (a defect in the checker; please report it)"
+MAX_REASON = 300
 
 
 @dataclass(frozen=True)
@@ -104,75 +114,19 @@ def render_loc(loc: Iterable[str | int]) -> str:
         elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):
             out += f".{part}" if out else part
         else:
-            out += f'["{part}"]'
+            # JSON quoting keeps a key holding quotes or a newline on one readable line.
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
     return out
 
 
 # ---------------------------------------------------------------- reading YAML
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that records duplicate mapping keys, which plain YAML silently drops.
-
-    Duplicates are collected rather than raised at the first one so that an admin sees
-    all of them; each carries the field path of the mapping that holds it.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[Loc, int]] = []
-        self._paths: dict[int, Loc] = {}
-
-    def construct_document(self, node: Node) -> Any:
-        self._index(node, ())
-        return super().construct_document(node)
-
-    def _index(self, node: Node, loc: Loc) -> None:
-        if id(node) in self._paths:  # an alias: already walked
-            return
-        self._paths[id(node)] = loc
-        if isinstance(node, MappingNode):
-            for key_node, value_node in node.value:
-                self._index(value_node, (*loc, str(key_node.value)))
-        elif isinstance(node, SequenceNode):
-            for i, item in enumerate(node.value):
-                self._index(item, (*loc, i))
-
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        self.flatten_mapping(node)
-        seen: set[Hashable] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, Hashable) and key in seen:
-                loc = (*self._paths.get(id(node), ()), str(key))
-                self.duplicates.append((loc, key_node.start_mark.line + 1))
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
 def _read_yaml(path: Path, file: str) -> tuple[Any, list[Problem]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    data, found, exists = read_table(path)
+    if not exists:
         return None, [Problem(file, "", f"missing: a profile has {', '.join(FILES)}")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(file, "", f"cannot be read: {exc}")]
-    loader = _UniqueKeyLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        return None, [Problem(file, "", f"not valid YAML: {exc}".replace("\n", " "))]
-    finally:
-        loader.dispose()
-    problems = [
-        Problem(
-            file, render_loc(loc), f"duplicate key (line {line}); YAML would keep only the last"
-        )
-        for loc, line in loader.duplicates
-    ]
-    if data is None:
-        problems.append(Problem(file, "", "empty: expected a mapping of fields"))
-    return data, problems
+    return data, [Problem(file, render_loc(loc), reason) for loc, reason in found]
 
 
 # ---------------------------------------------------------------- validating one file
@@ -250,8 +204,16 @@ def _validate(
         return model.model_validate(data), []
     except ValidationError as exc:
         return None, [
-            Problem(file, render_loc(_loc(err, data)), _reason(err)) for err in exc.errors()
+            Problem(file, render_loc(_loc(err, data)), _clip(_reason(err))) for err in exc.errors()
         ]
+    except Exception as exc:  # a validator bug must refuse the table, not stop the engine
+        log.exception("routing_validator_failed", file=file)
+        return None, [Problem(file, "", f"{UNCHECKED}: {type(exc).__name__}: {exc}")]
+
+
+def _clip(reason: str) -> str:
+    # A reason quotes the bad value: a 1 MB value must not make a 1 MB line.
+    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
 
 
 # ---------------------------------------------------------------- loading a profile
@@ -294,18 +256,23 @@ def load_profile(directory: Path, *, catalogue: Catalogue | None = None) -> Rout
         directory=parsed.get(DIRECTORY),
         agents=parsed.get(AGENTS),
     )
-    problems += tables.problems()
-    complete = tables.complete()
-    dispatch = parsed.get(DISPATCH)
-    if complete is not None and isinstance(dispatch, DispatchItems):
-        units = {a.id: [u.id for u in a.units] for a in complete.directory.agencies}
-        problems += [
-            Problem(str(directory / DISPATCH), path, reason)
-            for path, reason in dispatch_problems(dispatch, units)
-        ]
-        complete = replace(complete, dispatch=dispatch)
-    if complete is not None and catalogue is not None:
-        problems += catalogue_problems(complete, catalogue)
+    try:
+        problems += tables.problems()
+        complete = tables.complete()
+        dispatch = parsed.get(DISPATCH)
+        if complete is not None and isinstance(dispatch, DispatchItems):
+            units = {a.id: [u.id for u in a.units] for a in complete.directory.agencies}
+            problems += [
+                Problem(str(directory / DISPATCH), path, reason)
+                for path, reason in dispatch_problems(dispatch, units)
+            ]
+            complete = replace(complete, dispatch=dispatch)
+        if complete is not None and catalogue is not None:
+            problems += catalogue_problems(complete, catalogue)
+    except Exception as exc:  # as in _validate: refuse, never crash the caller
+        log.exception("routing_check_failed", directory=str(directory))
+        problems.append(Problem(str(directory), "", f"{UNCHECKED}: {type(exc).__name__}: {exc}"))
+        complete = None
     if problems or complete is None:
         raise RoutingError(problems)
     return complete
@@ -683,6 +650,9 @@ class _Tables:
         self.unique(
             AGENTS, "extension", ((("agents", i, "extension"), a.extension) for i, a in staff)
         )
+        if self.profile is not None and not self.profile.demo:
+            for loc, reason in table_secret_problems(agents):
+                self.add(AGENTS, loc, reason)
         directory = self._dialable()
         for i, agent in staff:
             if agent.extension in directory:

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # A DTMF key a menu option can be bound to.
 Key = Annotated[str, Field(pattern=r"^[0-9*#]$")]
-PromptName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+# Bounded: ids and prompt names become Asterisk section and file names.
+PromptName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 Digits = Annotated[str, Field(pattern=r"^[0-9]{2,8}$")]
 
 

@@ -9,6 +9,7 @@ make-up days) are the loader's, which names the exact entry at fault.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -23,8 +24,43 @@ from pydantic_core import PydanticCustomError
 from ivr.routing.dispatch_table import DispatchItems
 from ivr.routing.menus import Destination, Digits, Ident, Key, Menu, MenuTable, PromptName, Strict
 
+# Characters that end or bend a line wherever text is written (config files, logs, mail
+# headers, AGI commands): C0/C1 controls, line and paragraph separators, and format
+# characters such as the bidi overrides that make a name read differently than it is.
+_UNPRINTABLE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+# Quotes and backslashes end or escape a quoted value in Asterisk config and AGI.
+_CONFIG_UNSAFE = frozenset("\"'`\\")
+
+
+def _printable(value: str) -> str:
+    for i, ch in enumerate(value):
+        if unicodedata.category(ch) in _UNPRINTABLE:
+            raise PydanticCustomError(
+                "text_control",
+                "holds the control character {char} at position {position}: "
+                "write it on one line, with printable characters only",
+                {"char": f"U+{ord(ch):04X}", "position": i + 1},
+            )
+    return value
+
+
+def _config_safe(value: str) -> str:
+    _printable(value)
+    bad = sorted(_CONFIG_UNSAFE.intersection(value))
+    if bad:
+        raise PydanticCustomError(
+            "text_quote",
+            "may not hold {chars}: it is written into the Asterisk config",
+            {"chars": " ".join(bad)},
+        )
+    return value
+
+
 # Text an admin must fill in: an empty name reads as a forgotten field, not a choice.
-Text = Annotated[str, Field(min_length=1)]
+# Every free-text field has a bound, so no table value can fill a log line or a prompt.
+Text = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_printable)]
+# A name that reaches Asterisk config (a caller id, a queue's name): no quotes either.
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_config_safe)]
 
 
 def _email(value: str) -> str:
@@ -33,7 +69,7 @@ def _email(value: str) -> str:
     return value
 
 
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email), AfterValidator(_printable)]
 
 
 def _phone(value: str) -> str:
@@ -66,7 +102,8 @@ class ProfileLanguage(Strict):
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    # OSError: a key too long for a file name, or naming a directory such as "Asia".
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(f"{value!r} is not an IANA time zone, e.g. Asia/Taipei") from exc
     return value
 
@@ -74,11 +111,14 @@ def _timezone(value: str) -> str:
 class Profile(Strict):
     name: Ident
     description: Text
-    timezone: Annotated[str, AfterValidator(_timezone)]
+    timezone: Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
     default_language: LanguageCode
     # Each hotline greets with its own name; the catalogue's `greeting` is Taipei's.
     greeting: PromptName
     languages: Annotated[list[ProfileLanguage], Field(min_length=1)]
+    # Sample data shipped with the code: it may keep published, weak SIP secrets in
+    # agents.yaml. A live hotline leaves this false.
+    demo: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -265,7 +305,29 @@ def _aware(value: date | datetime) -> date | datetime:
     return value
 
 
-Moment = Annotated[datetime | date, AfterValidator(_aware)]
+def _moment(value: Any) -> Any:
+    """One reason for a bad moment, not one per member of the date | datetime union."""
+    if isinstance(value, date):  # datetime is a date too
+        return value
+    if not isinstance(value, str):
+        # YAML reads 20260301 as a number, which would pass as seconds since 1970.
+        raise PydanticCustomError(
+            "moment_type",
+            "{value} is not a date (2026-06-12) or a time with its UTC offset",
+            {"value": repr(value)},
+        )
+    try:
+        return date.fromisoformat(value) if len(value) <= 10 else datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "moment",
+            "{value} is not a date (2026-06-12) or a time with its UTC offset "
+            "(2026-03-01T09:00:00+08:00): {why}",
+            {"value": repr(value), "why": str(exc)},
+        ) from exc
+
+
+Moment = Annotated[datetime | date, BeforeValidator(_moment), AfterValidator(_aware)]
 
 
 class BlockEntry(Strict):
@@ -297,7 +359,7 @@ class Trunk(Strict):
     """An agency PBX (or the carrier) reached over SIP."""
 
     id: Ident
-    host: Annotated[str, Field(pattern=r"^[A-Za-z0-9.:\-\[\]]+$")]
+    host: Annotated[str, Field(pattern=r"^[A-Za-z0-9.:\-\[\]]+$", max_length=253)]
     port: Annotated[int, Field(ge=1, le=65535)] = 5060
     # Only what the Asterisk config renderer writes today.
     transport: Literal["udp"] = "udp"
@@ -311,14 +373,14 @@ class ExtensionRef(Strict):
 
 
 class Deputy(Strict):
-    name: Text
+    name: Name
     extension: ExtensionRef
 
 
 class Liaison(Strict):
     """The agency's liaison window (話務聯繫窗口): deputies are tried in order."""
 
-    name: Text
+    name: Name
     email: Email
     deputies: list[Deputy]
 
@@ -331,18 +393,41 @@ class Liaison(Strict):
 
 
 class EmergencyContact(Strict):
-    name: Text
+    name: Name
     role: Ident
     phone: Phone
 
 
 HEAD = "head"
+DEPUTY_HEAD = "deputy_head"
+# K4(4): urgent matters go to the head, then the deputy head, then the section chiefs
+# (and any other officer, in the order listed).
+_ESCALATION_RANK = {HEAD: 0, DEPUTY_HEAD: 1}
+
+
+def _escalation_faults(contacts: list[EmergencyContact]) -> list[str]:
+    faults: list[str] = []
+    heads = [i + 1 for i, c in enumerate(contacts) if c.role == HEAD]
+    if len(heads) > 1:
+        faults.append(
+            f"an agency has one head, found role head at positions {', '.join(map(str, heads))}"
+        )
+    ranks = [_ESCALATION_RANK.get(c.role, 2) for c in contacts]
+    for i, (before, after) in enumerate(pairwise(ranks)):
+        if after < before:
+            faults.append(
+                f"{contacts[i + 1].name} ({contacts[i + 1].role}, position {i + 2}) comes after "
+                f"{contacts[i].name} ({contacts[i].role}): urgent matters escalate to the head, "
+                "then the deputy head, then section chiefs (K4(4))"
+            )
+            break
+    return faults
 
 
 class Unit(Strict):
     id: Ident
-    name: Text
-    name_en: Text
+    name: Name
+    name_en: Name
     primary: ExtensionRef
     # Tried after the primary is busy (K4(2)), in order.
     adjacent: list[ExtensionRef] = Field(default_factory=list)
@@ -357,8 +442,8 @@ class Unit(Strict):
 
 class Agency(Strict):
     id: Ident
-    name: Text
-    name_en: Text
+    name: Name
+    name_en: Name
     supervisor_email: Email
     liaison: Liaison
     # Called in this order for urgent matters out of office hours (T2(4)4, K4(4)).
@@ -375,6 +460,8 @@ class Agency(Strict):
             )
         if not any(c.role == HEAD for c in contacts):
             faults.append('one emergency contact must be the agency head (role "head", T2(4)4)')
+        else:
+            faults += _escalation_faults(contacts)
         if faults:
             raise ValueError("; ".join(faults))
         return contacts
@@ -425,14 +512,16 @@ def _secret(value: str) -> str:
     return value
 
 
-Secret = Annotated[str, AfterValidator(_secret)]
+Secret = Annotated[str, Field(max_length=128), AfterValidator(_secret)]
 
 
 class Agent(Strict):
     id: Ident
-    name: Text
+    name: Name
     extension: Digits
-    secret: Secret
+    # Only a demo profile may keep secrets here; a live one uses the stack's secrets
+    # file or environment (ivr.routing.agent_secrets).
+    secret: Secret | None = None
     skills: list[Skill]
 
     def __repr__(self) -> str:
@@ -442,7 +531,7 @@ class Agent(Strict):
 
 class Queue(Strict):
     id: Ident
-    name: Text
+    name: Name
     # A queue serves callers who need all of these skills.
     skills: Annotated[list[Skill], Field(min_length=1)]
     strategy: Literal["rrmemory", "leastrecent", "ringall"] = "rrmemory"

@@ -1,0 +1,28 @@
+"""Values written into Asterisk `.conf` files: one line each, comments escaped.
+
+The table schema already refuses control characters and quotes in every field that
+reaches the config; this is the renderer's own guard, so a value that slipped past a
+future schema change still cannot end its line and open a new section.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Asterisk reads a line up to a line break; NUL ends the C string early.
+_BREAKS = frozenset(("Cc", "Zl", "Zp"))
+
+
+class ConfValueError(ValueError):
+    """A value that cannot be written into an Asterisk config line safely."""
+
+
+def conf_value(value: str) -> str:
+    """`value` for the right side of `key = value`: `;` escaped, line breaks refused."""
+    for ch in value:
+        if unicodedata.category(ch) in _BREAKS:
+            raise ConfValueError(
+                f"U+{ord(ch):04X} cannot be written into an Asterisk config line: {value!r}"
+            )
+    # config.c reads an unescaped ";" as the start of a comment, cutting the value short.
+    return value.replace(";", "\\;")

@@ -1,0 +1,60 @@
+"""`ivr phones EXT`: what one agent's SIP phone needs to register, and nothing more.
+
+The secret comes from where the generated config takes it (`ivr.routing.agent_secrets`):
+the environment, the stack's secrets file, or a demo profile's tables. `--new-secret`
+generates a strong one into the secrets file (0600); the operator then regenerates the
+Asterisk config (`ivr asterisk config`, or a reload) so the phone's account uses it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ivr.config import StackConfig
+from ivr.routing.agent_secrets import resolve, store_new_secret
+from ivr.routing.loader import Problem, RoutingError, load_profile
+
+# The only transport the generated config offers agents' phones today.
+TRANSPORT = "udp"
+
+
+def provisioning(cfg: StackConfig, extension: str, *, new_secret: bool = False) -> dict[str, str]:
+    """server, port, user, password and transport for the phone at `extension`.
+
+    Raises `RoutingError` (file, field, reason) when the tables or the secret are wrong.
+    """
+    tables = load_profile(cfg.routing_dir)
+    index = next((i for i, a in enumerate(tables.agents.agents) if a.extension == extension), None)
+    if index is None:
+        known = ", ".join(a.extension for a in tables.agents.agents)
+        raise RoutingError(
+            [
+                Problem(
+                    str(tables.source / "agents.yaml"),
+                    "agents",
+                    f"no agent has extension {extension!r}; agents' extensions: {known}",
+                )
+            ]
+        )
+    if new_secret:
+        store_new_secret(cfg.state_dir, extension)
+    found, problems = resolve(tables, cfg.state_dir)
+    if extension not in found:
+        # Only this phone's problems: another agent's missing secret is not in the way.
+        mine = [p for p in problems if p.path in (extension, f"agents[{index}].secret")]
+        raise RoutingError(mine or problems)
+    return {
+        "agent": tables.agents.agents[index].id,
+        "server": cfg.host,
+        "port": str(cfg.ports.sip),
+        "user": extension,
+        "password": found[extension],
+        "transport": TRANSPORT,
+    }
+
+
+def render(details: dict[str, str], *, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(details, indent=2, ensure_ascii=False)
+    width = max(len(k) for k in details)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in details.items())
