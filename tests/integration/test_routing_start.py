@@ -35,13 +35,14 @@ async def test_engine_started_on_a_bad_date_answers_from_the_last_good_table(
     remember(load_profile(profile), stack.state_dir)
     hours = profile / "hours.yaml"
     text = hours.read_text(encoding="utf-8")
-    assert text.count("date: 2026-02-16,") == 1
-    hours.write_text(text.replace("date: 2026-02-16,", "date: 2026-02-30,"), encoding="utf-8")
+    assert text.count("holidays: []") == 1
+    impossible = "holidays: [{date: 2026-02-30, name: 不存在的日子}]"
+    hours.write_text(text.replace("holidays: []", impossible), encoding="utf-8")
 
     engine = await start_engine(profile=profile)
 
     assert [(Path(p.file).name, p.path) for p in engine.routing.refused_at_start] == [
-        ("hours.yaml", "holidays[1].date")
+        ("hours.yaml", "holidays[0].date")
     ]
     assert engine.routing.tables().source == last_good_dir(stack.state_dir)
     record = await call(stack, store, dtmf="9ww1", wait_s=greeting_s(stack), hold_s=3)

@@ -52,6 +52,10 @@ def refused(directory: Path) -> list[Problem]:
     return caught.value.problems
 
 
+# The shipped profiles list no local days off; this one is impossible.
+BAD_HOLIDAYS = "holidays: [{date: 2026-02-30, name: 不存在的日子}]"
+
+
 def only(problems: list[Problem], file: str) -> list[Problem]:
     return [p for p in problems if Path(p.file).name == file]
 
@@ -60,10 +64,10 @@ def only(problems: list[Problem], file: str) -> list[Problem]:
 
 
 def test_an_impossible_holiday_is_refused_at_its_field(tmp_path: Path) -> None:
-    """2026-02-30 names hours.yaml, holidays[1].date and why; PyYAML used to raise."""
-    d = edit(copy_of(tmp_path), "hours.yaml", "date: 2026-02-16,", "date: 2026-02-30,")
+    """2026-02-30 names hours.yaml, holidays[0].date and why; PyYAML used to raise."""
+    d = edit(copy_of(tmp_path), "hours.yaml", "holidays: []", BAD_HOLIDAYS)
     problems = only(refused(d), "hours.yaml")
-    assert [p.path for p in problems] == ["holidays[1].date"]
+    assert [p.path for p in problems] == ["holidays[0].date"]
     assert "day value is outside expected range" in problems[0].reason
 
 
@@ -97,23 +101,23 @@ def test_routing_check_prints_file_field_reason_for_a_bad_date(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`ivr routing check` answers a bad date with the exit code 1 and one line, no trace."""
-    d = edit(copy_of(tmp_path), "hours.yaml", "date: 2026-02-16,", "date: 2026-02-30,")
+    d = edit(copy_of(tmp_path), "hours.yaml", "holidays: []", BAD_HOLIDAYS)
     code = cli.main(["--state-dir", str(tmp_path / "state"), "routing", "check", str(d)])
     err = capsys.readouterr().err
     assert code == 1
-    assert f"{d / 'hours.yaml'}: holidays[1].date: " in err
+    assert f"{d / 'hours.yaml'}: holidays[0].date: " in err
     assert "Traceback" not in err
 
 
 def test_routing_reload_refuses_a_bad_date_with_file_field_reason(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    d = edit(copy_of(tmp_path), "hours.yaml", "date: 2026-02-16,", "date: 2026-02-30,")
+    d = edit(copy_of(tmp_path), "hours.yaml", "holidays: []", BAD_HOLIDAYS)
     state = tmp_path / "state"
     stack_config.init(state, None, None, str(d))
     assert cli.main(["--state-dir", str(state), "routing", "reload"]) == 1
     err = capsys.readouterr().err
-    assert f"{d / 'hours.yaml'}: holidays[1].date: " in err
+    assert f"{d / 'hours.yaml'}: holidays[0].date: " in err
     assert "reload refused; the running table keeps serving" in err
     assert "Traceback" not in err
 

@@ -14,8 +14,8 @@ from ivr.routing.last_good import last_good_dir, start_tables
 from ivr.routing.loader import FILES, RoutingError, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD_HOLIDAY = "date: 2026-02-16,"
-BAD_HOLIDAY = "date: 2026-02-30,"
+GOOD_HOLIDAY = "holidays: []"
+BAD_HOLIDAY = "holidays: [{date: 2026-02-30, name: 不存在的日子}]"
 
 
 def profile(tmp_path: Path) -> Path:
@@ -51,7 +51,7 @@ def test_a_start_with_a_bad_date_serves_the_last_good_table(tmp_path: Path) -> N
     assert started.from_last_good
     assert started.tables.source == last_good_dir(state)
     assert [(Path(p.file).name, p.path) for p in started.refused] == [
-        ("hours.yaml", "holidays[1].date")
+        ("hours.yaml", "holidays[0].date")
     ]
     # The refused file did not replace the copy.
     assert GOOD_HOLIDAY in (last_good_dir(state) / "hours.yaml").read_text(encoding="utf-8")
@@ -63,7 +63,7 @@ def test_a_first_start_with_a_bad_table_is_refused_with_its_reasons(tmp_path: Pa
     swap(directory, GOOD_HOLIDAY, BAD_HOLIDAY)
     with pytest.raises(RoutingError) as refused:
         start_tables(directory, state, load_profile)
-    assert [p.path for p in refused.value.problems] == ["holidays[1].date"]
+    assert [p.path for p in refused.value.problems] == ["holidays[0].date"]
 
 
 def test_the_engines_routing_serves_the_copy_then_takes_the_fixed_table(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_the_engines_routing_serves_the_copy_then_takes_the_fixed_table(tmp_path
     with pytest.raises(RoutingError):
         routing.reload()
     assert routing.tables().source == last_good_dir(state)
-    swap(directory, BAD_HOLIDAY, "date: 2026-02-13,")
+    swap(directory, BAD_HOLIDAY, "holidays: [{date: 2026-02-13, name: 市府停止上班}]")
     assert routing.reload() == 2
     assert routing.tables().source == directory
     assert not routing.refused_at_start
