@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 from pydantic_core import PydanticCustomError
 
 from ivr.routing.menus import Destination, Digits, Ident, Key, Menu, MenuTable, PromptName, Strict
+from ivr.routing.privacy import Privacy
 
 # Text an admin must fill in: an empty name reads as a forgotten field, not a choice.
 Text = Annotated[str, Field(min_length=1)]
@@ -78,6 +79,8 @@ class Profile(Strict):
     # Each hotline greets with its own name; the catalogue's `greeting` is Taipei's.
     greeting: PromptName
     languages: Annotated[list[ProfileLanguage], Field(min_length=1)]
+    # Retention periods and per-caller limits (ivr.routing.privacy); defaults if absent.
+    privacy: Privacy = Privacy()
 
     @property
     def zone(self) -> ZoneInfo:

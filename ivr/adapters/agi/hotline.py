@@ -27,7 +27,12 @@ from ivr.asterisk.generate import queue_name
 from ivr.domain.calendar import callback_due, compute_service_state, next_working_day_end
 from ivr.domain.clock import Clock
 from ivr.domain.menu import Go, Retry, decide, first_key, start
-from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
+from ivr.domain.screening import (
+    blocked_by,
+    callback_number,
+    is_taiwan_callback_number,
+    normalise_number,
+)
 from ivr.domain.tickets import HOTLINE_AGENCY
 from ivr.domain.transfer import Answered, CallerLeft, Dial, TransferSpec, next_step
 from ivr.prompts import prompt_path
@@ -427,7 +432,9 @@ class HotlineScript:
                 call,
                 NewTicket(
                     transfer_id=transfer_id,
-                    caller_number=normalise_number(call.caller or "") or "unknown",
+                    # Unchecked, a spoofed premium or foreign caller id would be dialled
+                    # by the officer's routine callback.
+                    caller_number=callback_number(call.caller),
                     agency_id=spec.agency_id,
                     unit_id=spec.unit_id,
                     reason="liaison_registered",
@@ -600,7 +607,8 @@ class HotlineScript:
                 continue
             await self._play(call, "callback-number-invalid", "callback")
             candidate = normalise_number(call.caller or "")
-        return candidate or "unknown"
+        # The caller id was refused or never confirmed: only a Taiwan number is kept.
+        return callback_number(candidate)
 
     async def _survey(self, call: _Call, agent: str, queue: str) -> None:
         for _ in range(SURVEY_TRIES):
