@@ -108,13 +108,23 @@ def ticket_dict(
     return data
 
 
+# A ticket's own fields that identify it, never a person: shown as they are.
+_TICKET_IDS = frozenset({"id", "number", "call_id", "transfer_id"})
+
+
 def masked_dict(data: dict[str, Any], *, unmask: bool) -> dict[str, Any]:
     """A ticket's data as shown: numbers masked unless unmasking was asked for."""
     if unmask:
         return data
-    shown = mask_numbers_deep({k: v for k, v in data.items() if k != "caller_number"})
-    shown["caller_number"] = shown_number(data["caller_number"], unmask=False)
-    return {k: shown[k] for k in data}
+    shown: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _TICKET_IDS:
+            shown[key] = value
+        elif key == "caller_number":
+            shown[key] = shown_number(value, unmask=False)
+        else:
+            shown[key] = mask_numbers_deep(value, key)
+    return shown
 
 
 def require_reason(unmask: bool, reason: str | None) -> None:

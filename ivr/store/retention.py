@@ -67,7 +67,7 @@ def _mask_call(conn: Connection, call_id: int, now: datetime) -> str | None:
 
 
 def _mask_ticket(conn: Connection, ticket_id: int, now: datetime, out: Deidentified) -> None:
-    ticket = conn.execute(select(Ticket).where(Ticket.id == ticket_id)).scalar_one()
+    ticket = conn.execute(select(Ticket).where(Ticket.id == ticket_id)).one()
     if ticket.message_path:
         out.message_paths.append(ticket.message_path)
     conn.execute(
