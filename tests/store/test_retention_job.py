@@ -66,9 +66,7 @@ def test_cdr_line_masked_in_place_keeps_its_length() -> None:
 def _everything(state: Path, db_url: str) -> str:
     """All bytes under the state directory as text, the database files included."""
     texts = [
-        p.read_bytes().decode("utf-8", errors="replace")
-        for p in state.rglob("*")
-        if p.is_file()
+        p.read_bytes().decode("utf-8", errors="replace") for p in state.rglob("*") if p.is_file()
     ]
     return "\n".join(texts)
 
