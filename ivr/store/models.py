@@ -68,6 +68,14 @@ def require_utc_aware(value: datetime, name: str = "datetime") -> datetime:
     return value.astimezone(UTC)
 
 
+def clip_to_column(model: type[Base], name: str, value: str | None) -> str | None:
+    """`value` cut to the declared length of `model.name`; None stays None."""
+    length = getattr(model.__table__.c[name].type, "length", None)
+    if value is None or length is None or len(value) <= length:
+        return value
+    return value[:length]
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetime that always comes back as UTC.
 

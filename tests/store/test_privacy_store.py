@@ -207,3 +207,20 @@ async def test_upgrade_keeps_a_store_written_by_the_previous_schema(db_url: str)
         assert await audit.entries(store) == []
     finally:
         await store.close()
+
+
+async def test_a_10000_character_caller_name_is_recorded_cut_to_fit(store: CaseStore) -> None:
+    """A hostile caller name, number or DNID is clipped, not refused: the call is recorded."""
+    call_id = await store.start_call(
+        uniqueid="u-long",
+        linkedid="u-long",
+        channel="PJSIP/carrier-00000001",
+        caller_number="9" * 1000,
+        caller_name="名" * 10_000,
+        dnid="1" * 1000,
+        started_at=T0,
+    )
+    call = await store.get_call(call_id)
+    assert call is not None
+    assert call.caller_name == "名" * 128
+    assert (len(call.caller_number or ""), len(call.dnid or "")) == (64, 64)
