@@ -514,6 +514,11 @@ class DurableStore:
             log.debug("store_mode_cached", mode=self._mode)
         return self._mode
 
+    @property
+    def case_store(self) -> CaseStore:
+        """The database behind the spool, for reads that may fail and be skipped."""
+        return self._store
+
     async def get_call_by_uniqueid(self, uniqueid: str) -> CallRecord | None:
         """The call as the database has it; None during an outage."""
         try:

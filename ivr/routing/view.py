@@ -15,6 +15,7 @@ from ivr.domain.calendar import ALWAYS_OPEN, Calendar, ServiceHours, SlaPolicy
 from ivr.domain.calendar import TimeRange as CalRange
 from ivr.domain.transfer import Line, TransferSpec
 from ivr.routing.menus import Destination, MenuTable
+from ivr.routing.privacy import CallerLimits
 from ivr.routing.tables import LOCAL, BlockEntry, RoutingTables, Unit, Weekday, WeeklyHours
 
 _DAY_INDEX = {day: i for i, day in enumerate(Weekday)}
@@ -44,6 +45,8 @@ class RoutingView:
     # The sequence for a transfer to a unit as such (ToUnit, agents, admins).
     units: Mapping[str, TransferSpec]
     queue_max_wait_s: Mapping[str, int]
+    # Per caller number (profile.yaml privacy.limits).
+    limits: CallerLimits = CallerLimits()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
 def _weekly(hours: WeeklyHours) -> dict[int, tuple[CalRange, ...]]:
@@ -125,4 +128,5 @@ def build_view(tables: RoutingTables) -> RoutingView:
         extensions=extensions,
         units=units,
         queue_max_wait_s={q.id: q.max_wait_s for q in tables.agents.queues},
+        limits=tables.profile.privacy.limits,
     )

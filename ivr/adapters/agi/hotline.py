@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from ivr import dialplan_vars as dv
+from ivr.adapters.agi.limits import LIMIT_QUEUE, over_caller_limit
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.durable import DurableStore
 from ivr.adapters.fastagi.protocol import AGIHangup
@@ -70,6 +71,7 @@ OUTCOME_SURVEYED = "surveyed"
 ENGINE_PROMPTS = (
     "silence",
     "service-suspended",
+    "caller-limit-reached",
     "connecting",
     "transfer-unknown-unit",
     "survey-question",
@@ -214,6 +216,8 @@ class HotlineScript:
             await self._play(call, "service-suspended", "blocked")
             await self._finish(call, OUTCOME_BLOCKED)
             return
+        if await self._over_limit(call, now):
+            return
         state = compute_service_state(view.service_hours, now, disaster=disaster)
         self._event(
             call,
@@ -234,6 +238,21 @@ class HotlineScript:
             return
         destination, menu = await self._menus(call, early)
         await self._destination(call, destination, fallback=menu.on_exhausted)
+
+    async def _over_limit(self, call: _Call, now: datetime) -> bool:
+        """Past a per-caller limit: a notice, then an agent (who can tell abuse from need)."""
+        which = await over_caller_limit(self.store, call.view, call.caller, now)
+        if which is None:
+            return False
+        self._event(call, "caller_limit", limit=which)
+        log.warning("caller_limit", limit=which, caller=call.caller)
+        await self._play(call, "caller-limit-reached", "limit")
+        queue = LIMIT_QUEUE if LIMIT_QUEUE in call.view.queue_max_wait_s else None
+        if queue is None:
+            await call.session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
+        else:
+            await self._queue(call, queue)
+        return True
 
     # ------------------------------------------------------------------ menus
 
