@@ -176,3 +176,32 @@ async def test_retention_run_leaves_nothing_personal(tmp_path: Path) -> None:
     finally:
         await store.close()
     assert [(r.action, r.at) for r in rows] == [("retention", month_later)]
+
+
+def test_ivr_status_warns_near_the_recordings_quota(tmp_path: Path) -> None:
+    """Voice messages at 95% of a 1 MB quota: `ivr status` warns on its recordings line."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    profile = tmp_path / "profile"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "routing" / "taipei", profile)
+    with (profile / "profile.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("privacy:\n  recordings_quota_mb: 1\n")
+    cfg = stack_config.init(tmp_path / "state", routing_profile=str(profile))
+    messages = cfg.state_dir / "spool" / "messages"
+    messages.mkdir(parents=True)
+    (messages / "1-1.wav").write_bytes(b"\0" * int(0.95 * 1024 * 1024))
+    done = subprocess.run(
+        [sys.executable, "-m", "ivr", "--state-dir", str(cfg.state_dir), "status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr
+    [recordings] = [c for c in json.loads(done.stdout) if c["name"] == "recordings"]
+    assert recordings["ok"] is True
+    assert "WARNING, near the recordings quota" in recordings["detail"]
+    assert "(95%)" in recordings["detail"]

@@ -45,3 +45,15 @@ def test_bad_limits_and_periods_are_refused_by_name() -> None:
         Privacy.model_validate({"retention": {"recordings_days": -1}})
     with pytest.raises(ValidationError, match="extra"):
         Privacy.model_validate({"retention": {"keep_forever": True}})
+
+
+def test_recordings_quota_warns_from_ninety_percent() -> None:
+    """Under 90% is fine, from 90% `ivr status` warns, at the quota it reports a fault."""
+    from ivr.domain.quota import MB, quota_state
+
+    assert quota_state(89 * MB, 100).warning is False
+    near = quota_state(95 * MB, 100)
+    assert (near.ok, near.warning) == (True, True)
+    assert "WARNING" in near.detail
+    over = quota_state(100 * MB, 100)
+    assert (over.ok, over.warning) == (False, True)
