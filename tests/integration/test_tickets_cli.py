@@ -317,6 +317,29 @@ def test_unmasking_needs_a_reason_and_every_view_is_audited(seeded: Seeded) -> N
     assert ok(seeded, "audit", "verify").startswith("audit log intact: 4 rows")
 
 
+def test_calls_are_masked_and_each_view_audited(seeded: Seeded) -> None:
+    """`ivr calls list/show` mask the caller number; unmasking needs a reason, and is audited."""
+    table = ok(seeded, "calls", "list")
+    assert "0912345678" not in table
+    assert "0912○○○678" in table
+    rows = json.loads(ok(seeded, "calls", "list", "--json"))
+    assert {r["caller_number"] for r in rows} == {"0912○○○678"}
+    call_id = str(rows[0]["id"])
+    assert "0912345678" not in ok(seeded, "calls", "show", call_id)
+    assert fails(seeded, "calls", "show", call_id, "--unmask").startswith(
+        "ivr: --unmask needs --reason"
+    )
+    clear = ok(seeded, "calls", "show", call_id, "--unmask", "--reason", "citizen asked for a copy")
+    assert "0912345678" in clear
+    audit = json.loads(ok(seeded, "audit", "list", "--subject", "call", "--json"))
+    assert [(r["action"], r["subject"], r["reason"]) for r in audit] == [
+        ("view", "calls", None),
+        ("view", "calls", None),
+        ("view", f"call:{call_id}", None),
+        ("unmask", f"call:{call_id}", "citizen asked for a copy"),
+    ]
+
+
 @pytest.mark.parametrize(
     "args",
     [
