@@ -19,6 +19,7 @@ class Usage:
 
     calls_last_hour: int  # this call included
     tickets_today: int
+    recorded_s_today: float = 0.0  # voice messages left today
 
 
 def windows(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -36,4 +37,6 @@ def exceeded(limits: CallerLimits, usage: Usage) -> str | None:
         return "calls_per_hour"
     if usage.tickets_today >= limits.tickets_per_day:
         return "tickets_per_day"
+    if usage.recorded_s_today >= limits.recording_minutes_per_day * 60:
+        return "recording_minutes_per_day"
     return None

@@ -224,3 +224,45 @@ async def test_a_10000_character_caller_name_is_recorded_cut_to_fit(store: CaseS
     assert call is not None
     assert call.caller_name == "名" * 128
     assert (len(call.caller_number or ""), len(call.dnid or "")) == (64, 64)
+
+
+async def test_caller_usage_counts_calls_tickets_and_recorded_minutes(
+    store: CaseStore, tmp_path: Path
+) -> None:
+    """Calls in the last hour by caller id; tickets and message seconds today by number."""
+    import wave
+
+    from ivr.store.limits import caller_usage
+
+    message = tmp_path / "m.wav"
+    with wave.open(str(message), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 8000 * 90)  # a minute and a half
+    for i, minutes_ago in enumerate((90, 30, 5)):
+        await store.start_call(
+            uniqueid=f"u-{i}",
+            linkedid=f"u-{i}",
+            channel="PJSIP/carrier-1",
+            caller_number=NUMBER,
+            caller_name=None,
+            dnid="1999",
+            started_at=T0 - timedelta(minutes=minutes_ago),
+        )
+    for created, path in ((T0 - timedelta(days=1), None), (T0, str(message))):
+        await store.create_ticket(
+            call_id=None,
+            transfer_id=None,
+            caller_number=NUMBER,
+            agency_id="dot",
+            unit_id=None,
+            reason="busy",
+            created_at=created,
+            due_at=created + timedelta(hours=4),
+            message_path=path,
+        )
+    usage = await caller_usage(
+        store, NUMBER, NUMBER, hour_ago=T0 - timedelta(hours=1), day_start=T0 - timedelta(hours=2)
+    )
+    assert (usage.calls_last_hour, usage.tickets_today, usage.recorded_s_today) == (2, 1, 90.0)

@@ -57,3 +57,12 @@ def test_recordings_quota_warns_from_ninety_percent() -> None:
     assert "WARNING" in near.detail
     over = quota_state(100 * MB, 100)
     assert (over.ok, over.warning) == (False, True)
+
+
+def test_recording_minutes_count_toward_the_day() -> None:
+    """Thirty minutes of messages today, with a 30-minute limit: the next call is past it."""
+    limits = CallerLimits(recording_minutes_per_day=30)
+    under = Usage(calls_last_hour=1, tickets_today=0, recorded_s_today=29 * 60)
+    assert exceeded(limits, under) is None
+    at = Usage(calls_last_hour=1, tickets_today=0, recorded_s_today=30 * 60)
+    assert exceeded(limits, at) == "recording_minutes_per_day"
