@@ -33,10 +33,19 @@ def windows(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
 
 def exceeded(limits: CallerLimits, usage: Usage) -> str | None:
     """The first limit the caller is past, by its table name, or None."""
-    if usage.calls_last_hour > limits.calls_per_hour:
+    if limits.calls_per_hour is not None and usage.calls_last_hour > limits.calls_per_hour:
         return "calls_per_hour"
-    if usage.tickets_today >= limits.tickets_per_day:
+    if limits.tickets_per_day is not None and usage.tickets_today >= limits.tickets_per_day:
         return "tickets_per_day"
-    if usage.recorded_s_today >= limits.recording_minutes_per_day * 60:
+    minutes = limits.recording_minutes_per_day
+    if minutes is not None and usage.recorded_s_today >= minutes * 60:
         return "recording_minutes_per_day"
     return None
+
+
+def any_limit(limits: CallerLimits) -> bool:
+    """False when the profile sets no limit: then nothing needs counting."""
+    return any(
+        v is not None
+        for v in (limits.calls_per_hour, limits.tickets_per_day, limits.recording_minutes_per_day)
+    )

@@ -28,11 +28,15 @@ class Retention(Strict):
 
 
 class CallerLimits(Strict):
-    """Per caller number; past a limit the caller hears a notice and goes to an agent."""
+    """Per caller number; past a limit the caller hears a notice and goes to an agent.
 
-    calls_per_hour: Annotated[int, Field(ge=1, le=10_000)] = 20
-    tickets_per_day: Annotated[int, Field(ge=1, le=10_000)] = 5
-    recording_minutes_per_day: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    Off unless set: many callers can share one number (a company's PBX, a care home),
+    so a hotline picks its limits knowing its callers.
+    """
+
+    calls_per_hour: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    tickets_per_day: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    recording_minutes_per_day: Annotated[int, Field(ge=1, le=24 * 60)] | None = None
 
 
 class Privacy(Strict):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from ivr.domain.limits import Usage, exceeded, windows
+from ivr.domain.limits import Usage, any_limit, exceeded, windows
 from ivr.routing.privacy import CallerLimits, Privacy
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -57,6 +57,13 @@ def test_recordings_quota_warns_from_ninety_percent() -> None:
     assert "WARNING" in near.detail
     over = quota_state(100 * MB, 100)
     assert (over.ok, over.warning) == (False, True)
+
+
+def test_limits_are_off_unless_set() -> None:
+    """A profile without limits counts nothing and stops no one."""
+    assert any_limit(CallerLimits()) is False
+    assert exceeded(CallerLimits(), Usage(10_000, 10_000, 10_000.0)) is None
+    assert any_limit(CallerLimits(tickets_per_day=3)) is True
 
 
 def test_recording_minutes_count_toward_the_day() -> None:

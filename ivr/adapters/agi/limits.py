@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.adapters.durable import DurableStore
-from ivr.domain.limits import exceeded, windows
+from ivr.domain.limits import any_limit, exceeded, windows
 from ivr.domain.screening import callback_number, normalise_number
 from ivr.routing.view import RoutingView
 from ivr.store import CaseStore, StoreUnavailable
@@ -30,7 +30,7 @@ async def over_caller_limit(
 ) -> str | None:
     """The limit `caller` is past (its table name), or None."""
     number = normalise_number(caller or "")
-    if not number:
+    if not number or not any_limit(view.limits):
         return None
     case_store = store.case_store if isinstance(store, DurableStore) else store
     hour_ago, day_start = windows(now, view.office.tz)
