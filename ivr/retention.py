@@ -10,7 +10,7 @@ in, so a test can run the job a month ahead. What it does, in order:
 3. Master.csv: the lines of those calls are masked in place, byte for byte the same
    length, so Asterisk (which appends) and the reconciler (which keeps a byte offset)
    are undisturbed; other CDR files older than `cdr_days` are deleted;
-4. the spool's rejected-records file: numbers masked in its lines;
+4. the spool's rejected-records file: numbers masked in place, as in Master.csv;
 5. one audit row says what was done.
 """
 
@@ -27,7 +27,7 @@ import structlog
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE
 from ivr.config import StackConfig
 from ivr.domain.clock import Clock, system_clock
-from ivr.domain.masking import MASK, is_masked, mask_numbers_in
+from ivr.domain.masking import MASK, is_masked
 from ivr.routing.privacy import Retention
 from ivr.store import CaseStore, audit
 from ivr.store.retention import deidentify
@@ -52,14 +52,14 @@ class RetentionReport:
     recordings_deleted: list[str] = field(default_factory=list)
     cdr_lines_masked: int = 0
     cdr_files_deleted: list[str] = field(default_factory=list)
-    rejected_lines_masked: int = 0
+    rejected_numbers_masked: int = 0
 
     def summary(self) -> str:
         return (
             f"de-identified {len(self.tickets)} tickets and {self.calls} calls; "
             f"deleted {len(self.recordings_deleted)} recordings and "
             f"{len(self.cdr_files_deleted)} CDR files; masked {self.cdr_lines_masked} CDR "
-            f"lines and {self.rejected_lines_masked} rejected spool lines"
+            f"lines and {self.rejected_numbers_masked} fields in rejected spool records"
         )
 
 
@@ -134,17 +134,29 @@ def _delete(path: Path, deleted: list[str]) -> None:
     deleted.append(str(path))
 
 
+# A phone number in the rejected spool's JSON: a string value that starts with it, or
+# one inside a dial string or caller id. A bare JSON number (an id) is left alone, so
+# the line stays valid JSON.
+_NUMBER_BYTES = re.compile(rb'(?<=["/<])\+?[0-9]{7,15}(?![A-Za-z0-9_.])')
+# Free text a refused write may carry: the value of these keys, masked whole.
+_TEXT_BYTES = re.compile(rb'"(?:caller_name|text|outcome)": ?"((?:[^"\\]|\\.)*)"')
+
+
 def _mask_rejected(path: Path) -> int:
+    """Mask numbers in place, byte for byte: the engine may append while this runs."""
     if not path.exists():
         return 0
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    new = [mask_numbers_in(line) for line in lines]
-    changed = sum(1 for a, b in zip(lines, new, strict=True) if a != b)
-    if changed:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text("".join(new), encoding="utf-8")
-        tmp.chmod(0o600)
-        tmp.replace(path)
+    changed = 0
+    with path.open("r+b") as fh:
+        data = fh.read()
+        spans = [m.span() for m in _NUMBER_BYTES.finditer(data)]
+        spans += [m.span(1) for m in _TEXT_BYTES.finditer(data)]
+        for start, end in spans:
+            fh.seek(start)
+            fh.write(_same_length_mask(data[start:end]))
+            changed += 1
+        fh.flush()
+        os.fsync(fh.fileno())
     return changed
 
 
@@ -173,7 +185,7 @@ def sweep_files(
             # Master.csv is Asterisk's open file: its lines are masked, never deleted.
             if path.is_file() and path.name != CDR_FILE and _older_than(path, cdr_cutoff):
                 _delete(path, report.cdr_files_deleted)
-    report.rejected_lines_masked = _mask_rejected(state_dir / REJECTED_FILE)
+    report.rejected_numbers_masked = _mask_rejected(state_dir / REJECTED_FILE)
 
 
 async def run_retention(

@@ -8,6 +8,7 @@ searched for the number and the name.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,7 +112,8 @@ async def test_retention_run_leaves_nothing_personal(tmp_path: Path) -> None:
     os.utime(rotated, (very_old, very_old))
     size_before = master.stat().st_size
     (state / "spool" / "store.rejected.jsonl").write_text(
-        f'{{"op": "start_call", "args": {{"caller_number": "{NUMBER}"}}, "error": "x"}}\n',
+        f'{{"op": "start_call", "args": {{"caller_number": "{NUMBER}", '
+        f'"caller_name": "{NAME}"}}, "error": "x"}}\n',
         encoding="utf-8",
     )
 
@@ -170,6 +172,9 @@ async def test_retention_run_leaves_nothing_personal(tmp_path: Path) -> None:
     assert not rotated.exists()
     assert master.stat().st_size == size_before
     assert UNIQUEID in master.read_text(encoding="utf-8")
+    # Masked in place, the refused record is still JSON an operator can read.
+    rejected = (state / "spool" / "store.rejected.jsonl").read_text(encoding="utf-8")
+    assert json.loads(rejected)["op"] == "start_call"
     store = await CaseStore.open(cfg.database_url)
     try:
         rows = await audit.entries(store, subject="retention")
@@ -180,7 +185,6 @@ async def test_retention_run_leaves_nothing_personal(tmp_path: Path) -> None:
 
 def test_ivr_status_warns_near_the_recordings_quota(tmp_path: Path) -> None:
     """Voice messages at 95% of a 1 MB quota: `ivr status` warns on its recordings line."""
-    import json
     import shutil
     import subprocess
     import sys
