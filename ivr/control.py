@@ -14,7 +14,7 @@ from ivr.domain.screening import is_taiwan_callback_number, normalise_number
 from ivr.domain.transfer import Line
 from ivr.routing.loader import load_profile
 from ivr.routing.view import build_view, dialstring
-from ivr.store import CaseStore
+from ivr.store import CaseStore, audit
 
 ADMIN_TRANSFER_CONTEXT = "hotline-transfer-admin"
 CALLBACK_CONTEXT = "hotline-callback"
@@ -91,6 +91,15 @@ async def click_to_callback(cfg: StackConfig, ticket_ref: str, officer: str) -> 
             raise ControlError(
                 f"ticket {ticket.number} has no usable callback number; nothing was dialled"
             )
+        # Dialling a citizen uses their number: audited like a view, before the call.
+        await audit.record(
+            store,
+            at=system_clock(),
+            who=audit.os_user(),
+            action="callback",
+            subject=f"ticket:{ticket.number}",
+            detail=f"from extension {officer}",
+        )
         previous = sum(1 for a in ticket.attempts if a.role == "callback")
         citizen = dialstring(Line(normalise_number(ticket.caller_number), trunk))
         attempt_id = await store.start_attempt(
