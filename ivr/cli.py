@@ -108,12 +108,14 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     calls = sub.add_parser("calls", help="read calls from the case store")
     csub = calls.add_subparsers(dest="calls_command", required=True)
     cl = csub.add_parser("list")
-    cl.add_argument("--limit", type=int, default=20)
+    cl.add_argument("--limit", type=_positive, default=20)
     cl.add_argument("--json", action="store_true")
+    _unmask_args(cl)
     cl.set_defaults(func=cmd_calls_list)
     cs = csub.add_parser("show")
-    cs.add_argument("id", type=int)
+    cs.add_argument("id", type=_positive)
     cs.add_argument("--json", action="store_true")
+    _unmask_args(cs)
     cs.set_defaults(func=cmd_calls_show)
 
     routing = sub.add_parser("routing", help="check or reload the routing tables")
@@ -161,12 +163,14 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     tl.add_argument("--unit", help="unit id, e.g. new-construction")
     tl.add_argument("--agency", help="agency id, e.g. pwd (hotline: the call centre's own)")
     tl.add_argument("--overdue", action="store_true", help="only tickets flagged overdue")
-    tl.add_argument("--limit", type=int, default=100)
+    tl.add_argument("--limit", type=_positive, default=100)
     tl.add_argument("--json", action="store_true")
+    _unmask_args(tl)
     tl.set_defaults(func=cmd_tickets_list)
     ts = tsub.add_parser("show", help="a ticket with its attempts, notes and events")
     ts.add_argument("ticket", metavar="NUMBER_OR_ID")
     ts.add_argument("--json", action="store_true")
+    _unmask_args(ts)
     ts.set_defaults(func=cmd_tickets_show)
     ta = tsub.add_parser("assign", help="give a ticket to a case officer")
     ta.add_argument("ticket", metavar="NUMBER")
@@ -206,7 +210,27 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     rt.add_argument("--csv", type=Path, default=None, help="also write the rows as CSV")
     rt.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     rt.set_defaults(func=cmd_report_transfers)
+
+    from ivr.privacy_cli import add_commands
+
+    add_commands(sub, _load)
     return p
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1, refused with a clear line."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _unmask_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--unmask", action="store_true", help="show caller numbers in clear (audited)")
+    p.add_argument("--reason", default=None, help="why the data is needed in clear (required)")
 
 
 def cmd_tickets_callback(args: argparse.Namespace) -> int:
@@ -524,9 +548,15 @@ def _print_test_call(result: dict[str, Any]) -> None:
 
 
 def cmd_calls_list(args: argparse.Namespace) -> int:
-    from ivr.store_cli import list_calls
+    from ivr.store_cli import UnmaskRefused, list_calls
 
-    rows = asyncio.run(list_calls(_load(args), args.limit))
+    try:
+        rows = asyncio.run(
+            list_calls(_load(args), args.limit, unmask=args.unmask, reason=args.reason)
+        )
+    except UnmaskRefused as exc:
+        print(f"ivr: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return EXIT_OK
@@ -541,9 +571,13 @@ def cmd_calls_list(args: argparse.Namespace) -> int:
 
 
 def cmd_calls_show(args: argparse.Namespace) -> int:
-    from ivr.store_cli import show_call
+    from ivr.store_cli import UnmaskRefused, show_call
 
-    call = asyncio.run(show_call(_load(args), args.id))
+    try:
+        call = asyncio.run(show_call(_load(args), args.id, unmask=args.unmask, reason=args.reason))
+    except UnmaskRefused as exc:
+        print(f"ivr: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     if call is None:
         print(f"ivr: no call {args.id}", file=sys.stderr)
         return EXIT_FAIL
@@ -595,6 +629,8 @@ def cmd_tickets_list(args: argparse.Namespace) -> int:
             overdue=args.overdue,
             limit=args.limit,
             as_json=args.json,
+            unmask=args.unmask,
+            reason=args.reason,
         )
     )
 
@@ -602,7 +638,11 @@ def cmd_tickets_list(args: argparse.Namespace) -> int:
 def cmd_tickets_show(args: argparse.Namespace) -> int:
     from ivr import tickets_cli
 
-    return tickets_cli.run(tickets_cli.show_ticket(_load(args), args.ticket, as_json=args.json))
+    return tickets_cli.run(
+        tickets_cli.show_ticket(
+            _load(args), args.ticket, as_json=args.json, unmask=args.unmask, reason=args.reason
+        )
+    )
 
 
 def cmd_tickets_assign(args: argparse.Namespace) -> int:

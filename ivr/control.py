@@ -10,10 +10,11 @@ from ivr import dialplan_vars as dv
 from ivr.adapters.ami import AmiClient
 from ivr.config import StackConfig
 from ivr.domain.clock import system_clock
+from ivr.domain.screening import is_taiwan_callback_number, normalise_number
 from ivr.domain.transfer import Line
 from ivr.routing.loader import load_profile
 from ivr.routing.view import build_view, dialstring
-from ivr.store import CaseStore
+from ivr.store import CaseStore, audit
 
 ADMIN_TRANSFER_CONTEXT = "hotline-transfer-admin"
 CALLBACK_CONTEXT = "hotline-callback"
@@ -83,8 +84,24 @@ async def click_to_callback(cfg: StackConfig, ticket_ref: str, officer: str) -> 
             ticket = await store.get_ticket(int(ticket_ref))
         if ticket is None:
             raise ControlError(f"no ticket {ticket_ref}")
+        # Checked again here, not only when the ticket was made: a ticket written by an
+        # older version, or edited in the store, must not send a premium or foreign
+        # number to the outbound trunk.
+        if not is_taiwan_callback_number(ticket.caller_number):
+            raise ControlError(
+                f"ticket {ticket.number} has no usable callback number; nothing was dialled"
+            )
+        # Dialling a citizen uses their number: audited like a view, before the call.
+        await audit.record(
+            store,
+            at=system_clock(),
+            who=audit.os_user(),
+            action="callback",
+            subject=f"ticket:{ticket.number}",
+            detail=f"from extension {officer}",
+        )
         previous = sum(1 for a in ticket.attempts if a.role == "callback")
-        citizen = dialstring(Line(ticket.caller_number, trunk))
+        citizen = dialstring(Line(normalise_number(ticket.caller_number), trunk))
         attempt_id = await store.start_attempt(
             ticket_id=ticket.id,
             target=citizen,

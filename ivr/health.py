@@ -37,6 +37,7 @@ async def check(cfg: StackConfig) -> list[Check]:
     asterisk = await asyncio.to_thread(process.status, cfg, install.find())
     results = [Check("asterisk", asterisk.running, asterisk.detail)]
     results += await asyncio.gather(_ami(cfg), _ari(cfg), _fastagi(cfg), _database(cfg))
+    results.append(await asyncio.to_thread(_recordings, cfg))
     links = _engine_links(cfg)
     return [_with_link(replace(c, state="up" if c.ok else "down"), links) for c in results]
 
@@ -136,3 +137,21 @@ async def _database(cfg: StackConfig) -> Check:
         return Check("database", False, str(exc))
     finally:
         await store.close()
+
+
+def _recordings(cfg: StackConfig) -> Check:
+    """Disk used by voice messages against profile.yaml's `privacy.recordings_quota_mb`."""
+    from ivr.domain.quota import quota_state
+    from ivr.retention import MESSAGES_DIR
+    from ivr.routing.loader import RoutingError, load_profile
+
+    try:
+        quota_mb = load_profile(cfg.routing_dir).profile.privacy.recordings_quota_mb
+    except RoutingError as exc:
+        return Check("recordings", False, f"cannot read the quota: {exc}")
+    directory = cfg.state_dir / MESSAGES_DIR
+    used = 0
+    if directory.is_dir():
+        used = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+    state = quota_state(used, quota_mb)
+    return Check("recordings", state.ok, f"{directory}: {state.detail}")

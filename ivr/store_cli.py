@@ -7,7 +7,44 @@ from typing import Any
 
 from ivr.config import StackConfig
 from ivr.domain.clock import system_clock
-from ivr.store import CallRecord, CaseStore
+from ivr.domain.masking import mask_numbers_deep, mask_text, shown_number
+from ivr.store import CallRecord, CaseStore, audit
+
+
+class UnmaskRefused(Exception):
+    """`--unmask` without a `--reason`: the view is not made."""
+
+
+def masked_call(data: dict[str, Any], *, unmask: bool) -> dict[str, Any]:
+    """A call as shown: caller number masked, name hidden, numbers in events masked."""
+    if unmask:
+        return data
+    shown = mask_numbers_deep(data)
+    shown["caller_number"] = shown_number(data.get("caller_number"), unmask=False)
+    shown["caller_name"] = mask_text(data.get("caller_name")) or None
+    return dict(shown)
+
+
+def _require_reason(unmask: bool, reason: str | None) -> None:
+    if unmask and not (reason and reason.strip()):
+        raise UnmaskRefused(
+            "--unmask needs --reason: say why you need the citizen's data in clear "
+            "(and whose consent you have); it is written to the audit log"
+        )
+
+
+async def _audit(
+    store: CaseStore, subject: str, *, unmask: bool, reason: str | None, detail: str
+) -> None:
+    await audit.record(
+        store,
+        at=system_clock(),
+        who=audit.os_user(),
+        action="unmask" if unmask else "view",
+        subject=subject,
+        detail=detail[:256],
+        reason=reason,
+    )
 
 
 def call_dict(record: CallRecord) -> dict[str, Any]:
@@ -18,19 +55,35 @@ def call_dict(record: CallRecord) -> dict[str, Any]:
     return data
 
 
-async def list_calls(cfg: StackConfig, limit: int) -> list[dict[str, Any]]:
+async def list_calls(
+    cfg: StackConfig, limit: int, *, unmask: bool = False, reason: str | None = None
+) -> list[dict[str, Any]]:
+    _require_reason(unmask, reason)
     store = await CaseStore.open(cfg.database_url)
     try:
-        return [call_dict(c) for c in await store.list_calls(limit=limit)]
+        await store.migrate()
+        calls = [call_dict(c) for c in await store.list_calls(limit=limit)]
+        ids = ",".join(str(c["id"]) for c in calls)
+        await _audit(
+            store, "calls", unmask=unmask, reason=reason, detail=f"list of {len(calls)}: {ids}"
+        )
+        return [masked_call(c, unmask=unmask) for c in calls]
     finally:
         await store.close()
 
 
-async def show_call(cfg: StackConfig, call_id: int) -> dict[str, Any] | None:
+async def show_call(
+    cfg: StackConfig, call_id: int, *, unmask: bool = False, reason: str | None = None
+) -> dict[str, Any] | None:
+    _require_reason(unmask, reason)
     store = await CaseStore.open(cfg.database_url)
     try:
+        await store.migrate()
         record = await store.get_call(call_id)
-        return call_dict(record) if record else None
+        if record is None:
+            return None
+        await _audit(store, f"call:{call_id}", unmask=unmask, reason=reason, detail="show")
+        return masked_call(call_dict(record), unmask=unmask)
     finally:
         await store.close()
 

@@ -4,8 +4,9 @@ Each command is an async function returning the text to print; `run` executes on
 turns every expected failure (unknown ticket, a move the workflow forbids, a bad
 month, an unreachable store) into one line on stderr and exit status 1.
 
-The full caller number is shown here: these commands are for the staff who make the
-callback. Mails, which leave the system, carry it masked (`ivr.domain.tickets`).
+Caller numbers are masked unless `--unmask` is given with a `--reason`; every view,
+masked or not, writes an audit row (`ivr.store.audit`). `ivr tickets callback` dials
+the number without showing it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from ivr.config import StackConfig
 from ivr.domain.clock import Clock, system_clock
+from ivr.domain.masking import mask_numbers_deep, mask_numbers_in, shown_number
 from ivr.domain.tickets import LOCAL_TZ, TOTAL, ReportRow, month_bounds, report_rows
 from ivr.store import (
     TICKET_TRANSITIONS,
@@ -31,6 +33,7 @@ from ivr.store import (
     StoreUnavailable,
     TicketEventRecord,
     TicketRecord,
+    audit,
 )
 
 EXIT_OK = 0
@@ -105,6 +108,54 @@ def ticket_dict(
     return data
 
 
+# A ticket's own fields that identify it, never a person: shown as they are.
+_TICKET_IDS = frozenset({"id", "number", "call_id", "transfer_id"})
+
+
+def masked_dict(data: dict[str, Any], *, unmask: bool) -> dict[str, Any]:
+    """A ticket's data as shown: numbers masked unless unmasking was asked for."""
+    if unmask:
+        return data
+    shown: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _TICKET_IDS:
+            shown[key] = value
+        elif key == "caller_number":
+            shown[key] = shown_number(value, unmask=False)
+        else:
+            shown[key] = mask_numbers_deep(value, key)
+    return shown
+
+
+def require_reason(unmask: bool, reason: str | None) -> None:
+    """Unmasking a citizen's data needs a stated reason (T10(3)): it goes in the audit."""
+    if unmask and not (reason and reason.strip()):
+        raise TicketCommandError(
+            "--unmask needs --reason: say why you need the citizen's data in clear "
+            "(and whose consent you have); it is written to the audit log"
+        )
+
+
+async def audit_view(
+    store: CaseStore,
+    subject: str,
+    *,
+    unmask: bool,
+    reason: str | None,
+    detail: str,
+    clock: Clock = system_clock,
+) -> None:
+    await audit.record(
+        store,
+        at=clock(),
+        who=audit.os_user(),
+        action="unmask" if unmask else "view",
+        subject=subject,
+        detail=detail,
+        reason=reason,
+    )
+
+
 # -- tickets ---------------------------------------------------------------------------
 
 
@@ -117,9 +168,12 @@ async def list_tickets(
     overdue: bool,
     limit: int,
     as_json: bool,
+    unmask: bool = False,
+    reason: str | None = None,
 ) -> str:
     if limit < 1:
         raise TicketCommandError(f"--limit must be at least 1, got {limit}")
+    require_reason(unmask, reason)
     async with _store(cfg) as store:
         tickets = await store.list_tickets(
             status=status,
@@ -128,8 +182,16 @@ async def list_tickets(
             overdue=True if overdue else None,
             limit=limit,
         )
+        # Only JSON carries numbers; the table shows none, but lists what exists.
+        await audit_view(
+            store,
+            "tickets",
+            unmask=unmask and as_json,
+            reason=reason,
+            detail=f"list of {len(tickets)}: {','.join(t.number for t in tickets)}"[:256],
+        )
     if as_json:
-        return _json([ticket_dict(t) for t in tickets])
+        return _json([masked_dict(ticket_dict(t), unmask=unmask) for t in tickets])
     if not tickets:
         return "no tickets match"
     lines = [
@@ -145,14 +207,19 @@ async def list_tickets(
     return "\n".join(lines)
 
 
-def _format_ticket(ticket: TicketRecord, events: list[TicketEventRecord]) -> str:
+def _format_ticket(
+    ticket: TicketRecord, events: list[TicketEventRecord], *, unmask: bool = False
+) -> str:
+    def clear(text: str) -> str:
+        return text if unmask else mask_numbers_in(text)
+
     flagged = f"yes, flagged {_local(ticket.overdue_at)}" if ticket.overdue else "no"
     rows = [
         ("status", ticket.status),
         ("overdue", flagged),
         ("agency/unit", f"{ticket.agency_id} / {ticket.unit_id or '-'}"),
         ("reason", ticket.reason),
-        ("caller", ticket.caller_number),
+        ("caller", shown_number(ticket.caller_number, unmask=unmask)),
         ("created", _local(ticket.created_at)),
         ("due", _local(ticket.due_at)),
         ("assignee", ticket.assignee or "-"),
@@ -168,25 +235,41 @@ def _format_ticket(ticket: TicketRecord, events: list[TicketEventRecord]) -> str
     for a in ticket.attempts:
         ring = f"{a.ring_seconds:.0f}s" if a.ring_seconds is not None else "-"
         lines.append(
-            f"  {a.seq:>3}  {_local(a.started_at, seconds=True)}  {a.role:9} {a.target:20} "
+            f"  {a.seq:>3}  {_local(a.started_at, seconds=True)}  {a.role:9} {clear(a.target):20} "
             f"try {a.attempt}  {a.dialstatus or 'ringing':11} ring {ring}"
         )
     lines.append(f"notes ({len(ticket.notes)}):")
-    lines += [f"  {_local(n.at)}  {n.author}: {n.text}" for n in ticket.notes]
+    lines += [f"  {_local(n.at)}  {n.author}: {clear(n.text)}" for n in ticket.notes]
     lines.append(f"events ({len(events)}):")
     for e in events:
         data = json.dumps(dict(e.data), ensure_ascii=False)
-        lines.append(f"  {_local(e.at, seconds=True)}  {e.kind:16} {data}")
+        lines.append(f"  {_local(e.at, seconds=True)}  {e.kind:16} {clear(data)}")
     return "\n".join(lines)
 
 
-async def show_ticket(cfg: StackConfig, ref: str, *, as_json: bool) -> str:
+async def show_ticket(
+    cfg: StackConfig,
+    ref: str,
+    *,
+    as_json: bool,
+    unmask: bool = False,
+    reason: str | None = None,
+) -> str:
+    require_reason(unmask, reason)
     async with _store(cfg) as store:
         ticket = await _resolve(store, ref)
         events = await store.ticket_events(ticket.id)
+        # Written before anything is shown: a view that cannot be audited is not made.
+        await audit_view(
+            store,
+            f"ticket:{ticket.number}",
+            unmask=unmask,
+            reason=reason,
+            detail="json" if as_json else "text",
+        )
     if as_json:
-        return _json(ticket_dict(ticket, events))
-    return _format_ticket(ticket, events)
+        return _json(masked_dict(ticket_dict(ticket, events), unmask=unmask))
+    return _format_ticket(ticket, events, unmask=unmask)
 
 
 async def assign_ticket(

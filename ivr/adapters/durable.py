@@ -531,6 +531,11 @@ class DurableStore:
             log.debug("store_closures_cached", days=len(self._closures))
         return {day: r for day, r in self._closures.items() if day >= since}
 
+    @property
+    def case_store(self) -> CaseStore:
+        """The database behind the spool, for reads that may fail and be skipped."""
+        return self._store
+
     async def get_call_by_uniqueid(self, uniqueid: str) -> CallRecord | None:
         """The call as the database has it; None during an outage."""
         try:

@@ -6,6 +6,10 @@ message over becomes `MailNotSent`, which the scheduler treats as "try again lat
 
 Message bodies carry (masked) caller numbers and case details, so nothing here logs a
 body; log lines name the recipients and the server only.
+
+A configured SMTP user means a password goes over the wire: the connection is then
+always upgraded with STARTTLS, whatever `smtp_starttls` says, and a server that does
+not offer it gets no password and no message.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class SmtpMailer:
     username: str = ""
     password: str = field(default="", repr=False)
     timeout_s: float = 10.0
+    # Certificates to trust instead of the system's (a site's own CA); "" for the system's.
+    cafile: str = ""
 
     @classmethod
     def from_config(cls, cfg: StackConfig) -> SmtpMailer:
@@ -85,8 +91,14 @@ class SmtpMailer:
     def _deliver(self, message: EmailMessage, to: tuple[str, ...]) -> dict[str, tuple[int, bytes]]:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as smtp:
             smtp.ehlo()
-            if self.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+            if self.starttls or self.username:
+                if not smtp.has_extn("starttls"):
+                    # smtplib would log in over the open connection: refuse before AUTH.
+                    raise smtplib.SMTPNotSupportedError(
+                        "the server offers no STARTTLS; the password is not sent in clear"
+                    )
+                context = ssl.create_default_context(cafile=self.cafile or None)
+                smtp.starttls(context=context)
                 smtp.ehlo()
             if self.username:
                 smtp.login(self.username, self.password)

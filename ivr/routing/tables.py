@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from ivr.routing.dispatch_table import DispatchItems
 from ivr.routing.menus import Destination, Digits, Ident, Key, Menu, MenuTable, PromptName, Strict
+from ivr.routing.privacy import Privacy
 
 # Characters that end or bend a line wherever text is written (config files, logs, mail
 # headers, AGI commands): C0/C1 controls, line and paragraph separators, and format
@@ -119,6 +120,8 @@ class Profile(Strict):
     # Sample data shipped with the code: it may keep published, weak SIP secrets in
     # agents.yaml. A live hotline leaves this false.
     demo: bool = False
+    # Retention periods and per-caller limits (ivr.routing.privacy); defaults if absent.
+    privacy: Privacy = Privacy()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -17,6 +17,7 @@ from ivr.domain.calendar import TimeRange as CalRange
 from ivr.domain.transfer import Line, OffHoursTransfers, TransferSpec
 from ivr.domain.workdays import national_holidays
 from ivr.routing.menus import Destination, MenuTable
+from ivr.routing.privacy import CallerLimits
 from ivr.routing.tables import (
     LOCAL,
     BlockEntry,
@@ -57,6 +58,8 @@ class RoutingView:
     queue_max_wait_s: Mapping[str, int]
     # Whether declared closures close the line too (service_days: working_days).
     service_follows_office: bool = False
+    # Per caller number (profile.yaml privacy.limits).
+    limits: CallerLimits = CallerLimits()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
 def _weekly(hours: WeeklyHours) -> dict[int, tuple[CalRange, ...]]:
@@ -158,4 +161,5 @@ def build_view(tables: RoutingTables) -> RoutingView:
         units=units,
         queue_max_wait_s={q.id: q.max_wait_s for q in tables.agents.queues},
         service_follows_office=isinstance(service, Calendar) and hours.service_days != "every_day",
+        limits=tables.profile.privacy.limits,
     )

@@ -1,6 +1,6 @@
 """Typed declarative models for the case store.
 
-These must match the migrations (0001 to 0003, 0005) exactly; `test_models_match_migrations`
+These must match the migrations (0001 to 0003, 0005, 0006) exactly; `test_models_match_migrations`
 holds them to it.
 """
 
@@ -70,6 +70,14 @@ def require_utc_aware(value: datetime, name: str = "datetime") -> datetime:
     return value.astimezone(UTC)
 
 
+def clip_to_column(model: type[Base], name: str, value: str | None) -> str | None:
+    """`value` cut to the declared length of `model.name`; None stays None."""
+    length = getattr(model.__table__.c[name].type, "length", None)
+    if value is None or length is None or len(value) <= length:
+        return value
+    return value[:length]
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetime that always comes back as UTC.
 
@@ -118,6 +126,8 @@ class Call(Base):
     hangup_cause_text: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(32))
     mode: Mapped[str | None] = mapped_column(String(32))
+    # Set once the retention job masked its number, name and event data (P12).
+    deidentified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # lazy="raise": under asyncio an implicit lazy load would fail obscurely, so every
     # query that needs events must ask for them.
@@ -295,6 +305,8 @@ class Ticket(Base):
     outcome: Mapped[str | None] = mapped_column(String(256))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notified_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set once the retention job masked its number, notes and events (P12).
+    deidentified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     notes: Mapped[list[TicketNote]] = relationship(
         order_by="TicketNote.id", lazy="raise", viewonly=True
@@ -348,3 +360,23 @@ class TicketNumberCounter(Base):
 
     prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class AuditEntry(Base):
+    """One view of personal data, or one act on it: who, when, what and why.
+
+    Rows form a hash chain: each carries the hash of the one before it, so a row
+    changed or deleted afterwards breaks `ivr audit verify`.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, nullable=False)
+    who: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    detail: Mapped[str | None] = mapped_column(String(256))
+    reason: Mapped[str | None] = mapped_column(String(512))
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)

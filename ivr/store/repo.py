@@ -74,6 +74,7 @@ from ivr.store.models import (
     TicketEvent,
     TicketNote,
     Transfer,
+    clip_to_column,
     require_utc_aware,
 )
 
@@ -610,9 +611,11 @@ class CaseStore:
             "uniqueid": uniqueid,
             "linkedid": linkedid,
             "channel": channel,
-            "caller_number": caller_number,
-            "caller_name": caller_name,
-            "dnid": dnid,
+            # What the caller's side sent is cut to fit, never refused: PostgreSQL would
+            # reject a 10,000-character name, and the call would go unrecorded.
+            "caller_number": clip_to_column(Call, "caller_number", caller_number),
+            "caller_name": clip_to_column(Call, "caller_name", caller_name),
+            "dnid": clip_to_column(Call, "dnid", dnid),
             "started_at": started_at,
             "mode": mode,
             "answered_at": answered_at,

@@ -701,3 +701,57 @@ async def test_message_left_while_postgres_is_down_gets_no_number_and_reaches_an
 
     call = await stack.recover(uniqueid)
     assert call.outcome == "queued"
+
+
+@pytest.mark.asterisk
+@pytest.mark.postgres
+async def test_a_10000_character_caller_name_is_recorded_on_postgres(
+    pg_stack: tuple[StackConfig, PostgresServer],
+) -> None:
+    """A SIP caller whose display name is 10,000 characters long is served by the engine,
+    not the fallback, and PostgreSQL records the call with the name cut to fit."""
+    from tests.harness import free_port
+    from tests.sipp.scenarios import caller_scenario, run_caller
+
+    cfg, pg = pg_stack
+    pg.start()
+    engine = await app.start(cfg)
+    caller = "0933" + uuid.uuid4().hex[:6].translate(str.maketrans("abcdef", "123456"))
+    name = "陳" * 2000 + "A" * 8000
+    try:
+        result = await asyncio.to_thread(
+            run_caller,
+            cfg.ports.sip,
+            "1999",
+            caller_scenario(
+                caller, "", pre_ms=int(greeting_s(cfg) * 1000), gap_ms=0, hold_ms=1000, name=name
+            ),
+            local_port=free_port(),
+            media_port=free_port(),
+        )
+        store = await CaseStore.open(cfg.database_url)
+        try:
+
+            async def ended() -> CallRecord | None:
+                for c in await store.list_calls(limit=100):
+                    if c.caller_number == caller and c.ended_at is not None:
+                        return await store.get_call(c.id)
+                return None
+
+            record = await ended()
+            deadline = asyncio.get_running_loop().time() + 30
+            while record is None and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.2)
+                record = await ended()
+        finally:
+            await store.close()
+    finally:
+        await engine.stop()
+    assert result.ok, result.output
+    assert record is not None, "the call was never recorded as ended"
+    assert record.outcome != "fallback"
+    assert record.caller_name is not None
+    # Asterisk itself keeps the start of a SIP display name; what reaches the store fits.
+    assert record.caller_name.startswith("陳陳陳")
+    assert len(record.caller_name) <= 128
+    assert [e.kind for e in record.events][:2] == ["agi_start", "played"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
+import pwd
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -269,7 +271,93 @@ def test_show_gives_attempts_notes_and_events(seeded: Seeded) -> None:
     assert data["number"] == seeded.closed
     assert [a["dialstatus"] for a in data["attempts"]] == ["BUSY", "BUSY", "ANSWER"]
     assert [e["kind"] for e in data["events"]] == ["created", "status", "status", "status", "note"]
-    assert data["caller_number"] == "0912345678"
+    # Masked by default: a view shows who called only to someone who says why.
+    assert data["caller_number"] == "0912○○○678"
+
+
+def test_unmasking_needs_a_reason_and_every_view_is_audited(seeded: Seeded) -> None:
+    """--unmask without --reason is refused; each view writes who, what and why."""
+    assert fails(seeded, "tickets", "show", seeded.closed, "--unmask").startswith(
+        "ivr: --unmask needs --reason"
+    )
+    assert "0912345678" not in ok(seeded, "tickets", "show", seeded.closed)
+    clear = json.loads(
+        ok(
+            seeded,
+            *("tickets", "show", seeded.closed, "--json", "--unmask"),
+            *("--reason", "督導A同意 法定職務"),
+        )
+    )
+    assert clear["caller_number"] == "0912345678"
+    rows = json.loads(ok(seeded, "audit", "list", "--subject", f"ticket:{seeded.closed}", "--json"))
+    me = pwd.getpwuid(os.getuid()).pw_name
+    assert [(r["who"], r["action"], r["reason"]) for r in rows] == [
+        (me, "view", None),
+        (me, "unmask", "督導A同意 法定職務"),
+    ]
+    ok(seeded, "tickets", "list")
+    assert [r["subject"] for r in json.loads(ok(seeded, "audit", "list", "--json"))] == [
+        f"ticket:{seeded.closed}",
+        f"ticket:{seeded.closed}",
+        "tickets",
+    ]
+    # Who is the uid's account: a forged $USER changes nothing.
+    forged = subprocess.run(
+        [sys.executable, "-m", "ivr", "--state-dir", str(seeded.cfg.state_dir), "tickets", "list"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+        env={**os.environ, "USER": "someone-else", "LOGNAME": "someone-else"},
+    )
+    assert forged.returncode == 0, forged.stderr
+    newest = json.loads(ok(seeded, "audit", "list", "--limit", "1", "--json"))
+    assert newest[0]["who"] == me
+    assert ok(seeded, "audit", "verify").startswith("audit log intact: 4 rows")
+
+
+def test_calls_are_masked_and_each_view_audited(seeded: Seeded) -> None:
+    """`ivr calls list/show` mask the caller number; unmasking needs a reason, and is audited."""
+    table = ok(seeded, "calls", "list")
+    assert "0912345678" not in table
+    assert "0912○○○678" in table
+    rows = json.loads(ok(seeded, "calls", "list", "--json"))
+    assert {r["caller_number"] for r in rows} == {"0912○○○678"}
+    call_id = str(rows[0]["id"])
+    assert "0912345678" not in ok(seeded, "calls", "show", call_id)
+    assert fails(seeded, "calls", "show", call_id, "--unmask").startswith(
+        "ivr: --unmask needs --reason"
+    )
+    clear = ok(seeded, "calls", "show", call_id, "--unmask", "--reason", "citizen asked for a copy")
+    assert "0912345678" in clear
+    audit = json.loads(ok(seeded, "audit", "list", "--subject", "call", "--json"))
+    assert [(r["action"], r["subject"], r["reason"]) for r in audit] == [
+        ("view", "calls", None),
+        ("view", "calls", None),
+        ("view", f"call:{call_id}", None),
+        ("unmask", f"call:{call_id}", "citizen asked for a copy"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("tickets", "list", "--limit", "0"),
+        ("tickets", "list", "--limit", "-5"),
+        ("tickets", "list", "--limit", "many"),
+        ("calls", "list", "--limit", "0"),
+        ("calls", "show", "0"),
+        ("audit", "list", "--since", "yesterday"),
+        ("audit", "list", "--limit", "0"),
+    ],
+)
+def test_bad_cli_values_are_one_clear_line(seeded: Seeded, args: tuple[str, ...]) -> None:
+    """A bad value is refused by name, with usage and exit 2: never a traceback."""
+    done = ivr(seeded, *args)
+    assert done.returncode == 2, done.stdout
+    assert "Traceback" not in done.stderr
+    assert "error: argument" in done.stderr.splitlines()[-1]
 
 
 def test_unknown_ticket_is_one_line_and_exit_1(seeded: Seeded) -> None:

@@ -20,7 +20,7 @@ import pytest
 from ivr.adapters.ami import AmiClient
 from ivr.config import StackConfig
 from ivr.domain.calendar import callback_due
-from ivr.store import CaseStore
+from ivr.store import CaseStore, audit
 from ivr.testcall import place_call
 from tests.harness import EngineProcess, free_port
 from tests.integration.calls import (
@@ -435,3 +435,5 @@ async def test_click_to_callback_bridges_the_officer_and_the_citizen(
         ("PJSIP/0912777888@t-pstn", "ANSWER", 1)
     ]
     assert _invites(taipei_profile, "t-pstn", tmp_path)[0].startswith("INVITE sip:0912777888@")
+    [audited] = await audit.entries(store, subject=f"ticket:{ticket.number}")
+    assert (audited.action, audited.detail) == ("callback", "from extension 7003")

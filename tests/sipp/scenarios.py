@@ -65,10 +65,14 @@ TRYING = sip_reply("100 Trying", to_tag=False)
 OK_NO_TAG = sip_reply("200 OK", to_tag=False)
 
 
-def caller_scenario(caller: str, digits: str, *, pre_ms: int, gap_ms: int, hold_ms: int) -> str:
+def caller_scenario(
+    caller: str, digits: str, *, pre_ms: int, gap_ms: int, hold_ms: int, name: str = "Citizen"
+) -> str:
     """A citizen calls [service], waits, keys `digits` in RFC 2833, stays, hangs up."""
     if not caller.isdigit():
         raise ValueError("caller must be digits")
+    if '"' in name or "]]>" in name:
+        raise ValueError("name must fit in a quoted display name")
     dtmf = "\n".join(
         f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_{_PCAP_NAME.get(d, d)}.pcap"/>'
         f'</action></nop>\n  <pause milliseconds="{gap_ms}"/>'
@@ -79,7 +83,7 @@ def caller_scenario(caller: str, digits: str, *, pre_ms: int, gap_ms: int, hold_
   <send retrans="500"><![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Citizen" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+From: "{name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>
 Call-ID: [call_id]
 CSeq: 1 INVITE
@@ -97,7 +101,7 @@ Content-Length: [len]
   <send><![CDATA[
 ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Citizen" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+From: "{name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
 CSeq: 1 ACK
@@ -111,7 +115,7 @@ Content-Length: 0
   <send retrans="500"><![CDATA[
 BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Citizen" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+From: "{name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
 CSeq: 2 BYE

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
+from ivr.domain.screening import (
+    NO_USABLE_NUMBER,
+    blocked_by,
+    callback_number,
+    is_taiwan_callback_number,
+    normalise_number,
+)
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TPE = ZoneInfo("Asia/Taipei")
@@ -121,3 +127,31 @@ def test_taiwan_callback_numbers(raw: str, ok: bool) -> None:
 def test_normalise_strips_punctuation_and_country_code() -> None:
     """Separators and +886 are dropped the way a Taiwan operator would dial."""
     assert normalise_number("+886-2-2720-8889") == "0227208889"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0020312345678",  # international, as a spoofed caller id arrives
+        "00912345678",
+        "+14155550100",
+        "0203123456",  # 020x premium and information services
+        "0205123456",
+        "0209123456",
+        "\uff10\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",  # full-width
+        "09\uff112345678",  # one full-width digit
+        "0912345678\u0663",  # an Arabic-Indic digit appended
+        "0912345678;1",
+        "agency-pbx",
+    ],
+)
+def test_callback_rule_refuses_foreign_premium_and_non_ascii(raw: str) -> None:
+    """Nothing an officer's callback would dial abroad, at a premium or mis-read is usable."""
+    assert is_taiwan_callback_number(raw) is False
+    assert callback_number(raw) == NO_USABLE_NUMBER
+
+
+def test_callback_number_normalises_a_usable_one() -> None:
+    """A usable number is kept the way a Taiwan operator dials it."""
+    assert callback_number("+886 912-345-678") == "0912345678"
+    assert callback_number(None) == NO_USABLE_NUMBER

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from ivr import dialplan_vars as dv
+from ivr.adapters.agi.limits import LIMIT_QUEUE, over_caller_limit
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.durable import DurableStore
 from ivr.adapters.fastagi.protocol import AGIHangup
@@ -35,7 +36,12 @@ from ivr.domain.calendar import (
 from ivr.domain.callback_promise import PROMISE_PROMPTS, callback_promise
 from ivr.domain.clock import Clock
 from ivr.domain.menu import Go, Retry, decide, first_key, start
-from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
+from ivr.domain.screening import (
+    blocked_by,
+    callback_number,
+    is_taiwan_callback_number,
+    normalise_number,
+)
 from ivr.domain.tickets import HOTLINE_AGENCY
 from ivr.domain.transfer import (
     Answered,
@@ -82,6 +88,7 @@ OUTCOME_SURVEYED = "surveyed"
 ENGINE_PROMPTS = (
     "silence",
     "service-suspended",
+    "caller-limit-reached",
     "connecting",
     "transfer-unknown-unit",
     "survey-question",
@@ -245,6 +252,8 @@ class HotlineScript:
             await self._play(call, "service-suspended", "blocked")
             await self._finish(call, OUTCOME_BLOCKED)
             return
+        if await self._over_limit(call, now):
+            return
         hours = await self._service_hours(view, now)
         state = compute_service_state(hours, now, disaster=disaster)
         self._event(
@@ -266,6 +275,21 @@ class HotlineScript:
             return
         destination, menu = await self._menus(call, early)
         await self._destination(call, destination, fallback=menu.on_exhausted)
+
+    async def _over_limit(self, call: _Call, now: datetime) -> bool:
+        """Past a per-caller limit: a notice, then an agent (who can tell abuse from need)."""
+        which = await over_caller_limit(self.store, call.view, call.caller, now)
+        if which is None:
+            return False
+        self._event(call, "caller_limit", limit=which)
+        log.warning("caller_limit", limit=which, caller=call.caller)
+        await self._play(call, "caller-limit-reached", "limit")
+        queue = LIMIT_QUEUE if LIMIT_QUEUE in call.view.queue_max_wait_s else None
+        if queue is None:
+            await call.session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
+        else:
+            await self._queue(call, queue)
+        return True
 
     # ------------------------------------------------------------------ menus
 
@@ -475,7 +499,9 @@ class HotlineScript:
                 call,
                 NewTicket(
                     transfer_id=transfer_id,
-                    caller_number=normalise_number(call.caller or "") or "unknown",
+                    # Unchecked, a spoofed premium or foreign caller id would be dialled
+                    # by the officer's routine callback.
+                    caller_number=callback_number(call.caller),
                     agency_id=spec.agency_id,
                     unit_id=spec.unit_id,
                     reason="liaison_registered",
@@ -658,7 +684,8 @@ class HotlineScript:
                 continue
             await self._play(call, "callback-number-invalid", "callback")
             candidate = normalise_number(call.caller or "")
-        return candidate or "unknown"
+        # The caller id was refused or never confirmed: only a Taiwan number is kept.
+        return callback_number(candidate)
 
     async def _survey(self, call: _Call, agent: str, queue: str) -> None:
         for _ in range(SURVEY_TRIES):

@@ -1,0 +1,157 @@
+"""Click-to-callback never dials a foreign or premium number, on a real Asterisk.
+
+A spoofed caller id (`00…` international, `0203…` premium) must not become a number an
+officer's routine callback sends over the outbound trunk: the ticket stores "no usable
+number", and `ivr tickets callback` checks again before it dials. A SIPp UAS on the
+outbound trunk counts the INVITEs: there must be none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ivr.config import StackConfig
+from ivr.domain.calendar import callback_due
+from ivr.domain.screening import NO_USABLE_NUMBER
+from ivr.store import CaseStore
+from tests.harness import free_port
+from tests.integration.calls import StartEngine, call, events, greeting_s, register_agent, secs
+from tests.integration.conftest import ProfileCopy
+from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
+
+pytestmark = pytest.mark.asterisk
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+SPOOFED_INTERNATIONAL = "0020312345678"
+PREMIUM = "0203123456"
+
+
+def _invites(port: int, workdir: Path) -> list[str]:
+    log = workdir / f"uas-{port}-messages.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [line for line in text.splitlines() if line.startswith("INVITE sip:")]
+
+
+def _callback(stack: StackConfig, ticket: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ivr",
+            *("--state-dir", str(stack.state_dir)),
+            *("tickets", "callback", ticket, "--from", "7003"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+async def test_spoofed_caller_ids_are_never_dialled_back(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """An international caller id keys nothing: its ticket has no usable number, and
+    neither it nor a premium number written straight to the store is ever dialled."""
+    friday = datetime(2026, 11, 20, 16, 30, tzinfo=TAIPEI)
+    engine = await start_engine(clock=lambda: friday)
+    (tmp_path / "busy").mkdir()
+    busy = start_uas(
+        uas_scenario(486),
+        port=taipei_profile.trunk_ports["t-busy"],
+        media_port=free_port(),
+        calls=5,
+        workdir=tmp_path / "busy",
+    )
+    # The caller keys nothing: three prompts for a number, each waited out, then the
+    # message, which ends on five seconds of silence.
+    asks = 3 * (secs(stack, "callback-number-enter") + 8 + secs(stack, "callback-number-invalid"))
+    until_ticket = (
+        secs(stack, "connecting")
+        + 1.5
+        + secs(stack, "transfer-nobody-answered")
+        + asks
+        + secs(stack, "transfer-record-message")
+        + 60
+    )
+    try:
+        record = await call(
+            stack,
+            store,
+            dtmf="6901",
+            wait_s=greeting_s(stack),
+            hold_s=until_ticket + secs(stack, "ticket-registered") + 10,
+            caller=SPOOFED_INTERNATIONAL,
+        )
+    finally:
+        busy.kill()
+        busy.wait(timeout=10)
+    assert not events(record, "callback_confirm"), "a foreign number was read out to confirm"
+    ticket_event = events(record, "ticket")[0]
+    spoofed = await store.get_ticket_by_number(str(ticket_event["number"]))
+    assert spoofed is not None
+    assert spoofed.caller_number == NO_USABLE_NUMBER
+
+    now = datetime.now(TAIPEI)
+    view = engine.routing.view()
+    premium = await store.create_ticket(
+        call_id=record.id,
+        transfer_id=None,
+        caller_number=PREMIUM,
+        agency_id="test-agency",
+        unit_id="test-busy-twice",
+        reason="no_answer",
+        created_at=now,
+        due_at=callback_due(view.sla, view.office, now),
+    )
+
+    officer_port = free_port()
+    await register_agent(stack, "7003", officer_port)
+    workdir = tmp_path / "callback"
+    workdir.mkdir()
+    officer = start_uas(
+        uas_scenario(200), port=officer_port, media_port=free_port(), calls=2, workdir=workdir
+    )
+    pstn_port = taipei_profile.trunk_ports["t-pstn"]
+    citizen = start_uas(
+        answer_then_hang_up_scenario(PREMIUM, talk_ms=1500),
+        port=pstn_port,
+        media_port=free_port(),
+        calls=2,
+        workdir=workdir,
+    )
+    try:
+        results = [
+            await asyncio.to_thread(_callback, stack, ticket.number)
+            for ticket in (spoofed, premium)
+        ]
+        # Both were listening all along: none of the counts below is a SIPp that never ran.
+        assert officer.poll() is None
+        assert citizen.poll() is None
+    finally:
+        for proc in (officer, citizen):
+            proc.kill()
+            proc.wait(timeout=10)
+    for ticket, done in zip((spoofed, premium), results, strict=True):
+        assert done.returncode == 1, done.stdout
+        assert "Traceback" not in done.stderr
+        assert done.stderr.strip() == (
+            f"ivr: ticket {ticket.number} has no usable callback number; nothing was dialled"
+        )
+    assert _invites(pstn_port, workdir) == []
+    assert _invites(officer_port, workdir) == []
+    for ticket in (spoofed, premium):
+        stored = await store.get_ticket(ticket.id)
+        assert stored is not None
+        assert [a for a in stored.attempts if a.role == "callback"] == []
