@@ -134,6 +134,6 @@ async def test_key_pressed_just_after_the_greeting_is_heard_while_the_engine_sta
         hold_s=INTERDIGIT_S + STALL_S + 3.0,
     )
     assert engine_stalls_after_the_greeting, "no command played the greeting"
-    first = events(record, "menu")[0]
-    assert (first["menu"], first["entry"], first["timed_out"]) == ("language", "9", False)
+    menus = [(m["menu"], m["entry"], m["timed_out"]) for m in events(record, "menu")]
+    assert menus[:1] == [("language", "9", False)], "the key was lost"
     assert events(record, "language") == [{"language": "zh-TW"}]
