@@ -9,8 +9,10 @@ listening is one Asterisk command, so a slow engine (a loaded machine) loses not
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +26,8 @@ from tests.integration.conftest import ProfileCopy
 from tests.sipp.scenarios import start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
+
+TAIPEI = ZoneInfo("Asia/Taipei")
 
 # After "9" the caller waits for the main menu: the entry ends after the inter-digit
 # pause, then the main menu's read starts; a second more and it is surely listening.
@@ -137,3 +141,24 @@ async def test_key_pressed_just_after_the_greeting_is_heard_while_the_engine_sta
     menus = [(m["menu"], m["entry"], m["timed_out"]) for m in events(record, "menu")]
     assert menus[:1] == [("language", "9", False)], "the key was lost"
     assert events(record, "language") == [{"language": "zh-TW"}]
+
+
+async def test_key_pressed_while_the_callback_number_is_read_out_is_the_answer(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    kinmen_profile: ProfileCopy,
+) -> None:
+    """Kinmen off hours: the caller keys 2 ("not my number") while the caller id is
+    still being read out. The number and the question are one read, so the key is the
+    answer. (Read out digit by digit with a command each, the key was dropped.)"""
+    closed_at = datetime(2026, 11, 23, 21, 0, tzinfo=TAIPEI)
+    await start_engine(clock=lambda: closed_at, profile=kinmen_profile.directory)
+    number = "0912345678"
+    halfway = (
+        secs(stack, "kinmen-greeting")
+        + secs(stack, "callback-number-is")
+        + sum(secs(stack, f"digit-{d}") for d in number[:5])
+    )
+    record = await call(stack, store, dtmf="2", wait_s=halfway, hold_s=3.0, caller=number)
+    assert events(record, "callback_confirm") == [{"number": number, "key": "2"}]
