@@ -45,8 +45,8 @@ def scripts(cfg: StackConfig) -> list[Script]:
     g = greeting_s(cfg)
     return [
         Script("left at the language menu", "", 0.5, g + 2.0),
-        Script("queued, then left", "9ww1", g, 5.0),
-        Script("barged in during the greeting", "9ww1", 2.0, 6.0),
+        Script("queued, then left", "9#ww1#", g, 5.0),
+        Script("barged in during the greeting", "9#ww1#", 2.0, 6.0),
         Script("invalid key, then left", "7", g, 6.0),
     ]
 

@@ -1,9 +1,12 @@
 """Menu decisions: what a key, a keyed extension or a silence leads to. Pure.
 
-The adapter asks `first_key` whether one key settles the choice or more digits may
-follow (an extension such as 1743 starts with the option key 1); then it hands the
-whole entry to `decide`. Invalid keys and timeouts cost a try; after the last try
-the caller goes to the menu's `on_exhausted` destination — a person, never a hangup.
+A caller's entry is judged whole. `listen` says how to collect it: the adapter asks
+Asterisk for it in one command, which ends after an inter-digit pause, at `#`, or
+once no known extension is longer; so no digit of it is left over to be taken as the
+next menu's key (an unknown "7001" is one invalid try, not a 7 and then three keys).
+`decide` then maps the whole entry to an option, a keyed extension or a retry.
+Invalid entries and timeouts cost a try; after the last try the caller goes to the
+menu's `on_exhausted` destination — a person, never a hangup.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from typing import Literal
 from ivr.routing.menus import Destination, Menu, MenuTable, ToExtension
 
 DTMF = frozenset("0123456789*#")
+# An entry ends this long after its last key: long enough for a caller keying an
+# extension, short enough that a single key is not kept waiting. `#` ends it at once.
+INTERDIGIT_S = 1.5
 
 
 class Reason(StrEnum):
@@ -50,19 +56,34 @@ class Retry:
 Decision = Go | Retry
 
 
+@dataclass(frozen=True)
+class Listen:
+    """How one entry is collected: a wait for the first key after the prompts, then
+    keys until `interdigit_s` passes without one, `#` is pressed, or `max_digits`."""
+
+    first_s: float
+    interdigit_s: float
+    max_digits: int
+
+
 def start(table: MenuTable, menu: str | None = None) -> MenuState:
     return MenuState(menu=menu or table.entry)
 
 
-def first_key(menu: Menu, key: str, extensions: Set[str]) -> Literal["done", "collect"]:
-    """Whether more digits may follow the first key.
+def listen(menu: Menu, extensions: Set[str]) -> Listen:
+    """How to collect one whole entry at `menu`.
 
-    More are collected only when the key can begin a known extension; otherwise the
-    caller's choice is taken at once and nobody waits for an inter-digit timeout.
+    Up to the longest known extension when callers may key one (a 5-digit number on
+    an agency PBX as well as a 4-digit one), and never fewer than the table's
+    `extension_digits_max`: a caller keying more digits than any option has still
+    makes one entry, judged once.
     """
-    if menu.extension_dialing and any(e.startswith(key) and len(e) > 1 for e in extensions):
-        return "collect"
-    return "done"
+    longest = max((len(e) for e in extensions), default=1) if menu.extension_dialing else 1
+    return Listen(
+        first_s=menu.timeout_s,
+        interdigit_s=INTERDIGIT_S,
+        max_digits=max(longest, menu.extension_digits_max),
+    )
 
 
 def decide(menu: Menu, state: MenuState, entry: str, extensions: Set[str]) -> Decision:

@@ -88,7 +88,7 @@ async def test_survey_rating_is_stored_when_the_agent_hangs_up_first(
         record = await call(
             stack,
             store,
-            dtmf="9ww1" + "w" * int(after_talk_s * 2) + "4",
+            dtmf="9#ww1#" + "w" * int(after_talk_s * 2) + "4",
             wait_s=greeting_s(stack),
             hold_s=survey_window + 6,
         )

@@ -18,6 +18,7 @@ import pytest
 
 from ivr.config import StackConfig
 from ivr.domain.calendar import next_working_day_end
+from ivr.domain.menu import INTERDIGIT_S
 from ivr.store import CaseStore
 from tests.harness import EngineProcess, free_port
 from tests.integration.calls import StartEngine, call, events, greeting_s, pause, secs
@@ -40,7 +41,7 @@ async def test_mandarin_main_menu_key_reaches_its_queue(
 ) -> None:
     """Mandarin (9) then a main-menu key puts the caller in that key's queue."""
     await start_engine()
-    record = await call(stack, store, dtmf=f"9ww{key}", wait_s=greeting_s(stack), hold_s=3)
+    record = await call(stack, store, dtmf=f"9#ww{key}#", wait_s=greeting_s(stack), hold_s=3)
     assert events(record, "language") == [{"language": "zh-TW"}]
     menus = events(record, "menu")
     assert [(m["menu"], m["entry"]) for m in menus] == [("language", "9"), ("main", key)]
@@ -53,7 +54,7 @@ async def test_english_caller_reaches_the_english_queue(
 ) -> None:
     """English (0) switches the prompts to English and routes to English-speaking agents."""
     await start_engine()
-    record = await call(stack, store, dtmf="0ww1", wait_s=greeting_s(stack), hold_s=3)
+    record = await call(stack, store, dtmf="0#ww1#", wait_s=greeting_s(stack), hold_s=3)
     assert events(record, "language") == [{"language": "en"}]
     played = events(record, "played")
     assert any(p["prompt"] == "taipei-main-menu-en" or p["language"] == "en" for p in played) or (
@@ -68,7 +69,7 @@ async def test_emergency_advice_without_a_key_still_reaches_an_agent(
     """Key 4 gives the 110/119 advice; a caller who presses nothing then meets an agent."""
     await start_engine()
     advice = secs(stack, "emergency-advice-connect")
-    record = await call(stack, store, dtmf="9ww4", wait_s=greeting_s(stack), hold_s=advice + 8)
+    record = await call(stack, store, dtmf="9#ww4#", wait_s=greeting_s(stack), hold_s=advice + 8)
     assert events(record, "emergency_advice") == [{"key": None}]
     assert events(record, "queue_enter")[0]["queue"] == "general"
 
@@ -95,7 +96,8 @@ async def test_keyed_extension_rings_the_unit_on_the_agency_pbx(
             store,
             dtmf="6100",
             wait_s=greeting_s(stack),
-            hold_s=secs(stack, "connecting") + 6,
+            # No '#': the entry ends after the inter-digit pause (6100 begins 61001).
+            hold_s=INTERDIGIT_S + secs(stack, "connecting") + 6,
         )
     finally:
         uas.wait(timeout=40) if uas.poll() is None else None
@@ -120,9 +122,11 @@ async def test_three_invalid_keys_reach_an_agent(
 ) -> None:
     """Three keys with no option behind them end in the agents' queue, never a hangup."""
     await start_engine()
-    # The retry prompt does not listen for keys: each next key waits until it ends.
+    # Each key waits until the retry notice has ended.
     gap = pause(secs(stack, "invalid-retry") + 1.0)
-    record = await call(stack, store, dtmf=f"9ww7{gap}7{gap}7", wait_s=greeting_s(stack), hold_s=3)
+    record = await call(
+        stack, store, dtmf=f"9#ww7#{gap}7#{gap}7#", wait_s=greeting_s(stack), hold_s=3
+    )
     main = [m for m in events(record, "menu") if m["menu"] == "main"]
     assert [m["entry"] for m in main] == ["7", "7", "7"]
     assert [m["decision"] for m in main][:2] == [{"retry": "invalid"}, {"retry": "invalid"}]
@@ -136,7 +140,7 @@ async def test_three_timeouts_reach_an_agent(
     """A caller who presses nothing at the main menu is put through to an agent."""
     await start_engine()
     round_s = secs(stack, "taipei-main-menu") + 5 + secs(stack, "invalid-retry")
-    record = await call(stack, store, dtmf="9", wait_s=greeting_s(stack), hold_s=3 * round_s + 6)
+    record = await call(stack, store, dtmf="9#", wait_s=greeting_s(stack), hold_s=3 * round_s + 6)
     main = [m for m in events(record, "menu") if m["menu"] == "main"]
     assert [m["timed_out"] for m in main] == [True, True, True]
     assert main[2]["decision"]["reason"] == "exhausted"  # type: ignore[index]
@@ -293,7 +297,7 @@ async def test_bad_table_is_refused_by_name_and_the_old_table_keeps_serving(
         assert 'menus.main.options["2"]' in refused.stderr
         assert "nowhere" in refused.stderr
         # The running table still sends key 2 to the dispatch queue.
-        record = await call(stack, store, dtmf="9ww2", wait_s=greeting_s(stack), hold_s=3)
+        record = await call(stack, store, dtmf="9#ww2#", wait_s=greeting_s(stack), hold_s=3)
         assert events(record, "queue_enter")[0]["queue"] == "dispatch"
     finally:
         menus.write_text(original, encoding="utf-8")

@@ -205,16 +205,15 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
     """SIGKILL with 21 calls at menus, queued and ringing a unit: all reach the fallback,
     none is left on Asterisk, and the restarted engine records every one of them and
     the calls placed while it was down."""
-    # Keys go 2 s into the language menu's prompt (10 s long), never into the greeting:
-    # a digit sent while the engine is between two AGI commands is lost. The main menu
-    # key waits 2 s for the next prompt to start; an extension's digits follow its first
-    # within the 1.5 s the engine waits between them.
+    # Keys go 2 s into the language menu's prompt (10 s long). Each entry ends with '#'
+    # (a bare "9" ends 1.5 s after the key); the main menu key waits 2 s for the next
+    # prompt to start.
     at_menu = greeting_s(stack) + 2.0
     callers = (
         [Caller("language-menu", "", 0.5) for _ in range(4)]
         + [Caller("main-menu", "9", at_menu) for _ in range(3)]
-        + [Caller("queued", "9wwww1", at_menu) for _ in range(7)]
-        + [Caller("transferring", "6ww902", at_menu) for _ in range(7)]
+        + [Caller("queued", "9#wwww1#", at_menu) for _ in range(7)]
+        + [Caller("transferring", "6902#", at_menu) for _ in range(7)]
     )
     n = len(callers)
     watch = FallbackWatch()
@@ -483,7 +482,7 @@ async def test_hostile_fastagi_peers_do_not_disturb_real_calls(
     offset = log_offset(stack)
     g = greeting_s(stack)
     # (dtmf, wait, hold): leave at the language menu, or key through to a queue.
-    plans = [("", 0.5, g + 2), ("9wwww1", g + 2, 4.0)] * 2
+    plans = [("", 0.5, g + 2), ("9#wwww1#", g + 2, 4.0)] * 2
     uids = [uuid.uuid4().hex for _ in plans]
 
     def real_call(dtmf: str, wait_s: float, hold_s: float, uid: str) -> Awaitable[Any]:
@@ -525,7 +524,7 @@ async def test_hostile_fastagi_peers_do_not_disturb_real_calls(
         record = await store.get_call_by_uniqueid(result["uniqueid"])
         assert record is not None
         steps = kinds(record)
-        assert steps[:2] == ["agi_start", "played"], steps
+        assert steps[:2] == ["agi_start", "service_state"], steps
         assert "service_state" in steps, steps
         assert steps[-1] == "hangup", steps
         if dtmf:

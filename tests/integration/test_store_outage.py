@@ -650,7 +650,7 @@ async def test_call_while_postgres_is_down_reaches_the_queue_and_is_recorded_onc
 ) -> None:
     """PostgreSQL down: the caller still reaches the queue; once it is back, the call is stored."""
     stack = await down_stack()
-    uniqueid = await stack.call(dtmf="9ww1", wait_s=greeting_s(stack.cfg), hold_s=3)
+    uniqueid = await stack.call(dtmf="9#ww1#", wait_s=greeting_s(stack.cfg), hold_s=3)
 
     assert [e.get("Uniqueid") for e in stack.joined] == [uniqueid]
     assert "general" in stack.joined[0].get("Queue", "")

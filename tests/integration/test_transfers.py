@@ -86,7 +86,7 @@ async def test_busy_unit_is_dialled_twice_then_the_second_deputy_answers(
         record = await call(
             stack,
             store,
-            dtmf="6900",
+            dtmf="6900#",
             wait_s=greeting_s(stack),
             hold_s=secs(stack, "connecting") + 1 + 5 + 6,
         )
@@ -129,7 +129,7 @@ async def test_caller_hanging_up_while_the_unit_rings_stops_the_transfer(
         record = await call(
             stack,
             store,
-            dtmf="6902",
+            dtmf="6902#",
             wait_s=greeting_s(stack),
             hold_s=secs(stack, "connecting") + 3,
         )
@@ -181,7 +181,7 @@ async def test_all_lines_busy_opens_a_ticket_committed_before_it_is_announced(
         record = await call(
             stack,
             store,
-            dtmf="6901" + "w" * int(until_record * 2) + "#",
+            dtmf="6901#" + "w" * int(until_record * 2) + "#",
             wait_s=greeting_s(stack),
             hold_s=ticket_speech + 20,
         )
@@ -252,7 +252,7 @@ async def test_engine_killed_during_a_transfer_leaves_the_caller_on_the_fallback
         await place_call(
             stack,
             "1999",
-            dtmf="6902",
+            dtmf="6902#",
             caller="0912333444",
             wait_s=greeting_s(stack),
             hold_s=secs(stack, "connecting") + 8 + 6,
@@ -296,7 +296,7 @@ async def test_agent_keys_8_and_a_unit_code_to_transfer_the_caller(
         record = await call(
             stack,
             store,
-            dtmf="9ww1",
+            dtmf="9#ww1#",
             wait_s=greeting_s(stack),
             hold_s=1.5 + 1.5 + 5 * 0.5 + 4 + secs(stack, "connecting") + 6,
         )
@@ -354,7 +354,7 @@ async def test_admin_transfer_moves_a_queued_caller_to_a_unit(
         await place_call(
             stack,
             "1999",
-            dtmf="9ww1",
+            dtmf="9#ww1#",
             caller="0912555666",
             wait_s=greeting_s(stack),
             hold_s=4 + secs(stack, "connecting") + 6,

@@ -31,13 +31,15 @@ async def test_call_to_1999_reaches_engine_plays_greeting_and_is_recorded(
 ) -> None:
     """Given the engine runs, a call to 1999 hears the whole greeting and is stored."""
     greeting_seconds = _samples(stack, "zh-TW", "greeting") / 8000
+    menu_seconds = _samples(stack, "zh-TW", "taipei-language-menu") / 8000
+    # Stay through the greeting, the language menu and its 5 s wait for a key.
     result = await place_call(
         stack,
         "1999",
         dtmf="",
         caller="0223456789",
         wait_s=0.5,
-        hold_s=greeting_seconds + 1.5,
+        hold_s=greeting_seconds + menu_seconds + 5 + 1.5,
         call_uid=uuid.uuid4().hex,
     )
     assert result["reached"], result["summary"]
@@ -52,10 +54,11 @@ async def test_call_to_1999_reaches_engine_plays_greeting_and_is_recorded(
     kinds = [e.kind for e in call.events]
     assert kinds[0] == "agi_start"
     assert kinds[-1] == "hangup"
-    greeting = next(e.data for e in call.events if e.kind == "played")
-    # endpos at the end of the file: Asterisk streamed every sample of the greeting.
-    assert greeting["prompt"] == "greeting"
-    assert greeting["endpos"] >= 0.95 * _samples(stack, "zh-TW", "greeting")
+    # The greeting opens the language menu's read, which times out only after
+    # Asterisk has played every prompt in it and waited for a key.
+    first = next(e.data for e in call.events if e.kind == "menu")
+    assert first["prompts"] == ["greeting", "taipei-language-menu"]
+    assert first["timed_out"] is True
     assert "service_state" in kinds
     # The caller left at the language menu, after hearing the greeting.
     assert call.outcome == "abandoned"
@@ -76,7 +79,8 @@ async def test_caller_hanging_up_during_greeting_is_recorded_as_abandoned(
     )
     call = await store.get_call_by_uniqueid(result["uniqueid"])
     assert call is not None
-    assert [e.kind for e in call.events] == ["agi_start", "caller_left", "hangup"]
+    assert [e.kind for e in call.events] == ["agi_start", "service_state", "caller_left", "hangup"]
+    assert call.events[2].data == {"after": "greeting"}
     assert call.outcome == "abandoned"
     assert call.ended_at is not None
 

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.domain.menu import Go, MenuState, Reason, Retry, decide, first_key
+from ivr.domain.menu import (
+    INTERDIGIT_S,
+    Go,
+    Listen,
+    MenuState,
+    Reason,
+    Retry,
+    decide,
+    listen,
+)
 from ivr.routing.menus import Menu, ToExtension, ToMenu, ToQueue
 
 MAIN = Menu.model_validate(
@@ -62,12 +71,38 @@ def test_three_failures_reach_a_person_not_a_hangup(entries: list[str]) -> None:
     assert decision == Go(ToQueue(type="queue", queue="general"), Reason.EXHAUSTED)
 
 
-def test_keys_that_begin_an_extension_wait_for_more_digits() -> None:
-    """Only a key that can start an extension makes the caller wait for more digits."""
-    assert first_key(MAIN, "1", EXTENSIONS) == "collect"
-    assert first_key(MAIN, "9", EXTENSIONS) == "done"
+def test_an_entry_is_collected_up_to_the_longest_extension() -> None:
+    """The whole entry is read at once: as many digits as the longest known extension."""
+    assert listen(MAIN, EXTENSIONS) == Listen(5.0, INTERDIGIT_S, 4)
+    # A 5-digit number on an agency PBX is reachable as well as a 4-digit one.
+    assert listen(MAIN, EXTENSIONS | {"61001"}).max_digits == 5
+
+
+def test_without_extension_dialing_an_entry_is_still_read_whole() -> None:
+    """With extension dialing off, a multi-digit entry is one entry, not several keys."""
     no_dialing = MAIN.model_copy(update={"extension_dialing": False})
-    assert first_key(no_dialing, "1", EXTENSIONS) == "done"
+    assert listen(no_dialing, EXTENSIONS | {"61001"}).max_digits == MAIN.extension_digits_max
+
+
+def test_an_unknown_extension_is_one_invalid_try_whatever_its_digits() -> None:
+    """ "7001" matches nothing: one invalid try; its 0s and 1 are never menu keys."""
+    state = MenuState("main")
+    decision = decide(MAIN, state, "7001", EXTENSIONS)
+    assert decision == Retry(MenuState("main", tries=1), "invalid-retry", "invalid")
+    # An entry that starts with an option key is not that option either.
+    assert isinstance(decide(MAIN, state, "1001", EXTENSIONS), Retry)
+    assert isinstance(decide(MAIN, state, "00", EXTENSIONS), Retry)
+
+
+def test_extensions_of_any_length_and_their_prefixes_are_told_apart() -> None:
+    """A 4-digit dial code that begins a 5-digit PBX number reaches each on its own."""
+    extensions = EXTENSIONS | {"6100", "61001"}
+    assert decide(MAIN, MenuState("main"), "61001", extensions) == Go(
+        ToExtension(type="extension", extension="61001"), Reason.EXTENSION
+    )
+    assert decide(MAIN, MenuState("main"), "6100", extensions) == Go(
+        ToExtension(type="extension", extension="6100"), Reason.EXTENSION
+    )
 
 
 def test_extension_dialing_off_refuses_extensions() -> None:

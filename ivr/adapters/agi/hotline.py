@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from ivr import dialplan_vars as dv
+from ivr.adapters.agi.keys import KeyReader
 from ivr.adapters.agi.limits import LIMIT_QUEUE, over_caller_limit
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.durable import DurableStore
@@ -35,7 +36,7 @@ from ivr.domain.calendar import (
 )
 from ivr.domain.callback_promise import PROMISE_PROMPTS, callback_promise
 from ivr.domain.clock import Clock
-from ivr.domain.menu import Go, Retry, decide, first_key, start
+from ivr.domain.menu import INTERDIGIT_S, Go, Listen, Retry, decide, listen, start
 from ivr.domain.screening import (
     blocked_by,
     callback_number,
@@ -107,12 +108,13 @@ ENGINE_PROMPTS = (
     *PROMISE_PROMPTS,
 )
 
-INTERDIGIT_MS = 1500
 DTMF_KEYS = "0123456789*#"
 # Times a caller re-enters a queue after waiting the table's longest wait.
 QUEUE_ROUNDS = 3
 SURVEY_TRIES = 2
 CONFIRM_TRIES = 3
+# One key, with this long to press it after the prompts (emergency, confirmations).
+ONE_KEY_S = 5.0
 # Generous bounds on commands that last as long as a conversation does.
 CONVERSATION_LIMIT_S = 4 * 3600.0
 
@@ -138,6 +140,7 @@ class _Call:
     language: str
     view: RoutingView
     steps: list[str] = field(default_factory=list)
+    keys: KeyReader = field(default_factory=KeyReader)
 
 
 @dataclass(frozen=True)
@@ -242,12 +245,10 @@ class HotlineScript:
 
     async def _journey(self, call: _Call, disaster: bool) -> None:
         view = call.view
-        # A caller who knows the menu may key during the greeting (barge-in); that key
-        # is their first choice at the entry menu.
-        early = await self._play(call, view.greeting, "greeting", interruptible=True)
         now = self.clock()
         rule = blocked_by(view.blocklist, call.caller, now, tz=view.office.tz)
         if rule is not None:
+            await self._play(call, view.greeting, "greeting")
             self._event(call, "blocked", pattern=rule.pattern, reason=rule.reason)
             await self._play(call, "service-suspended", "blocked")
             await self._finish(call, OUTCOME_BLOCKED)
@@ -263,6 +264,13 @@ class HotlineScript:
             reason=state.reason,
             next_open=state.next_open.isoformat() if state.next_open else None,
         )
+        # When the menu follows at once, the greeting opens its first read: a caller
+        # who knows the menu may key during it (barge-in), and a key pressed as it ends
+        # is not lost between two commands. A notice that must be heard plays whole.
+        greeting: tuple[str, ...] = (view.greeting,)
+        if (state.disaster and view.disaster_prompt) or not state.open:
+            await self._play(call, view.greeting, "greeting")
+            greeting = ()
         if state.disaster and view.disaster_prompt:
             await self._play(call, view.disaster_prompt, "disaster")
         if not state.open:
@@ -273,7 +281,7 @@ class HotlineScript:
                 return
             await self._destination(call, view.closed, fallback=None)
             return
-        destination, menu = await self._menus(call, early)
+        destination, menu = await self._menus(call, greeting)
         await self._destination(call, destination, fallback=menu.on_exhausted)
 
     async def _over_limit(self, call: _Call, now: datetime) -> bool:
@@ -283,6 +291,8 @@ class HotlineScript:
             return False
         self._event(call, "caller_limit", limit=which)
         log.warning("caller_limit", limit=which, caller=call.caller)
+        # The greeting carries the recording notice, owed before an agent answers.
+        await self._play(call, call.view.greeting, "greeting")
         await self._play(call, "caller-limit-reached", "limit")
         queue = LIMIT_QUEUE if LIMIT_QUEUE in call.view.queue_max_wait_s else None
         if queue is None:
@@ -293,43 +303,36 @@ class HotlineScript:
 
     # ------------------------------------------------------------------ menus
 
-    async def _menus(self, call: _Call, early: str | None) -> tuple[Destination, Menu]:
+    async def _menus(self, call: _Call, lead: tuple[str, ...]) -> tuple[Destination, Menu]:
+        """Each menu is one read: `lead` (greeting, retry notice) and the menu's prompt,
+        then the caller's whole entry; see ivr.adapters.agi.keys."""
         view = call.view
         state = start(view.menus)
         keyable = view.extensions.keys()
-        # A key pressed during the previous prompt (greeting or retry) counts here.
-        pending = early
         while True:
             menu = view.menus.menus[state.menu]
-            if pending:
-                digits, timed_out = pending, False
-                pending = None
-            else:
-                digits, timed_out = await call.session.get_data(
-                    self._prompt(call, menu.prompt), int(menu.timeout_s * 1000), 1
-                )
-            entry = digits
-            if digits and first_key(menu, digits, keyable) == "collect":
-                more, _ = await call.session.get_data(
-                    self._prompt(call, "silence"), INTERDIGIT_MS, menu.extension_digits_max - 1
-                )
-                entry += more
+            prompts = (*lead, menu.prompt)
+            call.steps.append("greeting" if view.greeting in lead else f"menu:{state.menu}")
+            keyed = await call.keys.read(
+                call.session, [self._prompt(call, p) for p in prompts], listen(menu, keyable)
+            )
+            entry = keyed.entry
             decision = decide(menu, state, entry, keyable)
             self._event(
                 call,
                 "menu",
                 menu=state.menu,
                 entry=entry,
-                timed_out=timed_out and not entry,
+                timed_out=keyed.timed_out,
                 tries=state.tries,
                 decision=_describe(decision),
+                prompts=list(prompts),
             )
             if isinstance(decision, Retry):
-                pending = await self._play(
-                    call, decision.prompt, f"{state.menu}:{decision.cause}", interruptible=True
-                )
+                lead = (decision.prompt,)
                 state = decision.state
                 continue
+            lead = ()
             dest = decision.destination
             if isinstance(dest, ToMenu):
                 state = start(view.menus, dest.menu)
@@ -616,11 +619,12 @@ class HotlineScript:
     ) -> None:
         digit: str | None = None
         if dest.connect_key:
-            reply = await call.session.stream_file(self._prompt(call, dest.prompt), "0123456789*#")
-            if reply.result_int and reply.result_int > 0:
-                digit = chr(reply.result_int)
-            else:
-                digit = await call.session.wait_for_digit(5000)
+            # One command plays the advice and waits for the key: none is lost between.
+            call.steps.append("emergency")
+            keyed = await call.keys.read(
+                call.session, [self._prompt(call, dest.prompt)], Listen(ONE_KEY_S, INTERDIGIT_S, 1)
+            )
+            digit = keyed.entry or None
         else:
             await self._play(call, dest.prompt, "emergency")
         self._event(call, "emergency_advice", key=digit)
@@ -668,11 +672,20 @@ class HotlineScript:
         candidate = normalise_number(call.caller or "")
         for _ in range(CONFIRM_TRIES):
             if candidate and is_taiwan_callback_number(candidate):
-                await self._play(call, "callback-number-is", "callback")
-                await self._say_digits(call, candidate)
-                key, _ = await session.get_data(
-                    self._prompt(call, "callback-number-confirm"), 5000, 1
+                # The number and the question are one read: a key pressed while the
+                # number is read out, or as the question ends, is the caller's answer.
+                call.steps.append("callback")
+                readout = [
+                    "callback-number-is",
+                    *(f"digit-{d}" for d in candidate if d.isdigit()),
+                    "callback-number-confirm",
+                ]
+                answer = await call.keys.read(
+                    session,
+                    [self._prompt(call, p) for p in readout],
+                    Listen(ONE_KEY_S, INTERDIGIT_S, 1),
                 )
+                key = answer.digits
                 self._event(call, "callback_confirm", number=candidate, key=key)
                 if key in {"1", ""}:
                     # Silence keeps the number we read out: the caller heard it.
