@@ -89,7 +89,7 @@ async def test_spoofed_caller_ids_are_never_dialled_back(
         record = await call(
             stack,
             store,
-            dtmf="6901",
+            dtmf="6901#",
             wait_s=greeting_s(stack),
             hold_s=until_ticket + secs(stack, "ticket-registered") + 10,
             caller=SPOOFED_INTERNATIONAL,

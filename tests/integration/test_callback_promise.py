@@ -79,7 +79,7 @@ async def test_a_ticket_due_days_later_names_its_day_and_time_not_4_hours(
         record = await call(
             stack,
             store,
-            dtmf="6901" + pause(until_record) + "#",
+            dtmf="6901#" + pause(until_record) + "#",
             wait_s=greeting_s(stack),
             hold_s=40,
             caller=CALLER,
@@ -119,7 +119,7 @@ async def test_a_kinmen_transfer_in_the_evening_rings_nobody_and_records_for_the
     record = await call(
         stack,
         store,
-        dtmf="2201" + pause(_until_recording(stack, "transfer-office-closed")) + "#",
+        dtmf="2201#" + pause(_until_recording(stack, "transfer-office-closed")) + "#",
         wait_s=secs(stack, "kinmen-greeting") + 0.6,
         hold_s=40,
         caller=CALLER,

@@ -45,7 +45,7 @@ async def test_engine_started_on_a_bad_date_answers_from_the_last_good_table(
         ("hours.yaml", "holidays[0].date")
     ]
     assert engine.routing.tables().source == last_good_dir(stack.state_dir)
-    record = await call(stack, store, dtmf="9ww1", wait_s=greeting_s(stack), hold_s=3)
+    record = await call(stack, store, dtmf="9#ww1#", wait_s=greeting_s(stack), hold_s=3)
     assert [(m["menu"], m["entry"]) for m in events(record, "menu")] == [
         ("language", "9"),
         ("main", "1"),
