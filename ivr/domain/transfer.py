@@ -18,10 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-Role = Literal["primary", "adjacent", "liaison"]
-ANSWER = "ANSWER"
-BUSY = "BUSY"
-CANCEL = "CANCEL"
+from ivr.domain.vocabulary import AttemptRole, DialStatus, TicketReason
+
+Role = Literal[AttemptRole.PRIMARY, AttemptRole.ADJACENT, AttemptRole.LIAISON]
+ANSWER = DialStatus.ANSWER
+BUSY = DialStatus.BUSY
+CANCEL = DialStatus.CANCEL
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Answered:
 class GiveUp:
     """Nobody answered: open a callback ticket for this reason."""
 
-    reason: Literal["busy", "no_answer"]
+    reason: Literal[TicketReason.BUSY, TicketReason.NO_ANSWER]
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,10 @@ Step = Dial | Answered | GiveUp | CallerLeft
 
 def _lines(spec: TransferSpec) -> list[tuple[Line, Role, int]]:
     lines: list[tuple[Line, Role, int]] = [
-        (spec.primary, "primary", n) for n in range(1, spec.busy_attempts + 1)
+        (spec.primary, AttemptRole.PRIMARY, n) for n in range(1, spec.busy_attempts + 1)
     ]
-    lines += [(line, "adjacent", 1) for line in spec.adjacent]
-    lines += [(line, "liaison", 1) for line in spec.deputies]
+    lines += [(line, AttemptRole.ADJACENT, 1) for line in spec.adjacent]
+    lines += [(line, AttemptRole.LIAISON, 1) for line in spec.deputies]
     return lines
 
 
@@ -91,7 +93,7 @@ def next_step(spec: TransferSpec, results: Sequence[str]) -> Step:
     unit_busy = False
     primary_busy = True
     for line, role, attempt in _lines(spec):
-        if role == "primary" and attempt > 1 and not primary_busy:
+        if role == AttemptRole.PRIMARY and attempt > 1 and not primary_busy:
             # Only a busy primary is redialled; silence or failure moves on.
             continue
         status = next(seen, None)
@@ -102,8 +104,8 @@ def next_step(spec: TransferSpec, results: Sequence[str]) -> Step:
             return Answered(line, role)
         if status == CANCEL:
             return CallerLeft()
-        if role == "primary":
+        if role == AttemptRole.PRIMARY:
             primary_busy = status == BUSY
-        if role != "liaison" and status == BUSY:
+        if role != AttemptRole.LIAISON and status == BUSY:
             unit_busy = True
-    return GiveUp("busy" if unit_busy else "no_answer")
+    return GiveUp(TicketReason.BUSY if unit_busy else TicketReason.NO_ANSWER)

@@ -56,6 +56,7 @@ from ivr.store.batch import BatchStats, GroupCommitter, ThreadExecutor, async_en
 from ivr.store.models import (
     AGENT_STATES,
     ATTEMPT_ROLES,
+    CALL_OUTCOMES,
     DIAL_STATUSES,
     SERVICE_MODES,
     TICKET_REASONS,
@@ -648,12 +649,14 @@ class CaseStore:
             "hangup_cause_text": cause_text,
         }
         if outcome is not None:
+            _require_one_of(outcome, CALL_OUTCOMES, "outcome")
             values["outcome"] = outcome
         # One conditional UPDATE, so two racing ends cannot both win.
         return await self._write(partial(writes.end_call, uniqueid=uniqueid, values=values))
 
     async def set_outcome(self, uniqueid: str, outcome: str) -> None:
         """Set (or replace) the call's outcome; unknown uniqueids change nothing."""
+        _require_one_of(outcome, CALL_OUTCOMES, "outcome")
         if not await self._write(partial(writes.set_outcome, uniqueid=uniqueid, outcome=outcome)):
             log.debug("case_store.set_outcome.ignored", uniqueid=uniqueid)
 

@@ -30,6 +30,13 @@ from ivr.domain.menu import Go, Retry, decide, first_key, start
 from ivr.domain.screening import blocked_by, is_taiwan_callback_number, normalise_number
 from ivr.domain.tickets import HOTLINE_AGENCY
 from ivr.domain.transfer import Answered, CallerLeft, Dial, TransferSpec, next_step
+from ivr.domain.vocabulary import (
+    AttemptRole,
+    CallOutcome,
+    TicketReason,
+    TransferInitiator,
+    TransferResult,
+)
 from ivr.prompts import prompt_path
 from ivr.routing.menus import (
     Destination,
@@ -51,14 +58,14 @@ log = structlog.get_logger()
 HOTLINE_SCRIPT_NAME = "hotline"
 TRANSFER_SCRIPT_NAME = "transfer"
 
-# Call outcomes as the case store records them.
-OUTCOME_QUEUED = "queued"
-OUTCOME_ABANDONED = "abandoned"
-OUTCOME_BLOCKED = "blocked"
-OUTCOME_TRANSFERRED = "transferred"
-OUTCOME_ANNOUNCED = "announced"
-OUTCOME_TICKET = "ticket"
-OUTCOME_SURVEYED = "surveyed"
+# Call outcomes as the case store records them (the vocabulary's words).
+OUTCOME_QUEUED = CallOutcome.QUEUED
+OUTCOME_ABANDONED = CallOutcome.ABANDONED
+OUTCOME_BLOCKED = CallOutcome.BLOCKED
+OUTCOME_TRANSFERRED = CallOutcome.TRANSFERRED
+OUTCOME_ANNOUNCED = CallOutcome.ANNOUNCED
+OUTCOME_TICKET = CallOutcome.TICKET
+OUTCOME_SURVEYED = CallOutcome.SURVEYED
 
 # Prompts the engine itself plays (tables name the rest); `ivr routing check` needs
 # them in every enabled language.
@@ -164,7 +171,7 @@ class HotlineScript:
         """`AGI(…/transfer,CODE,BY)`: an agent (feature 8) or an admin sent the caller here."""
         req = session.request
         code = req.args[0] if req.args else ""
-        initiated_by = req.args[1] if len(req.args) > 1 and req.args[1] else "admin"
+        initiated_by = req.args[1] if len(req.args) > 1 and req.args[1] else TransferInitiator.ADMIN
         view = self.routing()
         record = await self.store.get_call_by_uniqueid(req.uniqueid)
         if record is None:
@@ -223,7 +230,7 @@ class HotlineScript:
             if view.closed is None:
                 # A table without a closed destination is refused by the loader; if
                 # it happens anyway, a person is the safe answer.
-                await self._finish(call, "closed-unhandled")
+                await self._finish(call, CallOutcome.CLOSED_UNHANDLED)
                 return
             await self._destination(call, view.closed, fallback=None)
             return
@@ -331,7 +338,9 @@ class HotlineScript:
         await session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
         self._event(call, "route", next=dv.NEXT_QUEUE, queue_status=status)
 
-    async def _transfer(self, call: _Call, spec: TransferSpec, initiated_by: str = "ivr") -> None:
+    async def _transfer(
+        self, call: _Call, spec: TransferSpec, initiated_by: str = TransferInitiator.IVR
+    ) -> None:
         """Ring the unit's lines, then its liaison window; nobody → a callback ticket."""
         session = call.session
         transfer_id = await self.store.start_transfer(
@@ -403,20 +412,22 @@ class HotlineScript:
             await self._answered(call, spec, transfer_id, step)
             return
         if isinstance(step, CallerLeft):
-            await self.store.finish_transfer(transfer_id, at=self.clock(), result="caller_left")
+            await self.store.finish_transfer(
+                transfer_id, at=self.clock(), result=TransferResult.CALLER_LEFT
+            )
             # Dialling on would ring the next lines for a caller who is gone.
             raise AGIHangup("caller hung up while the unit's line rang")
-        await self.store.finish_transfer(transfer_id, at=self.clock(), result="ticket")
+        await self.store.finish_transfer(transfer_id, at=self.clock(), result=TransferResult.TICKET)
         await self._transfer_ticket(call, spec, transfer_id, step.reason)
 
     async def _answered(
         self, call: _Call, spec: TransferSpec, transfer_id: int, step: Answered
     ) -> None:
-        liaison = step.role == "liaison"
+        liaison = step.role == AttemptRole.LIAISON
         await self.store.finish_transfer(
             transfer_id,
             at=self.clock(),
-            result="liaison_answered" if liaison else "answered",
+            result=TransferResult.LIAISON_ANSWERED if liaison else TransferResult.ANSWERED,
             answered_by=step.line.number,
         )
         if liaison:
@@ -430,7 +441,7 @@ class HotlineScript:
                     caller_number=normalise_number(call.caller or "") or "unknown",
                     agency_id=spec.agency_id,
                     unit_id=spec.unit_id,
-                    reason="liaison_registered",
+                    reason=TicketReason.LIAISON_REGISTERED,
                     created_at=now,
                     due_at=callback_due(call.view.sla, call.view.office, now),
                 ),
