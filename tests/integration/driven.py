@@ -167,5 +167,9 @@ class Driver:
                     "Digit": digit,
                     "Duration": "120",
                     "Receive": "true",
+                    # Asterisk answers "DTMF successfully queued", which panoramisk 1.4
+                    # takes for an async Originate's reply and looks up this header;
+                    # without it the AMI session fails. Asterisk ignores it.
+                    "Async": "false",
                 }
             )
