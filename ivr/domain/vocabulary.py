@@ -50,7 +50,8 @@ class CallOutcome(StrEnum):
 
     # Waited in a queue for an agent (and may have been served).
     QUEUED = "queued"
-    # Left the IVR before it reached any destination.
+    # Hung up before anyone took the call: in the menus, or while a unit's or an
+    # emergency line rang.
     ABANDONED = "abandoned"
     BLOCKED = "blocked"
     # Connected to a unit, a liaison window or an emergency line.
@@ -59,8 +60,6 @@ class CallOutcome(StrEnum):
     # A callback ticket was committed (whether or not its number was heard in full).
     TICKET = "ticket"
     SURVEYED = "surveyed"
-    # Left while an emergency line (119) rang: never queued afterwards.
-    EMERGENCY_ABANDONED = "emergency_abandoned"
     # The dialplan's fallback took the caller: the engine was unreachable or failed.
     FALLBACK = "fallback"
     # The line was closed and the table had no closed destination.

@@ -50,6 +50,9 @@ class _Call:
     script: list[On]
     channel: str = ""
     commands: list[str] = field(default_factory=list)
+    fallback: list[str] = field(default_factory=list)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    fell_back: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -63,6 +66,7 @@ class Driver:
         self._ami = AmiClient(stack.host, stack.ports.ami, stack.ami_user, stack.ami_secret)
         self._ami.on("AGIExecStart", self._on_exec)
         self._ami.on("Hangup", self._on_hangup)
+        self._ami.on("UserEvent", self._on_user_event)
         self._pending: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> Driver:
@@ -99,6 +103,24 @@ class Driver:
     def commands(self, uniqueid: str) -> list[str]:
         """The AGI commands the engine started on the call, in order."""
         return list(self._calls[uniqueid].commands)
+
+    def fallback_reasons(self, uniqueid: str) -> list[str]:
+        """Reasons of the dialplan fallbacks the call took (HotlineFallback events)."""
+        return list(self._calls[uniqueid].fallback)
+
+    async def fallback(self, uniqueid: str, *, timeout_s: float = 60.0) -> list[str]:
+        """Wait for the call's first dialplan fallback; its reasons so far."""
+        async with asyncio.timeout(timeout_s):
+            await self._calls[uniqueid].fell_back.wait()
+        return self.fallback_reasons(uniqueid)
+
+    async def command_started(self, uniqueid: str, step: On, *, timeout_s: float = 120.0) -> None:
+        """Wait until the engine starts an AGI command that `step` matches."""
+        call = self._calls[uniqueid]
+        async with asyncio.timeout(timeout_s):
+            while not any(step.matches(c) for c in call.commands):
+                call.started.clear()
+                await call.started.wait()
 
     def unused(self, uniqueid: str) -> list[On]:
         """Script steps that never found their command."""
@@ -142,11 +164,18 @@ class Driver:
         call.channel = event.get("Channel", call.channel)
         command = event.get("Command", "")
         call.commands.append(command)
+        call.started.set()
         if call.script and call.script[0].matches(command):
             step = call.script.pop(0)
             task = asyncio.create_task(self._act(event.get("Uniqueid", ""), step))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
+
+    def _on_user_event(self, event: Mapping[str, str]) -> None:
+        call = self._calls.get(event.get("Uniqueid", ""))
+        if call is not None and event.get("UserEvent") == "HotlineFallback":
+            call.fallback.append(event.get("Reason", ""))
+            call.fell_back.set()
 
     def _on_hangup(self, event: Mapping[str, str]) -> None:
         call = self._calls.get(event.get("Uniqueid", ""))

@@ -33,6 +33,7 @@ from ivr.domain.transfer import Answered, CallerLeft, Dial, TransferSpec, next_s
 from ivr.domain.vocabulary import (
     AttemptRole,
     CallOutcome,
+    DialStatus,
     TicketReason,
     TransferInitiator,
     TransferResult,
@@ -121,6 +122,8 @@ class _Call:
     language: str
     view: RoutingView
     steps: list[str] = field(default_factory=list)
+    # Set once the outcome is final (a committed ticket): a later hangup keeps it.
+    settled: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,10 +163,12 @@ class HotlineScript:
             await self._journey(call, mode == "disaster")
         except AGIHangup:
             after = call.steps[-1] if call.steps else None
-            self._event(call, "caller_left", after=after)
-            # Leaving the queue is not abandoning the IVR: the caller may have been
-            # served, or moved by an agent's transfer (a redirect also ends this AGI).
+            # An AGI that ends in the queue was ended by a hangup or by an agent's
+            # transfer (a redirect), which this session cannot tell apart: the AMI
+            # hangup and the transfer's own steps say which, so claim neither here.
             if after != "queue":
+                self._event(call, "caller_left", after=after)
+            if after != "queue" and not call.settled:
                 await self.tracker.outcome(call.uniqueid, OUTCOME_ABANDONED)
             raise
 
@@ -504,6 +509,7 @@ class HotlineScript:
     async def _announce_ticket(self, call: _Call, ticket: TicketRecord, promise: str) -> None:
         # _open_ticket has committed: only now may the caller hear the number.
         await self.tracker.outcome(call.uniqueid, OUTCOME_TICKET)
+        call.settled = True
         await self._play(call, "ticket-registered", "ticket")
         await self._say_digits(call, ticket.number)
         await self._play(call, promise, "ticket")
@@ -560,9 +566,13 @@ class HotlineScript:
             )
             status = await call.session.get_variable("DIALSTATUS")
             self._event(call, "emergency_dial", number=dest.number, dialstatus=status)
-            if status == "ANSWER":
+            if status == DialStatus.ANSWER:
                 await self._finish(call, OUTCOME_TRANSFERRED)
                 return
+            if status == DialStatus.CANCEL or call.session.hung_up:
+                # The caller hung up while the emergency line rang: nobody to queue.
+                call.steps.append("emergency_dial")
+                raise AGIHangup("caller hung up while the emergency line rang")
         if fallback is not None:
             await self._destination(call, fallback, fallback=None)
         else:
