@@ -159,3 +159,47 @@ async def test_agent_transfer_is_recorded_as_a_transfer_that_ended_normally(
     assert events(record, "caller_left") == []
     assert record.outcome == CallOutcome.TRANSFERRED
     assert (record.hangup_cause, record.hangup_cause_text) == (16, "Normal Clearing")
+
+
+async def test_agent_transfer_ending_in_a_ticket_ends_with_normal_clearing(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """Agent keys 8 6901: every line busy, the caller leaves a message and gets a ticket.
+    The engine ends the call: its cause is normal clearing, not the last busy line's."""
+    await start_engine()
+    agent_port = free_port()
+    await register_agent(stack, "7004", agent_port)
+    agent = start_uas(
+        answer_then_key_scenario("7004", "86901"),
+        port=agent_port,
+        media_port=free_port(),
+        calls=1,
+        workdir=tmp_path,
+    )
+    busy = start_uas(
+        uas_scenario(486),
+        port=taipei_profile.trunk_ports["t-busy"],
+        media_port=free_port(),
+        calls=5,
+        workdir=tmp_path,
+    )
+    await feature_code(stack, "7004", "*45")
+    try:
+        async with Driver(stack, store) as driver:
+            uid = await driver.place(
+                [MANDARIN, key("taipei-main-menu", "1"), key("callback-number-confirm", "1")]
+            )
+            record = await driver.ended(uid, timeout_s=150)
+    finally:
+        await feature_code(stack, "7004", "*46")
+        _stop(agent, busy)
+    assert events(record, "transfer_request") == [{"code": "6901", "by": "agent", "known": True}]
+    assert [a["dialstatus"] for a in events(record, "dial_attempt")] == ["BUSY"] * 5
+    assert len(events(record, "ticket")) == 1
+    assert events(record, "caller_left") == []
+    assert record.outcome == CallOutcome.TICKET
+    assert (record.hangup_cause, record.hangup_cause_text) == (16, "Normal Clearing")
