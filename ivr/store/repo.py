@@ -51,6 +51,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from ivr.domain.vocabulary import TicketStatus
 from ivr.store import writes
 from ivr.store.batch import BatchStats, GroupCommitter, ThreadExecutor, async_engine_executor
 from ivr.store.models import (
@@ -129,10 +130,10 @@ class InvalidTransition(ValueError):
 # Status workflow of a callback ticket: which statuses each status may move to.
 TICKET_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "open": frozenset({"in_progress", "closed"}),
-        "in_progress": frozenset({"called_back", "closed"}),
-        "called_back": frozenset({"closed"}),
-        "closed": frozenset(),
+        TicketStatus.OPEN: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
+        TicketStatus.IN_PROGRESS: frozenset({TicketStatus.CALLED_BACK, TicketStatus.CLOSED}),
+        TicketStatus.CALLED_BACK: frozenset({TicketStatus.CLOSED}),
+        TicketStatus.CLOSED: frozenset(),
     }
 )
 
