@@ -142,12 +142,15 @@ class Driver:
         *,
         timeout_s: float = 120.0,
     ) -> CallRecord:
-        """Poll the store until the call's record satisfies `seen` (or the call ends)."""
+        """Poll the store until the call's record satisfies `seen`, or the call ends or
+        takes the dialplan's fallback (then the caller's assertions say what went wrong)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
             record = await self._store.get_call_by_uniqueid(uniqueid)
-            if record is not None and (seen(record) or record.ended_at is not None):
+            # A call that fell back to the dialplan will get no further in the engine.
+            gone = self._calls[uniqueid].fallback or (record and record.ended_at)
+            if record is not None and (seen(record) or gone):
                 return record
             if loop.time() > deadline:
                 raise AssertionError(f"call {uniqueid} never got there: {record}")

@@ -155,6 +155,8 @@ async def _walk(driver: Driver, view: RoutingView, option: Option) -> str | None
     finally:
         # Stop as soon as the destination shows: the rest of the call proves nothing.
         await driver.hang_up(uid)
+    if driver.fallback_reasons(uid):
+        return f"{option.name}: took the dialplan fallback {driver.fallback_reasons(uid)}"
     ended = await driver.ended(uid)
     menu, k = option.path[-1]
     chosen = [m for m in events(ended, "menu") if (m["menu"], m["entry"]) == (menu, k)]
