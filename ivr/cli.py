@@ -20,6 +20,7 @@ from ivr import logging as ivr_logging
 from ivr import prompts
 from ivr.asterisk import install, process, render
 from ivr.config import ConfigError, Ports, StackConfig
+from ivr.domain.vocabulary import TicketStatus, values
 from ivr.routing.loader import RoutingError
 
 EXIT_OK = 0
@@ -159,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     tickets = sub.add_parser("tickets", help="callback tickets: list, show, assign, note, close")
     tsub = tickets.add_subparsers(dest="tickets_command", required=True)
     tl = tsub.add_parser("list", help="tickets by due time, soonest first")
-    tl.add_argument("--status", choices=["open", "in_progress", "called_back", "closed"])
+    tl.add_argument("--status", choices=values(TicketStatus))
     tl.add_argument("--unit", help="unit id, e.g. new-construction")
     tl.add_argument("--agency", help="agency id, e.g. pwd (hotline: the call centre's own)")
     tl.add_argument("--overdue", action="store_true", help="only tickets flagged overdue")
@@ -184,7 +185,8 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     tn.set_defaults(func=cmd_tickets_note)
     tt = tsub.add_parser("status", help="move a ticket along open → in_progress → called_back")
     tt.add_argument("ticket", metavar="NUMBER")
-    tt.add_argument("status", choices=["in_progress", "called_back", "closed"])
+    # Any status but open: no ticket moves back to open.
+    tt.add_argument("status", choices=[s for s in values(TicketStatus) if s != TicketStatus.OPEN])
     tt.add_argument("--outcome", default=None, help="what came of the callback")
     tt.add_argument("--by", default=admin, help="who made the change (audit trail)")
     tt.set_defaults(func=cmd_tickets_status)

@@ -38,6 +38,7 @@ import structlog
 
 from ivr.adapters.ari import AriClient, AriError
 from ivr.domain.clock import Clock
+from ivr.domain.vocabulary import CallOutcome
 from ivr.store import CallRecord, CaseStore, StoreUnavailable
 
 log = structlog.get_logger()
@@ -45,7 +46,7 @@ log = structlog.get_logger()
 CDR_DIR = "cdr-csv"
 CDR_FILE = "Master.csv"
 OFFSET_FILE = "cdr-reconcile.json"
-OUTCOME_FALLBACK = "fallback"
+OUTCOME_FALLBACK = CallOutcome.FALLBACK
 EVENT = "reconciled"
 
 # Contexts an inbound hotline call runs in (dialplans/hotline.conf). A CDR's dcontext

@@ -22,6 +22,7 @@ from typing import Protocol, TypeAlias
 from zoneinfo import ZoneInfo
 
 from ivr.domain.calendar import SEARCH_DAYS, Calendar, NoWorkingTime, hours_on
+from ivr.domain.vocabulary import TicketReason, TicketStatus
 
 __all__ = [
     "DIGEST_TIME",
@@ -56,18 +57,20 @@ TOTAL = "TOTAL"
 # DOMAIN 4: de-identified data is masked with "○" (U+25CB), as on the city's own pages.
 MASK = "○"
 
+# Keyed by the vocabulary; a unit test holds every member to a label.
 REASON_LABELS: Mapping[str, str] = {
-    "busy": "忙線",
-    "no_answer": "無人接聽",
-    "liaison_registered": "聯繫窗口登記",
-    "off_hours": "非上班時間",
-    "disputed_jurisdiction": "權責爭議",
+    TicketReason.BUSY: "忙線",
+    TicketReason.NO_ANSWER: "無人接聽",
+    TicketReason.LIAISON_REGISTERED: "聯繫窗口登記",
+    TicketReason.OFF_HOURS: "非上班時間",
+    TicketReason.DISPUTED_JURISDICTION: "權責爭議",
+    TicketReason.VOICEMAIL: "語音留言",
 }
 STATUS_LABELS: Mapping[str, str] = {
-    "open": "待處理",
-    "in_progress": "處理中",
-    "called_back": "已回電",
-    "closed": "已結案",
+    TicketStatus.OPEN: "待處理",
+    TicketStatus.IN_PROGRESS: "處理中",
+    TicketStatus.CALLED_BACK: "已回電",
+    TicketStatus.CLOSED: "已結案",
 }
 
 _HOTLINE_NAME = ("1999 話務中心", "1999 call centre")

@@ -24,15 +24,16 @@ from datetime import datetime
 from typing import Literal
 
 from ivr.domain.calendar import Calendar, hours_on, next_working_day_end
+from ivr.domain.vocabulary import AttemptRole, DialStatus, TicketReason
 
-Role = Literal["primary", "adjacent", "liaison"]
+Role = Literal[AttemptRole.PRIMARY, AttemptRole.ADJACENT, AttemptRole.LIAISON]
 # What a profile does with a transfer outside office hours: ring the lines anyway
 # (units forward them to whoever is on duty, T4(2)2), or record the matter for the
 # next working day without ringing (K4(4)).
 OffHoursTransfers = Literal["dial", "record"]
-ANSWER = "ANSWER"
-BUSY = "BUSY"
-CANCEL = "CANCEL"
+ANSWER = DialStatus.ANSWER
+BUSY = DialStatus.BUSY
+CANCEL = DialStatus.CANCEL
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Answered:
 class GiveUp:
     """Nobody answered: open a callback ticket for this reason."""
 
-    reason: Literal["busy", "no_answer"]
+    reason: Literal[TicketReason.BUSY, TicketReason.NO_ANSWER]
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,10 @@ Step = Dial | Answered | GiveUp | CallerLeft
 
 def _lines(spec: TransferSpec) -> list[tuple[Line, Role, int]]:
     lines: list[tuple[Line, Role, int]] = [
-        (spec.primary, "primary", n) for n in range(1, spec.busy_attempts + 1)
+        (spec.primary, AttemptRole.PRIMARY, n) for n in range(1, spec.busy_attempts + 1)
     ]
-    lines += [(line, "adjacent", 1) for line in spec.adjacent]
-    lines += [(line, "liaison", 1) for line in spec.deputies]
+    lines += [(line, AttemptRole.ADJACENT, 1) for line in spec.adjacent]
+    lines += [(line, AttemptRole.LIAISON, 1) for line in spec.deputies]
     return lines
 
 
@@ -102,7 +103,7 @@ def next_step(spec: TransferSpec, results: Sequence[str]) -> Step:
     unit_busy = False
     primary_busy = True
     for line, role, attempt in _lines(spec):
-        if role == "primary" and attempt > 1 and not primary_busy:
+        if role == AttemptRole.PRIMARY and attempt > 1 and not primary_busy:
             # Only a busy primary is redialled; silence or failure moves on.
             continue
         status = next(seen, None)
@@ -113,11 +114,11 @@ def next_step(spec: TransferSpec, results: Sequence[str]) -> Step:
             return Answered(line, role)
         if status == CANCEL:
             return CallerLeft()
-        if role == "primary":
+        if role == AttemptRole.PRIMARY:
             primary_busy = status == BUSY
-        if role != "liaison" and status == BUSY:
+        if role != AttemptRole.LIAISON and status == BUSY:
             unit_busy = True
-    return GiveUp("busy" if unit_busy else "no_answer")
+    return GiveUp(TicketReason.BUSY if unit_busy else TicketReason.NO_ANSWER)
 
 
 @dataclass(frozen=True)

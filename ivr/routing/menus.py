@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ivr.domain.vocabulary import TicketReason
+
 # A DTMF key a menu option can be bound to.
 Key = Annotated[str, Field(pattern=r"^[0-9*#]$")]
 # Bounded: ids and prompt names become Asterisk section and file names.
@@ -65,7 +67,8 @@ class ToRecord(Strict):
     type: Literal["record"]
     prompt: PromptName
     max_seconds: Annotated[int, Field(ge=5, le=300)] = 120
-    reason: Literal["off_hours", "no_answer", "busy", "voicemail"] = "voicemail"
+    # The store's own list: a reason the tables accept is one the store keeps.
+    reason: TicketReason = TicketReason.VOICEMAIL
 
 
 class ToLanguage(Strict):

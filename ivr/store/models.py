@@ -29,28 +29,31 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-# The values each enumerated column may hold. The repository checks them in Python
-# rather than with CHECK constraints, so adding a value needs no table rebuild on SQLite.
-SERVICE_MODES = ("normal", "disaster")
-AGENT_STATES = ("logged_in", "logged_out", "paused", "unpaused")
-TRANSFER_INITIATORS = ("ivr", "agent", "admin")
-TRANSFER_RESULTS = ("answered", "liaison_answered", "ticket", "caller_left", "failed")
-ATTEMPT_ROLES = ("primary", "adjacent", "liaison", "callback")
-# Every DIALSTATUS app_dial documents, not only the common six: a value Asterisk really
-# reported must never be refused and lost.
-DIAL_STATUSES = (
-    "ANSWER",
-    "BUSY",
-    "NOANSWER",
-    "CANCEL",
-    "CONGESTION",
-    "CHANUNAVAIL",
-    "DONTCALL",
-    "TORTURE",
-    "INVALIDARGS",
+from ivr.domain.vocabulary import AgentState as AgentStateWord
+from ivr.domain.vocabulary import (
+    AttemptRole,
+    CallOutcome,
+    DialStatus,
+    TicketReason,
+    TicketStatus,
+    TransferInitiator,
+    TransferResult,
+    values,
 )
-TICKET_REASONS = ("busy", "no_answer", "liaison_registered", "off_hours", "disputed_jurisdiction")
-TICKET_STATUSES = ("open", "in_progress", "called_back", "closed")
+from ivr.domain.vocabulary import ServiceMode as ServiceModeWord
+
+# The values each enumerated column may hold, from the one vocabulary. The repository
+# checks them in Python rather than with CHECK constraints, so adding a value needs no
+# table rebuild on SQLite.
+SERVICE_MODES = values(ServiceModeWord)
+AGENT_STATES = values(AgentStateWord)
+TRANSFER_INITIATORS = values(TransferInitiator)
+TRANSFER_RESULTS = values(TransferResult)
+ATTEMPT_ROLES = values(AttemptRole)
+DIAL_STATUSES = values(DialStatus)
+TICKET_REASONS = values(TicketReason)
+TICKET_STATUSES = values(TicketStatus)
+CALL_OUTCOMES = values(CallOutcome)
 
 # Explicit constraint names, so migrations can name what they alter or drop and the
 # names are the same on SQLite and PostgreSQL.

@@ -51,11 +51,13 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from ivr.domain.vocabulary import TicketStatus
 from ivr.store import writes
 from ivr.store.batch import BatchStats, GroupCommitter, ThreadExecutor, async_engine_executor
 from ivr.store.models import (
     AGENT_STATES,
     ATTEMPT_ROLES,
+    CALL_OUTCOMES,
     DIAL_STATUSES,
     SERVICE_MODES,
     TICKET_REASONS,
@@ -130,10 +132,10 @@ class InvalidTransition(ValueError):
 # Status workflow of a callback ticket: which statuses each status may move to.
 TICKET_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "open": frozenset({"in_progress", "closed"}),
-        "in_progress": frozenset({"called_back", "closed"}),
-        "called_back": frozenset({"closed"}),
-        "closed": frozenset(),
+        TicketStatus.OPEN: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
+        TicketStatus.IN_PROGRESS: frozenset({TicketStatus.CALLED_BACK, TicketStatus.CLOSED}),
+        TicketStatus.CALLED_BACK: frozenset({TicketStatus.CLOSED}),
+        TicketStatus.CLOSED: frozenset(),
     }
 )
 
@@ -679,12 +681,14 @@ class CaseStore:
             "hangup_cause_text": cause_text,
         }
         if outcome is not None:
+            _require_one_of(outcome, CALL_OUTCOMES, "outcome")
             values["outcome"] = outcome
         # One conditional UPDATE, so two racing ends cannot both win.
         return await self._write(partial(writes.end_call, uniqueid=uniqueid, values=values))
 
     async def set_outcome(self, uniqueid: str, outcome: str) -> None:
         """Set (or replace) the call's outcome; unknown uniqueids change nothing."""
+        _require_one_of(outcome, CALL_OUTCOMES, "outcome")
         if not await self._write(partial(writes.set_outcome, uniqueid=uniqueid, outcome=outcome)):
             log.debug("case_store.set_outcome.ignored", uniqueid=uniqueid)
 

@@ -119,7 +119,7 @@ async def test_engine_down_call_takes_fallback_and_reaches_agent_queue(
     """With no engine listening, the caller hears the fallback and waits in the agents' queue."""
     seen, result = await _call_and_watch(stack, ami)
     assert not result["reached"]
-    assert seen.fallback_reason == "agi-FAILURE"
+    assert seen.fallback_reason == "engine-unreachable"
     assert seen.queue_joined == "hotline-agents"
     assert await store.get_call_by_uniqueid(seen.uniqueid) is None
 

@@ -17,13 +17,19 @@ import structlog
 from ivr.adapters.fastagi.server import AGISession
 from ivr.asterisk.generate import agent_queues
 from ivr.domain.clock import Clock
+from ivr.domain.vocabulary import AgentState
 from ivr.prompts import prompt_path
 from ivr.routing.tables import RoutingTables
 
 log = structlog.get_logger()
 
 AGENT_SCRIPT_NAME = "agent"
-ACTIONS = {"login": "logged_in", "logout": "logged_out", "pause": "paused", "unpause": "unpaused"}
+ACTIONS = {
+    "login": AgentState.LOGGED_IN,
+    "logout": AgentState.LOGGED_OUT,
+    "pause": AgentState.PAUSED,
+    "unpause": AgentState.UNPAUSED,
+}
 # Agents hear the outcome of each feature code.
 AGENT_PROMPTS = ("agent-login", "agent-logout", "agent-pause", "agent-unpause", "agent-not-known")
 StateSaver = Callable[[str, str, datetime, list[str]], Awaitable[None]]

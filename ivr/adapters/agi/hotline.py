@@ -53,6 +53,14 @@ from ivr.domain.transfer import (
     next_step,
     plan_transfer,
 )
+from ivr.domain.vocabulary import (
+    AttemptRole,
+    CallOutcome,
+    DialStatus,
+    TicketReason,
+    TransferInitiator,
+    TransferResult,
+)
 from ivr.domain.workdays import closure_days
 from ivr.prompts import prompt_path
 from ivr.routing.menus import (
@@ -75,14 +83,14 @@ log = structlog.get_logger()
 HOTLINE_SCRIPT_NAME = "hotline"
 TRANSFER_SCRIPT_NAME = "transfer"
 
-# Call outcomes as the case store records them.
-OUTCOME_QUEUED = "queued"
-OUTCOME_ABANDONED = "abandoned"
-OUTCOME_BLOCKED = "blocked"
-OUTCOME_TRANSFERRED = "transferred"
-OUTCOME_ANNOUNCED = "announced"
-OUTCOME_TICKET = "ticket"
-OUTCOME_SURVEYED = "surveyed"
+# Call outcomes as the case store records them (the vocabulary's words).
+OUTCOME_QUEUED = CallOutcome.QUEUED
+OUTCOME_ABANDONED = CallOutcome.ABANDONED
+OUTCOME_BLOCKED = CallOutcome.BLOCKED
+OUTCOME_TRANSFERRED = CallOutcome.TRANSFERRED
+OUTCOME_ANNOUNCED = CallOutcome.ANNOUNCED
+OUTCOME_TICKET = CallOutcome.TICKET
+OUTCOME_SURVEYED = CallOutcome.SURVEYED
 
 # Prompts the engine itself plays (tables name the rest); `ivr routing check` needs
 # them in every enabled language.
@@ -141,6 +149,8 @@ class _Call:
     view: RoutingView
     steps: list[str] = field(default_factory=list)
     keys: KeyReader = field(default_factory=KeyReader)
+    # Set once the outcome is final (a committed ticket): a later hangup keeps it.
+    settled: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,10 +209,12 @@ class HotlineScript:
             await self._journey(call, mode == "disaster")
         except AGIHangup:
             after = call.steps[-1] if call.steps else None
-            self._event(call, "caller_left", after=after)
-            # Leaving the queue is not abandoning the IVR: the caller may have been
-            # served, or moved by an agent's transfer (a redirect also ends this AGI).
+            # An AGI that ends in the queue was ended by a hangup or by an agent's
+            # transfer (a redirect), which this session cannot tell apart: the AMI
+            # hangup and the transfer's own steps say which, so claim neither here.
             if after != "queue":
+                self._event(call, "caller_left", after=after)
+            if after != "queue" and not call.settled:
                 await self.tracker.outcome(call.uniqueid, OUTCOME_ABANDONED)
             raise
 
@@ -210,7 +222,7 @@ class HotlineScript:
         """`AGI(…/transfer,CODE,BY)`: an agent (feature 8) or an admin sent the caller here."""
         req = session.request
         code = req.args[0] if req.args else ""
-        initiated_by = req.args[1] if len(req.args) > 1 and req.args[1] else "admin"
+        initiated_by = req.args[1] if len(req.args) > 1 and req.args[1] else TransferInitiator.ADMIN
         view = self.routing()
         record = await self.store.get_call_by_uniqueid(req.uniqueid)
         if record is None:
@@ -277,7 +289,7 @@ class HotlineScript:
             if view.closed is None:
                 # A table without a closed destination is refused by the loader; if
                 # it happens anyway, a person is the safe answer.
-                await self._finish(call, "closed-unhandled")
+                await self._finish(call, CallOutcome.CLOSED_UNHANDLED)
                 return
             await self._destination(call, view.closed, fallback=None)
             return
@@ -395,7 +407,9 @@ class HotlineScript:
         await session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
         self._event(call, "route", next=dv.NEXT_QUEUE, queue_status=status)
 
-    async def _transfer(self, call: _Call, spec: TransferSpec, initiated_by: str = "ivr") -> None:
+    async def _transfer(
+        self, call: _Call, spec: TransferSpec, initiated_by: str = TransferInitiator.IVR
+    ) -> None:
         """Ring the unit's lines, then its liaison window; nobody → a callback ticket."""
         session = call.session
         transfer_id = await self.store.start_transfer(
@@ -478,20 +492,22 @@ class HotlineScript:
             await self._answered(call, spec, transfer_id, step)
             return
         if isinstance(step, CallerLeft):
-            await self.store.finish_transfer(transfer_id, at=self.clock(), result="caller_left")
+            await self.store.finish_transfer(
+                transfer_id, at=self.clock(), result=TransferResult.CALLER_LEFT
+            )
             # Dialling on would ring the next lines for a caller who is gone.
             raise AGIHangup("caller hung up while the unit's line rang")
-        await self.store.finish_transfer(transfer_id, at=self.clock(), result="ticket")
+        await self.store.finish_transfer(transfer_id, at=self.clock(), result=TransferResult.TICKET)
         await self._transfer_ticket(call, spec, transfer_id, step.reason)
 
     async def _answered(
         self, call: _Call, spec: TransferSpec, transfer_id: int, step: Answered
     ) -> None:
-        liaison = step.role == "liaison"
+        liaison = step.role == AttemptRole.LIAISON
         await self.store.finish_transfer(
             transfer_id,
             at=self.clock(),
-            result="liaison_answered" if liaison else "answered",
+            result=TransferResult.LIAISON_ANSWERED if liaison else TransferResult.ANSWERED,
             answered_by=step.line.number,
         )
         if liaison:
@@ -507,7 +523,7 @@ class HotlineScript:
                     caller_number=callback_number(call.caller),
                     agency_id=spec.agency_id,
                     unit_id=spec.unit_id,
-                    reason="liaison_registered",
+                    reason=TicketReason.LIAISON_REGISTERED,
                     created_at=now,
                     due_at=callback_due(call.view.sla, await self._working(call.view, now), now),
                 ),
@@ -577,6 +593,7 @@ class HotlineScript:
     async def _announce_ticket(self, call: _Call, ticket: TicketRecord) -> None:
         # _open_ticket has committed: only now may the caller hear the number.
         await self.tracker.outcome(call.uniqueid, OUTCOME_TICKET)
+        call.settled = True
         await self._play(call, "ticket-registered", "ticket")
         await self._say_digits(call, ticket.number)
         # "Within 4 hours" only when that is true; else the day and time it is due.
@@ -637,9 +654,13 @@ class HotlineScript:
             )
             status = await call.session.get_variable("DIALSTATUS")
             self._event(call, "emergency_dial", number=dest.number, dialstatus=status)
-            if status == "ANSWER":
+            if status == DialStatus.ANSWER:
                 await self._finish(call, OUTCOME_TRANSFERRED)
                 return
+            if status == DialStatus.CANCEL or call.session.hung_up:
+                # The caller hung up while the emergency line rang: nobody to queue.
+                call.steps.append("emergency_dial")
+                raise AGIHangup("caller hung up while the emergency line rang")
         if fallback is not None:
             await self._destination(call, fallback, fallback=None)
         else:

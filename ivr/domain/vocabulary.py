@@ -1,0 +1,136 @@
+"""Every closed word list of the hotline, in one place. Pure.
+
+A word that the routing tables, the store, the handlers and the mails all speak must
+be spelled once: when four modules each kept their own list of ticket reasons, the
+tables allowed `voicemail` and the store refused it, and a caller's message was lost.
+Each list is a StrEnum, so a member is also the plain string that is stored, logged
+and compared; `values(E)` gives the tuple that the store checks against.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "AgentState",
+    "AttemptRole",
+    "CallOutcome",
+    "DialStatus",
+    "FallbackReason",
+    "ServiceMode",
+    "TicketReason",
+    "TicketStatus",
+    "TransferInitiator",
+    "TransferResult",
+    "values",
+]
+
+
+class TicketReason(StrEnum):
+    """Why a callback ticket was opened."""
+
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    LIAISON_REGISTERED = "liaison_registered"
+    OFF_HOURS = "off_hours"
+    DISPUTED_JURISDICTION = "disputed_jurisdiction"
+    # The caller chose to leave a message for a callback (a menu's record option).
+    VOICEMAIL = "voicemail"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    CALLED_BACK = "called_back"
+    CLOSED = "closed"
+
+
+class CallOutcome(StrEnum):
+    """What happened to the caller, as the call record says it."""
+
+    # Waited in a queue for an agent (and may have been served).
+    QUEUED = "queued"
+    # Hung up before anyone took the call: in the menus, or while a unit's or an
+    # emergency line rang.
+    ABANDONED = "abandoned"
+    BLOCKED = "blocked"
+    # Connected to a unit, a liaison window or an emergency line.
+    TRANSFERRED = "transferred"
+    ANNOUNCED = "announced"
+    # A callback ticket was committed (whether or not its number was heard in full).
+    TICKET = "ticket"
+    SURVEYED = "surveyed"
+    # The dialplan's fallback took the caller: the engine was unreachable or failed.
+    FALLBACK = "fallback"
+    # The line was closed and the table had no closed destination.
+    CLOSED_UNHANDLED = "closed-unhandled"
+
+
+class AgentState(StrEnum):
+    LOGGED_IN = "logged_in"
+    LOGGED_OUT = "logged_out"
+    PAUSED = "paused"
+    UNPAUSED = "unpaused"
+
+
+class ServiceMode(StrEnum):
+    NORMAL = "normal"
+    DISASTER = "disaster"
+
+
+class TransferInitiator(StrEnum):
+    IVR = "ivr"
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class TransferResult(StrEnum):
+    ANSWERED = "answered"
+    LIAISON_ANSWERED = "liaison_answered"
+    TICKET = "ticket"
+    CALLER_LEFT = "caller_left"
+    FAILED = "failed"
+
+
+class AttemptRole(StrEnum):
+    PRIMARY = "primary"
+    ADJACENT = "adjacent"
+    LIAISON = "liaison"
+    CALLBACK = "callback"
+
+
+class DialStatus(StrEnum):
+    """Every DIALSTATUS app_dial documents, not only the common six: a value Asterisk
+    really reported must never be refused and lost."""
+
+    ANSWER = "ANSWER"
+    BUSY = "BUSY"
+    NOANSWER = "NOANSWER"
+    CANCEL = "CANCEL"
+    CONGESTION = "CONGESTION"
+    CHANUNAVAIL = "CHANUNAVAIL"
+    DONTCALL = "DONTCALL"
+    TORTURE = "TORTURE"
+    INVALIDARGS = "INVALIDARGS"
+
+
+class FallbackReason(StrEnum):
+    """Why the dialplan's fallback took a call (HOTLINE_FALLBACK_REASON).
+
+    The dialplan spells these too; a contract test holds it to this list.
+    """
+
+    # AGI() could not connect to the engine (AGISTATUS FAILURE).
+    ENGINE_UNREACHABLE = "engine-unreachable"
+    # The engine's connection ended before it reported an outcome: it died or was
+    # killed mid-call (Asterisk still says AGISTATUS SUCCESS).
+    ENGINE_LOST = "engine-lost"
+    # The engine finished without naming a next step the dialplan knows.
+    UNKNOWN_NEXT = "unknown-next"
+    # Otherwise the reason is the engine's own HOTLINE_AGI_ERROR: "unknown-script", or
+    # the name of the exception its handler raised.
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """The members' strings, in declaration order: what a store check allows."""
+    return tuple(member.value for member in enum)
