@@ -139,9 +139,8 @@ def _ends(view: RoutingView, dest: Destination) -> tuple[list[On], Seen]:  # noq
             return [key("callback-number-confirm", "1")], kind("ticket", reason=reason)
         case ToMenu() | ToLanguage():
             prompt = view.menus.menus[_next_menu(dest) or ""].prompt
-            return [], lambda _r, commands: any(
-                c.startswith("GET DATA") and f"/{prompt} " in c for c in commands
-            )
+            listening = key(prompt, "")
+            return [], lambda _r, commands: any(listening.matches(c) for c in commands)
     raise AssertionError(f"no expected end for {dest}")
 
 
