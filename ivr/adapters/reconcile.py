@@ -28,7 +28,7 @@ import csv
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any
 
 import structlog
 
+from ivr.adapters.ami import Outage
 from ivr.adapters.ari import AriClient, AriError
 from ivr.domain.clock import Clock
 from ivr.store import CallRecord, CaseStore, StoreUnavailable
@@ -47,6 +48,8 @@ CDR_FILE = "Master.csv"
 OFFSET_FILE = "cdr-reconcile.json"
 OUTCOME_FALLBACK = "fallback"
 EVENT = "reconciled"
+# The hangup cause text of a call that was up when Asterisk died.
+ASTERISK_LOST = "Asterisk lost (the engine lost its AMI link with the call up)"
 
 # Contexts an inbound hotline call runs in (dialplans/hotline.conf). A CDR's dcontext
 # is the last context its channel was in, so a fallback call ends in one of the last
@@ -259,6 +262,8 @@ class Reconciler:
         cdr_path: Path,
         offset_path: Path,
         settled: Callable[[], bool] = lambda: True,
+        outages: Callable[[], Sequence[Outage]] = list,
+        interval_s: float | None = None,
     ) -> None:
         self._store = store
         self._ari = ari
@@ -266,6 +271,14 @@ class Reconciler:
         self._cdr_path = cdr_path
         self._offset_path = offset_path
         self._settled = settled
+        # The engine's AMI outages: a call open when the engine lost Asterisk ended then.
+        self._outages = outages
+        # None: one pass (at start) only; else a pass every interval_s seconds.
+        self._interval_s = interval_s
+        # Calls started by this run, found gone with no end: ended on the next pass if
+        # still open (the call tracker's Hangup may be on its way).
+        # With the CDR row read meanwhile, if one was.
+        self._missing: dict[str, CdrCall | None] = {}
         self._since: datetime | None = None
         # Calls inserted from a CDR whose channel is still up: ended on their Hangup.
         self._watch: set[str] = set()
@@ -281,7 +294,19 @@ class Reconciler:
         await asyncio.to_thread(self._cdr_path.parent.mkdir, parents=True, exist_ok=True)
 
     async def run(self) -> Summary:
-        """Reconcile, retrying while Asterisk or the store cannot answer."""
+        """Reconcile at start, then (with an interval) every interval, until cancelled.
+
+        The store catches up without a restart: calls the fallback took while the
+        engine hung or restarted, and calls whose end the engine never heard.
+        """
+        summary = await self._run_once()
+        while self._interval_s is not None:
+            await asyncio.sleep(self._interval_s)
+            summary = await self._run_once()
+        return summary
+
+    async def _run_once(self) -> Summary:
+        """One pass, retrying while Asterisk or the store cannot answer."""
         if self._since is None:
             await self.prepare()
         delay = RETRY_START_S
@@ -302,7 +327,8 @@ class Reconciler:
                 # A bug must not take the engine down; retrying it would only repeat it.
                 log.exception("reconcile_failed")
                 return Summary()
-            log.info(
+            quiet = not (summary.inserted or summary.ended or summary.still_live)
+            (log.debug if quiet else log.info)(
                 "reconciled",
                 cdr_rows=summary.cdr_rows,
                 inserted=len(summary.inserted),
@@ -320,10 +346,16 @@ class Reconciler:
             if await self._store.get_call_by_uniqueid(uniqueid) is None:
                 await self._insert(call, live, summary)
         since = self._since or self._clock()
+        missing: dict[str, CdrCall | None] = {}
         for record in await self._store.open_calls():
-            if record.uniqueid in live or record.started_at >= since:
+            if record.uniqueid in live:
                 continue
-            await self._end(record, cdr.get(record.uniqueid), summary)
+            found = cdr.get(record.uniqueid) or self._missing.get(record.uniqueid)
+            if record.started_at >= since and record.uniqueid not in self._missing:
+                missing[record.uniqueid] = found
+                continue
+            await self._end(record, found, summary)
+        self._missing = missing
         if offset is not None:
             await asyncio.to_thread(_save_offset, self._offset_path, offset)
         return summary
@@ -365,6 +397,11 @@ class Reconciler:
             ended_at = max(call.end, record.started_at)
             data = self._cdr_data(call, ended=True)
             outcome = OUTCOME_FALLBACK if record.outcome is None and call.took_fallback else None
+        elif (lost := self._lost_at(record.started_at)) is not None:
+            # No CDR: Asterisk died with the call up (a crash writes none). The call
+            # ended when the engine lost Asterisk, not when this pass found it gone.
+            cause, text, ended_at, outcome = None, ASTERISK_LOST, lost, None
+            data = {"source": "asterisk-lost", "ended": True, "lost_at": lost.isoformat()}
         else:
             cause, text, ended_at, outcome = None, None, max(now, record.started_at), None
             data = {"source": "channels", "ended": True}
@@ -374,6 +411,13 @@ class Reconciler:
             return  # Its Hangup was recorded meanwhile: that end stands.
         await self._store.add_event(record.id, at=now, kind=EVENT, data=data)
         summary.ended.append(record.uniqueid)
+
+    def _lost_at(self, started_at: datetime) -> datetime | None:
+        """When the engine lost Asterisk after the call began, if it did."""
+        for outage in self._outages():
+            if outage.down_at >= started_at:
+                return outage.down_at
+        return None
 
     @staticmethod
     def _cdr_data(call: CdrCall, *, ended: bool) -> dict[str, Any]:
