@@ -48,6 +48,8 @@ CDR_FILE = "Master.csv"
 OFFSET_FILE = "cdr-reconcile.json"
 OUTCOME_FALLBACK = "fallback"
 EVENT = "reconciled"
+# The timeline event of a call the dialplan fallback took (ivr/adapters/calls.py too).
+FALLBACK_EVENT = "fallback"
 # The hangup cause text of a call that was up when Asterisk died.
 ASTERISK_LOST = "Asterisk lost (the engine lost its AMI link with the call up)"
 
@@ -80,6 +82,8 @@ SETTLE_POLL_S = 0.2
 # Enough of a row to identify a call: cdr_csv with loguniqueid (17 fields), plus
 # peeraccount, linkedid and sequence with newcdrcolumns (20).
 _MIN_FIELDS = 17
+_WITH_USERFIELD = 21
+FALLBACK_MARK = "fallback:"
 _CLID = re.compile(r'^\s*"?(?P<name>[^"<]*?)"?\s*<(?P<number>[^>]*)>\s*$')
 
 
@@ -99,6 +103,8 @@ class CdrRow:
     answer: datetime | None
     end: datetime
     disposition: str
+    # "fallback:<reason>" when the dialplan's fallback took the call (loguserfield).
+    userfield: str = ""
 
 
 @dataclass
@@ -139,7 +145,14 @@ class CdrCall:
 
     @property
     def took_fallback(self) -> bool:
-        return self.last.dcontext in FALLBACK_CONTEXTS
+        return self.last.dcontext in FALLBACK_CONTEXTS or self.fallback_reason is not None
+
+    @property
+    def fallback_reason(self) -> str | None:
+        for row in (self.last, self.first):
+            if row.userfield.startswith(FALLBACK_MARK):
+                return row.userfield.removeprefix(FALLBACK_MARK)
+        return None
 
 
 @dataclass
@@ -150,6 +163,7 @@ class Summary:
     inserted: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
     still_live: list[str] = field(default_factory=list)
+    fell_back: list[str] = field(default_factory=list)
 
 
 def _time(value: str) -> datetime | None:
@@ -169,7 +183,10 @@ def parse_row(fields: list[str]) -> CdrRow | None:
     uniqueid = fields[16]
     if start is None or end is None or not uniqueid:
         return None
-    linkedid = fields[18] if len(fields) > 18 and fields[18] else uniqueid
+    # With loguserfield the userfield follows the uniqueid, and the newcdrcolumns
+    # (peeraccount, linkedid, sequence) move one on; older files have no userfield.
+    userfield, rest = (fields[17], 19) if len(fields) >= _WITH_USERFIELD else ("", 18)
+    linkedid = fields[rest] if len(fields) > rest and fields[rest] else uniqueid
     return CdrRow(
         uniqueid=uniqueid,
         linkedid=linkedid,
@@ -183,6 +200,7 @@ def parse_row(fields: list[str]) -> CdrRow | None:
         answer=_time(fields[10]),
         end=end,
         disposition=fields[14],
+        userfield=userfield,
     )
 
 
@@ -327,13 +345,16 @@ class Reconciler:
                 # A bug must not take the engine down; retrying it would only repeat it.
                 log.exception("reconcile_failed")
                 return Summary()
-            quiet = not (summary.inserted or summary.ended or summary.still_live)
+            quiet = not (
+                summary.inserted or summary.ended or summary.still_live or summary.fell_back
+            )
             (log.debug if quiet else log.info)(
                 "reconciled",
                 cdr_rows=summary.cdr_rows,
                 inserted=len(summary.inserted),
                 ended=len(summary.ended),
                 still_live=len(summary.still_live),
+                fell_back=len(summary.fell_back),
             )
             return summary
 
@@ -343,8 +364,11 @@ class Reconciler:
         cdr = fold(rows)
         summary = Summary(cdr_rows=len(rows))
         for uniqueid, call in cdr.items():
-            if await self._store.get_call_by_uniqueid(uniqueid) is None:
+            known = await self._store.get_call_by_uniqueid(uniqueid)
+            if known is None:
                 await self._insert(call, live, summary)
+            elif call.took_fallback:
+                await self._fell_back(known, call, summary)
         since = self._since or self._clock()
         missing: dict[str, CdrCall | None] = {}
         for record in await self._store.open_calls():
@@ -396,7 +420,8 @@ class Reconciler:
             cause, text = call.cause
             ended_at = max(call.end, record.started_at)
             data = self._cdr_data(call, ended=True)
-            outcome = OUTCOME_FALLBACK if record.outcome is None and call.took_fallback else None
+            # The fallback took the caller last: that is how the call ended.
+            outcome = OUTCOME_FALLBACK if call.took_fallback else None
         elif (lost := self._lost_at(record.started_at)) is not None:
             # No CDR: Asterisk died with the call up (a crash writes none). The call
             # ended when the engine lost Asterisk, not when this pass found it gone.
@@ -411,6 +436,17 @@ class Reconciler:
             return  # Its Hangup was recorded meanwhile: that end stands.
         await self._store.add_event(record.id, at=now, kind=EVENT, data=data)
         summary.ended.append(record.uniqueid)
+
+    async def _fell_back(self, record: CallRecord, call: CdrCall, summary: Summary) -> None:
+        """A call the engine had, taken by the fallback when no engine heard it: its
+        outcome and timeline say so (the engine records this itself when it hears
+        the HotlineFallback event)."""
+        if not any(e.kind == FALLBACK_EVENT for e in record.events):
+            data = {"reason": call.fallback_reason, "source": "cdr"}
+            await self._store.add_event(record.id, at=self._clock(), kind=FALLBACK_EVENT, data=data)
+        if record.outcome != OUTCOME_FALLBACK:
+            await self._store.set_outcome(record.uniqueid, OUTCOME_FALLBACK)
+            summary.fell_back.append(record.uniqueid)
 
     def _lost_at(self, started_at: datetime) -> datetime | None:
         """When the engine lost Asterisk after the call began, if it did."""
@@ -429,6 +465,7 @@ class Reconciler:
             "last_context": call.last.dcontext,
             "last_app": call.last.lastapp,
             "cause_from": "disposition" if cause is not None else None,
+            "fallback_reason": call.fallback_reason,
         }
 
     async def on_hangup(self, event: Mapping[str, str]) -> None:
