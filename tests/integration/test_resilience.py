@@ -418,3 +418,40 @@ async def test_engine_started_with_postgres_down_answers_and_stores_calls_once_i
         assert sup.state()["engine_restarts"] == 0, sup.state()
     finally:
         sup.stop()
+
+
+# --- the dialplan's own guard --------------------------------------------------------
+
+
+async def test_a_silent_fastagi_peer_sends_the_caller_to_the_fallback_by_the_guard(
+    stack: StackConfig,
+) -> None:
+    """Something accepts on the AGI port and never answers (a stopped engine, no
+    supervisor): the dialplan's guard still takes the caller to the fallback."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        with contextlib.suppress(ConnectionError):
+            while await reader.read(4096):
+                pass
+
+    server = await asyncio.start_server(silent, stack.host, stack.ports.agi)
+    try:
+        result = await place_call(
+            stack,
+            "1999",
+            dtmf="",
+            caller="0966000000",
+            wait_s=0.5,
+            # On the line past the guard's 5 s: the fallback, not the caller, ends it.
+            hold_s=12.0,
+            call_uid=uuid.uuid4().hex,
+        )
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert held, "the call never reached the AGI port"
+    assert result["fallback"] == "engine-silent", result["summary"]
