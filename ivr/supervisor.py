@@ -207,17 +207,16 @@ class Supervisor:
     async def _hung(self, proc: asyncio.subprocess.Process) -> None:
         self.state.engine_state = "hung"
         self._write()
-        runtime = self.runtime or _find_runtime()
-        stuck = await asyncio.to_thread(watchdog.agi_channels, self.cfg, runtime) if runtime else []
+        stuck = await watchdog.agi_channels(self.cfg)
         log.error("engine_hung", pid=proc.pid, channels_in_agi=len(stuck))
         await self._kill(proc)
         self.state.hung_kills += 1
-        if not stuck or runtime is None:
+        if not stuck:
             return
+        # Killing resets the engine's sockets, and Asterisk moves those callers on by
+        # itself; any channel of the snapshot still in AGI after this gets moved.
         await asyncio.sleep(RESCUE_GRACE_S)
-        now = {
-            c.uniqueid for c in await asyncio.to_thread(watchdog.agi_channels, self.cfg, runtime)
-        }
+        now = {c.uniqueid for c in await watchdog.agi_channels(self.cfg)}
         still = [c for c in stuck if c.uniqueid in now]
         moved = await watchdog.rescue(self.cfg, still)
         self.state.redirected += len(moved)
@@ -263,12 +262,6 @@ def _engine_pid(cfg: StackConfig) -> int | None:
         return None
     pid = info.get("pid") if isinstance(info, dict) else None
     return pid if isinstance(pid, int) else None
-
-
-def _find_runtime() -> AsteriskRuntime | None:
-    from ivr.asterisk import install
-
-    return install.find()
 
 
 def read_state(cfg: StackConfig) -> dict[str, Any] | None:

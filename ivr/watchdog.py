@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 from dataclasses import dataclass
 
 import structlog
 
 from ivr.adapters.ami import AmiActionFailed, AmiClient, AmiUnavailable
-from ivr.asterisk import process
-from ivr.asterisk.install import AsteriskRuntime
 from ivr.config import StackConfig
 
 log = structlog.get_logger()
@@ -69,21 +66,25 @@ class AgiChannel:
     context: str
 
 
-def agi_channels(cfg: StackConfig, runtime: AsteriskRuntime) -> list[AgiChannel]:
-    """Channels running the engine's AGI now (`core show channels concise`)."""
+async def agi_channels(cfg: StackConfig) -> list[AgiChannel]:
+    """Channels running the engine's AGI now (AMI CoreShowChannels)."""
+    ami = AmiClient(cfg.host, cfg.ports.ami, cfg.ami_user, cfg.ami_secret)
+    await ami.start()
     try:
-        out = process.rx(runtime, cfg, "core show channels concise", timeout=5.0)
-    except (process.AsteriskError, subprocess.TimeoutExpired) as exc:
+        await ami.wait_connected(5.0)
+        events = await ami.action_list({"Action": "CoreShowChannels"})
+    except (AmiUnavailable, AmiActionFailed) as exc:
         log.warning("watchdog_channels_unknown", error=str(exc))
         return []
-    found = []
-    for line in out.splitlines():
-        # Channel!Context!Exten!Priority!State!Application!Data!...!Uniqueid
-        fields = line.split("!")
-        if len(fields) < 14 or fields[5] != "AGI" or fields[1] not in AGI_CONTEXTS:
-            continue
-        found.append(AgiChannel(fields[0], fields[13], fields[1]))
-    return found
+    finally:
+        await ami.stop()
+    return [
+        AgiChannel(e.get("Channel", ""), e.get("Uniqueid", ""), e.get("Context", ""))
+        for e in events
+        if e.get("Event") == "CoreShowChannel"
+        and e.get("Application") == "AGI"
+        and e.get("Context") in AGI_CONTEXTS
+    ]
 
 
 async def rescue(cfg: StackConfig, stuck: list[AgiChannel]) -> list[str]:
