@@ -311,8 +311,10 @@ async def test_asterisk_killed_is_restarted_answers_and_open_calls_close_at_the_
     await asyncio.gather(*up.tasks, return_exceptions=True)
 
     def restarted() -> bool:
+        # The supervisor counts the restart once the new Asterisk has fully booted.
         pid = process.read_pid(stack)
-        return pid is not None and pid != old
+        booted = supervised.state().get("asterisk_restarts", 0) >= 1
+        return booted and pid is not None and pid != old
 
     await asyncio.to_thread(wait_until, restarted, WAIT_S, "Asterisk restarted")
     await supervised.wait_engine()
