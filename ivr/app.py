@@ -20,7 +20,7 @@ from ivr.adapters.ami import AmiClient, Outage
 from ivr.adapters.ari import AriClient
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.durable import SPOOL_FILE, DurableStore
-from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer, Handler
+from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
 from ivr.adapters.malloc import fix_mmap_threshold
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
@@ -122,28 +122,13 @@ def build_router(
     router = AGIRouter()
     # The supervisor's watchdog probe: an answer proves the event loop runs.
     router.register(HEALTH_SCRIPT, _health)
-    router.register(HOTLINE_SCRIPT_NAME, _disarming(hotline))
+    router.register(HOTLINE_SCRIPT_NAME, hotline)
     router.register(TRANSFER_SCRIPT_NAME, hotline.transfer_entry)
     router.register(
         AGENT_SCRIPT_NAME,
         AgentScript(clock, cfg.sounds_dir, routing.tables, save_agent_state),
     )
     return router
-
-
-def _disarming(handler: Handler) -> Handler:
-    """The handler, after it disarms the dialplan's guard against a silent engine.
-
-    hotline-inbound arms TIMEOUT(absolute) before AGI (dialplans/hotline.conf); the
-    engine's first command proves it answers, so the call may now last as long as
-    it needs.
-    """
-
-    async def disarm_then_handle(session: AGISession) -> None:
-        await session.command("SET", "VARIABLE", "TIMEOUT(absolute)", "0")
-        await handler(session)
-
-    return disarm_then_handle
 
 
 async def _health(_session: AGISession) -> None:
