@@ -406,7 +406,6 @@ class HotlineScript:
             await self.store.finish_transfer(transfer_id, at=self.clock(), result="caller_left")
             # Dialling on would ring the next lines for a caller who is gone.
             raise AGIHangup("caller hung up while the unit's line rang")
-        await self.store.finish_transfer(transfer_id, at=self.clock(), result="ticket")
         await self._transfer_ticket(call, spec, transfer_id, step.reason)
 
     async def _answered(
@@ -442,27 +441,42 @@ class HotlineScript:
     async def _transfer_ticket(
         self, call: _Call, spec: TransferSpec, transfer_id: int, reason: str
     ) -> None:
-        """Nobody answered: a callback number, a message, a ticket, then its number."""
-        await self._play(call, "transfer-nobody-answered", "ticket")
-        number = await self._callback_number(call)
-        await self._play(call, "transfer-record-message", "ticket")
-        message = await self._record_message(call, 60)
-        now = self.clock()
-        ticket = await self._open_ticket(
-            call,
-            NewTicket(
-                transfer_id=transfer_id,
-                caller_number=number,
-                agency_id=spec.agency_id,
-                unit_id=spec.unit_id,
-                reason=reason,
-                created_at=now,
-                due_at=callback_due(call.view.sla, call.view.office, now),
-                message_path=message,
-            ),
-        )
-        if ticket is not None:
-            await self._announce_ticket(call, ticket, "ticket-callback-4h")
+        """Nobody answered: a callback number, a message, a ticket, then its number.
+
+        The transfer's result says "ticket" only once a ticket is committed: with the
+        store down it is "failed" (a person takes over), and "caller_left" if the
+        caller hung up before a ticket existed.
+        """
+        ticket: TicketRecord | None = None
+        result = "failed"
+        try:
+            await self._play(call, "transfer-nobody-answered", "ticket")
+            number = await self._callback_number(call)
+            await self._play(call, "transfer-record-message", "ticket")
+            message = await self._record_message(call, 60)
+            now = self.clock()
+            ticket = await self._open_ticket(
+                call,
+                NewTicket(
+                    transfer_id=transfer_id,
+                    caller_number=number,
+                    agency_id=spec.agency_id,
+                    unit_id=spec.unit_id,
+                    reason=reason,
+                    created_at=now,
+                    due_at=callback_due(call.view.sla, call.view.office, now),
+                    message_path=message,
+                ),
+            )
+            if ticket is not None:
+                result = "ticket"
+                await self._announce_ticket(call, ticket, "ticket-callback-4h")
+        except AGIHangup:
+            if ticket is None:
+                result = "caller_left"
+            raise
+        finally:
+            await self.store.finish_transfer(transfer_id, at=self.clock(), result=result)
 
     async def _open_ticket(self, call: _Call, new: NewTicket) -> TicketRecord | None:
         """Commit a ticket; None (and a person takes over) when the store cannot."""
