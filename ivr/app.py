@@ -20,7 +20,7 @@ from ivr.adapters.ami import AmiClient, Outage
 from ivr.adapters.ari import AriClient
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.durable import SPOOL_FILE, DurableStore
-from ivr.adapters.fastagi.server import AGIRouter, FastAGIServer
+from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
 from ivr.adapters.malloc import fix_mmap_threshold
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
@@ -32,7 +32,8 @@ from ivr.routing.last_good import remember, start_tables
 from ivr.routing.loader import Problem, RoutingError, load_profile
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
-from ivr.store import CaseStore
+from ivr.store import CaseStore, StoreUnavailable
+from ivr.watchdog import HEALTH_SCRIPT
 
 log = structlog.get_logger()
 
@@ -41,6 +42,13 @@ ENGINE_FILE = "engine.json"
 LINK_POLL_S = 0.25
 # Written on SIGUSR1, for benchmarks: the FastAGI command round trips so far.
 AGI_STATS_FILE = "agi-stats.json"
+# Backoff of the schema check when the database is down at start.
+MIGRATE_RETRY_S = 0.5
+MIGRATE_RETRY_MAX_S = 5.0
+# Reconciliation from CDRs runs at start and then this often (the environment
+# variable shortens it, for tests).
+RECONCILE_INTERVAL_S = 60.0
+RECONCILE_ENV = "HOTLINE_RECONCILE_S"
 
 
 class Routing:
@@ -125,6 +133,8 @@ def build_router(
         closures=store.closures,
     )
     router = AGIRouter()
+    # The supervisor's watchdog probe: an answer proves the event loop runs.
+    router.register(HEALTH_SCRIPT, _health)
     router.register(HOTLINE_SCRIPT_NAME, hotline)
     router.register(TRANSFER_SCRIPT_NAME, hotline.transfer_entry)
     router.register(
@@ -134,18 +144,31 @@ def build_router(
     return router
 
 
+async def _health(_session: AGISession) -> None:
+    """Nothing to do: the session's SUCCESS report is the answer."""
+
+
 async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     routing = Routing(cfg.routing_dir, clock, cfg.state_dir)
     store = await CaseStore.open(cfg.database_url)
-    await store.migrate()
     # Calls go on while the database is away; this keeps their records, and replays
     # (in the background, from now on) what an earlier run had to spool.
     durable = await DurableStore.open(store, cfg.state_dir / SPOOL_FILE)
-    durable.start()
     tracker = CallTracker(durable, clock)
-    await tracker.load_open()
+    # A database that is down at start is an outage like one that begins later: the
+    # engine serves from the spool, and replay begins once the schema is current.
+    schema: asyncio.Task[None] | None = None
+    try:
+        await store.migrate()
+    except StoreUnavailable as exc:
+        log.warning("store_unavailable_at_start", error=str(exc))
+        schema = asyncio.create_task(_migrate_then_replay(store, durable), name="migrate")
+    else:
+        durable.start()
+        await tracker.load_open()
     ami = AmiClient(cfg.host, cfg.ports.ami, cfg.ami_user, cfg.ami_secret)
     ami.on("Hangup", tracker.on_hangup)
+    ami.on("UserEvent", tracker.on_fallback)
     # An events link too, so `ivr status` can tell when the engine lost ARI.
     ari = AriClient(cfg.ari_base_url, cfg.ari_user, cfg.ari_password, cfg.ari_app)
     # Calls the fallback took while no engine ran, and calls an earlier run lost.
@@ -156,6 +179,8 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         cdr_path=cfg.log_dir / CDR_DIR / CDR_FILE,
         offset_path=cfg.state_dir / OFFSET_FILE,
         settled=lambda: durable.pending == 0,
+        outages=lambda: ami.outages,
+        interval_s=_reconcile_interval(),
     )
     await reconciler.prepare()
     ami.on("Hangup", reconciler.on_hangup)
@@ -179,6 +204,8 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari, tracker)
     _write_engine_file(engine)
+    if schema is not None:
+        engine.background.append(schema)
     engine.background += [
         asyncio.create_task(reconciler.run(), name="reconcile"),
         asyncio.create_task(_watch_links(engine), name="link-watch"),
@@ -190,6 +217,31 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         routing=str(cfg.routing_dir),
     )
     return engine
+
+
+async def _migrate_then_replay(store: CaseStore, durable: DurableStore) -> None:
+    """Retry the schema upgrade with backoff; then replay what was spooled meanwhile."""
+    delay = MIGRATE_RETRY_S
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            await store.migrate()
+        except StoreUnavailable as exc:
+            log.info("store_still_unavailable", error=str(exc), retry_in_s=delay)
+            delay = min(delay * 2, MIGRATE_RETRY_MAX_S)
+            continue
+        log.info("store_available")
+        durable.start()
+        return
+
+
+def _reconcile_interval() -> float:
+    """Seconds between reconciliation passes: every minute, or $HOTLINE_RECONCILE_S."""
+    try:
+        return max(1.0, float(os.environ.get(RECONCILE_ENV, RECONCILE_INTERVAL_S)))
+    except ValueError:
+        log.warning("reconcile_interval_invalid", value=os.environ.get(RECONCILE_ENV))
+        return RECONCILE_INTERVAL_S
 
 
 def _link(connected: bool, outages: list[Outage]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     run = sub.add_parser("run", help="install what is missing, start Asterisk and the engine")
     _port_args(run)
     run.set_defaults(func=cmd_run)
+
+    sv = sub.add_parser(
+        "supervise", help="run the engine and keep it (and Asterisk) up: restarts, watchdog"
+    )
+    sv.add_argument(
+        "--no-asterisk", action="store_true", help="leave restarting Asterisk to systemd"
+    )
+    sv.set_defaults(func=cmd_supervise)
 
     st = sub.add_parser("status", help="health of Asterisk, AMI, ARI, FastAGI and the store")
     st.add_argument("--json", action="store_true")
@@ -260,14 +268,27 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Flag name -> Ports field. A flag not given keeps the stored value (or the default
+# on a new stack): `ivr run` must not move a stack that `ivr init` put on other ports.
+_PORT_FLAGS = {
+    "sip_port": "sip",
+    "ami_port": "ami",
+    "http_port": "http",
+    "agi_port": "agi",
+    "rtp_start": "rtp_start",
+    "rtp_end": "rtp_end",
+}
+
+
 def _port_args(p: argparse.ArgumentParser) -> None:
     d = Ports()
-    p.add_argument("--sip-port", type=int, default=d.sip)
-    p.add_argument("--ami-port", type=int, default=d.ami)
-    p.add_argument("--http-port", type=int, default=d.http)
-    p.add_argument("--agi-port", type=int, default=d.agi)
-    p.add_argument("--rtp-start", type=int, default=d.rtp_start)
-    p.add_argument("--rtp-end", type=int, default=d.rtp_end)
+    for flag, name in _PORT_FLAGS.items():
+        p.add_argument(
+            f"--{flag.replace('_', '-')}",
+            type=int,
+            default=None,
+            help=f"default: the stack's stored value, or {getattr(d, name)} on a new stack",
+        )
     p.add_argument("--database-url", default=None, help="default: SQLite in the state dir")
     p.add_argument(
         "--profile", default=None, help="routing profile: taipei (default), kinmen, or a path"
@@ -282,11 +303,22 @@ def _load(args: argparse.Namespace) -> StackConfig:
     return stack_config.load(_state_dir(args))
 
 
+def _ports(args: argparse.Namespace) -> Ports:
+    """The stored ports (or the defaults), with the flags given on this command line."""
+    try:
+        ports = _load(args).ports
+    except ConfigError:
+        ports = Ports()
+    given = {
+        name: getattr(args, flag)
+        for flag, name in _PORT_FLAGS.items()
+        if getattr(args, flag) is not None
+    }
+    return replace(ports, **given)
+
+
 def cmd_init(args: argparse.Namespace) -> int:
-    ports = Ports(
-        args.sip_port, args.ami_port, args.http_port, args.agi_port, args.rtp_start, args.rtp_end
-    )
-    cfg = stack_config.init(_state_dir(args), ports, args.database_url, args.profile)
+    cfg = stack_config.init(_state_dir(args), _ports(args), args.database_url, args.profile)
     print(f"stack ready in {cfg.state_dir}")
     return EXIT_OK
 
@@ -455,7 +487,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ivr import app
+    from ivr.supervisor import supervise
 
     cmd_init(args)
     cfg = _load(args)
@@ -470,6 +502,7 @@ hotline1999 is running.
   Call it       ivr --state-dir {cfg.state_dir} call 1999 --dtmf 1
                 or a SIP phone: sip:1999@{cfg.host}:{cfg.ports.sip}
   Engine log    {cfg.log_dir / "engine.log"}
+  Restarts log  {cfg.log_dir / "supervisor.log"}
   Asterisk log  {cfg.log_dir / "messages.log"}
   Case store    {cfg.database_url}
   Health        ivr --state-dir {cfg.state_dir} status
@@ -477,12 +510,33 @@ Press Ctrl-C to stop.
 """,
         flush=True,
     )
-    _engine_log(cfg, args.log_level)
+    _supervisor_log(cfg, args.log_level)
     try:
-        asyncio.run(app.serve(cfg))
+        # Restarts the engine with backoff when it fails, and Asterisk when it dies:
+        # a failed engine start never takes down an Asterisk that answers with the
+        # fallback.
+        asyncio.run(supervise(cfg, runtime, args.log_level))
     finally:
         process.stop(cfg, runtime)
     return EXIT_OK
+
+
+def cmd_supervise(args: argparse.Namespace) -> int:
+    from ivr.supervisor import supervise
+
+    cfg = _load(args)
+    runtime = None if args.no_asterisk else install.ensure()
+    if runtime is not None:
+        process.start(cfg, runtime)
+    _supervisor_log(cfg, args.log_level)
+    asyncio.run(supervise(cfg, runtime, args.log_level))
+    return EXIT_OK
+
+
+def _supervisor_log(cfg: StackConfig, level: str) -> None:
+    cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    stream = (cfg.log_dir / "supervisor.log").open("a", encoding="utf-8", buffering=1)
+    ivr_logging.configure(level=level, stream=_Tee(stream, sys.stderr))
 
 
 def _engine_log(cfg: StackConfig, level: str) -> None:

@@ -38,8 +38,40 @@ async def check(cfg: StackConfig) -> list[Check]:
     results = [Check("asterisk", asterisk.running, asterisk.detail)]
     results += await asyncio.gather(_ami(cfg), _ari(cfg), _fastagi(cfg), _database(cfg))
     results.append(await asyncio.to_thread(_recordings, cfg))
+    supervisor = _supervisor(cfg)
+    if supervisor is not None:
+        results.append(supervisor)
     links = _engine_links(cfg)
     return [_with_link(replace(c, state="up" if c.ok else "down"), links) for c in results]
+
+
+def _supervisor(cfg: StackConfig) -> Check | None:
+    """The engine's supervisor, when one runs (`ivr run`, `ivr supervise`): restarts."""
+    from ivr.supervisor import read_state
+
+    state = read_state(cfg)
+    if state is None:
+        return None
+    if not _alive(state.get("pid")):
+        return Check("supervisor", False, f"not running (pid {state.get('pid')} is gone)")
+    detail = (
+        f"pid {state.get('pid')}, engine {state.get('engine_state')}"
+        f" (pid {state.get('engine_pid')}), {state.get('engine_restarts', 0)} engine restart(s)"
+    )
+    last = state.get("last_engine_restart")
+    if isinstance(last, dict):
+        detail += f", last {last.get('at')}: {last.get('reason')}"
+    if state.get("hung_kills"):
+        detail += (
+            f"; {state['hung_kills']} hung engine(s) killed, "
+            f"{state.get('redirected', 0)} caller(s) moved to the fallback"
+        )
+    if state.get("supervise_asterisk"):
+        detail += f"; {state.get('asterisk_restarts', 0)} Asterisk restart(s)"
+        last = state.get("last_asterisk_restart")
+        if isinstance(last, dict):
+            detail += f", last {last.get('at')}"
+    return Check("supervisor", state.get("engine_state") == "up", detail)
 
 
 def _engine_links(cfg: StackConfig) -> dict[str, Any]:

@@ -167,6 +167,24 @@ class AmiClient:
             raise AmiActionFailed(f"{action.get('Action')}: {message.get('Message', '')}")
         return message
 
+    async def action_list(
+        self, action: Mapping[str, str], timeout: float = ACTION_TIMEOUT_S
+    ) -> list[AmiEvent]:
+        """Send an action whose answer is an event list (CoreShowChannels): every message."""
+        manager = self._manager
+        if manager is None or not self.connected:
+            raise AmiUnavailable("AMI is not connected")
+        payload = {"ActionID": f"hotline-{next(self._ids)}", **action}
+        try:
+            reply = await asyncio.wait_for(manager.send_action(payload), timeout)
+        except TimeoutError as exc:
+            raise AmiUnavailable(f"AMI action {action.get('Action')} timed out") from exc
+        replies = reply if isinstance(reply, list) else [reply]
+        messages: list[AmiEvent] = [{str(k): str(v) for k, v in dict(r).items()} for r in replies]
+        if messages and messages[0].get("Response", "").lower() == "error":
+            raise AmiActionFailed(f"{action.get('Action')}: {messages[0].get('Message', '')}")
+        return messages
+
     async def _supervise(self) -> None:
         delay = BACKOFF_START_S
         while not self._closing:

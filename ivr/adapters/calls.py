@@ -24,9 +24,13 @@ import structlog
 
 from ivr.adapters.durable import DurableStore
 from ivr.domain.clock import Clock
+from ivr.domain.vocabulary import CallOutcome
 from ivr.store import CaseStore
 
 log = structlog.get_logger()
+
+# The outcome of a call the dialplan fallback took (the same word reconciliation uses).
+OUTCOME_FALLBACK = CallOutcome.FALLBACK
 
 
 class CallTracker:
@@ -112,6 +116,25 @@ class CallTracker:
 
     async def outcome(self, uniqueid: str, outcome: str) -> None:
         await self._store.set_outcome(uniqueid, outcome)
+
+    async def on_fallback(self, event: Mapping[str, str]) -> None:
+        """AMI HotlineFallback: the dialplan's safety net took a call this engine had.
+
+        The call's outcome says so, and its timeline gets the dialplan's reason.
+        Calls the engine never had are added from the CDRs by reconciliation.
+        """
+        if event.get("UserEvent") != "HotlineFallback":
+            return
+        uniqueid = event.get("Uniqueid", "")
+        task = self._starting.get(uniqueid)
+        if task is None:
+            return
+        try:
+            call_id = await task
+            self.event(call_id, "fallback", self._clock(), {"reason": event.get("Reason", "")})
+            await self._store.set_outcome(uniqueid, OUTCOME_FALLBACK)
+        except Exception:
+            log.exception("call_fallback_not_recorded", uniqueid=uniqueid)
 
     async def on_hangup(self, event: Mapping[str, str]) -> None:
         """AMI Hangup: close the call record once, with Asterisk's cause."""

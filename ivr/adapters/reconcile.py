@@ -28,7 +28,7 @@ import csv
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any
 
 import structlog
 
+from ivr.adapters.ami import Outage
 from ivr.adapters.ari import AriClient, AriError
 from ivr.domain.clock import Clock
 from ivr.domain.vocabulary import CallOutcome
@@ -48,6 +49,10 @@ CDR_FILE = "Master.csv"
 OFFSET_FILE = "cdr-reconcile.json"
 OUTCOME_FALLBACK = CallOutcome.FALLBACK
 EVENT = "reconciled"
+# The timeline event of a call the dialplan fallback took (ivr/adapters/calls.py too).
+FALLBACK_EVENT = "fallback"
+# The hangup cause text of a call that was up when Asterisk died.
+ASTERISK_LOST = "Asterisk lost (the engine lost its AMI link with the call up)"
 
 # Contexts an inbound hotline call runs in (dialplans/hotline.conf). A CDR's dcontext
 # is the last context its channel was in, so a fallback call ends in one of the last
@@ -78,6 +83,8 @@ SETTLE_POLL_S = 0.2
 # Enough of a row to identify a call: cdr_csv with loguniqueid (17 fields), plus
 # peeraccount, linkedid and sequence with newcdrcolumns (20).
 _MIN_FIELDS = 17
+_WITH_USERFIELD = 21
+FALLBACK_MARK = "fallback:"
 _CLID = re.compile(r'^\s*"?(?P<name>[^"<]*?)"?\s*<(?P<number>[^>]*)>\s*$')
 
 
@@ -97,6 +104,8 @@ class CdrRow:
     answer: datetime | None
     end: datetime
     disposition: str
+    # "fallback:<reason>" when the dialplan's fallback took the call (loguserfield).
+    userfield: str = ""
 
 
 @dataclass
@@ -137,7 +146,14 @@ class CdrCall:
 
     @property
     def took_fallback(self) -> bool:
-        return self.last.dcontext in FALLBACK_CONTEXTS
+        return self.last.dcontext in FALLBACK_CONTEXTS or self.fallback_reason is not None
+
+    @property
+    def fallback_reason(self) -> str | None:
+        for row in (self.last, self.first):
+            if row.userfield.startswith(FALLBACK_MARK):
+                return row.userfield.removeprefix(FALLBACK_MARK)
+        return None
 
 
 @dataclass
@@ -148,6 +164,7 @@ class Summary:
     inserted: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
     still_live: list[str] = field(default_factory=list)
+    fell_back: list[str] = field(default_factory=list)
 
 
 def _time(value: str) -> datetime | None:
@@ -167,7 +184,10 @@ def parse_row(fields: list[str]) -> CdrRow | None:
     uniqueid = fields[16]
     if start is None or end is None or not uniqueid:
         return None
-    linkedid = fields[18] if len(fields) > 18 and fields[18] else uniqueid
+    # With loguserfield the userfield follows the uniqueid, and the newcdrcolumns
+    # (peeraccount, linkedid, sequence) move one on; older files have no userfield.
+    userfield, rest = (fields[17], 19) if len(fields) >= _WITH_USERFIELD else ("", 18)
+    linkedid = fields[rest] if len(fields) > rest and fields[rest] else uniqueid
     return CdrRow(
         uniqueid=uniqueid,
         linkedid=linkedid,
@@ -181,6 +201,7 @@ def parse_row(fields: list[str]) -> CdrRow | None:
         answer=_time(fields[10]),
         end=end,
         disposition=fields[14],
+        userfield=userfield,
     )
 
 
@@ -260,6 +281,8 @@ class Reconciler:
         cdr_path: Path,
         offset_path: Path,
         settled: Callable[[], bool] = lambda: True,
+        outages: Callable[[], Sequence[Outage]] = list,
+        interval_s: float | None = None,
     ) -> None:
         self._store = store
         self._ari = ari
@@ -267,6 +290,14 @@ class Reconciler:
         self._cdr_path = cdr_path
         self._offset_path = offset_path
         self._settled = settled
+        # The engine's AMI outages: a call open when the engine lost Asterisk ended then.
+        self._outages = outages
+        # None: one pass (at start) only; else a pass every interval_s seconds.
+        self._interval_s = interval_s
+        # Calls started by this run, found gone with no end: ended on the next pass if
+        # still open (the call tracker's Hangup may be on its way).
+        # With the CDR row read meanwhile, if one was.
+        self._missing: dict[str, CdrCall | None] = {}
         self._since: datetime | None = None
         # Calls inserted from a CDR whose channel is still up: ended on their Hangup.
         self._watch: set[str] = set()
@@ -282,7 +313,19 @@ class Reconciler:
         await asyncio.to_thread(self._cdr_path.parent.mkdir, parents=True, exist_ok=True)
 
     async def run(self) -> Summary:
-        """Reconcile, retrying while Asterisk or the store cannot answer."""
+        """Reconcile at start, then (with an interval) every interval, until cancelled.
+
+        The store catches up without a restart: calls the fallback took while the
+        engine hung or restarted, and calls whose end the engine never heard.
+        """
+        summary = await self._run_once()
+        while self._interval_s is not None:
+            await asyncio.sleep(self._interval_s)
+            summary = await self._run_once()
+        return summary
+
+    async def _run_once(self) -> Summary:
+        """One pass, retrying while Asterisk or the store cannot answer."""
         if self._since is None:
             await self.prepare()
         delay = RETRY_START_S
@@ -303,12 +346,16 @@ class Reconciler:
                 # A bug must not take the engine down; retrying it would only repeat it.
                 log.exception("reconcile_failed")
                 return Summary()
-            log.info(
+            quiet = not (
+                summary.inserted or summary.ended or summary.still_live or summary.fell_back
+            )
+            (log.debug if quiet else log.info)(
                 "reconciled",
                 cdr_rows=summary.cdr_rows,
                 inserted=len(summary.inserted),
                 ended=len(summary.ended),
                 still_live=len(summary.still_live),
+                fell_back=len(summary.fell_back),
             )
             return summary
 
@@ -318,13 +365,22 @@ class Reconciler:
         cdr = fold(rows)
         summary = Summary(cdr_rows=len(rows))
         for uniqueid, call in cdr.items():
-            if await self._store.get_call_by_uniqueid(uniqueid) is None:
+            known = await self._store.get_call_by_uniqueid(uniqueid)
+            if known is None:
                 await self._insert(call, live, summary)
+            elif call.took_fallback:
+                await self._fell_back(known, call, summary)
         since = self._since or self._clock()
+        missing: dict[str, CdrCall | None] = {}
         for record in await self._store.open_calls():
-            if record.uniqueid in live or record.started_at >= since:
+            if record.uniqueid in live:
                 continue
-            await self._end(record, cdr.get(record.uniqueid), summary)
+            found = cdr.get(record.uniqueid) or self._missing.get(record.uniqueid)
+            if record.started_at >= since and record.uniqueid not in self._missing:
+                missing[record.uniqueid] = found
+                continue
+            await self._end(record, found, summary)
+        self._missing = missing
         if offset is not None:
             await asyncio.to_thread(_save_offset, self._offset_path, offset)
         return summary
@@ -365,7 +421,13 @@ class Reconciler:
             cause, text = call.cause
             ended_at = max(call.end, record.started_at)
             data = self._cdr_data(call, ended=True)
-            outcome = OUTCOME_FALLBACK if record.outcome is None and call.took_fallback else None
+            # The fallback took the caller last: that is how the call ended.
+            outcome = OUTCOME_FALLBACK if call.took_fallback else None
+        elif (lost := self._lost_at(record.started_at)) is not None:
+            # No CDR: Asterisk died with the call up (a crash writes none). The call
+            # ended when the engine lost Asterisk, not when this pass found it gone.
+            cause, text, ended_at, outcome = None, ASTERISK_LOST, lost, None
+            data = {"source": "asterisk-lost", "ended": True, "lost_at": lost.isoformat()}
         else:
             cause, text, ended_at, outcome = None, None, max(now, record.started_at), None
             data = {"source": "channels", "ended": True}
@@ -375,6 +437,24 @@ class Reconciler:
             return  # Its Hangup was recorded meanwhile: that end stands.
         await self._store.add_event(record.id, at=now, kind=EVENT, data=data)
         summary.ended.append(record.uniqueid)
+
+    async def _fell_back(self, record: CallRecord, call: CdrCall, summary: Summary) -> None:
+        """A call the engine had, taken by the fallback when no engine heard it: its
+        outcome and timeline say so (the engine records this itself when it hears
+        the HotlineFallback event)."""
+        if not any(e.kind == FALLBACK_EVENT for e in record.events):
+            data = {"reason": call.fallback_reason, "source": "cdr"}
+            await self._store.add_event(record.id, at=self._clock(), kind=FALLBACK_EVENT, data=data)
+        if record.outcome != OUTCOME_FALLBACK:
+            await self._store.set_outcome(record.uniqueid, OUTCOME_FALLBACK)
+            summary.fell_back.append(record.uniqueid)
+
+    def _lost_at(self, started_at: datetime) -> datetime | None:
+        """When the engine lost Asterisk after the call began, if it did."""
+        for outage in self._outages():
+            if outage.down_at >= started_at:
+                return outage.down_at
+        return None
 
     @staticmethod
     def _cdr_data(call: CdrCall, *, ended: bool) -> dict[str, Any]:
@@ -386,6 +466,7 @@ class Reconciler:
             "last_context": call.last.dcontext,
             "last_app": call.last.lastapp,
             "cause_from": "disposition" if cause is not None else None,
+            "fallback_reason": call.fallback_reason,
         }
 
     async def on_hangup(self, event: Mapping[str, str]) -> None:

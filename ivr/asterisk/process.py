@@ -37,15 +37,37 @@ def _pid_path(cfg: StackConfig) -> Path:
 
 
 def read_pid(cfg: StackConfig) -> int | None:
+    """The pid of this stack's live Asterisk, or None.
+
+    A pid file outlives a killed Asterisk: its pid may be a zombie or, later, another
+    program's. Only a live (not zombie) process running asterisk with this stack's
+    asterisk.conf counts. `start` replaces a stale file.
+    """
+    path = _pid_path(cfg)
     try:
-        pid = int(_pid_path(cfg).read_text(encoding="utf-8").strip())
+        pid = int(path.read_text(encoding="utf-8").strip())
     except (FileNotFoundError, ValueError):
         return None
+    return pid if is_stack_asterisk(pid, cfg) else None
+
+
+def is_stack_asterisk(pid: int, cfg: StackConfig) -> bool:
+    """True if `pid` is alive, not a zombie, and is asterisk run with this stack's config."""
+    if pid <= 0 or not _alive(pid):
+        return False
+    proc = Path("/proc") / str(pid)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    return pid
+        # The state follows the parenthesised command name, which may hold spaces.
+        state = (proc / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+        argv = (proc / "cmdline").read_bytes().split(b"\0")
+    except (OSError, IndexError):
+        return False
+    if state in ("Z", "X"):
+        return False
+    args = [a.decode("utf-8", errors="replace") for a in argv if a]
+    # Under chroot the pid is chroot's until it execs asterisk: either is ours.
+    names = {Path(a).name for a in args[:3]}
+    return bool(names & {"asterisk", "chroot"}) and str(cfg.asterisk_conf) in args
 
 
 def _prepare_root(runtime: AsteriskRuntime, cfg: StackConfig) -> None:
@@ -94,6 +116,10 @@ def start(cfg: StackConfig, runtime: AsteriskRuntime) -> int:
     pid = read_pid(cfg)
     if pid is not None:
         return pid
+    if _pid_path(cfg).exists():
+        # Left by a killed Asterisk: its pid is dead, a zombie, or another program's.
+        log.warning("asterisk_pid_stale", path=str(_pid_path(cfg)))
+        _pid_path(cfg).unlink(missing_ok=True)
     _prepare_root(runtime, cfg)
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
     console = (cfg.log_dir / "asterisk-console.log").open("ab")

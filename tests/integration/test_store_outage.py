@@ -754,4 +754,60 @@ async def test_a_10000_character_caller_name_is_recorded_on_postgres(
     # Asterisk itself keeps the start of a SIP display name; what reaches the store fits.
     assert record.caller_name.startswith("陳陳陳")
     assert len(record.caller_name) <= 128
-    assert [e.kind for e in record.events][:2] == ["agi_start", "played"]
+    assert [e.kind for e in record.events][:2] == ["agi_start", "service_state"]
+
+
+async def test_transfer_ending_without_a_ticket_in_an_outage_does_not_claim_one(
+    down_stack: StartDown, taipei_profile: ProfileCopy, tmp_path: Path
+) -> None:
+    """Every line busy and PostgreSQL down: no ticket can be committed, so the caller
+    goes to an agent and the transfer's result is `failed`, never `ticket`."""
+    from tests.harness import free_port
+    from tests.sipp.scenarios import start_uas, uas_scenario
+
+    stack = await down_stack()
+    cfg = stack.cfg
+    busy = start_uas(
+        uas_scenario(486),
+        port=taipei_profile.trunk_ports["t-busy"],
+        media_port=free_port(),
+        calls=5,
+        workdir=tmp_path,
+    )
+    # As the all-lines-busy ticket test: five busy lines, the number confirmed by
+    # silence, then '#' ends the message.
+    until_record = (
+        secs(cfg, "connecting")
+        + 1.5
+        + secs(cfg, "transfer-nobody-answered")
+        + secs(cfg, "callback-number-is")
+        + sum(secs(cfg, f"digit-{d}") for d in "0912345678")
+        + secs(cfg, "callback-number-confirm")
+        + 5
+        + secs(cfg, "transfer-record-message")
+        + 2.5
+    )
+    try:
+        uniqueid = await stack.call(
+            dtmf="6901#" + "w" * int(until_record * 2) + "#",
+            wait_s=greeting_s(cfg),
+            hold_s=secs(cfg, "ticket-unavailable") + 6,
+        )
+    finally:
+        if busy.poll() is None:
+            busy.kill()
+        busy.wait(timeout=10)
+    kinds = [e["kind"] for e in stack.spooled_events(uniqueid)]
+    assert "ticket_unavailable" in kinds, kinds
+    assert "ticket" not in kinds, kinds
+
+    call = await stack.recover(uniqueid)
+    [transfer_event] = [e for e in call.events if e.kind == "transfer"]
+    store = await CaseStore.open(cfg.database_url)
+    try:
+        transfer = await store.transfer_with_attempts(int(transfer_event.data["transfer_id"]))
+    finally:
+        await store.close()
+    assert [a.dialstatus for a in transfer.attempts] == ["BUSY"] * 5
+    assert transfer.result == "failed"
+    assert call.outcome == "queued"

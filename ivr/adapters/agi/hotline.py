@@ -435,7 +435,6 @@ class HotlineScript:
         if isinstance(plan, RecordForWorkingDay):
             # K4(4): the offices are empty; ring nobody, record for the next working day.
             self._event(call, "transfer_off_hours", due_at=plan.due.isoformat())
-            await self.store.finish_transfer(transfer_id, at=self.clock(), result="ticket")
             await self._transfer_ticket(call, spec, transfer_id, "off_hours", plan.due)
             return
         await self._play(call, "connecting", "transfer")
@@ -497,7 +496,6 @@ class HotlineScript:
             )
             # Dialling on would ring the next lines for a caller who is gone.
             raise AGIHangup("caller hung up while the unit's line rang")
-        await self.store.finish_transfer(transfer_id, at=self.clock(), result=TransferResult.TICKET)
         await self._transfer_ticket(call, spec, transfer_id, step.reason)
 
     async def _answered(
@@ -540,29 +538,46 @@ class HotlineScript:
         reason: str,
         off_hours_due: datetime | None = None,
     ) -> None:
-        """Nobody answered (or nobody was rung, off hours): number, message, ticket."""
-        intro = "transfer-nobody-answered" if off_hours_due is None else "transfer-office-closed"
-        await self._play(call, intro, "ticket")
-        number = await self._callback_number(call)
-        await self._play(call, "transfer-record-message", "ticket")
-        message = await self._record_message(call, 60)
-        now = self.clock()
-        ticket = await self._open_ticket(
-            call,
-            NewTicket(
-                transfer_id=transfer_id,
-                caller_number=number,
-                agency_id=spec.agency_id,
-                unit_id=spec.unit_id,
-                reason=reason,
-                created_at=now,
-                due_at=off_hours_due
-                or callback_due(call.view.sla, await self._working(call.view, now), now),
-                message_path=message,
-            ),
-        )
-        if ticket is not None:
-            await self._announce_ticket(call, ticket)
+        """Nobody answered (or nobody was rung, off hours): number, message, ticket.
+
+        The transfer's result says "ticket" only once a ticket is committed: with the
+        store down it is "failed" (a person takes over), and "caller_left" if the
+        caller hung up before a ticket existed.
+        """
+        ticket: TicketRecord | None = None
+        result = TransferResult.FAILED
+        try:
+            intro = (
+                "transfer-nobody-answered" if off_hours_due is None else "transfer-office-closed"
+            )
+            await self._play(call, intro, "ticket")
+            number = await self._callback_number(call)
+            await self._play(call, "transfer-record-message", "ticket")
+            message = await self._record_message(call, 60)
+            now = self.clock()
+            ticket = await self._open_ticket(
+                call,
+                NewTicket(
+                    transfer_id=transfer_id,
+                    caller_number=number,
+                    agency_id=spec.agency_id,
+                    unit_id=spec.unit_id,
+                    reason=reason,
+                    created_at=now,
+                    due_at=off_hours_due
+                    or callback_due(call.view.sla, await self._working(call.view, now), now),
+                    message_path=message,
+                ),
+            )
+            if ticket is not None:
+                result = TransferResult.TICKET
+                await self._announce_ticket(call, ticket)
+        except AGIHangup:
+            if ticket is None:
+                result = TransferResult.CALLER_LEFT
+            raise
+        finally:
+            await self.store.finish_transfer(transfer_id, at=self.clock(), result=result)
 
     async def _open_ticket(self, call: _Call, new: NewTicket) -> TicketRecord | None:
         """Commit a ticket; None (and a person takes over) when the store cannot."""

@@ -48,6 +48,8 @@ Handler = Callable[["AGISession"], Awaitable[None]]
 # Value of AGI_ERROR when no handler is registered for the requested script.
 ERROR_UNKNOWN_SCRIPT: Final = "unknown-script"
 STATS_SAMPLES: Final = 10_000
+# Scripts whose sessions are not logged (the supervisor's health probe).
+QUIET_SCRIPTS: Final = frozenset({"health"})
 
 # A 520 usage text is a few dozen lines; anything far longer is a hostile peer.
 _MAX_REPLY_LINES: Final = 1000
@@ -469,7 +471,10 @@ class FastAGIServer:
             # The peer may not be a real Asterisk, so do not wait long for its replies.
             await self._report(session, OUTCOME_FAILURE, ERROR_UNKNOWN_SCRIPT, self._header_timeout)
             return
-        _log.info("agi.session.started", args=len(request.args))
+        # The watchdog probes every second; its sessions would drown the log.
+        quiet = request.script in QUIET_SCRIPTS
+        if not quiet:
+            _log.info("agi.session.started", args=len(request.args))
         try:
             await handler(session)
         except AGIHangup as exc:
@@ -480,7 +485,8 @@ class FastAGIServer:
             await self._report(session, OUTCOME_FAILURE, type(exc).__name__)
             return
         await self._report(session, OUTCOME_SUCCESS)
-        _log.info("agi.session.finished")
+        if not quiet:
+            _log.info("agi.session.finished")
 
     async def _report(
         self,
