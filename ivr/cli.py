@@ -371,7 +371,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"""
 hotline1999 is running.
   Asterisk      pid {pid} ({runtime.describe()})
-  Call it       ivr --state-dir {cfg.state_dir} call 1999 --dtmf 1
+  Call it       ivr --state-dir {cfg.state_dir} call 1999 --dtmf {_example_dtmf(cfg)}
                 or a SIP phone: sip:1999@{cfg.host}:{cfg.ports.sip}
   Engine log    {cfg.log_dir / "engine.log"}
   Asterisk log  {cfg.log_dir / "messages.log"}
@@ -387,6 +387,14 @@ Press Ctrl-C to stop.
     finally:
         process.stop(cfg, runtime)
     return EXIT_OK
+
+
+def _example_dtmf(cfg: StackConfig) -> str:
+    """Keys that take the example call to a person on this stack's own menus."""
+    from ivr.routing.example import example_keys
+    from ivr.routing.loader import load_profile
+
+    return example_keys(load_profile(cfg.routing_dir)) or '""'
 
 
 def _engine_log(cfg: StackConfig, level: str) -> None:
