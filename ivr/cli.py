@@ -26,6 +26,9 @@ EXIT_FAIL = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Whatever the engine or the CLI writes (case store, logs, spool, recordings)
+    # holds personal data or secrets: owner-only, whatever the caller's umask.
+    os.umask(0o077)
     parser = _parser()
     args = parser.parse_args(argv)
     ivr_logging.configure(level=args.log_level)
@@ -209,6 +212,9 @@ def _port_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rtp-end", type=int, default=d.rtp_end)
     p.add_argument("--database-url", default=None, help="default: SQLite in the state dir")
     p.add_argument(
+        "--sip-bind", default=None, help="SIP's address (default 127.0.0.1); AMI, ARI stay local"
+    )
+    p.add_argument(
         "--profile", default=None, help="routing profile: taipei (default), kinmen, or a path"
     )
 
@@ -225,7 +231,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     ports = Ports(
         args.sip_port, args.ami_port, args.http_port, args.agi_port, args.rtp_start, args.rtp_end
     )
-    cfg = stack_config.init(_state_dir(args), ports, args.database_url, args.profile)
+    cfg = stack_config.init(
+        _state_dir(args), ports, args.database_url, args.profile, sip_bind=args.sip_bind
+    )
     print(f"stack ready in {cfg.state_dir}")
     return EXIT_OK
 
@@ -298,6 +306,10 @@ def cmd_routing_reload(args: argparse.Namespace) -> int:
     if problems:
         print("ivr: reload refused; the running table keeps serving", file=sys.stderr)
         return EXIT_FAIL
+    # Asterisk first: the engine's new tables may name endpoints and queues that only
+    # the regenerated config defines.
+    if not _apply_asterisk(cfg):
+        return EXIT_FAIL
     engine = _engine_info(cfg)
     if engine is None:
         print("ivr: the engine is not running; the tables will load when it starts")
@@ -316,6 +328,24 @@ def cmd_routing_reload(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_FAIL
+
+
+def _apply_asterisk(cfg: StackConfig) -> bool:
+    """Regenerate Asterisk's config and reload its modules; say what could not apply."""
+    from ivr.asterisk.apply import apply
+
+    report = asyncio.run(apply(cfg))
+    if not report.asterisk_running:
+        print("asterisk: not running; the regenerated config loads when it starts")
+    elif report.reloaded:
+        print(f"asterisk: reloaded {', '.join(report.reloaded)} (calls in progress kept)")
+    else:
+        print("asterisk: config unchanged")
+    for line in [*report.not_live, *report.errors]:
+        print(f"ivr: asterisk: {line}", file=sys.stderr)
+    if not report.ok:
+        print("ivr: Asterisk does not run the new config in full", file=sys.stderr)
+    return report.ok
 
 
 def _engine_info(cfg: StackConfig) -> dict[str, Any] | None:

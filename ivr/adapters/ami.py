@@ -167,6 +167,23 @@ class AmiClient:
             raise AmiActionFailed(f"{action.get('Action')}: {message.get('Message', '')}")
         return message
 
+    async def action_list(
+        self, action: Mapping[str, str], timeout: float = ACTION_TIMEOUT_S
+    ) -> list[AmiEvent]:
+        """Send a list action (PJSIPShowEndpoints...); its reply then every list event."""
+        manager = self._manager
+        if manager is None or not self.connected:
+            raise AmiUnavailable("AMI is not connected")
+        payload = {"ActionID": f"hotline-{next(self._ids)}", **action}
+        try:
+            reply = await asyncio.wait_for(manager.send_action(payload, as_list=True), timeout)
+        except TimeoutError as exc:
+            raise AmiUnavailable(f"AMI action {action.get('Action')} timed out") from exc
+        messages: list[AmiEvent] = [{str(k): str(v) for k, v in dict(m).items()} for m in reply]
+        if messages and messages[0].get("Response", "").lower() == "error":
+            raise AmiActionFailed(f"{action.get('Action')}: {messages[0].get('Message', '')}")
+        return messages
+
     async def _supervise(self) -> None:
         delay = BACKOFF_START_S
         while not self._closing:
@@ -241,8 +258,10 @@ class AmiClient:
             except (TimeoutError, OSError) as exc:
                 refused, why = True, str(exc)
             if refused and not self._filtered:
-                # Unfiltered is slower, never wrong: go on with every event.
-                log.warning("ami_filter_refused", event_name=name, reason=why)
+                # Unfiltered is slower, never wrong: go on with every event. A user
+                # without `system` may not filter; manager.conf filters for it.
+                level = log.info if "permission" in why.lower() else log.warning
+                level("ami_filter_refused", event_name=name, reason=why)
                 return
             if refused:
                 raise AmiUnavailable(f"AMI refused the event filter for {name}: {why}")

@@ -41,11 +41,20 @@ def unit_phone_secret(stack_secret: str, number: str) -> str:
 def _phone(name: str, context: str, secret: str, callerid: str) -> str:
     return (
         f"[{name}]\ntype = endpoint\ntransport = transport-udp\ncontext = {context}\n{_CODECS}"
+        # A phone proves who it is with its password, never by its address.
+        "identify_by = username\n"
         f"auth = {name}-auth\naors = {name}\ncallerid = {callerid}\n\n"
         f"[{name}-auth]\ntype = auth\nauth_type = userpass\nusername = {name}\n"
         f"password = {secret}\n\n"
         f"[{name}]\ntype = aor\nmax_contacts = 1\nremove_existing = yes\n\n"
     )
+
+
+def _match(host: str, port: int) -> str:
+    """An identify match for one host and source port (IPv6 in brackets)."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
 
 
 def pjsip_conf(tables: RoutingTables, stack_secret: str) -> str:
@@ -67,8 +76,13 @@ def pjsip_conf(tables: RoutingTables, stack_secret: str) -> str:
     for trunk in tables.directory.trunks:
         parts.append(
             f"[{trunk.id}]\ntype = endpoint\ntransport = transport-udp\n"
-            f"context = hotline-from-agency\n{_CODECS}aors = {trunk.id}\n\n"
+            f"context = hotline-from-agency\n{_CODECS}aors = {trunk.id}\n"
+            # No password on a PBX trunk: it is known only by where its requests come
+            # from, so a From header naming it proves nothing.
+            "identify_by = ip\n\n"
             f"[{trunk.id}]\ntype = aor\ncontact = sip:{trunk.host}:{trunk.port}\n\n"
+            f"[{trunk.id}]\ntype = identify\nendpoint = {trunk.id}\n"
+            f"match = {_match(trunk.host, trunk.port)}\n\n"
         )
     return "".join(parts)
 

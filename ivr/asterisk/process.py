@@ -103,6 +103,8 @@ def start(cfg: StackConfig, runtime: AsteriskRuntime) -> int:
         stdout=console,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # CDRs, logs and callers' recordings are personal data: owner-only files.
+        umask=0o077,
     )
     console.close()
     _pid_path(cfg).write_text(f"{proc.pid}\n", encoding="utf-8")
