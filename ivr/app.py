@@ -122,6 +122,8 @@ def build_router(
 
 
 async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
+    # Everything the engine writes (run files, offsets, spool, markers) stays owner-only.
+    os.umask(0o077)
     routing = Routing(cfg.routing_dir, clock)
     store = await CaseStore.open(cfg.database_url)
     await store.migrate()

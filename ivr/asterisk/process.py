@@ -96,7 +96,10 @@ def start(cfg: StackConfig, runtime: AsteriskRuntime) -> int:
         return pid
     _prepare_root(runtime, cfg)
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
-    console = (cfg.log_dir / "asterisk-console.log").open("ab")
+    console_fd = os.open(
+        cfg.log_dir / "asterisk-console.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+    )
+    console = os.fdopen(console_fd, "ab")
     proc = subprocess.Popen(
         runtime.command(["-C", str(cfg.asterisk_conf), "-f", "-n"]),
         stdin=subprocess.DEVNULL,
