@@ -12,6 +12,7 @@ import hmac
 from pathlib import Path
 
 from ivr.asterisk import render
+from ivr.asterisk.tls import PHONE_TEMPLATE, TLS_FILE, tls_conf
 from ivr.config import StackConfig
 from ivr.routing.loader import load_profile
 from ivr.routing.tables import LOCAL, RoutingTables
@@ -40,7 +41,9 @@ def unit_phone_secret(stack_secret: str, number: str) -> str:
 
 def _phone(name: str, context: str, secret: str, callerid: str) -> str:
     return (
-        f"[{name}]\ntype = endpoint\ntransport = transport-udp\ncontext = {context}\n{_CODECS}"
+        # The template (tls.py) carries the stack's SRTP setting for every phone.
+        f"[{name}]({PHONE_TEMPLATE})\ntype = endpoint\ntransport = transport-udp\n"
+        f"context = {context}\n{_CODECS}"
         # A phone proves who it is with its password, never by its address.
         "identify_by = username\n"
         f"auth = {name}-auth\naors = {name}\ncallerid = {callerid}\n\n"
@@ -121,4 +124,5 @@ def generated_files(tables: RoutingTables, stack_secret: str) -> dict[str, str]:
 def render_stack(cfg: StackConfig) -> list[Path]:
     """Asterisk's config from the templates plus what the routing tables generate."""
     tables = load_profile(cfg.routing_dir)
-    return render.render(cfg, extra=generated_files(tables, cfg.ari_password))
+    extra = {**generated_files(tables, cfg.ari_password), TLS_FILE: tls_conf(cfg)}
+    return render.render(cfg, extra=extra)
