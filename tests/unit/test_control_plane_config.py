@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ivr import config as stack_config
 from ivr.adapters.ari import AriClient
+from ivr.asterisk import render
 from ivr.asterisk.apply import module_for, plan
 from ivr.config import ConfigError, StackConfig, check_exposure, is_loopback
 
@@ -81,3 +83,34 @@ def test_plan_says_a_file_no_module_reloads_needs_a_restart() -> None:
     report = plan({"modules.conf": "a"}, {"modules.conf": "b"})
     assert not report.ok
     assert report.not_live == ["modules.conf changed: no module reloads it; restart Asterisk"]
+
+
+def test_sip_binds_its_own_address_while_ami_ari_and_agi_stay_on_loopback(
+    tmp_path: Path,
+) -> None:
+    cfg = stack_config.init(tmp_path / "stack", sip_bind="0.0.0.0")
+    assert stack_config.load(tmp_path / "stack").sip_bind == "0.0.0.0"
+    files = render.outputs(cfg)
+    assert f"bind = 0.0.0.0:{cfg.ports.sip}" in files["pjsip.conf"]
+    assert "bindaddr = 127.0.0.1" in files["manager.conf"]
+    assert "bindaddr = 127.0.0.1" in files["http.conf"]
+    assert f"agi://127.0.0.1:{cfg.ports.agi}" in files["extensions.conf"]
+
+
+def test_engine_ami_user_has_no_system_command_or_config_class(tmp_path: Path) -> None:
+    cfg = stack_config.init(tmp_path / "stack")
+    manager = render.outputs(cfg)["manager.conf"]
+    engine_section = manager.split(f"[{cfg.ami_user}]", 1)[1].split("\n[", 1)[0]
+    grants = {
+        line.split("=", 1)[0].strip(): {c.strip() for c in line.split("=", 1)[1].split(",")}
+        for line in engine_section.splitlines()
+        if line.split("=", 1)[0].strip() in ("read", "write")
+    }
+    assert grants == {"read": {"call", "user", "agent"}, "write": {"call", "originate"}}
+
+
+def test_state_directory_and_store_file_are_created_owner_only(tmp_path: Path) -> None:
+    cfg = stack_config.init(tmp_path / "stack")
+    assert (cfg.state_dir.stat().st_mode & 0o777) == 0o700
+    assert (cfg.sqlite_path.stat().st_mode & 0o777) == 0o600
+    assert ((cfg.state_dir / "stack.json").stat().st_mode & 0o777) == 0o600
