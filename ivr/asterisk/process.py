@@ -11,7 +11,7 @@ from pathlib import Path
 
 import structlog
 
-from ivr.asterisk import install
+from ivr.asterisk import install, user
 from ivr.asterisk.install import AsteriskRuntime
 from ivr.config import StackConfig
 
@@ -96,12 +96,14 @@ def start(cfg: StackConfig, runtime: AsteriskRuntime) -> int:
         return pid
     _prepare_root(runtime, cfg)
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
+    # Asterisk drops root for its own account, which gets only the files it uses.
+    run_as = user.prepare(cfg, runtime)
     console_fd = os.open(
         cfg.log_dir / "asterisk-console.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
     )
     console = os.fdopen(console_fd, "ab")
     proc = subprocess.Popen(
-        runtime.command(["-C", str(cfg.asterisk_conf), "-f", "-n"]),
+        runtime.command(["-C", str(cfg.asterisk_conf), "-f", "-n", *run_as]),
         stdin=subprocess.DEVNULL,
         stdout=console,
         stderr=subprocess.STDOUT,

@@ -85,6 +85,9 @@ def write(cfg: StackConfig, files: Mapping[str, str]) -> list[Path]:
     for sub in ("var/lib", "spool"):
         private_dir(cfg.state_dir / sub)
     tighten(cfg.state_dir)
+    # A file belongs to whoever owns the config directory: Asterisk's own account
+    # (ivr/asterisk/user.py) must still read what a reload rewrites.
+    owner = cfg.etc_dir.stat()
     written: list[Path] = []
     for name, content in files.items():
         target = cfg.etc_dir / name
@@ -92,6 +95,8 @@ def write(cfg: StackConfig, files: Mapping[str, str]) -> list[Path]:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(content)
+        if os.geteuid() == 0:
+            os.chown(tmp, owner.st_uid, owner.st_gid)
         tmp.replace(target)
         written.append(target)
     return written

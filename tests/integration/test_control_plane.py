@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pwd
 import socket
 import stat
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from ivr.adapters.ami import AmiActionFailed, AmiClient
+from ivr.asterisk import process
+from ivr.asterisk.user import USER
 from ivr.config import StackConfig
 from ivr.store import CaseStore
 from tests.harness import EngineProcess, free_port
@@ -182,3 +185,21 @@ def _loose_modes(state_dir: Path) -> tuple[list[str], int]:
             if (mode != 0o700) if stat.S_ISDIR(st.st_mode) else bool(mode & 0o077):
                 loose.append(f"{path}: {oct(mode)}")
     return loose, checked
+
+
+def test_asterisk_runs_as_its_own_user_and_cannot_read_the_engines_files(
+    stack: StackConfig,
+) -> None:
+    """Not root: the `hotline-asterisk` account, which owns none of the engine's files."""
+    account = pwd.getpwnam(USER)
+    pid = process.read_pid(stack)
+    assert pid is not None
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines()
+    uids = next(line for line in status if line.startswith("Uid:")).split()[1:]
+    assert uids == [str(account.pw_uid)] * 4
+    assert account.pw_uid != 0
+    for private in (stack.state_dir / "stack.json", stack.sqlite_path):
+        st = private.stat()
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o600)
+    # What it writes is its own: the CDRs and its logs.
+    assert (stack.log_dir / "messages.log").stat().st_uid == account.pw_uid
