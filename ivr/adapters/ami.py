@@ -11,7 +11,9 @@ AGIExec pairs, RTCP reports...): well over a hundred per call, each parsed here 
 then dropped. Once a handler is registered, the session asks Asterisk (Filter action,
 `name()` match criteria, Asterisk 21+) to send only the events it has handlers for;
 with no handler it gets everything, as before. Filters belong to the session, so
-they are added again on every reconnect.
+they are added again on every reconnect. The engine's own AMI user may not send
+Filter (it needs the `system` class, which that user does not have): manager.conf
+filters that user's events statically, and a refused Filter leaves it at that.
 """
 
 from __future__ import annotations
