@@ -13,7 +13,8 @@ then dropped. Once a handler is registered, the session asks Asterisk (Filter ac
 with no handler it gets everything, as before. Filters belong to the session, so
 they are added again on every reconnect. The engine's own AMI user may not send
 Filter (it needs the `system` class, which that user does not have): manager.conf
-filters that user's events statically, and a refused Filter leaves it at that.
+filters that user's events statically, so session filters are off unless a client
+is built with `session_filters=True` for a user that has `system`.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ class AmiClient:
     secret: str
     connect_timeout: float = 5.0
     outages: list[Outage] = field(default_factory=list)
+    # Per-session event filters (the Filter action) need the `system` class. The
+    # hotline's users are filtered in manager.conf instead, and a refused Filter
+    # would be a security-log event on every connect: off unless asked for.
+    session_filters: bool = False
 
     def __post_init__(self) -> None:
         self._handlers: list[tuple[str, EventHandler]] = []
@@ -242,6 +247,8 @@ class AmiClient:
         session (the supervisor's reconnect) starts again from no filter.
         """
         patterns = {pattern for pattern, _ in self._handlers}
+        if not self.session_filters:
+            return
         if not patterns or any(not _EVENT_NAME.match(p) for p in patterns):
             return
         for name in sorted((patterns | _ACTION_EVENTS) - self._filtered):

@@ -38,7 +38,11 @@ FAILURES = (
 
 def _failures(log: Path) -> list[str]:
     text = log.read_text(errors="replace") if log.exists() else ""
-    return [line for line in text.splitlines() if any(f'"{f}"' in line for f in FAILURES)]
+    return [
+        line
+        for line in text.splitlines()
+        if 'Service="PJSIP"' in line and any(f'"{f}"' in line for f in FAILURES)
+    ]
 
 
 @pytest.mark.skipif(shutil.which("fail2ban-regex") is None, reason="Debian's fail2ban")
