@@ -25,7 +25,7 @@ from ivr.adapters.mail import SmtpMailer
 from ivr.adapters.malloc import fix_mmap_threshold
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
-from ivr.config import StackConfig
+from ivr.config import StackConfig, check_exposure
 from ivr.domain.clock import Clock, system_clock
 from ivr.routing.holder import TableHolder
 from ivr.routing.last_good import remember, start_tables
@@ -149,6 +149,9 @@ async def _health(_session: AGISession) -> None:
 
 
 async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
+    # Everything the engine writes (run files, offsets, spool, markers) stays owner-only.
+    os.umask(0o077)
+    check_exposure(cfg)
     routing = Routing(cfg.routing_dir, clock, cfg.state_dir)
     store = await CaseStore.open(cfg.database_url)
     # Calls go on while the database is away; this keeps their records, and replays
@@ -187,7 +190,10 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
-        build_router(durable, tracker, clock, cfg, routing), cfg.host, cfg.ports.agi
+        build_router(durable, tracker, clock, cfg, routing),
+        cfg.agi_bind,
+        cfg.ports.agi,
+        permit=cfg.agi_permit,
     )
     await agi.start()
     # Overdue callbacks are flagged and mailed, and the 08:00 digest sent, from here.

@@ -28,6 +28,9 @@ EXIT_FAIL = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Whatever the engine or the CLI writes (case store, logs, spool, recordings)
+    # holds personal data or secrets: owner-only, whatever the caller's umask.
+    os.umask(0o077)
     parser = _parser()
     args = parser.parse_args(argv)
     ivr_logging.configure(level=args.log_level)
@@ -291,6 +294,9 @@ def _port_args(p: argparse.ArgumentParser) -> None:
         )
     p.add_argument("--database-url", default=None, help="default: SQLite in the state dir")
     p.add_argument(
+        "--sip-bind", default=None, help="SIP's address (default 127.0.0.1); AMI, ARI stay local"
+    )
+    p.add_argument(
         "--profile", default=None, help="routing profile: taipei (default), kinmen, or a path"
     )
 
@@ -318,7 +324,9 @@ def _ports(args: argparse.Namespace) -> Ports:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    cfg = stack_config.init(_state_dir(args), _ports(args), args.database_url, args.profile)
+    cfg = stack_config.init(
+        _state_dir(args), _ports(args), args.database_url, args.profile, sip_bind=args.sip_bind
+    )
     print(f"stack ready in {cfg.state_dir}")
     return EXIT_OK
 
@@ -412,6 +420,10 @@ def cmd_routing_reload(args: argparse.Namespace) -> int:
     if problems:
         print("ivr: reload refused; the running table keeps serving", file=sys.stderr)
         return EXIT_FAIL
+    # Asterisk first: the engine's new tables may name endpoints and queues that only
+    # the regenerated config defines.
+    if not _apply_asterisk(cfg):
+        return EXIT_FAIL
     engine = _engine_info(cfg)
     if engine is None:
         print("ivr: the engine is not running; the tables will load when it starts")
@@ -438,6 +450,24 @@ def cmd_phones(args: argparse.Namespace) -> int:
     details = phones_cli.provisioning(_load(args), args.extension, new_secret=args.new_secret)
     print(phones_cli.render(details, as_json=args.json))
     return EXIT_OK
+
+
+def _apply_asterisk(cfg: StackConfig) -> bool:
+    """Regenerate Asterisk's config and reload its modules; say what could not apply."""
+    from ivr.asterisk.apply import apply
+
+    report = asyncio.run(apply(cfg))
+    if not report.asterisk_running:
+        print("asterisk: not running; the regenerated config loads when it starts")
+    elif report.reloaded:
+        print(f"asterisk: reloaded {', '.join(report.reloaded)} (calls in progress kept)")
+    else:
+        print("asterisk: config unchanged")
+    for line in [*report.not_live, *report.errors]:
+        print(f"ivr: asterisk: {line}", file=sys.stderr)
+    if not report.ok:
+        print("ivr: Asterisk does not run the new config in full", file=sys.stderr)
+    return report.ok
 
 
 def _engine_info(cfg: StackConfig) -> dict[str, Any] | None:
@@ -499,7 +529,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"""
 hotline1999 is running.
   Asterisk      pid {pid} ({runtime.describe()})
-  Call it       ivr --state-dir {cfg.state_dir} call 1999 --dtmf 1
+  Call it       ivr --state-dir {cfg.state_dir} call 1999 --dtmf {_example_dtmf(cfg)}
                 or a SIP phone: sip:1999@{cfg.host}:{cfg.ports.sip}
   Engine log    {cfg.log_dir / "engine.log"}
   Restarts log  {cfg.log_dir / "supervisor.log"}
@@ -537,6 +567,14 @@ def _supervisor_log(cfg: StackConfig, level: str) -> None:
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
     stream = (cfg.log_dir / "supervisor.log").open("a", encoding="utf-8", buffering=1)
     ivr_logging.configure(level=level, stream=_Tee(stream, sys.stderr))
+
+
+def _example_dtmf(cfg: StackConfig) -> str:
+    """Keys that take the example call to a person on this stack's own menus."""
+    from ivr.routing.example import example_keys
+    from ivr.routing.loader import load_profile
+
+    return example_keys(load_profile(cfg.routing_dir)) or '""'
 
 
 def _engine_log(cfg: StackConfig, level: str) -> None:

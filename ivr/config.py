@@ -6,6 +6,7 @@ state directory, so two stacks (a developer's and a test's) can run side by side
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -60,6 +61,26 @@ class StackConfig:
     mail_from: str = "hotline1999@localhost"
     # Receives the overdue mails of the call centre's own tickets (agency "hotline").
     hotline_supervisor: str = "supervisor@localhost"
+    # SIP's own address: the one service that may face a network. AMI, ARI and
+    # FastAGI stay on `host`, which must be loopback, whatever this says.
+    sip_bind: str = "127.0.0.1"
+    # Where the carrier's SIP comes from (pjsip `identify` match syntax, comma
+    # separated). Only a request from here is taken for the carrier.
+    carrier_match: str = "127.0.0.1"
+    # FastAGI: loopback by default; any other bind needs `agi_permit` (addresses or
+    # networks allowed to connect), which the server enforces on every accept.
+    agi_bind: str = "127.0.0.1"
+    agi_permit: tuple[str, ...] = ()
+    # A second AMI user, used only by `ivr routing reload` for module reloads: the
+    # engine's own user has no `system` class.
+    ami_admin_user: str = "hotline-admin"
+    ami_admin_secret: str = field(default="", repr=False)
+    # SIP over TLS and SRTP for phones (0: off). The certificate and key are files
+    # the operator provides; see docs/security.md.
+    sip_tls_port: int = 0
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    srtp: bool = False
 
     @property
     def etc_dir(self) -> Path:
@@ -96,7 +117,8 @@ class StackConfig:
 
     @property
     def agi_url(self) -> str:
-        return f"agi://{self.host}:{self.ports.agi}"
+        host = self.host if is_loopback(self.agi_bind) else self.agi_bind
+        return f"agi://{host}:{self.ports.agi}"
 
     @property
     def ari_base_url(self) -> str:
@@ -106,12 +128,15 @@ class StackConfig:
         data = asdict(self)
         data["state_dir"] = str(self.state_dir)
         data["repo_dir"] = str(self.repo_dir)
+        data["agi_permit"] = list(self.agi_permit)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: Path) -> StackConfig:
         try:
             ports = Ports(**data.pop("ports"))
+            if "agi_permit" in data:
+                data["agi_permit"] = tuple(data["agi_permit"])
             return cls(
                 state_dir=Path(data.pop("state_dir")),
                 repo_dir=Path(data.pop("repo_dir")),
@@ -120,6 +145,36 @@ class StackConfig:
             )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"{source}: malformed stack file: {exc}") from exc
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address is on this machine only (127.0.0.0/8, ::1, `localhost`)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(cfg: StackConfig) -> None:
+    """Refuse a stack whose control plane would listen beyond this machine."""
+    if not is_loopback(cfg.host):
+        raise ConfigError(
+            f"host {cfg.host!r}: AMI and ARI listen on `host`, which must be loopback; "
+            "set `sip_bind` to expose SIP"
+        )
+    if not is_loopback(cfg.agi_bind) and not cfg.agi_permit:
+        raise ConfigError(
+            f"agi_bind {cfg.agi_bind!r} is not loopback: set `agi_permit` to the "
+            "addresses of the Asterisk servers allowed to connect"
+        )
+
+
+def private_dir(path: Path) -> None:
+    """Create a directory only its owner can enter (state, config, logs, recordings)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
 
 
 def resolve_state_dir(explicit: Path | str | None) -> Path:
@@ -150,9 +205,11 @@ def init(
     ports: Ports | None = None,
     database_url: str | None = None,
     routing_profile: str | None = None,
+    sip_bind: str | None = None,
 ) -> StackConfig:
     """Create the stack file once; later calls keep its secrets and update only ports/URL."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    # Secrets, the case store, logs and recordings all live below: owner only.
+    private_dir(state_dir)
     path = state_dir / STACK_FILE
     if path.exists():
         cfg = load(state_dir)
@@ -171,8 +228,18 @@ def init(
             ari_password=secrets.token_urlsafe(18),
             routing_profile=routing_profile or "taipei",
         )
+    if sip_bind:
+        cfg = replace(cfg, sip_bind=sip_bind)
+    if not cfg.ami_admin_secret:
+        # Stack files written before the reload user existed get one now.
+        cfg = replace(cfg, ami_admin_secret=secrets.token_urlsafe(18))
     if not cfg.database_url:
         cfg = replace(cfg, database_url=f"sqlite+aiosqlite:///{cfg.sqlite_path}")
+    if cfg.database_url == f"sqlite+aiosqlite:///{cfg.sqlite_path}":
+        # SQLite creates the file (and its -wal and -shm, which copy its mode) with the
+        # creating process's umask: make it owner-only before anything opens it.
+        os.close(os.open(cfg.sqlite_path, os.O_WRONLY | os.O_CREAT, 0o600))
+        cfg.sqlite_path.chmod(0o600)
     save(cfg)
     return cfg
 

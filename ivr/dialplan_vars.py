@@ -34,8 +34,10 @@ TRANSFER_CODE: Final = "HOTLINE_TRANSFER_CODE"
 # Click-to-callback (context hotline-callback).
 CALLBACK_DIAL: Final = "HOTLINE_CALLBACK_DIAL"
 CALLBACK_TICKET: Final = "HOTLINE_CALLBACK_TICKET"
-# Agents' in-call features: the caller's channel passes it on to the agent leg.
-DYNAMIC_FEATURES: Final = "__DYNAMIC_FEATURES"
+# Agents' in-call features. Queue's b() option runs this pre-dial handler on each
+# agent's channel, which sets DYNAMIC_FEATURES there: the citizen's leg never gets
+# the transfer key (Asterisk does not enforce the feature's `callee` restriction).
+AGENT_LEG_GOSUB: Final = "hotline-agent-leg^s^1"
 AGENT_TRANSFER_FEATURE: Final = "hotline_transfer"
 
 # Values of NEXT.

@@ -64,6 +64,8 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 def asterisk_stack(
     state_dir: Path, database_url: str | None = None, profile: Path | None = None
 ) -> Iterator[StackConfig]:
+    # As `ivr` does: what a test stack writes (prompts, logs) is owner-only too.
+    os.umask(0o077)
     cfg = stack_config.init(
         state_dir, fresh_ports(), database_url, str(profile) if profile else None
     )

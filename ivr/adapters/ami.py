@@ -11,7 +11,10 @@ AGIExec pairs, RTCP reports...): well over a hundred per call, each parsed here 
 then dropped. Once a handler is registered, the session asks Asterisk (Filter action,
 `name()` match criteria, Asterisk 21+) to send only the events it has handlers for;
 with no handler it gets everything, as before. Filters belong to the session, so
-they are added again on every reconnect.
+they are added again on every reconnect. The engine's own AMI user may not send
+Filter (it needs the `system` class, which that user does not have): manager.conf
+filters that user's events statically, so session filters are off unless a client
+is built with `session_filters=True` for a user that has `system`.
 """
 
 from __future__ import annotations
@@ -98,6 +101,10 @@ class AmiClient:
     secret: str
     connect_timeout: float = 5.0
     outages: list[Outage] = field(default_factory=list)
+    # Per-session event filters (the Filter action) need the `system` class. The
+    # hotline's users are filtered in manager.conf instead, and a refused Filter
+    # would be a security-log event on every connect: off unless asked for.
+    session_filters: bool = False
 
     def __post_init__(self) -> None:
         self._handlers: list[tuple[str, EventHandler]] = []
@@ -170,17 +177,16 @@ class AmiClient:
     async def action_list(
         self, action: Mapping[str, str], timeout: float = ACTION_TIMEOUT_S
     ) -> list[AmiEvent]:
-        """Send an action whose answer is an event list (CoreShowChannels): every message."""
+        """Send a list action (PJSIPShowEndpoints, CoreShowChannels): reply, then events."""
         manager = self._manager
         if manager is None or not self.connected:
             raise AmiUnavailable("AMI is not connected")
         payload = {"ActionID": f"hotline-{next(self._ids)}", **action}
         try:
-            reply = await asyncio.wait_for(manager.send_action(payload), timeout)
+            reply = await asyncio.wait_for(manager.send_action(payload, as_list=True), timeout)
         except TimeoutError as exc:
             raise AmiUnavailable(f"AMI action {action.get('Action')} timed out") from exc
-        replies = reply if isinstance(reply, list) else [reply]
-        messages: list[AmiEvent] = [{str(k): str(v) for k, v in dict(r).items()} for r in replies]
+        messages: list[AmiEvent] = [{str(k): str(v) for k, v in dict(m).items()} for m in reply]
         if messages and messages[0].get("Response", "").lower() == "error":
             raise AmiActionFailed(f"{action.get('Action')}: {messages[0].get('Message', '')}")
         return messages
@@ -241,6 +247,8 @@ class AmiClient:
         session (the supervisor's reconnect) starts again from no filter.
         """
         patterns = {pattern for pattern, _ in self._handlers}
+        if not self.session_filters:
+            return
         if not patterns or any(not _EVENT_NAME.match(p) for p in patterns):
             return
         for name in sorted((patterns | _ACTION_EVENTS) - self._filtered):
@@ -259,8 +267,10 @@ class AmiClient:
             except (TimeoutError, OSError) as exc:
                 refused, why = True, str(exc)
             if refused and not self._filtered:
-                # Unfiltered is slower, never wrong: go on with every event.
-                log.warning("ami_filter_refused", event_name=name, reason=why)
+                # Unfiltered is slower, never wrong: go on with every event. A user
+                # without `system` may not filter; manager.conf filters for it.
+                level = log.info if "permission" in why.lower() else log.warning
+                level("ami_filter_refused", event_name=name, reason=why)
                 return
             if refused:
                 raise AmiUnavailable(f"AMI refused the event filter for {name}: {why}")

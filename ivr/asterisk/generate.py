@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ivr.asterisk import render
 from ivr.asterisk.conf_text import ConfValueError, conf_value
+from ivr.asterisk.tls import PHONE_TEMPLATE, TLS_FILE, tls_conf
 from ivr.config import StackConfig
 from ivr.routing.agent_secrets import with_agent_secrets
 from ivr.routing.loader import load_profile
@@ -42,12 +43,23 @@ def unit_phone_secret(stack_secret: str, number: str) -> str:
 
 def _phone(name: str, context: str, secret: str, callerid: str) -> str:
     return (
-        f"[{name}]\ntype = endpoint\ntransport = transport-udp\ncontext = {context}\n{_CODECS}"
+        # The template (tls.py) carries the stack's SRTP setting for every phone.
+        f"[{name}]({PHONE_TEMPLATE})\ntype = endpoint\ntransport = transport-udp\n"
+        f"context = {context}\n{_CODECS}"
+        # A phone proves who it is with its password, never by its address.
+        "identify_by = username\n"
         f"auth = {name}-auth\naors = {name}\ncallerid = {callerid}\n\n"
         f"[{name}-auth]\ntype = auth\nauth_type = userpass\nusername = {name}\n"
         f"password = {secret}\n\n"
         f"[{name}]\ntype = aor\nmax_contacts = 1\nremove_existing = yes\n\n"
     )
+
+
+def _match(host: str, port: int) -> str:
+    """An identify match for one host and source port (IPv6 in brackets)."""
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{port}"
 
 
 def pjsip_conf(tables: RoutingTables, stack_secret: str) -> str:
@@ -71,8 +83,13 @@ def pjsip_conf(tables: RoutingTables, stack_secret: str) -> str:
     for trunk in tables.directory.trunks:
         parts.append(
             f"[{trunk.id}]\ntype = endpoint\ntransport = transport-udp\n"
-            f"context = hotline-from-agency\n{_CODECS}aors = {trunk.id}\n\n"
+            f"context = hotline-from-agency\n{_CODECS}aors = {trunk.id}\n"
+            # No password on a PBX trunk: it is known only by where its requests come
+            # from, so a From header naming it proves nothing.
+            "identify_by = ip\n\n"
             f"[{trunk.id}]\ntype = aor\ncontact = sip:{trunk.host}:{trunk.port}\n\n"
+            f"[{trunk.id}]\ntype = identify\nendpoint = {trunk.id}\n"
+            f"match = {_match(trunk.host, trunk.port)}\n\n"
         )
     return "".join(parts)
 
@@ -111,4 +128,5 @@ def generated_files(tables: RoutingTables, stack_secret: str) -> dict[str, str]:
 def render_stack(cfg: StackConfig) -> list[Path]:
     """Asterisk's config from the templates plus what the routing tables generate."""
     tables = with_agent_secrets(load_profile(cfg.routing_dir), cfg.state_dir)
-    return render.render(cfg, extra=generated_files(tables, cfg.ari_password))
+    extra = {**generated_files(tables, cfg.ari_password), TLS_FILE: tls_conf(cfg)}
+    return render.render(cfg, extra=extra)

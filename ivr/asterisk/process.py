@@ -11,7 +11,7 @@ from pathlib import Path
 
 import structlog
 
-from ivr.asterisk import install
+from ivr.asterisk import install, user
 from ivr.asterisk.install import AsteriskRuntime
 from ivr.config import StackConfig
 
@@ -122,13 +122,20 @@ def start(cfg: StackConfig, runtime: AsteriskRuntime) -> int:
         _pid_path(cfg).unlink(missing_ok=True)
     _prepare_root(runtime, cfg)
     cfg.log_dir.mkdir(parents=True, exist_ok=True)
-    console = (cfg.log_dir / "asterisk-console.log").open("ab")
+    # Asterisk drops root for its own account, which gets only the files it uses.
+    run_as = user.prepare(cfg, runtime)
+    console_fd = os.open(
+        cfg.log_dir / "asterisk-console.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+    )
+    console = os.fdopen(console_fd, "ab")
     proc = subprocess.Popen(
-        runtime.command(["-C", str(cfg.asterisk_conf), "-f", "-n"]),
+        runtime.command(["-C", str(cfg.asterisk_conf), "-f", "-n", *run_as]),
         stdin=subprocess.DEVNULL,
         stdout=console,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # CDRs, logs and callers' recordings are personal data: owner-only files.
+        umask=0o077,
     )
     console.close()
     _pid_path(cfg).write_text(f"{proc.pid}\n", encoding="utf-8")

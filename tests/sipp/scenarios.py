@@ -175,8 +175,9 @@ def run_caller(
     local_port: int,
     media_port: int,
     timeout_s: float = 90.0,
+    local_ip: str = "127.0.0.1",
 ) -> SippResult:
-    """Run one SIPp call to 127.0.0.1:target_port and wait for it to finish."""
+    """Run one SIPp call to 127.0.0.1:target_port from `local_ip`; wait for its end."""
     with tempfile.TemporaryDirectory() as tmp:
         sf = Path(tmp) / "scenario.xml"
         sf.write_text(scenario, encoding="utf-8")
@@ -188,11 +189,11 @@ def run_caller(
             "-s",
             service,
             "-i",
-            "127.0.0.1",
+            local_ip,
             "-p",
             str(local_port),
             "-mi",
-            "127.0.0.1",
+            local_ip,
             "-mp",
             str(media_port),
             "-m",
@@ -342,3 +343,89 @@ Duration=160
 {OK_NO_TAG}
 </scenario>
 """
+
+
+def spoofed_invite_scenario(from_user: str) -> str:
+    """An INVITE claiming to come from `from_user`, which must be refused (401 or 403)."""
+    head = f"""Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "{from_user}" <sip:{from_user}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]"""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="spoofed INVITE">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+{head}
+CSeq: 1 INVITE
+Contact: <sip:{from_user}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+{_SDP}
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="401" optional="true" next="refused"/>
+  <recv response="403" next="refused"/>
+  <label id="refused"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+{head}
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+</scenario>
+"""
+
+
+def _caller_infos(caller: str, digits: str, first_cseq: int, gap_ms: int) -> str:
+    """In-dialog SIP INFO digits from the caller (UAC) side, `gap_ms` apart."""
+    return "\n".join(
+        f"""  <send retrans="500"><![CDATA[
+INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Citizen" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {n} INFO
+Contact: <sip:{caller}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal={digit}
+Duration=160
+]]></send>
+  <recv response="200"/>
+  <pause milliseconds="{gap_ms}"/>"""
+        for n, digit in enumerate(digits, first_cseq)
+    )
+
+
+def caller_keys_while_bridged_scenario(
+    caller: str,
+    menu_digits: str,
+    in_call_digits: str,
+    *,
+    pre_ms: int,
+    bridged_ms: int,
+    hold_ms: int,
+) -> str:
+    """A citizen keys `menu_digits` to reach an agent, waits `bridged_ms`, then keys
+    `in_call_digits` while talking, stays `hold_ms`, and hangs up.
+
+    Every digit is a SIP INFO: Debian's RFC 2833 captures share RTP timestamps, and
+    Asterisk drops a repeated capture as a duplicate.
+    """
+    base = caller_scenario(caller, "", pre_ms=pre_ms, gap_ms=0, hold_ms=0)
+    menu = _caller_infos(caller, menu_digits, 2, 1500)
+    in_call = _caller_infos(caller, in_call_digits, 2 + len(menu_digits), 300)
+    bye_cseq = 2 + len(menu_digits) + len(in_call_digits)
+    marker = '  <send retrans="500"><![CDATA[\nBYE '
+    before, after = base.split(marker, 1)
+    after = after.replace("CSeq: 2 BYE", f"CSeq: {bye_cseq} BYE", 1)
+    return (
+        f'{before}{menu}\n  <pause milliseconds="{bridged_ms}"/>\n{in_call}\n'
+        f'  <pause milliseconds="{hold_ms}"/>\n{marker}{after}'
+    )

@@ -384,14 +384,13 @@ class HotlineScript:
         await self.tracker.outcome(call.uniqueid, OUTCOME_QUEUED)
         call.steps.append("queue")
         session = call.session
-        # The agent may key 8 + a unit code to send this caller into the transfer engine.
-        await session.set_variable(dv.DYNAMIC_FEATURES, dv.AGENT_TRANSFER_FEATURE)
         for _ in range(QUEUE_ROUNDS):
             # c: come back here when the agent hangs up first, for the survey (T8).
+            # b(): the agent's leg (only that leg) gets the transfer key, 8 + a unit code.
             await session.command(
                 "EXEC",
                 "Queue",
-                f"{queue_name(queue)},c,,,{max_wait}",
+                f"{queue_name(queue)},cb({dv.AGENT_LEG_GOSUB}),,,{max_wait}",
                 timeout=max_wait + CONVERSATION_LIMIT_S,
             )
             queued = await session.get_variables("QUEUESTATUS", "MEMBERNAME")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 import time
 import types
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 import structlog
@@ -312,6 +313,38 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         writer.transport.abort()
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _networks(permit: Sequence[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in permit)
+
+
+def _is_loopback_bind(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _permitted(peer: object, permit: tuple[Network, ...]) -> bool:
+    """A peer from the permit list, or from loopback when there is none."""
+    if not isinstance(peer, tuple) or not peer:
+        # A Unix socket: only local processes with access to its path reach it.
+        return True
+    try:
+        address = ipaddress.ip_address(str(peer[0]).split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not permit:
+        return address.is_loopback
+    return any(address in net for net in permit)
+
+
 class FastAGIServer:
     """Accepts FastAGI connections from Asterisk and runs the routed handler."""
 
@@ -326,8 +359,17 @@ class FastAGIServer:
         max_line: int = 8192,
         max_header_lines: int = 200,
         max_sessions: int = 2000,
+        permit: Sequence[str] = (),
     ) -> None:
         self.stats = CommandStats()
+        # Anyone who reaches the port could write calls and tickets: loopback only,
+        # unless `permit` names the Asterisk servers allowed in (checked on accept).
+        self._permit = _networks(permit)
+        if not permit and not _is_loopback_bind(host):
+            raise ValueError(
+                f"FastAGI bind {host!r} is not loopback: give a permit list of the "
+                "Asterisk servers allowed to connect"
+            )
         self._router = router
         self._host = host
         self._requested_port = port
@@ -383,6 +425,11 @@ class FastAGIServer:
                 "agi.session.refused", active=len(self._tasks), max_sessions=self._max_sessions
             )
             writer.close()
+            return
+        peer = writer.get_extra_info("peername")
+        if not _permitted(peer, self._permit):
+            _log.warning("agi.peer.refused", peer=str(peer))
+            writer.transport.abort()
             return
         # A task per connection also gives each call its own contextvars copy,
         # so the ids bound for one call never show up in another's events.
