@@ -574,7 +574,8 @@ def _example_dtmf(cfg: StackConfig) -> str:
     from ivr.routing.example import example_keys
     from ivr.routing.loader import load_profile
 
-    return example_keys(load_profile(cfg.routing_dir)) or '""'
+    # Quoted: a shell would read a `#` after a space as the start of a comment.
+    return f"'{example_keys(load_profile(cfg.routing_dir))}'"
 
 
 def _engine_log(cfg: StackConfig, level: str) -> None:
