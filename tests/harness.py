@@ -71,6 +71,7 @@ def asterisk_stack(
     )
     runtime = install.ensure()
     render_stack(cfg)
+    _observer(cfg)
     _build_prompts(cfg)
     asyncio.run(upgrade(cfg))
     process.start(cfg, runtime)
@@ -78,6 +79,26 @@ def asterisk_stack(
         yield cfg
     finally:
         process.stop(cfg, runtime)
+
+
+# An AMI user for tests that watch the engine's AGI commands (AGIExecStart, class agi)
+# and act as the caller (Originate, PlayDTMF, Hangup). The engine's own user may not
+# see AGI events: it is granted only what the engine uses.
+OBSERVER_USER = "hotline-test-observer"
+
+
+def _observer(cfg: StackConfig) -> None:
+    conf = cfg.etc_dir / "manager_local.conf"
+    conf.write_text(
+        f"[{OBSERVER_USER}]\n"
+        f"secret = {cfg.ami_secret}\n"
+        "deny = 0.0.0.0/0.0.0.0\n"
+        "permit = 127.0.0.0/255.0.0.0\n"
+        "read = call,agi,user\n"
+        "write = call,originate\n",
+        encoding="utf-8",
+    )
+    conf.chmod(0o600)
 
 
 def _build_prompts(cfg: StackConfig) -> None:
@@ -105,6 +126,9 @@ def _build_prompts(cfg: StackConfig) -> None:
             # Another session finished the same build first: use theirs.
             shutil.rmtree(building, ignore_errors=True)
     shutil.copytree(cache, cfg.sounds_dir, dirs_exist_ok=True, copy_function=shutil.copy)
+    # The cache is shared by every test session (0755); a stack's own copy is owner-only.
+    for path in [cfg.sounds_dir, *cfg.sounds_dir.rglob("*")]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
     prompts.build(cfg.recordings_dir, cfg.sounds_dir)
 
 

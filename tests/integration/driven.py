@@ -20,6 +20,7 @@ from ivr.adapters.ami import AmiClient
 from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore
 from ivr.testcall import INBOUND_CONTEXT
+from tests.harness import OBSERVER_USER
 
 # The caller half "speaks" silence (real voice frames, as a phone sends) for up to
 # 300 s unless a script or the test hangs it up: a recording then ends on the engine's
@@ -79,7 +80,7 @@ class Driver:
         self._stack = stack
         self._store = store
         self._calls: dict[str, _Call] = {}
-        self._ami = AmiClient(stack.host, stack.ports.ami, stack.ami_user, stack.ami_secret)
+        self._ami = AmiClient(stack.host, stack.ports.ami, OBSERVER_USER, stack.ami_secret)
         self._ami.on("AGIExecStart", self._on_exec)
         self._ami.on("Hangup", self._on_hangup)
         self._ami.on("UserEvent", self._on_user_event)

@@ -60,7 +60,11 @@ async def test_call_lifecycle_round_trip(store: CaseStore) -> None:
     assert await store.add_event(call_id, at=at(1), kind="agi_start") == 1
     assert await store.add_event(call_id, at=at(2), kind="greeting_played", data={"n": 1}) == 2
     assert await store.end_call(
-        "1700000000.1", ended_at=at(30), cause=16, cause_text="Normal Clearing", outcome="completed"
+        "1700000000.1",
+        ended_at=at(30),
+        cause=16,
+        cause_text="Normal Clearing",
+        outcome="transferred",
     )
 
     call = await store.get_call(call_id)
@@ -74,7 +78,7 @@ async def test_call_lifecycle_round_trip(store: CaseStore) -> None:
         assert moment is not None
         assert moment.utcoffset() == timedelta(0)
     assert (call.hangup_cause, call.hangup_cause_text) == (16, "Normal Clearing")
-    assert (call.outcome, call.mode) == ("completed", "normal")
+    assert (call.outcome, call.mode) == ("transferred", "normal")
     assert [(e.seq, e.at, e.kind, dict(e.data)) for e in call.events] == [
         (1, at(1), "agi_start", {}),
         (2, at(2), "greeting_played", {"n": 1}),
@@ -170,11 +174,11 @@ async def test_set_outcome_survives_end_without_outcome(store: CaseStore) -> Non
     call = await store.get_call_by_uniqueid("u-out")
     assert call is not None
     assert call.outcome == "fallback"
-    await store.set_outcome("u-out", "completed")
-    await store.set_outcome("no-such-call", "completed")
+    await store.set_outcome("u-out", "transferred")
+    await store.set_outcome("no-such-call", "transferred")
     call = await store.get_call_by_uniqueid("u-out")
     assert call is not None
-    assert call.outcome == "completed"
+    assert call.outcome == "transferred"
 
 
 async def test_event_seqs_count_per_call(store: CaseStore) -> None:

@@ -106,7 +106,11 @@ def test_engine_ami_user_has_no_system_command_or_config_class(tmp_path: Path) -
         for line in engine_section.splitlines()
         if line.split("=", 1)[0].strip() in ("read", "write")
     }
-    assert grants == {"read": {"call", "user", "agent"}, "write": {"call", "originate"}}
+    # reporting: CoreShowChannels, for the watchdog to find callers on a hung engine.
+    assert grants == {
+        "read": {"call", "user", "agent"},
+        "write": {"call", "originate", "reporting"},
+    }
 
 
 def test_state_directory_and_store_file_are_created_owner_only(tmp_path: Path) -> None:

@@ -60,10 +60,13 @@ def test_each_unit_restarts_what_dies_and_is_hardened(unit: Path) -> None:
     assert s["Environment"] == ["HOTLINE_STATE_DIR=/var/lib/hotline1999"]
 
 
-def test_the_engine_runs_unprivileged_under_its_supervisor() -> None:
+def test_the_engine_runs_with_only_its_file_and_kill_capabilities_under_its_supervisor() -> None:
+    """Root in a sandbox: no capability beyond reading Asterisk's files and signalling."""
     s = _settings(REPO / "systemd" / "hotline1999-engine.service")
-    assert s["User"] == ["hotline1999"]
+    assert "User" not in s
     assert s["ExecStart"] == [f"{INSTALLED_IVR} supervise --no-asterisk"]
-    assert s["CapabilityBoundingSet"] == [""]
+    assert s["CapabilityBoundingSet"] == [
+        "CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_CHOWN CAP_KILL"
+    ]
     assert s["ProtectSystem"] == ["strict"]
     assert s["ReadWritePaths"] == ["/var/lib/hotline1999"]
