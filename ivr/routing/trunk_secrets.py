@@ -77,6 +77,16 @@ def trunk_passwords(
     tables: RoutingTables, state_dir: Path, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """Each authenticating trunk's password, or `RoutingError` naming what is missing."""
+    found, problems = resolve(tables, state_dir, environ)
+    if problems:
+        raise RoutingError(problems)
+    return found
+
+
+def resolve(
+    tables: RoutingTables, state_dir: Path, environ: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], list[Problem]]:
+    """Each authenticating trunk's password, and the problems that keep one from having it."""
     env = os.environ if environ is None else environ
     path = secrets_file(state_dir)
     trunks = tables.directory.trunks
@@ -104,6 +114,4 @@ def trunk_passwords(
             problems.append(Problem(where, trunk.id, bad))
             continue
         found[trunk.id] = password
-    if problems:
-        raise RoutingError(problems)
-    return found
+    return found, problems

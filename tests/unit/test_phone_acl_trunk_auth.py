@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import re
 import shutil
+import stat
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ivr import cli
+from ivr import config as stack_config
+from ivr import logging as ivr_logging
 from ivr.asterisk.generate import pjsip_conf
 from ivr.routing.loader import RoutingError, load_profile
 from ivr.routing.trunk_secrets import env_name, secrets_file, trunk_passwords
@@ -253,3 +259,41 @@ def test_the_secrets_file_may_name_only_known_trunks(tmp_path: Path) -> None:
     with pytest.raises(RoutingError) as caught:
         trunk_passwords(tables, tmp_path / "state", environ={})
     assert [p.path for p in caught.value.problems] == ["nope"]
+
+
+# ---------------------------------------------------------------- the commands
+
+
+@pytest.fixture
+def _logging_restored() -> Iterator[None]:
+    yield
+    # cli.main points logging at this test's captured stderr, which closes with the test.
+    ivr_logging.configure(stream=sys.__stderr__)
+
+
+@pytest.mark.usefixtures("_logging_restored")
+@pytest.mark.parametrize("command", [["asterisk", "config"], ["routing", "reload"]])
+def test_config_and_reload_refuse_a_trunk_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    state = tmp_path / "state"
+    stack_config.init(state, stack_config.Ports(sip=15060), None, str(with_trunk_auth(tmp_path)))
+    assert cli.main(["--state-dir", str(state), *command]) == 1
+    err = capsys.readouterr().err
+    assert "directory.yaml: trunks[0].auth_username: trunk agency-pbx authenticates" in err
+    assert not (state / "etc" / "asterisk" / "pjsip_hotline.conf").exists()
+
+
+@pytest.mark.usefixtures("_logging_restored")
+def test_asterisk_config_writes_the_trunks_password_from_the_secrets_file_only(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    profile = with_trunk_auth(tmp_path)
+    stack_config.init(state, stack_config.Ports(sip=15060), None, str(profile))
+    write_trunk_secrets(state, {"agency-pbx": "Pbx-pass-42"})
+    assert cli.main(["--state-dir", str(state), "asterisk", "config"]) == 0
+    conf = state / "etc" / "asterisk" / "pjsip_hotline.conf"
+    assert "password = Pbx-pass-42" in conf.read_text(encoding="utf-8")
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o600
+    assert "Pbx-pass-42" not in "".join(p.read_text() for p in profile.glob("*.yaml"))
