@@ -11,6 +11,7 @@ import asyncio
 import socket
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from ivr.adapters.ami import AmiClient
 from ivr.config import StackConfig
 from ivr.routing.trunk_secrets import env_name
-from tests.harness import asterisk_stack, free_port
+from tests.harness import asterisk_stack, free_port, wait_until
 from tests.integration.conftest import ProfileCopy, copy_profile
 from tests.sipp.scenarios import (
     acl_refused_scenario,
@@ -36,6 +37,7 @@ ANYWHERE_LOCAL = "7002"  # the table's phone_networks: 127.0.0.0/8
 SECRETS = {"7001": "dev-7001-Taipei!", "7002": "dev-7002-Taipei!"}
 TRUNK_USER = "hotline-1999"
 TRUNK_PASSWORD = "Pbx-pass-42"
+REGISTERING = "t-dep1"  # a trunk whose PBX wants us registered
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -58,20 +60,64 @@ def acl_profile(tmp_path_factory: pytest.TempPathFactory) -> ProfileCopy:
         f"{{id: t-unit, host: 127.0.0.1, port: {port}}}",
         f"{{id: t-unit, host: 127.0.0.1, port: {port}, auth_username: {TRUNK_USER}}}",
     )
+    port = copy.trunk_ports[REGISTERING]
+    _edit(
+        copy.directory / "directory.yaml",
+        f"{{id: {REGISTERING}, host: 127.0.0.1, port: {port}}}",
+        f"{{id: {REGISTERING}, host: 127.0.0.1, port: {port}, auth_username: {TRUNK_USER}, "
+        "registration: true}",
+    )
     return copy
 
 
+def _udp_port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+@dataclass
+class AclStack:
+    cfg: StackConfig
+    # The PBX that Asterisk registers to as it starts, and where it logs what it got.
+    registrar: subprocess.Popen[str]
+    registrar_log: Path
+
+
 @pytest.fixture(scope="module")
-def acl_stack(
-    tmp_path_factory: pytest.TempPathFactory, acl_profile: ProfileCopy
-) -> Iterator[StackConfig]:
-    with pytest.MonkeyPatch.context() as env:
-        # The trunk's password reaches the config from the environment, not the tables.
-        env.setenv(env_name("t-unit"), TRUNK_PASSWORD)
-        with asterisk_stack(
-            tmp_path_factory.mktemp("acl-stack"), profile=acl_profile.directory
-        ) as cfg:
-            yield cfg
+def acl(tmp_path_factory: pytest.TempPathFactory, acl_profile: ProfileCopy) -> Iterator[AclStack]:
+    workdir = tmp_path_factory.mktemp("registrar")
+    port = acl_profile.trunk_ports[REGISTERING]
+    registrar = start_uas(
+        challenging_uas_scenario(TRUNK_USER, TRUNK_PASSWORD, "REGISTER"),
+        port=port,
+        media_port=free_port(),
+        calls=1,
+        workdir=workdir,
+    )
+    try:
+        # Asterisk registers as it starts: the PBX must be listening first.
+        wait_until(lambda: _udp_port_taken(port), 20, f"the SIPp registrar on port {port}")
+        with pytest.MonkeyPatch.context() as env:
+            # Trunks' passwords reach the config from the environment, not the tables.
+            env.setenv(env_name("t-unit"), TRUNK_PASSWORD)
+            env.setenv(env_name(REGISTERING), TRUNK_PASSWORD)
+            with asterisk_stack(
+                tmp_path_factory.mktemp("acl-stack"), profile=acl_profile.directory
+            ) as cfg:
+                yield AclStack(cfg, registrar, workdir / f"uas-{port}-messages.log")
+    finally:
+        if registrar.poll() is None:
+            registrar.kill()
+            registrar.wait()
+
+
+@pytest.fixture
+def acl_stack(acl: AclStack) -> StackConfig:
+    return acl.cfg
 
 
 def _sipp(stack: StackConfig, scenario: str, local_ip: str, service: str = "s") -> str:
@@ -194,3 +240,18 @@ async def test_trunk_without_credentials_calls_as_before(
     assert code == 0, log[-3000:]
     assert "INVITE sip:69002@" in log
     assert "Authorization:" not in log
+
+
+async def test_trunk_with_registration_registers_with_its_credentials(acl: AclStack) -> None:
+    """Asterisk registers to the PBX as it starts, and answers its challenge."""
+    code = await asyncio.to_thread(_finish, acl.registrar)
+    log = acl.registrar_log.read_text(errors="replace")
+    assert code == 0, log[-3000:]
+    registers = [m for m in log.split("\n\n") if "REGISTER sip:" in m]
+    assert len(registers) == 2, log[-3000:]
+    assert "Authorization:" not in registers[0]
+    assert f'username="{TRUNK_USER}"' in registers[1]
+    assert f"From: <sip:{TRUNK_USER}@" in registers[1]
+    # SIPp checked the digest against the password before answering 200.
+    assert "SIP/2.0 200 OK" in log
+    assert "SIP/2.0 403" not in log

@@ -493,36 +493,49 @@ Content-Length: 0
 """
 
 
-def challenging_uas_scenario(username: str, password: str) -> str:
-    """An agency PBX that asks for digest auth: 401 first, then checks the retried INVITE.
+def challenging_uas_scenario(username: str, password: str, method: str = "INVITE") -> str:
+    """An agency PBX that asks for digest auth: 401 first, then checks the retried request.
 
-    The retried INVITE must carry `username`; SIPp checks the digest against `password`
-    and answers 486 (a valid response: our side knows the password) or 403 (it does not).
+    The retried INVITE or REGISTER must carry `username`; SIPp checks the digest against
+    `password` and answers, to a valid one, 486 (INVITE) or 200 (REGISTER), and to
+    anything else 403.
     """
+    if method not in ("INVITE", "REGISTER"):
+        raise ValueError(method)
     challenge = sip_reply("401 Unauthorized").replace(
         "Content-Length: 0",
         'WWW-Authenticate: Digest realm="agency-pbx", nonce="[pid][call_number]x9", '
         "algorithm=MD5\nContent-Length: 0",
     )
+    invite = method == "INVITE"
+    ack = '  <recv request="ACK"/>' if invite else ""
+    refused_end = '  <recv request="ACK" next="done"/>' if invite else '  <nop next="done"/>'
+    accepted = (
+        sip_reply("486 Busy Here")
+        if invite
+        else sip_reply("200 OK").replace(
+            "Content-Length: 0", "[last_Contact:];expires=600\nContent-Length: 0"
+        )
+    )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="PBX that challenges">
-  <recv request="INVITE" crlf="true"/>
+<scenario name="PBX that challenges {method}">
+  <recv request="{method}" crlf="true"/>
 {challenge}
-  <recv request="ACK"/>
-  <recv request="INVITE" crlf="true">
+{ack}
+  <recv request="{method}" crlf="true">
     <action>
       <ereg regexp="username=&quot;{username}&quot;" search_in="hdr" header="Authorization:"
             check_it="true" assign_to="user"/>
       <verifyauth assign_to="valid" username="{username}" password="{password}"/>
     </action>
   </recv>
-{TRYING}
+{TRYING if invite else ""}
   <nop next="valid" test="valid"/>
 {sip_reply("403 Forbidden")}
-  <recv request="ACK" next="done"/>
+{refused_end}
   <label id="valid"/>
-{sip_reply("486 Busy Here")}
-  <recv request="ACK"/>
+{accepted}
+{ack}
   <label id="done"/>
   <Reference variables="user"/>
 </scenario>
