@@ -20,6 +20,7 @@ import yaml
 from ivr import cli
 from ivr import config as stack_config
 from ivr import logging as ivr_logging
+from ivr.asterisk import apply
 from ivr.asterisk.generate import pjsip_conf
 from ivr.routing.loader import RoutingError, load_profile
 from ivr.routing.trunk_secrets import env_name, secrets_file, trunk_passwords
@@ -297,3 +298,24 @@ def test_asterisk_config_writes_the_trunks_password_from_the_secrets_file_only(
     assert "password = Pbx-pass-42" in conf.read_text(encoding="utf-8")
     assert stat.S_IMODE(conf.stat().st_mode) == 0o600
     assert "Pbx-pass-42" not in "".join(p.read_text() for p in profile.glob("*.yaml"))
+
+
+def test_reload_renders_secrets_kept_outside_the_tables_as_config_does(tmp_path: Path) -> None:
+    """`ivr routing reload` writes what `ivr asterisk config` writes: on a live profile,
+    agents' and trunks' secrets come from the stack's secrets files."""
+    profile = with_trunk_auth(tmp_path)
+    edit(profile / "profile.yaml", "demo: true\n", "")
+    agents = profile / "agents.yaml"
+    agents.write_text(re.sub(r' secret: "[^"]*",', "", agents.read_text("utf-8")), "utf-8")
+    state = tmp_path / "state"
+    cfg = stack_config.init(state, stack_config.Ports(sip=15060), None, str(profile))
+    extensions = [a.extension for a in load_profile(profile).agents.agents]
+    agent_secrets = {ext: f"Vq7%mR2!xLp9@wZt4&{i}" for i, ext in enumerate(extensions)}
+    write_trunk_secrets(state, {"agency-pbx": "Pbx-pass-42"})
+    (state / "secrets" / "agents.yaml").write_text(
+        yaml.safe_dump(agent_secrets, default_style='"'), encoding="utf-8"
+    )
+    (state / "secrets" / "agents.yaml").chmod(0o600)
+    conf = sections(apply.desired(cfg)["pjsip_hotline.conf"])
+    assert f"password = {agent_secrets['7001']}" in conf["7001-auth"]
+    assert "password = Pbx-pass-42" in conf["agency-pbx-outbound-auth"]
