@@ -386,6 +386,10 @@ def _routing_problems(
         warnings += warned
     # With a stack, every agent's phone must also have a usable secret for its config.
     secrets = resolve(tables, state_dir)[1] if state_dir is not None else []
+    if state_dir is not None:  # and every trunk that authenticates, its password
+        from ivr.routing import trunk_secrets
+
+        secrets += trunk_secrets.resolve(tables, state_dir)[1]
     return [
         *check(tables, catalogue, available),
         *engine_prompt_problems(tables, available),

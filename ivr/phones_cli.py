@@ -50,6 +50,8 @@ def provisioning(cfg: StackConfig, extension: str, *, new_secret: bool = False) 
         "user": extension,
         "password": found[extension],
         "transport": TRANSPORT,
+        # The phone must register from one of these, or Asterisk refuses it (its ACL).
+        "allowed_from": ", ".join(tables.agents.networks_of(tables.agents.agents[index])),
     }
 
 

@@ -19,10 +19,8 @@ import structlog
 
 from ivr.adapters.ami import AmiActionFailed, AmiClient, AmiUnavailable
 from ivr.asterisk import process, render
-from ivr.asterisk.generate import PJSIP_FILE, QUEUES_FILE, generated_files
-from ivr.asterisk.tls import TLS_FILE, tls_conf
+from ivr.asterisk.generate import PJSIP_FILE, QUEUES_FILE, stack_files
 from ivr.config import StackConfig
-from ivr.routing.loader import load_profile
 
 log = structlog.get_logger()
 
@@ -98,9 +96,8 @@ def plan(old: Mapping[str, str | None], new: Mapping[str, str]) -> ApplyReport:
 
 def desired(cfg: StackConfig) -> dict[str, str]:
     """Every config file as the templates and the current tables make it."""
-    tables = load_profile(cfg.routing_dir)
-    extra = {**generated_files(tables, cfg.ari_password), TLS_FILE: tls_conf(cfg)}
-    return render.outputs(cfg, extra=extra)
+    # The same files `ivr asterisk config` writes, secrets from outside the tables included.
+    return render.outputs(cfg, extra=stack_files(cfg))
 
 
 async def apply(cfg: StackConfig) -> ApplyReport:

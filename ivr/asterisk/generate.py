@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from pathlib import Path
 
 from ivr.asterisk import render
 from ivr.asterisk.conf_text import ConfValueError, conf_value
 from ivr.asterisk.tls import PHONE_TEMPLATE, TLS_FILE, tls_conf
 from ivr.config import StackConfig
+from ivr.routing import trunk_secrets
 from ivr.routing.agent_secrets import with_agent_secrets
 from ivr.routing.loader import load_profile
-from ivr.routing.tables import LOCAL, RoutingTables
+from ivr.routing.tables import LOCAL, RoutingTables, Trunk
 
 PJSIP_FILE = "pjsip_hotline.conf"
 QUEUES_FILE = "queues_hotline.conf"
@@ -41,11 +43,28 @@ def unit_phone_secret(stack_secret: str, number: str) -> str:
     return digest[:20]
 
 
-def _phone(name: str, context: str, secret: str, callerid: str) -> str:
+def _acl(networks: list[str] | None) -> str:
+    """An endpoint ACL: requests, and contacts registered, from `networks` only.
+
+    Asterisk checks it before the password (a 403 from anywhere else), so a stolen or
+    guessed password is of no use off the admin's networks. The last matching rule
+    wins; an IPv4 rule never matches an IPv6 source, hence a deny for each family.
+    """
+    if networks is None:
+        return ""
+    lines = ["deny = 0.0.0.0/0", "deny = ::/0", *(f"permit = {n}" for n in networks)]
+    lines += ["contact_deny = 0.0.0.0/0", "contact_deny = ::/0"]
+    lines += [f"contact_permit = {n}" for n in networks]
+    return "".join(f"{conf_value(line)}\n" for line in lines)
+
+
+def _phone(
+    name: str, context: str, secret: str, callerid: str, networks: list[str] | None = None
+) -> str:
     return (
         # The template (tls.py) carries the stack's SRTP setting for every phone.
         f"[{name}]({PHONE_TEMPLATE})\ntype = endpoint\ntransport = transport-udp\n"
-        f"context = {context}\n{_CODECS}"
+        f"context = {context}\n{_CODECS}{_acl(networks)}"
         # A phone proves who it is with its password, never by its address.
         "identify_by = username\n"
         f"auth = {name}-auth\naors = {name}\ncallerid = {callerid}\n\n"
@@ -62,14 +81,47 @@ def _match(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def pjsip_conf(tables: RoutingTables, stack_secret: str) -> str:
+def _trunk(trunk: Trunk, password: str | None) -> str:
+    auth = reg = ""
+    if trunk.auth_username is not None:
+        if password is None:  # render_stack fills it from the secrets file or env
+            raise ConfValueError(f"trunk {trunk.id} has no password")
+        auth = f"outbound_auth = {trunk.id}-outbound-auth\n"
+        reg = (
+            f"[{trunk.id}-outbound-auth]\ntype = auth\nauth_type = userpass\n"
+            f"username = {conf_value(trunk.auth_username)}\npassword = {password}\n\n"
+        )
+        if trunk.registration:
+            server = f"{_match(trunk.host, trunk.port)}"
+            reg += (
+                f"[{trunk.id}-registration]\ntype = registration\ntransport = transport-udp\n"
+                f"outbound_auth = {trunk.id}-outbound-auth\nserver_uri = sip:{server}\n"
+                f"client_uri = sip:{trunk.auth_username}@{server}\n"
+                "retry_interval = 60\nforbidden_retry_interval = 600\n\n"
+            )
+    return (
+        f"[{trunk.id}]\ntype = endpoint\ntransport = transport-udp\n"
+        f"context = hotline-from-agency\n{_CODECS}aors = {trunk.id}\n{auth}"
+        # Calls from the PBX carry no password: it is known only by where its
+        # requests come from, so a From header naming it proves nothing.
+        "identify_by = ip\n\n"
+        f"[{trunk.id}]\ntype = aor\ncontact = sip:{_match(trunk.host, trunk.port)}\n\n"
+        f"[{trunk.id}]\ntype = identify\nendpoint = {trunk.id}\n"
+        f"match = {_match(trunk.host, trunk.port)}\n\n{reg}"
+    )
+
+
+def pjsip_conf(
+    tables: RoutingTables, stack_secret: str, trunk_passwords: Mapping[str, str] | None = None
+) -> str:
     parts = ["; Generated from the routing tables by hotline1999. Do not edit.\n\n"]
     for agent in tables.agents.agents:
         # The endpoint forces the caller id: the agent feature codes trust it.
         callerid = conf_value(f'"{agent.name}" <{agent.extension}>')
         if agent.secret is None:  # render_stack fills it from the secrets file or env
             raise ConfValueError(f"agent {agent.id} has no SIP secret")
-        parts.append(_phone(agent.extension, AGENT_CONTEXT, agent.secret, callerid))
+        networks = tables.agents.networks_of(agent)
+        parts.append(_phone(agent.extension, AGENT_CONTEXT, agent.secret, callerid, networks))
     seen: set[str] = set()
     for agency in tables.directory.agencies:
         refs = [r for u in agency.units for r in (u.primary, *u.adjacent)]
@@ -80,17 +132,9 @@ def pjsip_conf(tables: RoutingTables, stack_secret: str) -> str:
             seen.add(ref.number)
             secret = unit_phone_secret(stack_secret, ref.number)
             parts.append(_phone(ref.number, UNIT_CONTEXT, secret, f"<{ref.number}>"))
+    passwords = trunk_passwords or {}
     for trunk in tables.directory.trunks:
-        parts.append(
-            f"[{trunk.id}]\ntype = endpoint\ntransport = transport-udp\n"
-            f"context = hotline-from-agency\n{_CODECS}aors = {trunk.id}\n"
-            # No password on a PBX trunk: it is known only by where its requests come
-            # from, so a From header naming it proves nothing.
-            "identify_by = ip\n\n"
-            f"[{trunk.id}]\ntype = aor\ncontact = sip:{trunk.host}:{trunk.port}\n\n"
-            f"[{trunk.id}]\ntype = identify\nendpoint = {trunk.id}\n"
-            f"match = {_match(trunk.host, trunk.port)}\n\n"
-        )
+        parts.append(_trunk(trunk, passwords.get(trunk.id)))
     return "".join(parts)
 
 
@@ -120,13 +164,23 @@ def agent_queues(tables: RoutingTables, agent_extension: str) -> tuple[str, list
     raise KeyError(agent_extension)
 
 
-def generated_files(tables: RoutingTables, stack_secret: str) -> dict[str, str]:
+def generated_files(
+    tables: RoutingTables, stack_secret: str, trunk_passwords: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Every generated file, by name, for `render.render(cfg, extra=…)`."""
-    return {PJSIP_FILE: pjsip_conf(tables, stack_secret), QUEUES_FILE: queues_conf(tables)}
+    return {
+        PJSIP_FILE: pjsip_conf(tables, stack_secret, trunk_passwords),
+        QUEUES_FILE: queues_conf(tables),
+    }
+
+
+def stack_files(cfg: StackConfig) -> dict[str, str]:
+    """The generated files of a stack: its tables with the secrets kept outside them."""
+    tables = with_agent_secrets(load_profile(cfg.routing_dir), cfg.state_dir)
+    passwords = trunk_secrets.trunk_passwords(tables, cfg.state_dir)
+    return {**generated_files(tables, cfg.ari_password, passwords), TLS_FILE: tls_conf(cfg)}
 
 
 def render_stack(cfg: StackConfig) -> list[Path]:
     """Asterisk's config from the templates plus what the routing tables generate."""
-    tables = with_agent_secrets(load_profile(cfg.routing_dir), cfg.state_dir)
-    extra = {**generated_files(tables, cfg.ari_password), TLS_FILE: tls_conf(cfg)}
-    return render.render(cfg, extra=extra)
+    return render.render(cfg, extra=stack_files(cfg))

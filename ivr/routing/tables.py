@@ -8,6 +8,7 @@ make-up days) are the loader's, which names the exact entry at fault.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -366,6 +367,20 @@ class Trunk(Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 5060
     # Only what the Asterisk config renderer writes today.
     transport: Literal["udp"] = "udp"
+    # Digest credentials for calls we send to this PBX, where it asks for them. The
+    # password never lives here: see ivr.routing.trunk_secrets.
+    auth_username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._~+\-]+$", max_length=64)] | None = (
+        None
+    )
+    # Also register to the PBX with those credentials (some PBXs route only to a
+    # registered peer).
+    registration: bool = False
+
+    @model_validator(mode="after")
+    def _register_needs_auth(self) -> Trunk:
+        if self.registration and self.auth_username is None:
+            raise ValueError("registration: true needs auth_username (and the trunk's password)")
+        return self
 
 
 class ExtensionRef(Strict):
@@ -518,6 +533,24 @@ def _secret(value: str) -> str:
 Secret = Annotated[str, Field(max_length=128), AfterValidator(_secret)]
 
 
+def _network(value: str) -> str:
+    """One network in CIDR form (a bare address is one host), as Asterisk's ACL takes it."""
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is not a network: write an address and prefix length with no host "
+            f'bits, e.g. "10.20.0.0/16" or "127.0.0.1/32" ({exc})'
+        ) from None
+
+
+Network = Annotated[str, Field(max_length=50), AfterValidator(_network)]
+# At least one network: a phone allowed from nowhere is a phone to remove instead.
+Networks = Annotated[list[Network], Field(min_length=1, max_length=100)]
+# Secure by default: phones on the machine itself only, until an admin names networks.
+LOOPBACK = ["127.0.0.0/8", "::1/128"]
+
+
 class Agent(Strict):
     id: Ident
     name: Name
@@ -526,6 +559,8 @@ class Agent(Strict):
     # file or environment (ivr.routing.agent_secrets).
     secret: Secret | None = None
     skills: list[Skill]
+    # Where this phone may register and call from, instead of the table's phone_networks.
+    phone_networks: Networks | None = None
 
     def __repr__(self) -> str:
         # Secrets never reach logs or test output through a repr.
@@ -545,6 +580,11 @@ class Queue(Strict):
 class AgentsTable(Strict):
     agents: Annotated[list[Agent], Field(min_length=1)]
     queues: Annotated[list[Queue], Field(min_length=1)]
+    # The networks agents' phones may register and call from (Asterisk's endpoint ACL).
+    phone_networks: Networks = Field(default_factory=lambda: list(LOOPBACK))
+
+    def networks_of(self, agent: Agent) -> list[str]:
+        return agent.phone_networks if agent.phone_networks is not None else self.phone_networks
 
     def queue(self, queue_id: str) -> Queue:
         for queue in self.queues:

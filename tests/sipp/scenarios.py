@@ -429,3 +429,114 @@ def caller_keys_while_bridged_scenario(
         f'{before}{menu}\n  <pause milliseconds="{bridged_ms}"/>\n{in_call}\n'
         f'  <pause milliseconds="{hold_ms}"/>\n{marker}{after}'
     )
+
+
+def acl_refused_scenario(
+    method: str, extension: str, secret: str, *, contact_ip: str = "[local_ip]"
+) -> str:
+    """A REGISTER or INVITE as agent `extension` with its right password, never accepted.
+
+    Asterisk 22 answers a request that fails an endpoint's ACL as it answers an unknown
+    account: a challenge, and after the right password another 401 (or 403), so the
+    sender learns nothing. A 200 or a 100-then-call would mean the ACL let it in.
+    """
+    if method not in ("REGISTER", "INVITE"):
+        raise ValueError(method)
+    invite = method == "INVITE"
+    uri = "sip:[service]@[remote_ip]:[remote_port]" if invite else "sip:[remote_ip]:[remote_port]"
+    to = f"<{uri}>" if invite else f"<sip:{extension}@[remote_ip]:[remote_port]>"
+    via_from = f"""Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:{extension}@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]"""
+    body = (
+        f"Content-Type: application/sdp\nContent-Length: [len]\n\n{_SDP}"
+        if invite
+        else "Expires: 600\nContent-Length: 0"
+    )
+
+    def request(cseq: int, auth: str) -> str:
+        return f"""  <send retrans="500"><![CDATA[
+{method} {uri} SIP/2.0
+{via_from}
+To: {to}
+Call-ID: [call_id]
+CSeq: {cseq} {method}
+Contact: <sip:{extension}@{contact_ip}:[local_port]>
+Max-Forwards: 70
+{auth}{body}
+]]></send>
+  <recv response="100" optional="true"/>"""
+
+    def ack(cseq: int) -> str:
+        if not invite:
+            return ""
+        return f"""  <send><![CDATA[
+ACK {uri} SIP/2.0
+{via_from}
+To: {to}[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {cseq} ACK
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+"""
+
+    answer = f"[authentication username={extension} password={secret}]\n"
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="{method} refused by the endpoint's ACL">
+{request(1, "")}
+  <recv response="401" auth="true"/>
+{ack(1)}{request(2, answer)}
+  <recv response="401" optional="true" next="refused"/>
+  <recv response="403"/>
+  <label id="refused"/>
+{ack(2)}</scenario>
+"""
+
+
+def challenging_uas_scenario(username: str, password: str, method: str = "INVITE") -> str:
+    """An agency PBX that asks for digest auth: 401 first, then checks the retried request.
+
+    The retried INVITE or REGISTER must carry `username`; SIPp checks the digest against
+    `password` and answers, to a valid one, 486 (INVITE) or 200 (REGISTER), and to
+    anything else 403.
+    """
+    if method not in ("INVITE", "REGISTER"):
+        raise ValueError(method)
+    challenge = sip_reply("401 Unauthorized").replace(
+        "Content-Length: 0",
+        'WWW-Authenticate: Digest realm="agency-pbx", nonce="[pid][call_number]x9", '
+        "algorithm=MD5\nContent-Length: 0",
+    )
+    invite = method == "INVITE"
+    ack = '  <recv request="ACK"/>' if invite else ""
+    refused_end = '  <recv request="ACK" next="done"/>' if invite else '  <nop next="done"/>'
+    accepted = (
+        sip_reply("486 Busy Here")
+        if invite
+        else sip_reply("200 OK").replace(
+            "Content-Length: 0", "[last_Contact:];expires=600\nContent-Length: 0"
+        )
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="PBX that challenges {method}">
+  <recv request="{method}" crlf="true"/>
+{challenge}
+{ack}
+  <recv request="{method}" crlf="true">
+    <action>
+      <ereg regexp="username=&quot;{username}&quot;" search_in="hdr" header="Authorization:"
+            check_it="true" assign_to="user"/>
+      <verifyauth assign_to="valid" username="{username}" password="{password}"/>
+    </action>
+  </recv>
+{TRYING if invite else ""}
+  <nop next="valid" test="valid"/>
+{sip_reply("403 Forbidden")}
+{refused_end}
+  <label id="valid"/>
+{accepted}
+{ack}
+  <label id="done"/>
+  <Reference variables="user"/>
+</scenario>
+"""

@@ -216,6 +216,7 @@ def test_ivr_phones_prints_one_phones_provisioning(
         "user": "7002",
         "password": "dev-7002-Taipei!",
         "transport": "udp",
+        "allowed_from": "127.0.0.0/8, ::1/128",
     }
 
 
