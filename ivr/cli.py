@@ -706,6 +706,10 @@ def _print_call(call: dict[str, Any]) -> None:
     for e in call.get("events", []):
         data = json.dumps(e["data"], ensure_ascii=False)
         print(f"    {e['seq']:>3}  {str(e['at'])[11:23]}  {e['kind']:18} {data}")
+    for t in call.get("tickets", []):
+        made = " (made after a store outage)" if t["after_outage"] else ""
+        print(f"  ticket {t['ticket_number']}{made}: {t['reason']}, {t['status']}")
+        print(f"    message: {t['message'] or '-'}")
 
 
 def cmd_db(args: argparse.Namespace) -> int:

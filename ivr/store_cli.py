@@ -83,7 +83,20 @@ async def show_call(
         if record is None:
             return None
         await _audit(store, f"call:{call_id}", unmask=unmask, reason=reason, detail="show")
-        return masked_call(call_dict(record), unmask=unmask)
+        data = call_dict(record)
+        # The agent who took the call sees what was made from it: a ticket made after
+        # an outage, and the message it carries, were never read out to the caller.
+        data["tickets"] = [
+            {
+                "ticket_number": t.number,
+                "reason": t.reason,
+                "status": t.status,
+                "after_outage": t.after_outage,
+                "message": t.message_path,
+            }
+            for t in await store.tickets_of_call(call_id)
+        ]
+        return masked_call(data, unmask=unmask)
     finally:
         await store.close()
 

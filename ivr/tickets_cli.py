@@ -203,6 +203,7 @@ async def list_tickets(
         lines.append(
             f"{t.number:10} {t.status:11} {'OVERDUE' if t.overdue else '-':7} {where:32} "
             f"{t.reason:21} {_local(t.due_at):22} {t.assignee or '-'}"
+            + ("  [after outage]" if t.after_outage else "")
         )
     return "\n".join(lines)
 
@@ -228,6 +229,10 @@ def _format_ticket(
         ("overdue mail", _local(ticket.notified_overdue_at)),
         ("call / transfer", f"{ticket.call_id or '-'} / {ticket.transfer_id or '-'}"),
         ("message", ticket.message_path or "-"),
+        (
+            "made",
+            "after a store outage (caller not told)" if ticket.after_outage else "on the call",
+        ),
     ]
     lines = [f"ticket {ticket.number} (id {ticket.id}), times in {LOCAL_TZ.key}"]
     lines += [f"  {key:16} {value}" for key, value in rows]

@@ -18,9 +18,19 @@ Spooled writes: start_call, mark_answered, add_event, end_call, set_outcome,
 start_transfer, start_attempt, finish_attempt, finish_transfer, record_rating,
 record_agent_state. Never spooled: `create_ticket` (the caller hears a ticket number
 only once it is committed, so an outage raises `StoreUnavailable` to the caller's
-script) and the reads. During an outage `current_mode` answers the last mode it read
-(at first "normal") and `get_call_by_uniqueid` answers None; the scheduler's calls
-raise `StoreUnavailable` as before.
+script) and the reads.
+
+Tickets after an outage. When `create_ticket` fails, the script hands the same ticket
+to `defer_ticket`, with an idempotency key it made: a spooled `create_ticket` marked
+`after_outage`. Replay makes it once the call's records are in (its call and
+transfer ids are rewritten like any other), and the key makes it exactly once: a
+replay repeated after a crash finds the ticket by its key and makes no second one.
+Nobody is told its number by the engine; the ticket lists show it as made after an
+outage, and the agent who took the call sees it on the call.
+
+During an outage `current_mode` answers the last mode it read (at first "normal")
+and `get_call_by_uniqueid` answers None; the scheduler's calls raise
+`StoreUnavailable` as before.
 
 Provisional ids. start_call, start_transfer and start_attempt return an id the
 engine keeps using for the rest of the call. When spooled they return a provisional
@@ -101,6 +111,7 @@ _OPS = frozenset(
         "finish_attempt",
         "finish_transfer",
         "record_rating",
+        "create_ticket",
     }
 )
 # What a spooled write returns where the store would return a value: the write is
@@ -111,7 +122,7 @@ _SPOOLED_RESULT: Mapping[str, object] = {
     "finish_transfer": True,
     "record_rating": True,
 }
-_DATETIME_ARGS = ("at", "started_at", "ended_at", "answered_at")
+_DATETIME_ARGS = ("at", "started_at", "ended_at", "answered_at", "created_at", "due_at")
 _ID_ARGS = ("call_id", "transfer_id", "attempt_id")
 # An agent's in-doubt state change is among their newest rows: nothing else writes
 # agent states while the spool is not empty.
@@ -511,6 +522,41 @@ class DurableStore:
                 message_path=message_path,
             )
 
+    async def defer_ticket(
+        self,
+        *,
+        key: str,
+        call_id: int | None,
+        transfer_id: int | None,
+        caller_number: str,
+        agency_id: str,
+        unit_id: str | None,
+        reason: str,
+        created_at: datetime,
+        due_at: datetime,
+        message_path: str | None = None,
+    ) -> None:
+        """Spool a ticket `create_ticket` could not commit: made once, after the outage.
+
+        Always spooled, never written here: the caller has been told there is no
+        ticket, and the records it names may still be waiting. `key` makes replay
+        idempotent (see the module doc).
+        """
+        kwargs: dict[str, Any] = {
+            "call_id": call_id,
+            "transfer_id": transfer_id,
+            "caller_number": caller_number,
+            "agency_id": agency_id,
+            "unit_id": unit_id,
+            "reason": reason,
+            "created_at": require_utc_aware(created_at, "created_at"),
+            "due_at": require_utc_aware(due_at, "due_at"),
+            "message_path": message_path,
+            "idempotency_key": key,
+            "after_outage": True,
+        }
+        await self._spool("create_ticket", self._resolved(_encode(kwargs)), doubt=None)
+
     # -- reads -----------------------------------------------------------------------
 
     async def current_mode(self, at: datetime) -> str:
@@ -624,6 +670,10 @@ class DurableStore:
             await self._reject(record, f"{type(exc).__name__}: {exc}")
             return False
         real_id = real if record.pid is not None and isinstance(real, int) else None
+        if isinstance(real, TicketRecord):
+            log.warning(
+                "ticket_made_after_outage", ticket=real.number, call_id=real.call_id, key=record.key
+            )
         await self._append([{"t": "done", "key": record.key, "id": real_id}])
         self._learn(record.op, record.pid, real)
         return True

@@ -306,6 +306,12 @@ class Ticket(Base):
     message_path: Mapped[str | None] = mapped_column(String(256))
     assignee: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(256))
+    # Made when the store returned from an outage: the caller heard no number (0007).
+    after_outage: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    # Made by the engine before the write, so a replayed write makes the ticket once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notified_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set once the retention job masked its number, notes and events (P12).

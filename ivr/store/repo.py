@@ -268,6 +268,8 @@ class TicketRecord:
     notes: tuple[TicketNoteRecord, ...]
     # The attempts of the transfer that led to the ticket (by seq), then its callbacks.
     attempts: tuple[DialAttemptRecord, ...]
+    # Made after a store outage, from the spool: the caller was not told its number.
+    after_outage: bool = False
 
 
 @dataclass(frozen=True)
@@ -383,6 +385,7 @@ def _ticket_record(row: Ticket) -> TicketRecord:
             TicketNoteRecord(id=n.id, at=n.at, author=n.author, text=n.text) for n in row.notes
         ),
         attempts=tuple(_attempt_record(a) for a in [*transfer_attempts, *row.callback_attempts]),
+        after_outage=row.after_outage,
     )
 
 
@@ -1050,12 +1053,16 @@ class CaseStore:
         created_at: datetime,
         due_at: datetime,
         message_path: str | None = None,
+        idempotency_key: str | None = None,
+        after_outage: bool = False,
     ) -> TicketRecord:
         """Open a callback ticket with a fresh number; committed when this returns.
 
         The number (see TICKET_NUMBER_TZ) is drawn in the same transaction as the
         insert, so it is never handed out twice, even by concurrent creations.
-        Raises LookupError if call_id or transfer_id names nothing.
+        With an `idempotency_key` the ticket is made once: a write with a key already
+        used returns that ticket, unchanged. Raises LookupError if call_id or
+        transfer_id names nothing.
         """
         created_at = require_utc_aware(created_at, "created_at")
         due_at = require_utc_aware(due_at, "due_at")
@@ -1067,6 +1074,7 @@ class CaseStore:
                 "agency_id": agency_id,
                 "unit_id": unit_id,
                 "message_path": message_path,
+                "idempotency_key": idempotency_key,
             },
         )
         prefix = created_at.astimezone(TICKET_NUMBER_TZ).strftime("%y%m")
@@ -1086,12 +1094,15 @@ class CaseStore:
                 "created_at": created_at,
                 "due_at": due_at,
                 "message_path": message_path,
+                "idempotency_key": idempotency_key,
+                "after_outage": after_outage,
             },
             event_data={
                 "reason": reason,
                 "agency_id": agency_id,
                 "unit_id": unit_id,
                 "due_at": due_at.isoformat(),
+                **({"after_outage": True} if after_outage else {}),
             },
         )
         ticket_id = await self._write(op)
@@ -1104,6 +1115,13 @@ class CaseStore:
         async with self._session() as session:
             found = await self._load_tickets(session, select(Ticket).where(Ticket.id == ticket_id))
         return found[0] if found else None
+
+    async def tickets_of_call(self, call_id: int) -> list[TicketRecord]:
+        """The tickets made from a call, oldest first."""
+        async with self._session() as session:
+            return await self._load_tickets(
+                session, select(Ticket).where(Ticket.call_id == call_id).order_by(Ticket.id)
+            )
 
     async def get_ticket_by_number(self, number: str) -> TicketRecord | None:
         async with self._session() as session:

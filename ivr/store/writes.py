@@ -273,6 +273,7 @@ _NEXT_TICKET_SEQ = {
     for name, dialect in (("postgresql", pg), ("sqlite", sqlite))
 }
 _INSERT_TICKET = insert(Ticket).returning(Ticket.id)
+_TICKET_BY_KEY = select(Ticket.id).where(Ticket.idempotency_key == bindparam("key"))
 
 
 def create_ticket(
@@ -286,8 +287,14 @@ def create_ticket(
     """Draw the next number under `prefix` and insert the ticket with its "created"
     event, all in the caller's transaction; the new ticket's id.
 
-    Raises LookupError if `call_id` or `transfer_id` names nothing.
+    Raises LookupError if `call_id` or `transfer_id` names nothing. A ticket whose
+    `idempotency_key` is already in the table is not made again: its id is returned.
     """
+    key = values.get("idempotency_key")
+    if key is not None:
+        found = conn.execute(_TICKET_BY_KEY, {"key": key}).scalar()
+        if found is not None:
+            return int(found)
     for model, key in ((Call, "call_id"), (Transfer, "transfer_id")):
         row_id = values[key]
         if row_id is not None and conn.execute(_EXISTS[model], {"b_id": row_id}).first() is None:

@@ -14,7 +14,7 @@ import sqlite3
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from ivr.adapters.ami import AmiClient
 from ivr.adapters.durable import SPOOL_FILE, DurableStore
 from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore, StoreUnavailable, default_sqlite_url
+from ivr.store_cli import show_call
 from ivr.testcall import place_call
 from tests.harness import asterisk_stack, wait_until
 from tests.integration.calls import greeting_s, secs
@@ -547,6 +548,7 @@ class DownStack:
     pg: PostgresServer
     engine: app.Engine
     joined: list[Mapping[str, str]]
+    before_replay: list[dict[str, Any]] = field(default_factory=list)
 
     def spool(self) -> list[dict[str, Any]]:
         return spool_lines(self.engine.durable.spool_path)
@@ -589,9 +591,13 @@ class DownStack:
             if line["op"] == "add_event" and line["args"]["call_id"] == start["pid"]
         ]
 
-    async def recover(self, uniqueid: str) -> CallRecord:
-        """Start PostgreSQL, replay, and return the call as stored, checked to be there once."""
+    async def recover(self, uniqueid: str, tickets: int = 0) -> CallRecord:
+        """Start PostgreSQL, replay, and return the call as stored, checked to be there once.
+
+        `tickets`: how many tickets the replay made (each made after the outage).
+        """
         spooled = [e["kind"] for e in self.spooled_events(uniqueid)]
+        self.before_replay = self.spool()
         await asyncio.to_thread(self.pg.start)
         await self.engine.durable.replay()
         assert spool_is_empty(self.engine.durable.spool_path)
@@ -604,8 +610,25 @@ class DownStack:
             assert [e.kind for e in call.events] == spooled
             assert [e.seq for e in call.events] == list(range(1, len(spooled) + 1))
             assert call.ended_at is not None
-            assert await store.list_tickets() == []
+            # The module's tests share the database: count this call's tickets.
+            made = await store.tickets_of_call(call.id)
+            assert len(made) == tickets
+            assert all(t.after_outage for t in made)
             return call
+        finally:
+            await store.close()
+
+    async def replay_again(self) -> int:
+        """Replay the spool as it was before recovery, as an engine killed after the
+        database's commits but before its `done` lines would; records written."""
+        path = self.engine.durable.spool_path.with_name("again.jsonl")
+        path.write_text("".join(json.dumps(line) + "\n" for line in self.before_replay))
+        store = await CaseStore.open(self.cfg.database_url)
+        try:
+            again = await DurableStore.open(store, path)
+            written = await again.replay()
+            assert again.pending == 0
+            return written
         finally:
             await store.close()
 
@@ -664,10 +687,15 @@ async def test_call_while_postgres_is_down_reaches_the_queue_and_is_recorded_onc
 
 @pytest.mark.asterisk
 @pytest.mark.postgres
-async def test_message_left_while_postgres_is_down_gets_no_number_and_reaches_an_agent(
+async def test_message_left_while_postgres_is_down_reaches_an_agent_and_a_ticket_after(
     down_stack: StartDown, kinmen_profile: ProfileCopy
 ) -> None:
-    """No ticket can be committed: the caller hears no number and is queued for an agent."""
+    """No ticket can be committed: the caller hears no number and is queued for an agent.
+
+    When PostgreSQL returns, the call is stored with the message on it, and exactly one
+    ticket is made for it, marked as made after the outage, carrying the message; a
+    second replay of the same spool (an engine killed before noting its writes) makes
+    no second one."""
     closed_at = datetime(2026, 11, 23, 21, 0, tzinfo=TAIPEI)
     stack = await down_stack(lambda: closed_at, kinmen_profile.directory)
     cfg = stack.cfg
@@ -698,9 +726,43 @@ async def test_message_left_while_postgres_is_down_gets_no_number_and_reaches_an
     # The dialplan's agents' queue took the caller.
     assert [e.get("Uniqueid") for e in stack.joined] == [uniqueid]
     assert "agents" in stack.joined[0].get("Queue", "")
+    [message] = [e["data"]["path"] for e in spooled if e["kind"] == "recorded"]
+    assert message is not None
+    assert await asyncio.to_thread(Path(message).is_file)
+    # The message is kept under the call's uniqueid, not the provisional id.
+    assert Path(message).name.startswith("outage-")
+    [deferred] = [e["data"] for e in spooled if e["kind"] == "ticket_deferred"]
+    assert deferred["message"] == message
+    assert sum(1 for line in stack.spool() if line.get("op") == "create_ticket") == 1
 
-    call = await stack.recover(uniqueid)
+    call = await stack.recover(uniqueid, tickets=1)
     assert call.outcome == "queued"
+    store = await CaseStore.open(stack.cfg.database_url)
+    try:
+        [ticket] = await store.tickets_of_call(call.id)
+        assert (ticket.after_outage, ticket.message_path, ticket.reason) == (
+            True,
+            message,
+            "off_hours",
+        )
+        assert ticket.caller_number == "0912345678"
+        # What the agent who took the call sees on it.
+        shown = await show_call(stack.cfg, call.id)
+        assert shown is not None
+        assert [(t["ticket_number"], t["after_outage"]) for t in shown["tickets"]] == [
+            (ticket.number, True)
+        ]
+        assert [e["data"]["key"] for e in shown["events"] if e["kind"] == "ticket_deferred"] == [
+            deferred["key"]
+        ]
+
+        every_ticket = len(await store.list_tickets(limit=1000))
+        assert await stack.replay_again() > 0
+        assert [t.id for t in await store.tickets_of_call(call.id)] == [ticket.id]
+        assert len(await store.list_tickets(limit=1000)) == every_ticket
+        assert len([c for c in await store.list_calls(limit=1000) if c.uniqueid == uniqueid]) == 1
+    finally:
+        await store.close()
 
 
 @pytest.mark.asterisk
@@ -801,13 +863,21 @@ async def test_transfer_ending_without_a_ticket_in_an_outage_does_not_claim_one(
     assert "ticket_unavailable" in kinds, kinds
     assert "ticket" not in kinds, kinds
 
-    call = await stack.recover(uniqueid)
+    call = await stack.recover(uniqueid, tickets=1)
     [transfer_event] = [e for e in call.events if e.kind == "transfer"]
     store = await CaseStore.open(cfg.database_url)
     try:
         transfer = await store.transfer_with_attempts(int(transfer_event.data["transfer_id"]))
+        [ticket] = await store.tickets_of_call(call.id)
     finally:
         await store.close()
     assert [a.dialstatus for a in transfer.attempts] == ["BUSY"] * 5
+    # The caller was sent to an agent: the transfer did not end in a ticket they heard.
     assert transfer.result == "failed"
     assert call.outcome == "queued"
+    # The callback is owed all the same: made once PostgreSQL was back, on this transfer.
+    assert (ticket.transfer_id, ticket.reason, ticket.after_outage) == (
+        transfer.id,
+        "busy",
+        True,
+    )

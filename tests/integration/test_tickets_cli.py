@@ -340,6 +340,56 @@ def test_calls_are_masked_and_each_view_audited(seeded: Seeded) -> None:
     ]
 
 
+async def _ticket_after_outage(url: str) -> tuple[int, str]:
+    """A call whose ticket was made from the spool after an outage; its id and number."""
+    store = await CaseStore.open(url)
+    try:
+        at = utc(2025, 3, 20, 3)
+        call_id = await store.start_call(
+            uniqueid="u-outage",
+            linkedid="u-outage",
+            channel="PJSIP/trunk-u-outage",
+            caller_number="0912345678",
+            caller_name=None,
+            dnid="1999",
+            started_at=at,
+        )
+        ticket = await store.create_ticket(
+            call_id=call_id,
+            transfer_id=None,
+            caller_number="0912345678",
+            agency_id="hotline",
+            unit_id=None,
+            reason="voicemail",
+            created_at=at,
+            due_at=at + timedelta(days=1),
+            message_path="/srv/hotline/spool/messages/outage-u-outage.wav",
+            idempotency_key="engine-made-key",
+            after_outage=True,
+        )
+    finally:
+        await store.close()
+    return call_id, ticket.number
+
+
+def test_a_ticket_made_after_an_outage_is_marked_in_lists_and_on_its_call(
+    seeded: Seeded,
+) -> None:
+    """The agent who took the call sees its ticket and message; the lists mark it."""
+    call_id, number = asyncio.run(_ticket_after_outage(seeded.cfg.database_url))
+    table = ok(seeded, "tickets", "list").splitlines()
+    marked = [line for line in table if "[after outage]" in line]
+    assert [line.split()[0] for line in marked] == [number]
+    assert "made             after a store outage (caller not told)" in ok(
+        seeded, "tickets", "show", number
+    )
+    shown = ok(seeded, "calls", "show", str(call_id))
+    assert f"ticket {number} (made after a store outage): voicemail, open" in shown
+    assert "message: /srv/hotline/spool/messages/outage-u-outage.wav" in shown
+    data = json.loads(ok(seeded, "tickets", "show", number, "--json"))
+    assert data["after_outage"] is True
+
+
 @pytest.mark.parametrize(
     "args",
     [

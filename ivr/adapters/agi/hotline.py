@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -593,6 +594,7 @@ class HotlineScript:
                 message_path=new.message_path,
             )
         except StoreUnavailable:
+            await self._defer_ticket(call, new)
             await self._ticket_unavailable(call)
             return None
         self._event(
@@ -603,6 +605,37 @@ class HotlineScript:
             due_at=new.due_at.isoformat(),
         )
         return ticket
+
+    async def _defer_ticket(self, call: _Call, new: NewTicket) -> None:
+        """Keep the ticket (and its message) for when the store returns; never read out.
+
+        The key is made here, before the write, so a replay repeated after a crash
+        still makes one ticket.
+        """
+        if not isinstance(self.store, DurableStore):
+            return
+        key = uuid.uuid4().hex
+        try:
+            await self.store.defer_ticket(
+                key=key,
+                call_id=call.call_id,
+                transfer_id=new.transfer_id,
+                caller_number=new.caller_number,
+                agency_id=new.agency_id,
+                unit_id=new.unit_id,
+                reason=new.reason,
+                created_at=new.created_at,
+                due_at=new.due_at,
+                message_path=new.message_path,
+            )
+        except OSError:
+            # The spool's disk failed too: the caller still goes to a person, who hears
+            # the matter; the message stays on the call's timeline.
+            log.exception("ticket_defer_failed", call_id=call.call_id)
+            return
+        # On the call's timeline, for the agent who takes it: the message and the
+        # ticket that will be made for it.
+        self._event(call, "ticket_deferred", key=key, reason=new.reason, message=new.message_path)
 
     async def _announce_ticket(self, call: _Call, ticket: TicketRecord) -> None:
         # _open_ticket has committed: only now may the caller hear the number.
@@ -625,7 +658,9 @@ class HotlineScript:
         self._event(call, "route", next=dv.NEXT_QUEUE, reason="ticket_unavailable")
 
     async def _record_message(self, call: _Call, max_seconds: int) -> str | None:
-        path = self.spool_dir / f"{call.call_id}-{call.uniqueid.replace('/', '_')}"
+        # A provisional id (negative, store down) is no name for a file that outlives it.
+        prefix = call.call_id if call.call_id > 0 else "outage"
+        path = self.spool_dir / f"{prefix}-{call.uniqueid.replace('/', '_')}"
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         # RECORD FILE: file format escape-digits timeout(ms) offset BEEP s=silence
         reply = await call.session.command(
