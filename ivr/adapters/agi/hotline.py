@@ -12,7 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -582,17 +582,7 @@ class HotlineScript:
     async def _open_ticket(self, call: _Call, new: NewTicket) -> TicketRecord | None:
         """Commit a ticket; None (and a person takes over) when the store cannot."""
         try:
-            ticket = await self.store.create_ticket(
-                call_id=call.call_id,
-                transfer_id=new.transfer_id,
-                caller_number=new.caller_number,
-                agency_id=new.agency_id,
-                unit_id=new.unit_id,
-                reason=new.reason,
-                created_at=new.created_at,
-                due_at=new.due_at,
-                message_path=new.message_path,
-            )
+            ticket = await self.store.create_ticket(call_id=call.call_id, **asdict(new))
         except StoreUnavailable:
             await self._defer_ticket(call, new)
             await self._ticket_unavailable(call)
@@ -616,18 +606,7 @@ class HotlineScript:
             return
         key = uuid.uuid4().hex
         try:
-            await self.store.defer_ticket(
-                key=key,
-                call_id=call.call_id,
-                transfer_id=new.transfer_id,
-                caller_number=new.caller_number,
-                agency_id=new.agency_id,
-                unit_id=new.unit_id,
-                reason=new.reason,
-                created_at=new.created_at,
-                due_at=new.due_at,
-                message_path=new.message_path,
-            )
+            await self.store.defer_ticket(key=key, call_id=call.call_id, **asdict(new))
         except OSError:
             # The spool's disk failed too: the caller still goes to a person, who hears
             # the matter; the message stays on the call's timeline.

@@ -32,6 +32,7 @@ from ivr.adapters.fastagi.protocol import (
     parse_env_line,
     parse_reply,
 )
+from ivr.config import is_loopback
 from ivr.dialplan_vars import AGI_ERROR, AGI_OUTCOME, OUTCOME_FAILURE, OUTCOME_SUCCESS
 from ivr.stats import nearest_rank
 
@@ -320,15 +321,6 @@ def _networks(permit: Sequence[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(p, strict=False) for p in permit)
 
 
-def _is_loopback_bind(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _permitted(peer: object, permit: tuple[Network, ...]) -> bool:
     """A peer from the permit list, or from loopback when there is none."""
     if not isinstance(peer, tuple) or not peer:
@@ -365,7 +357,7 @@ class FastAGIServer:
         # Anyone who reaches the port could write calls and tickets: loopback only,
         # unless `permit` names the Asterisk servers allowed in (checked on accept).
         self._permit = _networks(permit)
-        if not permit and not _is_loopback_bind(host):
+        if not permit and not is_loopback(host):
             raise ValueError(
                 f"FastAGI bind {host!r} is not loopback: give a permit list of the "
                 "Asterisk servers allowed to connect"
