@@ -19,6 +19,7 @@ from ivr import config as stack_config
 from ivr import logging as ivr_logging
 from ivr import prompts
 from ivr.asterisk import install, process, render
+from ivr.cli_types import positive
 from ivr.config import ConfigError, Ports, StackConfig
 from ivr.domain.vocabulary import TicketStatus, values
 from ivr.routing.loader import RoutingError
@@ -120,12 +121,12 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     calls = sub.add_parser("calls", help="read calls from the case store")
     csub = calls.add_subparsers(dest="calls_command", required=True)
     cl = csub.add_parser("list")
-    cl.add_argument("--limit", type=_positive, default=20)
+    cl.add_argument("--limit", type=positive, default=20)
     cl.add_argument("--json", action="store_true")
     _unmask_args(cl)
     cl.set_defaults(func=cmd_calls_list)
     cs = csub.add_parser("show")
-    cs.add_argument("id", type=_positive)
+    cs.add_argument("id", type=positive)
     cs.add_argument("--json", action="store_true")
     _unmask_args(cs)
     cs.set_defaults(func=cmd_calls_show)
@@ -175,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     tl.add_argument("--unit", help="unit id, e.g. new-construction")
     tl.add_argument("--agency", help="agency id, e.g. pwd (hotline: the call centre's own)")
     tl.add_argument("--overdue", action="store_true", help="only tickets flagged overdue")
-    tl.add_argument("--limit", type=_positive, default=100)
+    tl.add_argument("--limit", type=positive, default=100)
     tl.add_argument("--json", action="store_true")
     _unmask_args(tl)
     tl.set_defaults(func=cmd_tickets_list)
@@ -228,17 +229,6 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
 
     add_commands(sub, _load)
     return p
-
-
-def _positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1, refused with a clear line."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _unmask_args(p: argparse.ArgumentParser) -> None:

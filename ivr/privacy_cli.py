@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ivr.cli_types import positive
 from ivr.config import StackConfig
 
 if TYPE_CHECKING:
@@ -37,16 +38,6 @@ def _since(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
 
 
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_commands(sub: Any, load: Loader) -> None:
     """Register `audit` and `retention` on the `ivr` parser's subcommands."""
     au = sub.add_parser("audit", help="the audit log of personal-data views")
@@ -55,7 +46,7 @@ def add_commands(sub: Any, load: Loader) -> None:
     al.add_argument("--who", help="only this OS user")
     al.add_argument("--since", type=_since, help="from this date or time (Taipei if no offset)")
     al.add_argument("--subject", help="subject or its prefix, e.g. ticket:25030042 or call:")
-    al.add_argument("--limit", type=_limit, default=None, help="only the newest N rows")
+    al.add_argument("--limit", type=positive, default=None, help="only the newest N rows")
     al.add_argument("--json", action="store_true")
     al.set_defaults(func=lambda a: _run(audit_list(load(a), a)))
     av = asub.add_parser("verify", help="check the audit log's hash chain")

@@ -238,14 +238,9 @@ def load_profile(directory: Path, *, catalogue: Catalogue | None = None) -> Rout
     parsed.update(optional)
     problems += optional_problems
     for name, model in FILES.items():
-        file = str(directory / name)
-        data, read_problems = _read_yaml(directory / name, file)
-        problems += read_problems
-        if data is None:
-            continue
-        obj, invalid = _validate(model, data, file)
-        problems += invalid
-        if obj is not None and not read_problems:
+        obj, found = _read_model(directory, name, model)
+        problems += found
+        if obj is not None:
             parsed[name] = obj
     tables = _Tables(
         directory,
@@ -284,16 +279,23 @@ def _optional_tables(directory: Path) -> tuple[dict[str, BaseModel], list[Proble
     for name, model in OPTIONAL_FILES.items():
         if not (directory / name).exists():
             continue
-        file = str(directory / name)
-        data, read_problems = _read_yaml(directory / name, file)
-        problems += read_problems
-        if data is None:
-            continue
-        obj, invalid = _validate(model, data, file)
-        problems += invalid
-        if obj is not None and not read_problems:
+        obj, found = _read_model(directory, name, model)
+        problems += found
+        if obj is not None:
             parsed[name] = obj
     return parsed, problems
+
+
+def _read_model(
+    directory: Path, name: str, model: type[BaseModel]
+) -> tuple[BaseModel | None, list[Problem]]:
+    """One table file read and validated; the model only when it was read cleanly."""
+    file = str(directory / name)
+    data, read_problems = _read_yaml(directory / name, file)
+    if data is None:
+        return None, read_problems
+    obj, invalid = _validate(model, data, file)
+    return (obj if not read_problems else None), [*read_problems, *invalid]
 
 
 def table_problems(tables: RoutingTables) -> list[Problem]:
