@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from ivr.config import StackConfig
 from ivr.domain.calendar import Calendar, with_days_off
 from ivr.domain.clock import Clock, system_clock
 from ivr.domain.workdays import DayReport, closure_days, explain_day
+from ivr.errors import HotlineError
 from ivr.routing.loader import RoutingError, load_profile
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import working_calendar
@@ -28,8 +28,10 @@ from ivr.store import CaseStore, ClosureRecord
 MAX_DAYS = 3660
 
 
-class CalendarCommandError(Exception):
+class CalendarCommandError(HotlineError):
     """A bad argument or table: the message says which and why."""
+
+    code = "calendar.invalid"
 
 
 def parse_day(text: str, what: str = "DATE") -> date:
@@ -207,12 +209,8 @@ async def show_stack(
 
 
 def command(args: argparse.Namespace, state_dir: Path) -> int:
-    """Run one `ivr calendar` subcommand; a bad argument prints its reason, exit 1."""
-    try:
-        print(asyncio.run(_command(args, state_dir)))
-    except CalendarCommandError as exc:
-        print(f"ivr: {exc}", file=sys.stderr)
-        return 1
+    """Run one `ivr calendar` subcommand; a bad argument raises `CalendarCommandError`."""
+    print(asyncio.run(_command(args, state_dir)))
     return 0
 
 

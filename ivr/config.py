@@ -14,13 +14,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ivr.errors import HotlineError
+
 STATE_DIR_ENV = "HOTLINE_STATE_DIR"
 DEFAULT_STATE_DIR = Path("/var/lib/hotline1999")
 STACK_FILE = "stack.json"
 
 
-class ConfigError(Exception):
+class ConfigError(HotlineError):
     """The stack's configuration is missing or malformed."""
+
+    code = "config.invalid"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from ivr.config import StackConfig
 from ivr.domain.clock import system_clock
 from ivr.domain.screening import is_taiwan_callback_number, normalise_number
 from ivr.domain.transfer import Line
+from ivr.errors import HotlineError
 from ivr.routing.loader import load_profile
 from ivr.routing.view import build_view, dialstring
 from ivr.store import CaseStore, audit
@@ -22,8 +23,10 @@ OFFICER_RING_S = 30
 CALLBACK_SETTLE_S = 120.0
 
 
-class ControlError(Exception):
+class ControlError(HotlineError):
     """The action cannot be carried out; the message says why."""
+
+    code = "control.failed"
 
 
 def _ami(cfg: StackConfig) -> AmiClient:

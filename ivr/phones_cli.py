@@ -8,11 +8,35 @@ Asterisk config (`ivr asterisk config`, or a reload) so the phone's account uses
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import Any
 
 from ivr.config import StackConfig
 from ivr.routing.agent_secrets import resolve, store_new_secret
 from ivr.routing.loader import Problem, RoutingError, load_profile
+
+
+def register(sub: Any) -> None:
+    """`ivr phones EXT` on the `ivr` parser."""
+    ph = sub.add_parser("phones", help="provisioning details for one agent's SIP phone")
+    ph.add_argument("extension", help="the agent's extension, e.g. 7001")
+    ph.add_argument(
+        "--new-secret",
+        action="store_true",
+        help="generate a strong secret into the stack's secrets file (0600) first",
+    )
+    ph.add_argument("--json", action="store_true", help="JSON output (errors too)")
+    ph.set_defaults(func=_cmd_phones)
+
+
+def _cmd_phones(args: argparse.Namespace) -> int:
+    from ivr.cli.common import load
+
+    details = provisioning(load(args), args.extension, new_secret=args.new_secret)
+    print(render(details, as_json=args.json))
+    return 0
+
 
 # The only transport the generated config offers agents' phones today.
 TRANSPORT = "udp"

@@ -38,6 +38,13 @@ def _since(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
 
 
+def register(sub: Any) -> None:
+    """`ivr audit list|verify` and `ivr retention run` on the `ivr` parser."""
+    from ivr.cli.common import load
+
+    add_commands(sub, load)
+
+
 def add_commands(sub: Any, load: Loader) -> None:
     """Register `audit` and `retention` on the `ivr` parser's subcommands."""
     au = sub.add_parser("audit", help="the audit log of personal-data views")
@@ -59,13 +66,8 @@ def add_commands(sub: Any, load: Loader) -> None:
 
 
 def _run(command: Any) -> int:
-    from ivr.store import StoreUnavailable
-
-    try:
-        ok, output = asyncio.run(command)
-    except StoreUnavailable as exc:
-        print(f"ivr: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+    # The store being down propagates to the CLI's one error handler.
+    ok, output = asyncio.run(command)
     print(output, file=sys.stdout if ok else sys.stderr)
     return EXIT_OK if ok else EXIT_FAIL
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ivr.errors import HotlineError
+
 CATALOGUE = "catalogue.yaml"
 # A short silence the engine listens over when it collects more digits (GET DATA
 # needs a file to play); generated for every language, not written in the catalogue.
@@ -23,8 +25,10 @@ SILENCE = "silence"
 SOX_FORMAT = ["-r", "8000", "-c", "1", "-b", "16"]
 
 
-class PromptError(Exception):
+class PromptError(HotlineError):
     """The catalogue is invalid or a prompt could not be built."""
+
+    code = "prompts.failed"
 
 
 class _Strict(BaseModel):

@@ -8,11 +8,20 @@ from typing import Any
 from ivr.config import StackConfig
 from ivr.domain.clock import system_clock
 from ivr.domain.masking import mask_numbers_deep, mask_text, shown_number
+from ivr.errors import NotFound, Refused
 from ivr.store import CallRecord, CaseStore, audit
 
 
-class UnmaskRefused(Exception):
+class UnmaskRefused(Refused):
     """`--unmask` without a `--reason`: the view is not made."""
+
+    code = "privacy.unmask_refused"
+
+
+class CallNotFound(NotFound):
+    """No call in the store has that id."""
+
+    code = "call.not_found"
 
 
 def masked_call(data: dict[str, Any], *, unmask: bool) -> dict[str, Any]:

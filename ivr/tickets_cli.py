@@ -1,8 +1,9 @@
 """`ivr tickets …` and `ivr report transfers`: callback tickets and the monthly report.
 
 Each command is an async function returning the text to print; `run` executes one and
-turns every expected failure (unknown ticket, a move the workflow forbids, a bad
-month, an unreachable store) into one line on stderr and exit status 1.
+prints its answer. Every expected failure (unknown ticket, a move the workflow forbids,
+a bad month, an unreachable store) is raised as a `HotlineError`, which the CLI shows
+as one line on stderr (or JSON) with its exit status (docs/cli.md).
 
 Caller numbers are masked unless `--unmask` is given with a `--reason`; every view,
 masked or not, writes an audit row (`ivr.store.audit`). `ivr tickets callback` dials
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import sys
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, fields
@@ -26,31 +26,47 @@ from ivr.config import StackConfig
 from ivr.domain.clock import Clock, system_clock
 from ivr.domain.masking import mask_numbers_deep, mask_numbers_in, shown_number
 from ivr.domain.tickets import LOCAL_TZ, TOTAL, ReportRow, month_bounds, report_rows
+from ivr.errors import ExitStatus, HotlineError
 from ivr.store import (
     TICKET_TRANSITIONS,
     CaseStore,
     InvalidTransition,
-    StoreUnavailable,
     TicketEventRecord,
     TicketRecord,
     audit,
 )
 
-EXIT_OK = 0
-EXIT_FAIL = 1
+EXIT_OK = int(ExitStatus.OK)
+EXIT_FAIL = int(ExitStatus.FAILURE)
 
 
-class TicketCommandError(Exception):
+class TicketCommandError(HotlineError):
     """A ticket command cannot do what was asked; the message says why, in one line."""
+
+    code = "ticket.failed"
+
+
+class TicketNotFound(TicketCommandError):
+    """No ticket has that number or id."""
+
+    code = "ticket.not_found"
+    exit_status = ExitStatus.NOT_FOUND
+
+
+class TicketRefused(TicketCommandError):
+    """The workflow or the privacy rules forbid what was asked."""
+
+    code = "ticket.refused"
+    exit_status = ExitStatus.REFUSED
 
 
 def run(command: Coroutine[Any, Any, str]) -> int:
-    """Run one command, print its output, and return the process exit status."""
-    try:
-        output = asyncio.run(command)
-    except (TicketCommandError, StoreUnavailable) as exc:
-        print(f"ivr: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+    """Run one command, print its output, and return the process exit status.
+
+    A failure propagates as a `HotlineError` (the store's `StoreUnavailable` too), for
+    the CLI's one error handler to show.
+    """
+    output = asyncio.run(command)
     if output:
         print(output)
     return EXIT_OK
@@ -73,7 +89,10 @@ async def _resolve(store: CaseStore, ref: str) -> TicketRecord:
     if ticket is None and ref.isdigit():
         ticket = await store.get_ticket(int(ref))
     if ticket is None:
-        raise TicketCommandError(f"no ticket {ref!r}: give its number (e.g. 25030042) or its id")
+        raise TicketNotFound(
+            f"no ticket {ref!r}: give its number (e.g. 25030042) or its id",
+            details={"ticket": ref},
+        )
     return ticket
 
 
@@ -130,7 +149,7 @@ def masked_dict(data: dict[str, Any], *, unmask: bool) -> dict[str, Any]:
 def require_reason(unmask: bool, reason: str | None) -> None:
     """Unmasking a citizen's data needs a stated reason (T10(3)): it goes in the audit."""
     if unmask and not (reason and reason.strip()):
-        raise TicketCommandError(
+        raise TicketRefused(
             "--unmask needs --reason: say why you need the citizen's data in clear "
             "(and whose consent you have); it is written to the audit log"
         )
@@ -285,7 +304,7 @@ async def assign_ticket(
         try:
             await store.assign_ticket(ticket.id, assignee, at=clock(), by=by)
         except ValueError as exc:
-            raise TicketCommandError(f"ticket {ticket.number}: {exc}") from exc
+            raise TicketRefused(f"ticket {ticket.number}: {exc}") from exc
     return f"ticket {ticket.number}: assigned to {assignee}"
 
 
@@ -299,7 +318,7 @@ async def note_ticket(
         try:
             await store.add_ticket_note(ticket.id, at=clock(), author=by, text=text)
         except ValueError as exc:
-            raise TicketCommandError(f"ticket {ticket.number}: {exc}") from exc
+            raise TicketRefused(f"ticket {ticket.number}: {exc}") from exc
     return f"ticket {ticket.number}: note added by {by} ({len(ticket.notes) + 1} notes)"
 
 
@@ -319,12 +338,12 @@ async def set_status(
         except InvalidTransition as exc:
             allowed = sorted(TICKET_TRANSITIONS[exc.current])
             then = f"it may go to {', '.join(allowed)}" if allowed else "it is final"
-            raise TicketCommandError(
+            raise TicketRefused(
                 f"ticket {ticket.number}: cannot go from {exc.current} to {exc.requested}; "
                 f"from {exc.current} {then}"
             ) from exc
         except ValueError as exc:
-            raise TicketCommandError(f"ticket {ticket.number}: {exc}") from exc
+            raise TicketRefused(f"ticket {ticket.number}: {exc}") from exc
     return f"ticket {ticket.number}: {ticket.status} -> {status}"
 
 

@@ -32,6 +32,8 @@ from typing import Any
 import structlog
 from panoramisk import Manager
 
+from ivr.errors import HotlineError, Unavailable
+
 log = structlog.get_logger()
 
 AmiEvent = Mapping[str, str]
@@ -47,12 +49,16 @@ _EVENT_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _ACTION_EVENTS = frozenset({"OriginateResponse"})
 
 
-class AmiUnavailable(Exception):
+class AmiUnavailable(Unavailable):
     """AMI is not connected or did not answer in time."""
 
+    code = "ami.unavailable"
 
-class AmiActionFailed(Exception):
+
+class AmiActionFailed(HotlineError):
     """Asterisk answered an action with Response: Error."""
+
+    code = "ami.action_failed"
 
 
 @dataclass

@@ -35,6 +35,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from ivr.adapters.ami import Outage
+from ivr.errors import ExitStatus, HotlineError
 
 log = structlog.get_logger()
 
@@ -49,7 +50,7 @@ PING_TIMEOUT_S = 5.0
 MAX_EVENT_BYTES = 4 * 1024 * 1024
 
 
-class AriError(Exception):
+class AriError(HotlineError):
     """ARI refused a request; `status` is the HTTP status, None if none came back.
 
     `message` is what ARI said (or what went wrong); `request` names the call.
@@ -62,20 +63,34 @@ class AriError(Exception):
         self.message = message
         self.request = request
 
+    code = "ari.failed"
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {"status": self.status, "request": self.request, "reason": self.message}
+
 
 class AriNotFound(AriError):
     """ARI answered 404: the channel, playback or variable does not exist."""
+
+    code = "ari.not_found"
+    exit_status = ExitStatus.NOT_FOUND
 
 
 class AriUnavailable(AriError):
     """ARI could not be reached, or did not answer in time."""
 
+    code = "ari.unavailable"
+    exit_status = ExitStatus.UNAVAILABLE
+
 
 # --- events ---------------------------------------------------------------------
 
 
-class _Malformed(ValueError):
+class _Malformed(HotlineError, ValueError):
     """An event of a known type lacks a field or has one of the wrong type."""
+
+    code = "ari.malformed_event"
 
 
 @dataclass(frozen=True)

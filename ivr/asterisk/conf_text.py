@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import unicodedata
 
+from ivr.errors import HotlineError
+
 # Asterisk reads a line up to a line break; NUL ends the C string early.
 _BREAKS = frozenset(("Cc", "Zl", "Zp"))
 
 
-class ConfValueError(ValueError):
+class ConfValueError(HotlineError, ValueError):
     """A value that cannot be written into an Asterisk config line safely."""
+
+    code = "asterisk.unsafe_value"
 
 
 def conf_value(value: str) -> str:

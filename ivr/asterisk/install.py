@@ -19,6 +19,8 @@ from pathlib import Path
 
 import structlog
 
+from ivr.errors import HotlineError
+
 log = structlog.get_logger()
 
 CACHE_ENV = "HOTLINE_ASTERISK_ROOT"
@@ -31,8 +33,10 @@ APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 PACKAGES = ("asterisk", "asterisk-modules")
 
 
-class InstallError(Exception):
+class InstallError(HotlineError):
     """Asterisk could not be found or installed; the message says what to do."""
+
+    code = "asterisk.install_failed"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import structlog
 from ivr.asterisk import install, user
 from ivr.asterisk.install import AsteriskRuntime
 from ivr.config import StackConfig
+from ivr.errors import HotlineError
 
 log = structlog.get_logger()
 
@@ -21,8 +22,10 @@ PID_FILE = "asterisk.pid"
 BOOT_TIMEOUT_S = 60.0
 
 
-class AsteriskError(Exception):
+class AsteriskError(HotlineError):
     """Asterisk failed to start, stop or answer; the message says where to look."""
+
+    code = "asterisk.failed"
 
 
 @dataclass(frozen=True)

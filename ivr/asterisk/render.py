@@ -8,12 +8,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ivr.config import StackConfig, check_exposure, private_dir
+from ivr.errors import HotlineError
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 
-class RenderError(Exception):
+class RenderError(HotlineError):
     """A template names a value the stack does not have."""
+
+    code = "asterisk.render_failed"
 
 
 def template_values(cfg: StackConfig, dialplan_files: list[str]) -> dict[str, str]:

@@ -24,14 +24,17 @@ import structlog
 
 from ivr.asterisk.install import AsteriskRuntime
 from ivr.config import StackConfig
+from ivr.errors import HotlineError
 
 log = structlog.get_logger()
 
 USER = "hotline-asterisk"
 
 
-class UserError(Exception):
+class UserError(HotlineError):
     """The Asterisk user cannot be created or given its files."""
+
+    code = "asterisk.user_failed"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from itertools import pairwise
 from typing import Literal, Protocol, TypeAlias, get_args
 from zoneinfo import ZoneInfo
 
+from ivr.errors import HotlineError
+
 __all__ = [
     "ALWAYS_OPEN",
     "SEARCH_DAYS",
@@ -63,8 +65,10 @@ ServiceReason: TypeAlias = Literal[
 SlaBasis: TypeAlias = Literal["working_hours", "wall_clock"]
 
 
-class NoWorkingTime(ValueError):
+class NoWorkingTime(HotlineError, ValueError):
     """A calendar has no working time in the window a computation needs."""
+
+    code = "calendar.no_working_time"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from ivr.domain.calendar import SEARCH_DAYS, Calendar, NoWorkingTime, hours_on
 from ivr.domain.vocabulary import TicketReason, TicketStatus
+from ivr.errors import Unavailable
 
 __all__ = [
     "DIGEST_TIME",
@@ -77,8 +78,10 @@ _HOTLINE_NAME = ("1999 話務中心", "1999 call centre")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
-class MailNotSent(Exception):
+class MailNotSent(Unavailable):
     """The mail server did not accept a message; it may be sent again later."""
+
+    code = "mail.not_sent"
 
 
 @dataclass(frozen=True)

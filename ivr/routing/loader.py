@@ -14,7 +14,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ivr.domain.workdays import national_holidays
+from ivr.errors import HotlineError
 from ivr.prompts import Catalogue
 from ivr.routing.dispatch_table import DispatchItems, dispatch_problems
 from ivr.routing.menus import (
@@ -97,12 +98,32 @@ class Problem:
         )
 
 
-class RoutingError(Exception):
+class RoutingError(HotlineError):
     """A profile was refused as a whole; `problems` lists everything found wrong."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    code = "routing.refused"
+
+    def __init__(self, problems: Sequence[Problem], *, summary: str | None = None) -> None:
         self.problems: list[Problem] = list(problems)
+        self.summary = summary or f"{len(self.problems)} problem(s) in the routing tables"
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {"problems": [_problem_dict(p) for p in self.problems]}
+
+    def lines(self) -> list[str]:
+        return [*(str(p) for p in self.problems), self.summary]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "message": self.summary}
+
+
+def _problem_dict(problem: object) -> dict[str, Any]:
+    # Checks beyond the loader may report their own dataclasses, or plain text.
+    if is_dataclass(problem) and not isinstance(problem, type):
+        return asdict(problem)
+    return {"reason": str(problem)}
 
 
 def render_loc(loc: Iterable[str | int]) -> str:

@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ivr.errors import HotlineError
+
 Loc = tuple[str | int, ...]
 
 MAX_TABLE_BYTES = 4 * 1024 * 1024
@@ -107,8 +109,10 @@ def _depth_problem(text: str) -> str | None:
     return None
 
 
-class _Refused(Exception):
+class _Refused(HotlineError):
     """The composed document is too big or too deep once aliases are followed."""
+
+    code = "routing.yaml_too_big"
 
 
 def _measure(root: Node) -> None:

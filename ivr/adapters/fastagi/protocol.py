@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from ivr.errors import ExitStatus, HotlineError
+
 __all__ = [
     "HANGUP_LINE",
     "SCRIPT_NAME_RE",
@@ -52,21 +54,29 @@ _ERROR_CODES = frozenset({510, 511, 520})
 _FORBIDDEN = re.compile(r"[\n\r\x00]")
 
 
-class AGIError(Exception):
+class AGIError(HotlineError):
     """Base of every AGI failure."""
+
+    code = "agi.failed"
 
 
 class AGIProtocolError(AGIError):
     """The peer sent something that is not AGI as Asterisk speaks it."""
+
+    code = "agi.protocol"
 
 
 # The API names these after what happened, not "...Error": a hangup is an event.
 class AGIHangup(AGIError):
     """The channel is gone: HANGUP line, 511 reply or end of stream."""
 
+    code = "agi.hangup"
+
 
 class AGICommandError(AGIError):
     """Asterisk refused the command (510 unknown, 520 bad syntax)."""
+
+    code = "agi.command_refused"
 
     def __init__(self, message: str, reply: AGIReply | None = None) -> None:
         super().__init__(message)
@@ -75,6 +85,9 @@ class AGICommandError(AGIError):
 
 class AGITimeout(AGIError):
     """The peer did not answer within the allotted time."""
+
+    code = "agi.timeout"
+    exit_status = ExitStatus.UNAVAILABLE
 
 
 def _frozen(mapping: Mapping[str, str]) -> Mapping[str, str]:

@@ -22,6 +22,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ivr.domain.calendar import Calendar, add_working_hours, hours_on
+from ivr.errors import HotlineError
 
 PETITION_REPLY_WORKING_DAYS = 6  # P7(4)
 GRADE_B_CALENDAR_DAYS = 30  # P7(4)
@@ -36,8 +37,10 @@ ITEM16_SAME_DAY_HOURS = 4
 _SEARCH_DAYS = 400
 
 
-class NoWorkingDay(ValueError):
+class NoWorkingDay(HotlineError, ValueError):
     """The calendar has no working day within the search window."""
+
+    code = "cases.no_working_day"
 
 
 @dataclass(frozen=True, slots=True)

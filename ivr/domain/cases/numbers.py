@@ -12,6 +12,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+from ivr.errors import HotlineError
+
 SEQUENCE_DIGITS = 7
 PASSWORD_DIGITS = 6
 
@@ -31,8 +33,10 @@ _DAMM = (
 )
 
 
-class BadCaseNumber(ValueError):
+class BadCaseNumber(HotlineError, ValueError):
     """A keyed or typed case number that cannot be one of ours."""
+
+    code = "cases.bad_number"
 
 
 def damm_digit(digits: str) -> str:
