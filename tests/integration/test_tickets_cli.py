@@ -201,10 +201,10 @@ def ok(seeded: Seeded, *args: str) -> str:
     return done.stdout
 
 
-def fails(seeded: Seeded, *args: str) -> str:
-    """Run a command that must fail; return its single stderr line."""
+def fails(seeded: Seeded, *args: str, status: int = 1) -> str:
+    """Run a command that must fail with `status`; return its single stderr line."""
     done = ivr(seeded, *args)
-    assert done.returncode == 1, done.stdout
+    assert done.returncode == status, done.stdout
     assert "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()
     return line
@@ -277,7 +277,7 @@ def test_show_gives_attempts_notes_and_events(seeded: Seeded) -> None:
 
 def test_unmasking_needs_a_reason_and_every_view_is_audited(seeded: Seeded) -> None:
     """--unmask without --reason is refused; each view writes who, what and why."""
-    assert fails(seeded, "tickets", "show", seeded.closed, "--unmask").startswith(
+    assert fails(seeded, "tickets", "show", seeded.closed, "--unmask", status=4).startswith(
         "ivr: --unmask needs --reason"
     )
     assert "0912345678" not in ok(seeded, "tickets", "show", seeded.closed)
@@ -326,7 +326,7 @@ def test_calls_are_masked_and_each_view_audited(seeded: Seeded) -> None:
     assert {r["caller_number"] for r in rows} == {"0912○○○678"}
     call_id = str(rows[0]["id"])
     assert "0912345678" not in ok(seeded, "calls", "show", call_id)
-    assert fails(seeded, "calls", "show", call_id, "--unmask").startswith(
+    assert fails(seeded, "calls", "show", call_id, "--unmask", status=4).startswith(
         "ivr: --unmask needs --reason"
     )
     clear = ok(seeded, "calls", "show", call_id, "--unmask", "--reason", "citizen asked for a copy")
@@ -410,12 +410,14 @@ def test_bad_cli_values_are_one_clear_line(seeded: Seeded, args: tuple[str, ...]
     assert "error: argument" in done.stderr.splitlines()[-1]
 
 
-def test_unknown_ticket_is_one_line_and_exit_1(seeded: Seeded) -> None:
-    """An unknown number or id fails with one clear line, no traceback."""
-    assert fails(seeded, "tickets", "show", "99999999") == (
+def test_unknown_ticket_is_one_line_and_exit_3(seeded: Seeded) -> None:
+    """An unknown number or id fails with one clear line, no traceback: not found (3)."""
+    assert fails(seeded, "tickets", "show", "99999999", status=3) == (
         "ivr: no ticket '99999999': give its number (e.g. 25030042) or its id"
     )
-    assert fails(seeded, "tickets", "assign", "nope", "someone").startswith("ivr: no ticket 'nope'")
+    assert fails(seeded, "tickets", "assign", "nope", "someone", status=3).startswith(
+        "ivr: no ticket 'nope'"
+    )
 
 
 def test_assign_note_move_and_close(seeded: Seeded) -> None:
@@ -454,13 +456,13 @@ def test_assign_note_move_and_close(seeded: Seeded) -> None:
     assert [e["data"]["to"] for e in events[3:]] == ["in_progress", "called_back", "closed"]
 
 
-def test_illegal_transition_exits_1_and_changes_nothing(seeded: Seeded) -> None:
+def test_illegal_transition_exits_4_and_changes_nothing(seeded: Seeded) -> None:
     """A move the workflow forbids names what is allowed instead and leaves the ticket be."""
-    assert fails(seeded, "tickets", "status", seeded.overdue, "called_back") == (
+    assert fails(seeded, "tickets", "status", seeded.overdue, "called_back", status=4) == (
         f"ivr: ticket {seeded.overdue}: cannot go from open to called_back; "
         "from open it may go to closed, in_progress"
     )
-    assert fails(seeded, "tickets", "close", seeded.closed, "--outcome", "again") == (
+    assert fails(seeded, "tickets", "close", seeded.closed, "--outcome", "again", status=4) == (
         f"ivr: ticket {seeded.closed}: cannot go from closed to closed; from closed it is final"
     )
     assert show(seeded, seeded.overdue)["status"] == "open"
