@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,8 +20,17 @@ from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore
 from tests.integration.calls import StartEngine, call, events, secs
 from tests.integration.conftest import ProfileCopy
+from tests.integration.short_prompts import short_prompts
 
 pytestmark = pytest.mark.asterisk
+
+
+@pytest.fixture(autouse=True)
+def _short_prompts(stack: StackConfig) -> Iterator[None]:
+    """What the prompts say and how long they last is not what this file tests."""
+    with short_prompts(stack):
+        yield
+
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +52,7 @@ async def off_hours_message(stack: StackConfig, store: CaseStore) -> CallRecord:
     """A call to closed Kinmen: confirm the caller id, record, '#': a ticket."""
     caller_digits = sum(secs(stack, f"digit-{d}") for d in "0912345678")
     until_record = (
-        secs(stack, "greeting")
+        secs(stack, "kinmen-greeting")
         + secs(stack, "callback-number-is")
         + caller_digits
         + secs(stack, "callback-number-confirm")

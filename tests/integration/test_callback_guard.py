@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,9 +25,18 @@ from ivr.store import CaseStore
 from tests.harness import free_port
 from tests.integration.calls import StartEngine, call, events, greeting_s, register_agent, secs
 from tests.integration.conftest import ProfileCopy
+from tests.integration.short_prompts import short_prompts
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
+
+
+@pytest.fixture(autouse=True)
+def _short_prompts(stack: StackConfig) -> Iterator[None]:
+    """What the prompts say and how long they last is not what this file tests."""
+    with short_prompts(stack):
+        yield
+
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 SPOOFED_INTERNATIONAL = "0020312345678"
