@@ -23,7 +23,15 @@ from ivr.domain.calendar import callback_due
 from ivr.domain.screening import NO_USABLE_NUMBER
 from ivr.store import CaseStore
 from tests.harness import free_port
-from tests.integration.calls import StartEngine, call, events, greeting_s, register_agent, secs
+from tests.integration.calls import (
+    StartEngine,
+    call,
+    events,
+    greeting_s,
+    pause,
+    register_agent,
+    secs,
+)
 from tests.integration.conftest import ProfileCopy
 from tests.integration.short_prompts import short_prompts
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
@@ -84,24 +92,25 @@ async def test_spoofed_caller_ids_are_never_dialled_back(
         calls=5,
         workdir=tmp_path / "busy",
     )
-    # The caller keys nothing: three prompts for a number, each waited out, then the
-    # message, which ends on five seconds of silence.
+    # The caller keys nothing: three prompts for a number, each waited out, then a
+    # short message ended with `#`, as a caller would (without it the recording waits
+    # for silence or its 60 s limit: time this test does not need).
     asks = 3 * (secs(stack, "callback-number-enter") + 8 + secs(stack, "callback-number-invalid"))
-    until_ticket = (
+    until_message = (
         secs(stack, "connecting")
         + 1.5
         + secs(stack, "transfer-nobody-answered")
         + asks
         + secs(stack, "transfer-record-message")
-        + 60
+        + 3
     )
     try:
         record = await call(
             stack,
             store,
-            dtmf="6901#",
+            dtmf="6901#" + pause(until_message) + "#",
             wait_s=greeting_s(stack),
-            hold_s=until_ticket + secs(stack, "ticket-registered") + 10,
+            hold_s=until_message + 60 + secs(stack, "ticket-registered") + 10,
             caller=SPOOFED_INTERNATIONAL,
         )
     finally:
