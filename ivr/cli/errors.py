@@ -39,9 +39,10 @@ def adopt(exc: BaseException) -> HotlineError | None:
     store = sys.modules.get("ivr.store")
     if store is None:
         return None
-    if isinstance(exc, store.StoreUnavailable):
+    # getattr: the store is being split; a name it stops exporting adopts nothing.
+    if isinstance(exc, getattr(store, "StoreUnavailable", ())):
         return _with(exc, "store.unavailable", ExitStatus.UNAVAILABLE)
-    if isinstance(exc, store.InvalidTransition):
+    if isinstance(exc, getattr(store, "InvalidTransition", ())):
         return _with(exc, "ticket.invalid_transition", ExitStatus.REFUSED)
     return None
 
