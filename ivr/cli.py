@@ -228,6 +228,9 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     from ivr.privacy_cli import add_commands
 
     add_commands(sub, _load)
+    from ivr import outbox_cli
+
+    outbox_cli.register(sub)
     return p
 
 
