@@ -48,7 +48,7 @@ class RetryPolicy:
         # Capped in float seconds first: factor**attempts overflows timedelta long before
         # it overflows a float.
         seconds = self.first_delay.total_seconds() * self.factor ** min(attempts - 1, 64)
-        return min(timedelta(seconds=seconds), self.max_delay)
+        return timedelta(seconds=min(seconds, self.max_delay.total_seconds()))
 
 
 @dataclass(frozen=True)
