@@ -35,8 +35,9 @@ from ivr.store.outbox import MessageRecord
 log = structlog.get_logger(__name__)
 
 SOX_FORMAT = ["-r", "8000", "-c", "1", "-b", "16"]
-# Asterisk's OriginateResponse reasons (enum ast_control_frame_type).
-_REASONS = {"0": "no such number", "3": "no answer", "5": "busy", "8": "congestion"}
+# Asterisk's OriginateResponse reasons (ast_control_frame_type). A PJSIP 486 reaches
+# us as 0, like any other refusal; busy (5) and congestion (8) come from other techs.
+_REASONS = {"0": "refused", "1": "hung up", "3": "no answer", "5": "busy", "8": "congestion"}
 
 
 def speak(text: str, voice: str, target: Path) -> Path:
@@ -119,4 +120,5 @@ class PhoneCaller:
             log.info("phone_message_answered", to=mask_number(number), message=message.id)
             return f"answered on {trunk} ({outcome.get('Channel', '')})"
         reason = outcome.get("Reason", "")
-        raise TemporaryFailure(f"call not answered: {_REASONS.get(reason, 'reason ' + reason)}")
+        why = _REASONS.get(reason, "failed")
+        raise TemporaryFailure(f"call not answered: {why} (reason {reason or '?'})")

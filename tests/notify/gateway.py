@@ -48,6 +48,8 @@ class Gateway:
     after: Callable[[Request], None] = lambda _r: None
     received: list[Request] = field(default_factory=list)
     handset: list[Request] = field(default_factory=list)
+    # Every request that got as far as being taken (repeats included).
+    accepted: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> str:
@@ -90,6 +92,7 @@ class Gateway:
         reply = self.behaviour(request)
         if reply is None or reply.accept:
             with self.lock:
+                self.accepted.append(request)
                 client_id = fields.get(self.client_id_field)
                 if client_id not in {r.fields.get(self.client_id_field) for r in self.handset}:
                     self.handset.append(request)
