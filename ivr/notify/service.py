@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
+
 from ivr.adapters.ami import AmiClient
 from ivr.adapters.mail import SmtpMailer
 from ivr.config import StackConfig
@@ -16,6 +18,8 @@ from ivr.notify.sender import Sender
 from ivr.notify.sms import SmsGateway
 from ivr.notify.transport import NotConfigured, Transport
 from ivr.store import CaseStore
+
+log = structlog.get_logger(__name__)
 
 
 def build_sender(
@@ -49,3 +53,20 @@ def build_sender(
         batch=settings.sender.batch,
         name=name,
     )
+
+
+async def run_outbox(
+    cfg: StackConfig,
+    store: CaseStore,
+    ami: AmiClient,
+    clock: Clock,
+    outbound_trunk: Callable[[], str | None],
+) -> None:
+    """The engine's sender, until cancelled. A malformed `notify.yaml` is logged and
+    leaves every message pending (nothing is lost); fixing it needs an engine restart."""
+    try:
+        sender = build_sender(cfg, store, ami, clock, outbound_trunk)
+    except notify_config.NotifyConfigError as exc:
+        log.error("outbox_not_started", error=str(exc))  # noqa: TRY400 - a config fault
+        return
+    await sender.run_forever()

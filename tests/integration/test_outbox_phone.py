@@ -1,15 +1,18 @@
-"""A phone message on a real Asterisk: an outbound call over the outbound trunk that
-reads the text, answered (or refused) by a SIPp UAS standing for the citizen's phone."""
+"""The outbox on a real Asterisk: a phone message is an outbound call over the outbound
+trunk that reads the text, answered (or refused) by a SIPp UAS standing for the
+citizen's phone; and the engine runs the sender itself."""
 
 from __future__ import annotations
 
 import asyncio
 import stat
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from ivr import app
 from ivr.adapters.ami import AmiClient
 from ivr.config import StackConfig
 from ivr.domain.outbox_policy import RetryPolicy
@@ -22,6 +25,7 @@ from ivr.store import CaseStore
 from ivr.store import outbox as box
 from tests.harness import free_port
 from tests.integration.conftest import ProfileCopy
+from tests.integration.test_overdue_mail import Mailbox
 from tests.sipp.scenarios import start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -116,3 +120,31 @@ async def test_a_busy_line_is_tried_again_later(
     # A PJSIP 486 comes back from Originate as reason 0, like any refusal.
     assert attempt.detail == "call not answered: refused (reason 0)", attempt.detail
     assert f"INVITE sip:{CITIZEN}@" in _messages(port, tmp_path)
+
+
+async def test_the_engine_sends_what_is_enqueued(stack: StackConfig, store: CaseStore) -> None:
+    mailbox = Mailbox(free_port())
+    mailbox.start()
+    engine = await app.start(replace(stack, smtp_port=mailbox.port))
+    try:
+        made = await enqueue(
+            store,
+            key="case:2511000125:reply:email",
+            channel="email",
+            recipient="officer@agency.example",
+            subject="overdue dispatch orders",
+            body="2 orders are overdue",
+            purpose="digest",
+            at=datetime.now(UTC),
+        )
+        for _ in range(600):
+            found = await box.get(store, str(made.id))
+            assert found is not None
+            if found.state is OutboxState.DELIVERED:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.stop()
+        mailbox.stop()
+    assert found.state is OutboxState.DELIVERED, found.history
+    assert [r.to for r in mailbox.received] == [["officer@agency.example"]]
