@@ -100,13 +100,25 @@ class Sender:
         if message.state is OutboxState.SENDING:
             await self._recover(message)
             return
+        transport = self._transports.get(message.channel)
+        if transport is None or isinstance(transport, NotConfigured):
+            # Not the message's fault: it waits, without using up its attempts, and is
+            # looked at again after the longest backoff.
+            what = transport.what if transport else message.channel.value
+            await box.postpone(
+                self._store,
+                message.id,
+                sender=self.name,
+                until=self._clock() + self._policy.max_delay,
+                reason=f"{what} is not configured",
+            )
+            return
         seq = await box.begin_attempt(
             self._store, message.id, sender=self.name, now=self._clock(), lease=self._lease
         )
         if seq is None:
             log.info("outbox_lease_lost", message=message.id)
             return
-        transport = self._transports.get(message.channel) or NotConfigured(message.channel.value)
         outcome, detail, next_step = OutboxOutcome.DELIVERED, "", Next(OutboxState.DELIVERED)
         try:
             detail = await transport.send(message)

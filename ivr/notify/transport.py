@@ -22,7 +22,7 @@ class Transport(Protocol):
 
 
 class NotConfigured:
-    """A channel with no configuration: every attempt fails, and says why."""
+    """A channel with no configuration: the sender leaves its messages pending."""
 
     def __init__(self, what: str) -> None:
         self.what = what

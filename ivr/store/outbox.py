@@ -337,6 +337,28 @@ async def recover(
     return await store._write(op)
 
 
+async def postpone(
+    store: CaseStore, message_id: int, *, sender: str, until: datetime, reason: str
+) -> None:
+    """Put a claimed message off without an attempt (its channel is not configured)."""
+    until = require_utc_aware(until, "until")
+
+    def op(conn: Connection) -> None:
+        conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == sender)
+            .where(OutboxMessage.state == OutboxState.PENDING.value)
+            .values(
+                next_attempt_at=until,
+                lease_owner=None,
+                lease_until=None,
+                last_error=clip_to_column(OutboxMessage, "last_error", reason),
+            )
+        )
+
+    await store._write(op)
+
+
 async def release(store: CaseStore, message_id: int, *, sender: str) -> None:
     """Give a claimed but unattempted message back (a sender stopping)."""
 

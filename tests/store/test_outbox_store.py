@@ -3,7 +3,6 @@ message, every attempt recorded, a crash mid-attempt found and handled per chann
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from ivr.domain.outbox_policy import RetryPolicy
 from ivr.domain.vocabulary import NotifyChannel, OutboxOutcome, OutboxState
 from ivr.notify import enqueue
 from ivr.notify.sender import Sender
-from ivr.notify.transport import PermanentFailure, TemporaryFailure
+from ivr.notify.transport import NotConfigured, PermanentFailure, TemporaryFailure
 from ivr.store import CaseStore
 from ivr.store import outbox as box
 from ivr.store.repo import MIGRATIONS_DIR
@@ -262,10 +261,9 @@ async def test_upgrade_from_0007_keeps_tickets_and_adds_the_outbox(db_url: str) 
         config.attributes["connection"] = connection
         command.upgrade(config, "0007")
 
-    run: Callable[[Connection], None] = to_0007
     try:
         async with store._engine.begin() as conn:
-            await conn.run_sync(run)
+            await conn.run_sync(to_0007)
             await conn.execute(
                 text(
                     "INSERT INTO tickets (number, caller_number, agency_id, reason, status, "
@@ -284,3 +282,21 @@ async def test_upgrade_from_0007_keeps_tickets_and_adds_the_outbox(db_url: str) 
         assert found.id == message
     finally:
         await store.close()
+
+
+async def test_a_channel_not_configured_uses_up_no_attempts(store: CaseStore) -> None:
+    message = await _sms(store)
+    clock = Clock()
+    sms = NotConfigured("the SMS gateway (notify.yaml: sms)")
+    sender = Sender(store, {NotifyChannel.SMS: sms}, clock, POLICY, lease=LEASE)
+    await sender.run_once()
+    waiting = await box.get(store, str(message))
+    assert waiting is not None
+    assert (waiting.state, waiting.attempts, waiting.history) == (OutboxState.PENDING, 0, ())
+    assert waiting.next_attempt_at == T0 + POLICY.max_delay
+    assert waiting.last_error == "the SMS gateway (notify.yaml: sms) is not configured"
+    # Configured now: sent on its next look.
+    clock.now = T0 + POLICY.max_delay
+    gateway = Scripted()
+    await Sender(store, {NotifyChannel.SMS: gateway}, clock, POLICY, lease=LEASE).run_once()
+    assert gateway.sent == [waiting.key]
