@@ -128,6 +128,12 @@ class Sender:
         except PermanentFailure as exc:
             outcome, detail = OutboxOutcome.REJECTED, str(exc)
             next_step = after_failure(self._policy, seq, self._clock(), permanent=True)
+        except Exception as exc:
+            # A fault in a channel's code: recorded like a failure, so that it backs off
+            # and ends dead instead of holding the message "sending" until the lease ends.
+            log.exception("outbox_channel_fault", message=message.id)
+            outcome, detail = OutboxOutcome.FAILED, f"{type(exc).__name__}: {exc}"
+            next_step = after_failure(self._policy, seq, self._clock(), permanent=False)
         kept = await box.finish_attempt(
             self._store,
             message.id,

@@ -300,3 +300,13 @@ async def test_a_channel_not_configured_uses_up_no_attempts(store: CaseStore) ->
     gateway = Scripted()
     await Sender(store, {NotifyChannel.SMS: gateway}, clock, POLICY, lease=LEASE).run_once()
     assert gateway.sent == [waiting.key]
+
+
+async def test_a_fault_in_a_channel_is_a_failed_attempt(store: CaseStore) -> None:
+    message = await _sms(store)
+    channel = Scripted(RuntimeError("a bug in the channel"))
+    await Sender(store, {NotifyChannel.SMS: channel}, Clock(), POLICY, lease=LEASE).run_once()
+    found = await box.get(store, str(message))
+    assert found is not None
+    assert (found.state, found.next_attempt_at) == (OutboxState.PENDING, T0 + timedelta(seconds=30))
+    assert found.history[0].detail == "RuntimeError: a bug in the channel"
