@@ -250,6 +250,7 @@ async def outbox_run(cfg: StackConfig, *, once: bool) -> str:
     store = await _open(cfg)
     ami = AmiClient(cfg.host, cfg.ports.ami, cfg.ami_user, cfg.ami_secret)
     await ami.start()
+    sender = None
     try:
         sender = build_sender(cfg, store, ami, system_clock, trunk)
         if once:
@@ -262,5 +263,7 @@ async def outbox_run(cfg: StackConfig, *, once: bool) -> str:
         await sender.run_forever()
         return ""
     finally:
+        if sender is not None:
+            await sender.close()
         await ami.stop()
         await store.close()

@@ -195,6 +195,13 @@ class Sender:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    async def close(self) -> None:
+        """Close the channels' connections (the SMS gateway's HTTP client)."""
+        for transport in self._transports.values():
+            close = getattr(transport, "close", None)
+            if close is not None:
+                await close()
+
     async def run_forever(self) -> None:
         while True:
             try:

@@ -69,4 +69,7 @@ async def run_outbox(
     except notify_config.NotifyConfigError as exc:
         log.error("outbox_not_started", error=str(exc))  # noqa: TRY400 - a config fault
         return
-    await sender.run_forever()
+    try:
+        await sender.run_forever()
+    finally:
+        await sender.close()

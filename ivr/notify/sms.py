@@ -44,6 +44,14 @@ class SmsGateway:
         self._settings = settings
         self._secrets = secrets
         self._accepted = re.compile(settings.accepted) if settings.accepted else None
+        # One client for every message: building one loads the CA bundle, which costs
+        # more than the request itself.
+        self._client: httpx.AsyncClient | None = None
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     def _request(self, to: str, message: MessageRecord) -> dict[str, Any]:
         s = self._settings
@@ -67,9 +75,10 @@ class SmsGateway:
                 f"{mask_number(message.recipient)} is not a Taiwan mobile number"
             )
         request = self._request(to, message)
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._settings.timeout_s)
         try:
-            async with httpx.AsyncClient(timeout=self._settings.timeout_s) as client:
-                reply = await client.request(**request)
+            reply = await self._client.request(**request)
         except httpx.TimeoutException as exc:
             # The gateway may have taken it: the retry carries the same client id.
             raise TemporaryFailure(f"gateway timed out: {type(exc).__name__}") from exc
