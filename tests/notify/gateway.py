@@ -44,7 +44,8 @@ class Gateway:
     client_id_field: str = "client_id"
     url: str = ""
     behaviour: Behaviour = lambda _r: None
-    before: Callable[[Request], None] = lambda _r: None
+    # Returns True to drop the request unanswered, before the message is taken.
+    before: Callable[[Request], bool] = lambda _r: False
     after: Callable[[Request], None] = lambda _r: None
     received: list[Request] = field(default_factory=list)
     handset: list[Request] = field(default_factory=list)
@@ -88,7 +89,8 @@ class Gateway:
         )
         with self.lock:
             self.received.append(request)
-        self.before(request)
+        if self.before(request):
+            return
         reply = self.behaviour(request)
         if reply is None or reply.accept:
             with self.lock:

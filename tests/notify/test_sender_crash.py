@@ -85,18 +85,21 @@ class Runs:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.killed.append(mode)
 
-    def before(self, _request: Request) -> None:
+    def before(self, _request: Request) -> bool:
+        """Kill the sender (and drop its request untaken) at its k-th request."""
         with self.lock:
             self.requests += 1
             if self.kill_at is None:
-                return
+                return False
             mode, k = self.kill_at
             if mode == "before" and self.requests == k:
                 self._kill(mode)
-            elif mode == "timer" and self.requests == 1:
+                return True
+            if mode == "timer" and self.requests == 1:
                 timer = threading.Timer(self.delay, self._timer_kill)
                 timer.daemon = True
                 timer.start()
+            return False
 
     def _timer_kill(self) -> None:
         with self.lock:
