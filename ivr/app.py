@@ -27,6 +27,7 @@ from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig, check_exposure
 from ivr.domain.clock import Clock, system_clock
+from ivr.notify.service import run_outbox
 from ivr.routing.holder import TableHolder
 from ivr.routing.last_good import remember, start_tables
 from ivr.routing.loader import Problem, RoutingError, load_profile
@@ -215,6 +216,11 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     engine.background += [
         asyncio.create_task(reconciler.run(), name="reconcile"),
         asyncio.create_task(_watch_links(engine), name="link-watch"),
+        # The outbox: e-mail, SMS and phone messages to citizens and officials.
+        asyncio.create_task(
+            run_outbox(cfg, store, ami, clock, lambda: routing.tables().directory.outbound_trunk),
+            name="outbox",
+        ),
     ]
     log.info(
         "engine_started",

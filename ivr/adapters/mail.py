@@ -54,9 +54,13 @@ class SmtpMailer:
             password=cfg.smtp_password,
         )
 
-    async def send(self, mail: Mail) -> None:
-        """Return once the server accepted the message; MailNotSent otherwise."""
-        message = self._message(mail)
+    async def send(self, mail: Mail, *, message_id: str | None = None) -> None:
+        """Return once the server accepted the message; MailNotSent otherwise.
+
+        `message_id` fixes the Message-ID (the outbox derives it from the message's
+        idempotency key, so a repeat after a crash is recognisably the same mail).
+        """
+        message = self._message(mail, message_id)
         try:
             refused = await asyncio.to_thread(self._deliver, message, mail.to)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -76,14 +80,14 @@ class SmtpMailer:
             log.warning("mail_recipients_refused", refused=sorted(refused), to=list(mail.to))
         log.info("mail_sent", to=list(mail.to), server=f"{self.host}:{self.port}")
 
-    def _message(self, mail: Mail) -> EmailMessage:
+    def _message(self, mail: Mail, message_id: str | None = None) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.from_addr
         message["To"] = ", ".join(mail.to)
         message["Subject"] = mail.subject
         message["Date"] = formatdate(localtime=False)
         domain = self.from_addr.rpartition("@")[2] or None
-        message["Message-ID"] = make_msgid(domain=domain)
+        message["Message-ID"] = message_id or make_msgid(domain=domain)
         # base64, not 8bit: a relay without 8BITMIME must still carry the Chinese text.
         message.set_content(mail.body, charset="utf-8", cte="base64")
         return message

@@ -93,6 +93,9 @@ def _parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     from ivr import privacy_cli
 
     privacy_cli.register(sub)
+    from ivr import outbox_cli
+
+    outbox_cli.register(sub)
     return p
 
 

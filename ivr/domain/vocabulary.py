@@ -134,3 +134,44 @@ class FallbackReason(StrEnum):
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The members' strings, in declaration order: what a store check allows."""
     return tuple(member.value for member in enum)
+
+
+# --- Notifications: the outbox (issue 15) -------------------------------------------
+
+
+class NotifyChannel(StrEnum):
+    """How a message reaches a citizen or an official."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    # An outbound call over the outbound trunk that reads the message.
+    PHONE = "phone"
+
+
+class OutboxState(StrEnum):
+    """Where a message in the outbox stands."""
+
+    # Waiting for its next attempt (`next_attempt_at`).
+    PENDING = "pending"
+    # An attempt was recorded and its network call may be under way.
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    # Out of attempts, or refused for good (a 4xx from the gateway, a bad address).
+    DEAD = "dead"
+    # An attempt was interrupted by a crash on a channel that must not repeat itself
+    # (phone): whether it reached the citizen is unknown; `ivr outbox retry` resends.
+    UNKNOWN = "unknown"
+
+
+class OutboxOutcome(StrEnum):
+    """The result of one delivery attempt."""
+
+    # Recorded before the network call; replaced by the outcome when it returns.
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    # A failure worth another try (timeout, 5xx, refused connection, busy line).
+    FAILED = "failed"
+    # A failure no retry will cure (4xx, a malformed address).
+    REJECTED = "rejected"
+    # Found still "sending" after its sender died.
+    INTERRUPTED = "interrupted"
