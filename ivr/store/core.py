@@ -1,0 +1,159 @@
+"""What every area of the case store shares: the engine, the one way to write, reads.
+
+Writes are typed records (`ivr.store.write_records`) run by the group committer
+(`ivr.store.batch`) as Core statements; reads use async ORM sessions. No clock, no
+business rules: every timestamp comes from the caller and must be timezone-aware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from ivr.store.batch import BatchStats, GroupCommitter, ThreadExecutor, async_engine_executor
+from ivr.store.outage import StoreUnavailable, as_unavailable, unavailable_on_outage
+from ivr.store.write_records import Write
+
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets the web UI read while a call writes; busy_timeout makes concurrent
+        # writers queue instead of failing with "database is locked"; SQLite leaves
+        # foreign keys (and so ON DELETE CASCADE) off unless asked, per connection.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _json_dumps(value: Any) -> str:
+    # Keep Chinese text readable in the database rather than as \u escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _writer_thread(engine: AsyncEngine) -> ThreadExecutor | None:
+    """A synchronous writer for a SQLite file; None where writes use the async engine.
+
+    An in-memory database exists once per connection, so only the async engine's
+    connection can write to the one the rest of the store reads.
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    sync = create_engine(url.set(drivername="sqlite+pysqlite"), json_serializer=_json_dumps)
+    event.listen(sync, "connect", _sqlite_on_connect)
+    return ThreadExecutor(sync)
+
+
+class StoreCore:
+    """The engine, the group committer and the sessions every area uses."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._closed = False
+        self._writer_thread = _writer_thread(engine)
+        executor = self._writer_thread or async_engine_executor(engine)
+        self._writes = GroupCommitter(executor, lambda exc: as_unavailable(exc) is not None)
+
+    @property
+    def commit_stats(self) -> BatchStats:
+        """How the engine's writes were grouped into transactions."""
+        return self._writes.stats
+
+    @classmethod
+    async def open(cls, url: str, *, connect_timeout: float = 5.0) -> Self:
+        """Create the engine; does not connect (use `ping` to check reachability)."""
+        kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
+        if url.startswith("sqlite"):
+            engine = create_async_engine(url, **kwargs)
+            event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        else:
+            # pre_ping: after a PostgreSQL restart, pooled connections are dead; check
+            # them out fresh instead of failing the next call's first write.
+            if url.startswith("postgresql+asyncpg"):
+                kwargs["connect_args"] = {"timeout": connect_timeout}
+            engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+        return cls(engine)
+
+    async def migrate(self) -> None:
+        """Upgrade the schema to the newest migration; a no-op when already there."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+        def upgrade(connection: Connection) -> None:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+        with unavailable_on_outage():
+            async with self._engine.begin() as conn:
+                await conn.run_sync(upgrade)
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._writes.close()
+        if self._writer_thread is not None:
+            await asyncio.to_thread(self._writer_thread.close)
+        await self._engine.dispose()
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers a trivial query."""
+        self._check_open()
+        try:
+            async with self._engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"case store unavailable: {type(exc).__name__}") from exc
+
+    async def apply(self, record: Write[T]) -> T:
+        """Write the record in the next group commit; what it ran to, once committed.
+
+        A record written before (its key is taken) adds nothing and runs to the same.
+        Raises StoreUnavailable in an outage, the record's own error otherwise.
+        """
+        return await self._write(record.run)
+
+    async def _write(self, op: Callable[[Connection], T]) -> T:
+        """Run a write in the next group commit (see `ivr.store.batch`)."""
+        self._check_open()
+        try:
+            return await self._writes.run(op)
+        except Exception as exc:
+            unavailable = as_unavailable(exc)
+            if unavailable is not None and unavailable is not exc:
+                raise unavailable from exc
+            raise
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreUnavailable("case store is closed")
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        self._check_open()
+        with unavailable_on_outage():
+            async with self._sessions() as session:
+                yield session
