@@ -1,7 +1,7 @@
 """Typed declarative models for the case store.
 
-These must match the migrations (0001 to 0003, 0005 to 0007, 0010) exactly; `test_models_match_migrations`
-holds them to it.
+These must match the migrations (0001 to 0003, 0005 to 0007, 0010) exactly;
+`test_models_match_migrations` holds them to it.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def _has_outage_state(error: object) -> bool:
     return isinstance(state, str) and state[:2] in OUTAGE_SQLSTATE_CLASSES
 
 
-def as_unavailable(exc: BaseException) -> StoreUnavailable | None:
+def as_unavailable(exc: BaseException) -> StoreUnavailable | None:  # noqa: PLR0911
     """The StoreUnavailable that an outage error stands for; None for a write's own error.
 
     asyncpg raises some errors while connecting, before SQLAlchemy can wrap them

@@ -16,8 +16,6 @@ from ivr.store.checks import check_lengths, require_limit, require_one_of
 from ivr.store.core import StoreCore
 from ivr.store.models import TICKET_STATUSES, Ticket, TicketEvent, TicketNote, require_utc_aware
 from ivr.store.ticket_records import (
-    TICKET_NUMBER_MIN_SEQ_DIGITS,
-    TICKET_NUMBER_TZ,
     CreateTicket,
 )
 from ivr.store.views import TICKET_LOADS, TicketEventRecord, TicketRecord, ticket_record

@@ -39,7 +39,7 @@ from ivr.store.models import (
     require_utc_aware,
 )
 
-R = TypeVar("R", covariant=True)
+R_co = TypeVar("R_co", covariant=True)
 
 
 def new_key() -> str:
@@ -55,7 +55,7 @@ def _aware(record: object, *names: str) -> None:
             object.__setattr__(record, name, require_utc_aware(value, name))
 
 
-class Write(Generic[R]):
+class Write(Generic[R_co]):
     """A write: its tag (its type's name in the spool), its key, and how it runs."""
 
     tag: ClassVar[str]
@@ -69,7 +69,7 @@ class Write(Generic[R]):
         assert isinstance(key, str), self
         return key
 
-    def run(self, conn: Connection) -> R:
+    def run(self, conn: Connection) -> R_co:
         raise NotImplementedError
 
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from sqlalchemy import (
     JSON,
-    Row,
     Integer,
+    Row,
     String,
     bindparam,
     func,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 from ivr.adapters.durable import DurableStore
 from ivr.store import CaseStore
 from ivr.store.repo import MIGRATIONS_DIR
+from ivr.store.write_records import MarkAnswered
 
 T0 = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
 DUE = T0 + timedelta(hours=4)
@@ -107,7 +108,7 @@ async def test_a_deferred_ticket_names_the_real_ids_of_spooled_records(
     spool = tmp_path / "spool" / "store.jsonl"
     durable = await DurableStore.open(store, spool)
     # With something waiting in the spool, every write is spooled, as in an outage.
-    await durable._spool("mark_answered", {"uniqueid": "nobody", "at": T0.isoformat()}, doubt=None)
+    await durable._spool(MarkAnswered(key="waiting", uniqueid="nobody", at=T0))
     call_id = await durable.start_call(
         uniqueid="u-spooled",
         linkedid="u-spooled",

@@ -38,11 +38,11 @@ def upgrade() -> None:
             batch.add_column(sa.Column("idempotency_key", sa.String(length=64), nullable=True))
     # Rows written before keys existed get one no writer makes: "legacy-" and their id.
     for table in (*KEYED, "tickets"):
+        rows = sa.table(table, sa.column("id"), sa.column("idempotency_key"))
         op.execute(
-            sa.text(
-                f"UPDATE {table} SET idempotency_key = 'legacy-' || CAST(id AS VARCHAR(20)) "
-                "WHERE idempotency_key IS NULL"
-            )
+            rows.update()
+            .where(rows.c.idempotency_key.is_(None))
+            .values(idempotency_key=sa.literal("legacy-") + sa.cast(rows.c.id, sa.String(20)))
         )
     for table in KEYED:
         with op.batch_alter_table(table) as batch:
