@@ -61,6 +61,7 @@ from ivr.adapters import spool_file
 from ivr.adapters.durable_writes import EngineWrites, Spooled
 from ivr.store import CallRecord, CaseStore, ClosureRecord, StoreUnavailable, TicketRecord
 from ivr.store.outage import unavailable_on_outage
+from ivr.store.ports import EngineStore
 from ivr.store.ticket_records import CreateTicket
 from ivr.store.write_records import (
     AddEvent,
@@ -445,3 +446,8 @@ class DurableStore(EngineWrites):
 
 def _is_pid(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value < 0
+
+
+def _provides(store: DurableStore) -> EngineStore:
+    # Checked by mypy: the spool keeps every promise the engine relies on.
+    return store

@@ -13,9 +13,11 @@ from ivr.store.agents import AgentsArea
 from ivr.store.calls import CallsArea
 from ivr.store.core import MIGRATIONS_DIR, StoreCore
 from ivr.store.outage import StoreUnavailable
+from ivr.store.ports import CaseStorePort
 from ivr.store.reports import ReportsArea
 from ivr.store.ticket_records import TICKET_NUMBER_MIN_SEQ_DIGITS, TICKET_NUMBER_TZ
-from ivr.store.tickets import TICKET_TRANSITIONS, InvalidTransition, TicketsArea
+from ivr.store.ticket_workflow import TICKET_TRANSITIONS, InvalidTransition
+from ivr.store.tickets import TicketsArea
 from ivr.store.transfers import TransfersArea
 from ivr.store.views import (
     AgentStateRecord,
@@ -57,3 +59,8 @@ __all__ = [
 
 class CaseStore(CallsArea, TransfersArea, TicketsArea, AgentsArea, ReportsArea, StoreCore):
     """Async repository for calls, transfers, tickets, agents and the report."""
+
+
+def _provides(store: CaseStore) -> CaseStorePort:
+    # Checked by mypy: the repository keeps every promise of its Protocol.
+    return store

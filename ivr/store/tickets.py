@@ -2,51 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
 
-from sqlalchemy import Row, Select, insert, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ivr.domain.vocabulary import TicketStatus
-from ivr.store.checks import check_lengths, require_limit, require_one_of
+from ivr.store.checks import require_limit, require_one_of
 from ivr.store.core import StoreCore
-from ivr.store.models import TICKET_STATUSES, Ticket, TicketEvent, TicketNote, require_utc_aware
+from ivr.store.models import TICKET_STATUSES, Ticket, TicketEvent
 from ivr.store.ticket_records import (
     CreateTicket,
 )
+from ivr.store.ticket_workflow import (
+    AddTicketNote,
+    AssignTicket,
+    FlagOverdue,
+    MarkOverdueNotified,
+    SetTicketStatus,
+)
 from ivr.store.views import TICKET_LOADS, TicketEventRecord, TicketRecord, ticket_record
 from ivr.store.write_records import new_key
-
-
-class InvalidTransition(ValueError):
-    """A ticket status change that the workflow does not allow."""
-
-    def __init__(self, ticket_id: int, current: str, requested: str) -> None:
-        super().__init__(f"ticket {ticket_id}: cannot go from {current!r} to {requested!r}")
-        self.ticket_id = ticket_id
-        self.current = current
-        self.requested = requested
-
-
-# Status workflow of a callback ticket: which statuses each status may move to.
-TICKET_TRANSITIONS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {
-        TicketStatus.OPEN: frozenset({TicketStatus.IN_PROGRESS, TicketStatus.CLOSED}),
-        TicketStatus.IN_PROGRESS: frozenset({TicketStatus.CALLED_BACK, TicketStatus.CLOSED}),
-        TicketStatus.CALLED_BACK: frozenset({TicketStatus.CLOSED}),
-        TicketStatus.CLOSED: frozenset(),
-    }
-)
-
-
-def _ticket_event(ticket_id: int, at: datetime, kind: str, **data: Any) -> dict[str, Any]:
-    """Values of a ticket_events row; datetimes in `data` become ISO strings for JSON."""
-    payload = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
-    return {"ticket_id": ticket_id, "at": at, "kind": kind, "data": payload}
 
 
 class TicketsArea(StoreCore):
@@ -146,43 +123,14 @@ class TicketsArea(StoreCore):
 
     async def assign_ticket(self, ticket_id: int, assignee: str, *, at: datetime, by: str) -> None:
         """Give the ticket to `assignee` (a case officer); LookupError if unknown."""
-        at = require_utc_aware(at, "at")
-        check_lengths(Ticket, {"assignee": assignee})
-        async with self._session() as session, session.begin():
-            current = await self._lock_ticket(session, ticket_id)
-            await session.execute(
-                update(Ticket).where(Ticket.id == ticket_id).values(assignee=assignee)
-            )
-            await session.execute(
-                insert(TicketEvent).values(
-                    _ticket_event(
-                        ticket_id,
-                        at,
-                        "assigned",
-                        assignee=assignee,
-                        previous=current.assignee,
-                        by=by,
-                    )
-                )
-            )
+        record = AssignTicket(key=new_key(), ticket_id=ticket_id, assignee=assignee, at=at, by=by)
+        await self.apply(record)
 
     async def add_ticket_note(self, ticket_id: int, *, at: datetime, author: str, text: str) -> int:
         """Append a note to the ticket and return its id; LookupError if unknown."""
-        at = require_utc_aware(at, "at")
-        check_lengths(TicketNote, {"author": author, "text": text})
+        record = AddTicketNote(key=new_key(), ticket_id=ticket_id, at=at, author=author, text=text)
         try:
-            async with self._session() as session, session.begin():
-                note = TicketNote(
-                    ticket_id=ticket_id, at=at, author=author, text=text, idempotency_key=new_key()
-                )
-                session.add(note)
-                await session.flush()
-                await session.execute(
-                    insert(TicketEvent).values(
-                        _ticket_event(ticket_id, at, "note", note_id=note.id, author=author)
-                    )
-                )
-                return note.id
+            return await self.apply(record)
         except IntegrityError as exc:
             raise LookupError(f"no ticket with id {ticket_id}") from exc
 
@@ -200,41 +148,10 @@ class TicketsArea(StoreCore):
         Closing sets closed_at; an outcome of None keeps any earlier outcome. Raises
         InvalidTransition for a move the workflow does not allow, LookupError if unknown.
         """
-        at = require_utc_aware(at, "at")
-        require_one_of(status, TICKET_STATUSES, "status")
-        check_lengths(Ticket, {"outcome": outcome})
-        values: dict[str, Any] = {"status": status}
-        if outcome is not None:
-            values["outcome"] = outcome
-        if status == "closed":
-            values["closed_at"] = at
-        async with self._session() as session, session.begin():
-            current = (await self._lock_ticket(session, ticket_id)).status
-            if status not in TICKET_TRANSITIONS[current]:
-                raise InvalidTransition(ticket_id, current, status)
-            # The status guard: on SQLite the read above takes no lock, so a change
-            # that slipped in between makes this match nothing rather than skip a step.
-            moved = await session.execute(
-                update(Ticket)
-                .where(Ticket.id == ticket_id, Ticket.status == current)
-                .values(**values)
-                .returning(Ticket.id)
-            )
-            if moved.scalar_one_or_none() is None:
-                raise InvalidTransition(ticket_id, current, status)
-            await session.execute(
-                insert(TicketEvent).values(
-                    _ticket_event(
-                        ticket_id,
-                        at,
-                        "status",
-                        to=status,
-                        by=by,
-                        outcome=outcome,
-                        **{"from": current},
-                    )
-                )
-            )
+        record = SetTicketStatus(
+            key=new_key(), ticket_id=ticket_id, status=status, at=at, by=by, outcome=outcome
+        )
+        await self.apply(record)
 
     async def flag_overdue(self, now: datetime) -> list[TicketRecord]:
         """Flag every open ticket due by `now` not flagged yet, and return those.
@@ -242,53 +159,22 @@ class TicketsArea(StoreCore):
         One conditional UPDATE: of two schedulers running at once, each ticket is
         flagged (and returned) by exactly one.
         """
-        now = require_utc_aware(now, "now")
-        stmt = (
-            update(Ticket)
-            .where(Ticket.overdue.is_(False), Ticket.status != "closed", Ticket.due_at <= now)
-            .values(overdue=True, overdue_at=now)
-            .returning(Ticket.id, Ticket.due_at)
-        )
-        async with self._session() as session, session.begin():
-            flagged = (await session.execute(stmt)).all()
-            if not flagged:
-                return []
-            await session.execute(
-                insert(TicketEvent),
-                [
-                    _ticket_event(ticket_id, now, "overdue", due_at=due)
-                    for ticket_id, due in flagged
-                ],
-            )
-            ids = [ticket_id for ticket_id, _ in flagged]
-            return await self._load_tickets(
-                session, select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.due_at, Ticket.id)
-            )
+        ids = await self.apply(FlagOverdue(key=new_key(), now=now))
+        if not ids:
+            return []
+        stmt = select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.due_at, Ticket.id)
+        async with self._session() as session:
+            return await self._load_tickets(session, stmt)
 
     async def mark_overdue_notified(self, ticket_id: int, at: datetime) -> bool:
         """Note that the overdue mail went out; False if it already had (the first stands).
 
         Raises LookupError if there is no such ticket.
         """
-        at = require_utc_aware(at, "at")
-        stmt = (
-            update(Ticket)
-            .where(Ticket.id == ticket_id, Ticket.notified_overdue_at.is_(None))
-            .values(notified_overdue_at=at)
-            .returning(Ticket.id)
-        )
-        async with self._session() as session, session.begin():
-            if (await session.execute(stmt)).scalar_one_or_none() is not None:
-                await session.execute(
-                    insert(TicketEvent).values(
-                        _ticket_event(ticket_id, at, "mail_sent", mail="overdue")
-                    )
-                )
-                return True
-            exists = await session.scalar(select(Ticket.id).where(Ticket.id == ticket_id))
-        if exists is None:
+        done = await self.apply(MarkOverdueNotified(key=new_key(), ticket_id=ticket_id, at=at))
+        if done is None:
             raise LookupError(f"no ticket with id {ticket_id}")
-        return False
+        return done
 
     async def overdue_tickets(self) -> list[TicketRecord]:
         """Tickets flagged overdue and not closed, soonest due first: the daily digest."""
@@ -311,20 +197,6 @@ class TicketsArea(StoreCore):
             TicketEventRecord(id=r.id, at=r.at, kind=r.kind, data=MappingProxyType(dict(r.data)))
             for r in rows
         ]
-
-    async def _lock_ticket(
-        self, session: AsyncSession, ticket_id: int
-    ) -> Row[tuple[str, str | None]]:
-        """The ticket's status and assignee, row-locked on PostgreSQL until commit."""
-        stmt = (
-            select(Ticket.status, Ticket.assignee)
-            .where(Ticket.id == ticket_id)
-            .with_for_update(key_share=True)
-        )
-        row = (await session.execute(stmt)).one_or_none()
-        if row is None:
-            raise LookupError(f"no ticket with id {ticket_id}")
-        return row
 
     async def _load_tickets(
         self, session: AsyncSession, stmt: Select[tuple[Ticket]]
