@@ -108,9 +108,23 @@ class StoreCore:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
+        sqlite = self._engine.url.get_backend_name() == "sqlite"
         with unavailable_on_outage():
-            async with self._engine.begin() as conn:
-                await conn.run_sync(upgrade)
+            async with self._engine.connect() as conn:
+                if sqlite:
+                    # Batch mode rebuilds a table by copy, drop and rename; with foreign
+                    # keys on, the drop would cascade to the rows that reference it (a
+                    # transfer's attempts, a ticket's notes and events). The pragma only
+                    # takes effect outside a transaction, so it is set before and after.
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                    await conn.commit()
+                try:
+                    async with conn.begin():
+                        await conn.run_sync(upgrade)
+                finally:
+                    if sqlite:
+                        await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                        await conn.commit()
 
     async def close(self) -> None:
         self._closed = True
