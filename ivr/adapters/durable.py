@@ -51,6 +51,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -58,8 +59,9 @@ import structlog
 from pydantic import TypeAdapter
 
 from ivr.adapters import spool_file
-from ivr.adapters.durable_writes import EngineWrites, Spooled
+from ivr.adapters.durable_tickets import TicketsThroughOutage
 from ivr.store import CallRecord, CaseStore, ClosureRecord, StoreUnavailable, TicketRecord
+from ivr.store.engine_writes import EngineWrites
 from ivr.store.outage import unavailable_on_outage
 from ivr.store.ports import EngineStore
 from ivr.store.ticket_records import CreateTicket
@@ -72,6 +74,7 @@ from ivr.store.write_records import (
     RecordAgentState,
     RecordRating,
     SetOutcome,
+    Spooled,
     StartAttempt,
     StartCall,
     StartTransfer,
@@ -125,7 +128,7 @@ class _Rejected(Exception):
     """The record cannot be written, now or later."""
 
 
-class DurableStore(EngineWrites):
+class DurableStore(EngineWrites, TicketsThroughOutage):
     """The engine's case store: writes survive an outage, reads degrade (module doc)."""
 
     def __init__(
@@ -286,29 +289,32 @@ class DurableStore(EngineWrites):
 
     # -- writing or spooling -----------------------------------------------------------
 
-    async def _write(self, record: Write[Any], write: Any) -> Any:
-        """`write(record)` now, or the record spooled (`Spooled`) if it cannot be.
-
-        `write` is the store's method for the record's type: it turns what the record
-        ran to into the store's documented answer or error.
-        """
+    async def _submit(self, record: Write[T]) -> T | Spooled:
+        """Write the record now, or spool it (`Spooled`) if it cannot be written now."""
+        if isinstance(record, StartCall):
+            pid = self._call_pids.get(record.uniqueid)
+            if pid is not None:
+                # Spooled before: the same id, as CaseStore gives for a known uniqueid.
+                real = self._real.get(pid)
+                return Spooled(pid) if real is None else cast(T, real)
         record = self._resolved(record)
         if self._pending or self._names_unresolved(record):
             return await self._spool(record)
         try:
             with unavailable_on_outage():
-                result = await write(record)
+                return await self._store._submit(record)
         except StoreUnavailable as exc:
             # The write may have committed with only the reply lost: its key makes the
             # replay add nothing then.
             return await self._spool(record, error=exc)
-        return result
 
     async def _spool(self, record: Write[Any], *, error: StoreUnavailable | None = None) -> Spooled:
         pid: int | None = None
         if isinstance(record, _ID_RECORDS):
             pid, self._next_pid = self._next_pid, self._next_pid - 1
         entry = _Entry(record, pid)
+        if isinstance(record, StartCall) and pid is not None:
+            self._call_pids[record.uniqueid] = pid
         if self._counts["spooled"] == 0:
             log.warning(
                 "store_spooling",
@@ -339,7 +345,10 @@ class DurableStore(EngineWrites):
         real_id = result if entry.pid is not None and isinstance(result, int) else None
         if isinstance(entry.record, CreateTicket):
             log.warning("ticket_made_after_outage", ticket_id=result, key=entry.record.key)
-        await self._append([{"t": "done", "key": entry.record.idempotency_key, "id": real_id}])
+        # Not fsync'ed: a done line lost in a crash only means the record is written
+        # again at the next start, which adds nothing (its key is taken).
+        done = {"t": "done", "key": entry.record.idempotency_key, "id": real_id}
+        await self._append([done], sync=False)
         if real_id is not None and entry.pid is not None:
             self._real[entry.pid] = real_id
         return True
@@ -423,12 +432,13 @@ class DurableStore(EngineWrites):
         pids = [e.pid for e in entries.values() if e.pid is not None] + list(self._real)
         self._next_pid = min(pids, default=0) - 1
 
-    async def _append(self, lines: list[dict[str, Any]], then: Any = None) -> None:
-        """Append and fsync; `then` runs once the lines are on disk, inside the lock."""
+    async def _append(
+        self, lines: list[dict[str, Any]], then: Any = None, *, sync: bool = True
+    ) -> None:
+        """Append (fsync'ed with `sync`); `then` runs once the lines are written, in the lock."""
         async with self._file_lock:
-            await spool_file.uncancelled(
-                asyncio.to_thread(spool_file.append_lines, self.spool_path, lines)
-            )
+            write = partial(spool_file.append_lines, self.spool_path, lines, sync=sync)
+            await spool_file.uncancelled(asyncio.to_thread(write))
             if then is not None:
                 then()
 

@@ -46,17 +46,19 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def append_lines(path: Path, lines: list[dict[str, Any]]) -> None:
+def append_lines(path: Path, lines: list[dict[str, Any]], *, sync: bool = True) -> None:
+    """Append the lines; with `sync`, on disk (fsync'ed) when this returns."""
     data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
     created = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         _write_all(fd, data.encode("utf-8"))
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
-    if created:
+    if created and sync:
         _fsync_dir(path.parent)
 
 

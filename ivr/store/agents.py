@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, time
 from functools import partial
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ivr.store import writes
@@ -30,7 +28,7 @@ from ivr.store.views import (
     closure,
     mode_change,
 )
-from ivr.store.write_records import RecordAgentState, RecordRating, new_key
+from ivr.store.write_records import new_key
 
 
 class AgentsArea(StoreCore):
@@ -109,31 +107,6 @@ class AgentsArea(StoreCore):
 
     # -- agents --------------------------------------------------------------------
 
-    async def record_agent_state(
-        self,
-        agent_id: str,
-        state: str,
-        *,
-        at: datetime,
-        queues: Sequence[str],
-        reason: str | None = None,
-        call_uniqueid: str | None = None,
-    ) -> None:
-        """Append an agent's login, logout, pause or unpause to their history."""
-        if isinstance(queues, str):
-            # A bare string is a Sequence[str] too, and would be stored one letter a queue.
-            raise TypeError(f"queues must be a list of queue ids, got the string {queues!r}")
-        record = RecordAgentState(
-            key=new_key(),
-            agent_id=agent_id,
-            state=state,
-            at=at,
-            queues=tuple(queues),
-            reason=reason,
-            call_uniqueid=call_uniqueid,
-        )
-        await self.apply(record)
-
     async def agent_states(self, agent_id: str, limit: int = 50) -> list[AgentStateRecord]:
         """One agent's state changes, newest first."""
         require_limit(limit)
@@ -165,31 +138,6 @@ class AgentsArea(StoreCore):
         return {r.agent_id: agent_state_record(r) for r in rows}
 
     # -- satisfaction survey -------------------------------------------------------
-
-    async def record_rating(
-        self,
-        call_id: int,
-        rating: int,
-        *,
-        agent_id: str | None,
-        queue: str | None,
-        at: datetime,
-    ) -> bool:
-        """Store the caller's 1-5 rating; False if the call already has one (it stands).
-
-        Raises ValueError for a rating outside 1..5, LookupError for an unknown call.
-        """
-        record = RecordRating(
-            key=new_key(), call_id=call_id, rating=rating, agent_id=agent_id, queue=queue, at=at
-        )
-        return await self.record_rating_record(record)
-
-    async def record_rating_record(self, record: RecordRating) -> bool:
-        try:
-            return await self.apply(record)
-        except IntegrityError as exc:
-            # Conflicts are skipped in the statement; only the foreign key is left.
-            raise LookupError(f"no call with id {record.call_id}") from exc
 
     async def rating_for_call(self, call_id: int) -> SurveyRecord | None:
         stmt = select(SurveyRating).where(SurveyRating.call_id == call_id)

@@ -14,11 +14,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
+import structlog
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -29,9 +30,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from ivr.store.batch import BatchStats, GroupCommitter, ThreadExecutor, async_engine_executor
 from ivr.store.outage import StoreUnavailable, as_unavailable, unavailable_on_outage
-from ivr.store.write_records import Write
+from ivr.store.write_records import Spooled, Write
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -149,6 +151,25 @@ class StoreCore:
         Raises StoreUnavailable in an outage, the record's own error otherwise.
         """
         return await self._write(record.run)
+
+    async def _submit(self, record: Write[T]) -> T | Spooled:
+        """`apply`, for the engine's writes (`ivr.store.engine_writes`).
+
+        An IntegrityError means a concurrent write took a unique value (an event's
+        seq) and has committed, so a second run sees it; refused again, it is a foreign
+        key: the row the record names does not exist (LookupError).
+        """
+        try:
+            return await self.apply(record)
+        except IntegrityError:
+            log.info("case_store.write.conflict_retry", write=record.tag)
+        try:
+            return await self.apply(record)
+        except IntegrityError as exc:
+            missing = record.missing()
+            if missing is None:
+                raise
+            raise LookupError(missing) from exc
 
     async def _write(self, op: Callable[[Connection], T]) -> T:
         """Run a write in the next group commit (see `ivr.store.batch`)."""

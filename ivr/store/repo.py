@@ -12,6 +12,7 @@ from __future__ import annotations
 from ivr.store.agents import AgentsArea
 from ivr.store.calls import CallsArea
 from ivr.store.core import MIGRATIONS_DIR, StoreCore
+from ivr.store.engine_writes import EngineWrites
 from ivr.store.outage import StoreUnavailable
 from ivr.store.ports import CaseStorePort
 from ivr.store.reports import ReportsArea
@@ -57,8 +58,11 @@ __all__ = [
 ]
 
 
-class CaseStore(CallsArea, TransfersArea, TicketsArea, AgentsArea, ReportsArea, StoreCore):
-    """Async repository for calls, transfers, tickets, agents and the report."""
+class CaseStore(
+    EngineWrites, CallsArea, TransfersArea, TicketsArea, AgentsArea, ReportsArea, StoreCore
+):
+    """Async repository for calls, transfers, tickets, agents and the report; a call's
+    writes come from `EngineWrites`, shared with the outage spool."""
 
 
 def _provides(store: CaseStore) -> CaseStorePort:

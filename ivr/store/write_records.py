@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+import structlog
 from sqlalchemy.engine import Connection
 
 from ivr.store import writes
@@ -39,7 +40,21 @@ from ivr.store.models import (
     require_utc_aware,
 )
 
+log = structlog.get_logger(__name__)
 R_co = TypeVar("R_co", covariant=True)
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """What a write ran to when it was spooled instead: its provisional id, if it makes one
+    (`ivr.adapters.durable`)."""
+
+    pid: int | None = None
+
+
+def _pid(ran: Spooled) -> int:
+    assert ran.pid is not None, "a record that makes an id is spooled with a provisional one"
+    return ran.pid
 
 
 def new_key() -> str:
@@ -72,6 +87,11 @@ class Write(Generic[R_co]):
     def run(self, conn: Connection) -> R_co:
         raise NotImplementedError
 
+    def missing(self) -> str | None:
+        """What a foreign-key refusal of this record means, if it can have one."""
+        call_id = getattr(self, "call_id", None)
+        return None if call_id is None else f"no call with id {call_id}"
+
 
 @dataclass(frozen=True, kw_only=True)
 class StartCall(Write[int]):
@@ -102,6 +122,9 @@ class StartCall(Write[int]):
     def run(self, conn: Connection) -> int:
         return writes.start_call(conn, self)
 
+    def answer(self, ran: int | Spooled) -> int:
+        return _pid(ran) if isinstance(ran, Spooled) else ran
+
 
 @dataclass(frozen=True, kw_only=True)
 class MarkAnswered(Write[bool]):
@@ -115,6 +138,10 @@ class MarkAnswered(Write[bool]):
 
     def run(self, conn: Connection) -> bool:
         return writes.mark_answered(conn, self.uniqueid, self.at)
+
+    def answer(self, ran: bool | Spooled) -> None:
+        if ran is False:
+            log.debug("case_store.mark_answered.ignored", uniqueid=self.uniqueid)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +162,14 @@ class AddEvent(Write["int | None"]):
 
     def run(self, conn: Connection) -> int | None:
         return writes.add_event(conn, self)
+
+    def answer(self, ran: int | Spooled | None) -> int:
+        """The event's seq; 0 when spooled (replay assigns it)."""
+        if isinstance(ran, Spooled):
+            return 0
+        if ran is None:
+            raise LookupError(f"no call with id {self.call_id}")
+        return ran
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +192,10 @@ class EndCall(Write[bool]):
     def run(self, conn: Connection) -> bool:
         return writes.end_call(conn, self)
 
+    def answer(self, ran: bool | Spooled) -> bool:
+        """Whether this end stands; True when spooled (the first end stands at replay)."""
+        return True if isinstance(ran, Spooled) else ran
+
 
 @dataclass(frozen=True, kw_only=True)
 class SetOutcome(Write[bool]):
@@ -170,6 +209,10 @@ class SetOutcome(Write[bool]):
 
     def run(self, conn: Connection) -> bool:
         return writes.set_outcome(conn, self.uniqueid, self.outcome)
+
+    def answer(self, ran: bool | Spooled) -> None:
+        if ran is False:
+            log.debug("case_store.set_outcome.ignored", uniqueid=self.uniqueid)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,6 +241,9 @@ class RecordAgentState(Write[bool]):
     def run(self, conn: Connection) -> bool:
         return writes.record_agent_state(conn, self)
 
+    def answer(self, ran: bool | Spooled) -> None:
+        return None
+
 
 @dataclass(frozen=True, kw_only=True)
 class RecordRating(Write[bool]):
@@ -222,6 +268,10 @@ class RecordRating(Write[bool]):
     def run(self, conn: Connection) -> bool:
         return writes.record_rating(conn, self)
 
+    def answer(self, ran: bool | Spooled) -> bool:
+        """False if the call had a rating already; True when spooled."""
+        return True if isinstance(ran, Spooled) else ran
+
 
 @dataclass(frozen=True, kw_only=True)
 class StartTransfer(Write[int]):
@@ -241,6 +291,9 @@ class StartTransfer(Write[int]):
 
     def run(self, conn: Connection) -> int:
         return writes.start_transfer(conn, self)
+
+    def answer(self, ran: int | Spooled) -> int:
+        return _pid(ran) if isinstance(ran, Spooled) else ran
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,6 +323,14 @@ class StartAttempt(Write["int | None"]):
     def run(self, conn: Connection) -> int | None:
         return writes.start_attempt(conn, self)
 
+    def answer(self, ran: int | Spooled | None) -> int:
+        if isinstance(ran, Spooled):
+            return _pid(ran)
+        if ran is None:
+            table = "transfers" if self.transfer_id is not None else "tickets"
+            raise LookupError(f"no {table} row with id {self.transfer_id or self.ticket_id}")
+        return ran
+
 
 @dataclass(frozen=True, kw_only=True)
 class FinishAttempt(Write[writes.Finish]):
@@ -296,6 +357,12 @@ class FinishAttempt(Write[writes.Finish]):
         }
         return writes.finish_row(conn, DialAttempt, self.attempt_id, values)
 
+    def answer(self, ran: writes.Finish | Spooled) -> None:
+        if ran is writes.Finish.MISSING:
+            raise LookupError(f"no dial attempt with id {self.attempt_id}")
+        if ran is writes.Finish.ALREADY:
+            log.debug("case_store.finish_attempt.already_finished", attempt_id=self.attempt_id)
+
 
 @dataclass(frozen=True, kw_only=True)
 class FinishTransfer(Write[writes.Finish]):
@@ -315,3 +382,11 @@ class FinishTransfer(Write[writes.Finish]):
     def run(self, conn: Connection) -> writes.Finish:
         values = {"ended_at": self.at, "result": self.result, "answered_by": self.answered_by}
         return writes.finish_row(conn, Transfer, self.transfer_id, values)
+
+    def answer(self, ran: writes.Finish | Spooled) -> bool:
+        """False if it was closed already (the first close stands); True when spooled."""
+        if isinstance(ran, Spooled):
+            return True
+        if ran is writes.Finish.MISSING:
+            raise LookupError(f"no transfer with id {self.transfer_id}")
+        return ran is writes.Finish.DONE

@@ -327,11 +327,11 @@ from ivr.store import CaseStore
 url, spool, key = sys.argv[1:4]
 
 class DiesAfterCommit(DurableStore):
-    async def _append(self, lines, then=None):
+    async def _append(self, lines, then=None, **kwargs):
         # The database has committed the record; the engine dies before noting it.
         if lines[0]["t"] == "done" and lines[0]["key"] == key:
             os.kill(os.getpid(), signal.SIGKILL)
-        await super()._append(lines, then)
+        await super()._append(lines, then, **kwargs)
 
 async def main():
     durable = await DiesAfterCommit.open(await CaseStore.open(url), Path(spool))

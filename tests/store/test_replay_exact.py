@@ -40,13 +40,13 @@ url, spool, kill_at, where = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.arg
 class Dies(DurableStore):
     seen = 0
 
-    async def _append(self, lines, then=None):
+    async def _append(self, lines, then=None, **kwargs):
         done = lines[0]["t"] == "done"
         if done:
             Dies.seen += 1
         if done and Dies.seen == kill_at and where == "before":
             os.kill(os.getpid(), signal.SIGKILL)
-        await super()._append(lines, then)
+        await super()._append(lines, then, **kwargs)
         if done and Dies.seen == kill_at and where == "after":
             os.kill(os.getpid(), signal.SIGKILL)
 
