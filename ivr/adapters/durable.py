@@ -22,7 +22,7 @@ backoff while the database is down, and rewrites the file to what is left (temp 
 Replay is "insert, skip on conflict": each record is simply written again. A record
 the database committed before the engine died (or before a lost reply) finds its key
 taken and adds nothing; no row counting, no search. A `done` line after each record
-only spares the next start from writing it again.
+(not fsync'ed: losing it is harmless) only spares the next start from writing it again.
 
 Provisional ids. start_call, start_transfer and start_attempt return an id the engine
 keeps using for the rest of the call. When spooled they return a provisional negative
