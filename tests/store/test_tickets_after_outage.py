@@ -155,10 +155,19 @@ async def test_upgrade_from_0006_keeps_tickets_and_marks_none_after_outage(db_ur
                 ),
                 {"t": T0, "m": MESSAGE},
             )
+            await conn.execute(
+                text(
+                    "INSERT INTO ticket_notes (ticket_id, at, author, text) "
+                    "SELECT id, :t, 'officer', 'rang twice' FROM tickets"
+                ),
+                {"t": T0},
+            )
         await store.migrate()
         old = await store.get_ticket_by_number("25030001")
         assert old is not None
         assert (old.message_path, old.after_outage) == (MESSAGE, False)
+        # SQLite rebuilds the tickets table: its notes must not go with the old one.
+        assert [n.text for n in old.notes] == ["rang twice"]
         # Old tickets carry no key: two of them never collide, and a keyed one is new.
         made = await store.create_ticket(
             **ticket_args(None, None), idempotency_key="k-after", after_outage=True
