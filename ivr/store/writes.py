@@ -14,6 +14,8 @@ once and caches it, instead of building (and hashing) a new statement per write.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -28,11 +30,13 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import TextClause
 
 from ivr.store.models import (
     AgentState,
@@ -63,6 +67,35 @@ log = structlog.get_logger()
 _DIALECTS = (("postgresql", pg), ("sqlite", sqlite))
 
 
+def _compiled_once(build: Callable[[Any], Any]) -> dict[str, TextClause]:
+    """The statement `build(dialect module)` makes, compiled once per dialect to SQL text.
+
+    SQLAlchemy does not cache the compilation of an INSERT with ON CONFLICT (its cache
+    key is None), so each write would compile it again: measured, about 2 ms of CPU a
+    write, six times the rest. As text with typed binds it compiles once.
+    """
+    out: dict[str, TextClause] = {}
+    for name, module in _DIALECTS:
+        compiled = build(module).compile(dialect=module.dialect(paramstyle="named"))
+        # Named as rendered; the anonymous ones (the 0 and 1 of "max(seq) + 1") keep
+        # their values.
+        binds = [
+            bindparam(name, type_=b.type)
+            if b.required
+            else bindparam(name, value=b.value, type_=b.type)
+            for b, name in compiled.bind_names.items()
+        ]
+        # PostgreSQL's ":data::JSON" would not parse as a bind in text(): spell the cast.
+        sql = re.sub(r"(:\w+)::(\w+)", r"CAST(\1 AS \2)", compiled.string)
+        out[name] = text(sql).bindparams(*binds)
+    return out
+
+
+def _values(*names: str) -> dict[str, Any]:
+    """Named binds for the columns an insert sets (typed by their columns)."""
+    return {name: bindparam(name) for name in names}
+
+
 class Finish(Enum):
     """How a conditional close of a row went."""
 
@@ -72,12 +105,26 @@ class Finish(Enum):
 
 
 _CALL_ID = select(Call.id).where(Call.uniqueid == bindparam("uniqueid"))
-_INSERT_CALL = {
-    name: dialect.insert(Call)
-    .on_conflict_do_nothing(index_elements=["uniqueid"])
-    .returning(Call.id)
-    for name, dialect in _DIALECTS
-}
+_INSERT_CALL = _compiled_once(
+    lambda dialect: (
+        dialect.insert(Call)
+        .values(
+            _values(
+                "uniqueid",
+                "linkedid",
+                "channel",
+                "caller_number",
+                "caller_name",
+                "dnid",
+                "started_at",
+                "mode",
+                "answered_at",
+            )
+        )
+        .on_conflict_do_nothing(index_elements=["uniqueid"])
+        .returning(Call.id)
+    )
+)
 
 
 def start_call(conn: Connection, record: StartCall) -> int:
@@ -123,23 +170,24 @@ _LOCK_CALL = (
     .where(Call.id == bindparam("call_id", type_=Integer))
     .with_for_update(key_share=True)
 )
-_INSERT_EVENT = {
-    name: dialect.insert(CallEvent)
-    .from_select(
-        ["call_id", "seq", "at", "kind", "data", "idempotency_key"],
-        select(
-            bindparam("call_id", type_=Integer),
-            func.coalesce(func.max(CallEvent.seq), 0) + 1,
-            bindparam("at", type_=UTCDateTime()),
-            bindparam("kind", type_=String),
-            bindparam("data", type_=JSON()),
-            bindparam("key", type_=String),
-        ).where(CallEvent.call_id == bindparam("call_id", type_=Integer)),
+_INSERT_EVENT = _compiled_once(
+    lambda dialect: (
+        dialect.insert(CallEvent)
+        .from_select(
+            ["call_id", "seq", "at", "kind", "data", "idempotency_key"],
+            select(
+                bindparam("call_id", type_=Integer),
+                func.coalesce(func.max(CallEvent.seq), 0) + 1,
+                bindparam("at", type_=UTCDateTime()),
+                bindparam("kind", type_=String),
+                bindparam("data", type_=JSON()),
+                bindparam("key", type_=String),
+            ).where(CallEvent.call_id == bindparam("call_id", type_=Integer)),
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(CallEvent.seq)
     )
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(CallEvent.seq)
-    for name, dialect in _DIALECTS
-}
+)
 _EVENT_SEQ = select(CallEvent.seq).where(CallEvent.idempotency_key == bindparam("key"))
 
 
@@ -204,12 +252,18 @@ def set_outcome(conn: Connection, uniqueid: str, outcome: str) -> bool:
     return conn.execute(_SET_OUTCOME, params).first() is not None
 
 
-_INSERT_AGENT_STATE = {
-    name: dialect.insert(AgentState)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(AgentState.id)
-    for name, dialect in _DIALECTS
-}
+_INSERT_AGENT_STATE = _compiled_once(
+    lambda dialect: (
+        dialect.insert(AgentState)
+        .values(
+            _values(
+                "agent_id", "state", "at", "queues", "reason", "call_uniqueid", "idempotency_key"
+            )
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(AgentState.id)
+    )
+)
 
 
 def record_agent_state(conn: Connection, record: RecordAgentState) -> bool:
@@ -228,10 +282,14 @@ def record_agent_state(conn: Connection, record: RecordAgentState) -> bool:
 
 # No conflict target: a second rating of the call (its call_id is unique too) and the
 # same rating again are both skipped; the first stands.
-_INSERT_RATING = {
-    name: dialect.insert(SurveyRating).on_conflict_do_nothing().returning(SurveyRating.id)
-    for name, dialect in _DIALECTS
-}
+_INSERT_RATING = _compiled_once(
+    lambda dialect: (
+        dialect.insert(SurveyRating)
+        .values(_values("call_id", "rating", "agent_id", "queue", "at", "idempotency_key"))
+        .on_conflict_do_nothing()
+        .returning(SurveyRating.id)
+    )
+)
 
 
 def record_rating(conn: Connection, record: RecordRating) -> bool:
@@ -247,12 +305,18 @@ def record_rating(conn: Connection, record: RecordRating) -> bool:
     return conn.execute(_INSERT_RATING[conn.dialect.name], values).first() is not None
 
 
-_INSERT_TRANSFER = {
-    name: dialect.insert(Transfer)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(Transfer.id)
-    for name, dialect in _DIALECTS
-}
+_INSERT_TRANSFER = _compiled_once(
+    lambda dialect: (
+        dialect.insert(Transfer)
+        .values(
+            _values(
+                "call_id", "initiated_by", "agency_id", "unit_id", "started_at", "idempotency_key"
+            )
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Transfer.id)
+    )
+)
 _TRANSFER_BY_KEY = select(Transfer.id).where(Transfer.idempotency_key == bindparam("key"))
 
 
@@ -279,24 +343,25 @@ def _attempt_statements(parent: type[Transfer | Ticket], column: Any) -> tuple[A
         .where(parent.id == bindparam("parent_id", type_=Integer))
         .with_for_update(key_share=True)
     )
-    insert_attempt = {
-        name: dialect.insert(DialAttempt)
-        .from_select(
-            [column.key, "seq", "target", "role", "attempt", "started_at", "idempotency_key"],
-            select(
-                bindparam("parent_id", type_=Integer),
-                func.coalesce(func.max(DialAttempt.seq), 0) + 1,
-                bindparam("target", type_=String),
-                bindparam("role", type_=String),
-                bindparam("attempt", type_=Integer),
-                bindparam("at", type_=UTCDateTime()),
-                bindparam("key", type_=String),
-            ).where(column == bindparam("parent_id", type_=Integer)),
+    insert_attempt = _compiled_once(
+        lambda dialect: (
+            dialect.insert(DialAttempt)
+            .from_select(
+                [column.key, "seq", "target", "role", "attempt", "started_at", "idempotency_key"],
+                select(
+                    bindparam("parent_id", type_=Integer),
+                    func.coalesce(func.max(DialAttempt.seq), 0) + 1,
+                    bindparam("target", type_=String),
+                    bindparam("role", type_=String),
+                    bindparam("attempt", type_=Integer),
+                    bindparam("at", type_=UTCDateTime()),
+                    bindparam("key", type_=String),
+                ).where(column == bindparam("parent_id", type_=Integer)),
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(DialAttempt.id, DialAttempt.seq)
         )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(DialAttempt.id, DialAttempt.seq)
-        for name, dialect in _DIALECTS
-    }
+    )
     return lock, insert_attempt
 
 
