@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from ivr.store import writes
 from ivr.store.checks import check_lengths, require_one_of
-from ivr.store.models import TICKET_REASONS, Ticket
+from ivr.store.models import TICKET_REASONS, Call, Ticket, TicketNumberCounter, Transfer
 from ivr.store.write_records import Write, _aware
 
 # Ticket numbers are read to the caller digit by digit, so they are digits only:
@@ -22,6 +25,57 @@ from ivr.store.write_records import Write, _aware
 # the count instead of repeating numbers.
 TICKET_NUMBER_TZ = timezone(timedelta(hours=8), "Asia/Taipei")
 TICKET_NUMBER_MIN_SEQ_DIGITS = 4
+
+
+_NEXT_TICKET_SEQ = {
+    name: dialect.insert(TicketNumberCounter)
+    .values(prefix=bindparam("prefix"), last_seq=1)
+    .on_conflict_do_update(
+        index_elements=["prefix"], set_={"last_seq": TicketNumberCounter.last_seq + 1}
+    )
+    .returning(TicketNumberCounter.last_seq)
+    for name, dialect in (("postgresql", pg), ("sqlite", sqlite))
+}
+_INSERT_TICKET = insert(Ticket).returning(Ticket.id)
+_TICKET_BY_KEY = select(Ticket.id).where(Ticket.idempotency_key == bindparam("key"))
+
+
+def _create_ticket(
+    conn: Connection,
+    *,
+    prefix: str,
+    seq_digits: int,
+    values: dict[str, Any],
+    event_data: dict[str, Any],
+) -> int:
+    """Draw the next number under `prefix` and insert the ticket with its "created"
+    event, all in the caller's transaction; the new ticket's id.
+
+    Raises LookupError if `call_id` or `transfer_id` names nothing. A ticket whose
+    `idempotency_key` is already in the table is not made again: its id is returned.
+    """
+    key = values.get("idempotency_key")
+    if key is not None:
+        found = conn.execute(_TICKET_BY_KEY, {"key": key}).scalar()
+        if found is not None:
+            return int(found)
+    for model, key in ((Call, "call_id"), (Transfer, "transfer_id")):
+        row_id = values[key]
+        if row_id is not None and not writes.row_exists(conn, model, row_id):
+            raise LookupError(f"no {model.__tablename__} row with id {row_id}")
+    seq = conn.execute(_NEXT_TICKET_SEQ[conn.dialect.name], {"prefix": prefix}).scalar_one()
+    number = f"{prefix}{seq:0{seq_digits}d}"
+    ticket_id: int = conn.execute(_INSERT_TICKET, {**values, "number": number}).scalar_one()
+    conn.execute(
+        writes.INSERT_TICKET_EVENT,
+        {
+            "ticket_id": ticket_id,
+            "at": values["created_at"],
+            "kind": "created",
+            "data": {"number": number, **event_data},
+        },
+    )
+    return ticket_id
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,7 +115,7 @@ class CreateTicket(Write[int]):
         )
 
     def run(self, conn: Connection) -> int:
-        return writes.create_ticket(
+        return _create_ticket(
             conn,
             prefix=self.created_at.astimezone(TICKET_NUMBER_TZ).strftime("%y%m"),
             seq_digits=TICKET_NUMBER_MIN_SEQ_DIGITS,

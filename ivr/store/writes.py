@@ -47,7 +47,6 @@ from ivr.store.models import (
     SurveyRating,
     Ticket,
     TicketEvent,
-    TicketNumberCounter,
     Transfer,
     UTCDateTime,
 )
@@ -372,7 +371,7 @@ _ATTEMPT_FOR = {
 _ATTEMPT_BY_KEY = select(DialAttempt.id, DialAttempt.seq).where(
     DialAttempt.idempotency_key == bindparam("key")
 )
-_INSERT_TICKET_EVENT = insert(TicketEvent)
+INSERT_TICKET_EVENT = insert(TicketEvent)
 
 
 def start_attempt(conn: Connection, record: StartAttempt) -> int | None:
@@ -398,7 +397,7 @@ def start_attempt(conn: Connection, record: StartAttempt) -> int | None:
         return int(conn.execute(_ATTEMPT_BY_KEY, {"key": record.key}).one().id)
     if parent == "ticket":
         conn.execute(
-            _INSERT_TICKET_EVENT,
+            INSERT_TICKET_EVENT,
             {
                 "ticket_id": parent_id,
                 "at": record.at,
@@ -428,6 +427,10 @@ _FINISH = {
 }
 
 
+def row_exists(conn: Connection, model: type[Call | Transfer | DialAttempt], row_id: int) -> bool:
+    return conn.execute(_EXISTS[model], {"b_id": row_id}).first() is not None
+
+
 def finish_row(
     conn: Connection, model: type[DialAttempt | Transfer], row_id: int, values: dict[str, Any]
 ) -> Finish:
@@ -437,57 +440,6 @@ def finish_row(
     if conn.execute(_EXISTS[model], {"b_id": row_id}).first() is None:
         return Finish.MISSING
     return Finish.ALREADY
-
-
-_NEXT_TICKET_SEQ = {
-    name: dialect.insert(TicketNumberCounter)
-    .values(prefix=bindparam("prefix"), last_seq=1)
-    .on_conflict_do_update(
-        index_elements=["prefix"], set_={"last_seq": TicketNumberCounter.last_seq + 1}
-    )
-    .returning(TicketNumberCounter.last_seq)
-    for name, dialect in (("postgresql", pg), ("sqlite", sqlite))
-}
-_INSERT_TICKET = insert(Ticket).returning(Ticket.id)
-_TICKET_BY_KEY = select(Ticket.id).where(Ticket.idempotency_key == bindparam("key"))
-
-
-def create_ticket(
-    conn: Connection,
-    *,
-    prefix: str,
-    seq_digits: int,
-    values: dict[str, Any],
-    event_data: dict[str, Any],
-) -> int:
-    """Draw the next number under `prefix` and insert the ticket with its "created"
-    event, all in the caller's transaction; the new ticket's id.
-
-    Raises LookupError if `call_id` or `transfer_id` names nothing. A ticket whose
-    `idempotency_key` is already in the table is not made again: its id is returned.
-    """
-    key = values.get("idempotency_key")
-    if key is not None:
-        found = conn.execute(_TICKET_BY_KEY, {"key": key}).scalar()
-        if found is not None:
-            return int(found)
-    for model, key in ((Call, "call_id"), (Transfer, "transfer_id")):
-        row_id = values[key]
-        if row_id is not None and conn.execute(_EXISTS[model], {"b_id": row_id}).first() is None:
-            raise LookupError(f"no {model.__tablename__} row with id {row_id}")
-    seq = conn.execute(_NEXT_TICKET_SEQ[conn.dialect.name], {"prefix": prefix}).scalar_one()
-    number = f"{prefix}{seq:0{seq_digits}d}"
-    ticket_id: int = conn.execute(_INSERT_TICKET, {**values, "number": number}).scalar_one()
-    conn.execute(
-        _INSERT_TICKET_EVENT,
-        {
-            "ticket_id": ticket_id,
-            "at": values["created_at"],
-            "kind": "created",
-            "data": {"number": number, **event_data},
-        },
-    )
-    return ticket_id
 
 
 _DISASTER_ACTIVE = (
