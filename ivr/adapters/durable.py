@@ -410,8 +410,13 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
         for line in lines:
             kind, key, tag = line.get("t"), line.get("key"), line.get("op")
             if kind == "op" and isinstance(tag, str) and tag in _ADAPTERS:
+                args = dict(line.get("args") or {})
+                # A spool of the previous release: its line's key is the record's key.
+                if "idempotency_key" in args:
+                    args["key"] = args.pop("idempotency_key")
+                args.setdefault("key", key)
                 try:
-                    record = _ADAPTERS[tag].validate_python(line.get("args"))
+                    record = _ADAPTERS[tag].validate_python(args)
                 except ValueError as exc:
                     log.warning("store_spool_line_unreadable", line=line, error=str(exc))
                     continue

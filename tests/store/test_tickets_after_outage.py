@@ -7,6 +7,7 @@ the spool file back as it was before replay.
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -176,3 +177,65 @@ async def test_upgrade_from_0006_keeps_tickets_and_marks_none_after_outage(db_ur
         assert made.after_outage is True
     finally:
         await store.close()
+
+
+async def test_a_spool_left_by_the_previous_release_is_replayed(
+    store: CaseStore, tmp_path: Path
+) -> None:
+    """Lines written before records had keys: their line key becomes the record's key."""
+    spool = tmp_path / "spool" / "store.jsonl"
+    spool.parent.mkdir()
+    at = T0.isoformat()
+    lines = [
+        {
+            "t": "op",
+            "key": "old-1",
+            "op": "start_call",
+            "pid": -1,
+            "doubt": None,
+            "args": {
+                "uniqueid": "u-old",
+                "linkedid": "u-old",
+                "channel": "PJSIP/carrier-1",
+                "caller_number": "0912345678",
+                "caller_name": None,
+                "dnid": "1999",
+                "started_at": at,
+                "mode": "normal",
+                "answered_at": None,
+            },
+        },
+        {
+            "t": "op",
+            "key": "old-2",
+            "op": "add_event",
+            "pid": None,
+            "doubt": None,
+            "args": {"call_id": -1, "at": at, "kind": "menu", "data": {"menu": "main"}},
+        },
+        {
+            "t": "op",
+            "key": "old-3",
+            "op": "create_ticket",
+            "pid": None,
+            "doubt": None,
+            "args": {
+                **{
+                    k: v.isoformat() if isinstance(v, datetime) else v
+                    for k, v in ticket_args(-1, None).items()
+                },
+                "idempotency_key": "engine-key-old",
+                "after_outage": True,
+            },
+        },
+    ]
+    spool.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    durable = await DurableStore.open(store, spool)
+    assert durable.pending == 3
+    assert await durable.replay() == 3
+    call = await store.get_call_by_uniqueid("u-old")
+    assert call is not None
+    assert [e.kind for e in call.events] == ["menu"]
+    [ticket] = await store.tickets_of_call(call.id)
+    assert ticket.after_outage
+    assert not durable.rejected_path.exists()
