@@ -70,6 +70,8 @@ async def measure(url: str, *, calls: int, time_limit_s: float) -> dict[str, Any
                 errors[name] = errors.get(name, 0) + 1
 
     started = time.perf_counter()
+    # The process's CPU, the writer thread's included: what the engine pays per write.
+    cpu_started = time.process_time()
     stop_at = started + time_limit_s
     tasks = [asyncio.create_task(worker(i)) for i in range(calls)]
     try:
@@ -81,6 +83,7 @@ async def measure(url: str, *, calls: int, time_limit_s: float) -> dict[str, Any
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     await store.close()
     return {
         "calls_done": done,
@@ -88,6 +91,7 @@ async def measure(url: str, *, calls: int, time_limit_s: float) -> dict[str, Any
         "errors": errors,
         "elapsed_s": round(elapsed, 2),
         "writes_per_s": round(done * WRITES_PER_CALL / elapsed, 1),
+        "cpu_ms_per_write": round(cpu * 1000 / (done * WRITES_PER_CALL), 3) if done else None,
         "calls_per_s": round(done / elapsed, 1),
         "writes_per_call": WRITES_PER_CALL,
         "concurrency": CONCURRENCY,

@@ -3,6 +3,7 @@ transfers with their dial attempts, and callback tickets with their audit trail.
 
 from pathlib import Path
 
+from ivr.store.ports import CaseStorePort, EngineStore
 from ivr.store.repo import (
     TICKET_TRANSITIONS,
     AgentStateRecord,
@@ -28,8 +29,10 @@ __all__ = [
     "CallEventRecord",
     "CallRecord",
     "CaseStore",
+    "CaseStorePort",
     "ClosureRecord",
     "DialAttemptRecord",
+    "EngineStore",
     "InvalidTransition",
     "ModeChange",
     "StoreUnavailable",

@@ -1,7 +1,7 @@
 """Typed declarative models for the case store.
 
-These must match the migrations (0001 to 0003, 0005, 0006) exactly; `test_models_match_migrations`
-holds them to it.
+These must match the migrations (0001 to 0003, 0005 to 0007, 0010) exactly;
+`test_models_match_migrations` holds them to it.
 """
 
 from __future__ import annotations
@@ -112,6 +112,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def key_column() -> Mapped[str]:
+    """The key the writer made for the write that added the row (0010): replaying the
+    write finds it taken and adds nothing."""
+    return mapped_column(String(64), unique=True, nullable=False)
+
+
 class Call(Base):
     __tablename__ = "calls"
 
@@ -157,6 +163,7 @@ class CallEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(
         JSON, nullable=False, default=dict, server_default=text("'{}'")
     )
+    idempotency_key: Mapped[str] = key_column()
 
     call: Mapped[Call] = relationship(back_populates="events", lazy="raise")
 
@@ -172,6 +179,7 @@ class ServiceMode(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
     note: Mapped[str | None] = mapped_column(String(256))
+    idempotency_key: Mapped[str] = key_column()
 
 
 class CalendarClosure(Base):
@@ -191,6 +199,7 @@ class CalendarClosure(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     changed_by: Mapped[str] = mapped_column(String(64), nullable=False)
     note: Mapped[str | None] = mapped_column(String(256))
+    idempotency_key: Mapped[str] = key_column()
 
 
 class AgentState(Base):
@@ -205,6 +214,7 @@ class AgentState(Base):
     )
     reason: Mapped[str | None] = mapped_column(String(64))
     call_uniqueid: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = key_column()
 
 
 class SurveyRating(Base):
@@ -219,6 +229,7 @@ class SurveyRating(Base):
     agent_id: Mapped[str | None] = mapped_column(String(32))
     queue: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    idempotency_key: Mapped[str] = key_column()
 
 
 class Transfer(Base):
@@ -236,6 +247,7 @@ class Transfer(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[str | None] = mapped_column(String(32))
     answered_by: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = key_column()
 
     # viewonly: the repository writes these rows with explicit statements (to number
     # them race-free); relationships here only load.
@@ -275,6 +287,7 @@ class DialAttempt(Base):
     dialstatus: Mapped[str | None] = mapped_column(String(16))
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     ring_seconds: Mapped[float | None] = mapped_column(Double)
+    idempotency_key: Mapped[str] = key_column()
 
 
 class Ticket(Base):
@@ -311,7 +324,7 @@ class Ticket(Base):
         Boolean, nullable=False, default=False, server_default=false()
     )
     # Made by the engine before the write, so a replayed write makes the ticket once.
-    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str] = key_column()
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notified_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set once the retention job masked its number, notes and events (P12).
@@ -339,6 +352,7 @@ class TicketNote(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     author: Mapped[str] = mapped_column(String(64), nullable=False)
     text: Mapped[str] = mapped_column(String(2000), nullable=False)
+    idempotency_key: Mapped[str] = key_column()
 
 
 class TicketEvent(Base):

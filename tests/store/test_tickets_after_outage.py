@@ -7,6 +7,7 @@ the spool file back as it was before replay.
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, text
 from ivr.adapters.durable import DurableStore
 from ivr.store import CaseStore
 from ivr.store.repo import MIGRATIONS_DIR
+from ivr.store.write_records import MarkAnswered
 
 T0 = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
 DUE = T0 + timedelta(hours=4)
@@ -107,7 +109,7 @@ async def test_a_deferred_ticket_names_the_real_ids_of_spooled_records(
     spool = tmp_path / "spool" / "store.jsonl"
     durable = await DurableStore.open(store, spool)
     # With something waiting in the spool, every write is spooled, as in an outage.
-    await durable._spool("mark_answered", {"uniqueid": "nobody", "at": T0.isoformat()}, doubt=None)
+    await durable._spool(MarkAnswered(key="waiting", uniqueid="nobody", at=T0))
     call_id = await durable.start_call(
         uniqueid="u-spooled",
         linkedid="u-spooled",
@@ -154,10 +156,19 @@ async def test_upgrade_from_0006_keeps_tickets_and_marks_none_after_outage(db_ur
                 ),
                 {"t": T0, "m": MESSAGE},
             )
+            await conn.execute(
+                text(
+                    "INSERT INTO ticket_notes (ticket_id, at, author, text) "
+                    "SELECT id, :t, 'officer', 'rang twice' FROM tickets"
+                ),
+                {"t": T0},
+            )
         await store.migrate()
         old = await store.get_ticket_by_number("25030001")
         assert old is not None
         assert (old.message_path, old.after_outage) == (MESSAGE, False)
+        # SQLite rebuilds the tickets table: its notes must not go with the old one.
+        assert [n.text for n in old.notes] == ["rang twice"]
         # Old tickets carry no key: two of them never collide, and a keyed one is new.
         made = await store.create_ticket(
             **ticket_args(None, None), idempotency_key="k-after", after_outage=True
@@ -166,3 +177,65 @@ async def test_upgrade_from_0006_keeps_tickets_and_marks_none_after_outage(db_ur
         assert made.after_outage is True
     finally:
         await store.close()
+
+
+async def test_a_spool_left_by_the_previous_release_is_replayed(
+    store: CaseStore, tmp_path: Path
+) -> None:
+    """Lines written before records had keys: their line key becomes the record's key."""
+    spool = tmp_path / "spool" / "store.jsonl"
+    spool.parent.mkdir()
+    at = T0.isoformat()
+    lines = [
+        {
+            "t": "op",
+            "key": "old-1",
+            "op": "start_call",
+            "pid": -1,
+            "doubt": None,
+            "args": {
+                "uniqueid": "u-old",
+                "linkedid": "u-old",
+                "channel": "PJSIP/carrier-1",
+                "caller_number": "0912345678",
+                "caller_name": None,
+                "dnid": "1999",
+                "started_at": at,
+                "mode": "normal",
+                "answered_at": None,
+            },
+        },
+        {
+            "t": "op",
+            "key": "old-2",
+            "op": "add_event",
+            "pid": None,
+            "doubt": None,
+            "args": {"call_id": -1, "at": at, "kind": "menu", "data": {"menu": "main"}},
+        },
+        {
+            "t": "op",
+            "key": "old-3",
+            "op": "create_ticket",
+            "pid": None,
+            "doubt": None,
+            "args": {
+                **{
+                    k: v.isoformat() if isinstance(v, datetime) else v
+                    for k, v in ticket_args(-1, None).items()
+                },
+                "idempotency_key": "engine-key-old",
+                "after_outage": True,
+            },
+        },
+    ]
+    spool.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    durable = await DurableStore.open(store, spool)
+    assert durable.pending == 3
+    assert await durable.replay() == 3
+    call = await store.get_call_by_uniqueid("u-old")
+    assert call is not None
+    assert [e.kind for e in call.events] == ["menu"]
+    [ticket] = await store.tickets_of_call(call.id)
+    assert ticket.after_outage
+    assert not durable.rejected_path.exists()
