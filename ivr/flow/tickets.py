@@ -40,6 +40,27 @@ class NewTicket:
     message_path: str | None = None
 
 
+def for_transfer(
+    spec: TransferSpec,
+    transfer_id: int,
+    number: str,
+    terms: policy.TicketTerms,
+    now: datetime,
+    message: str | None = None,
+) -> NewTicket:
+    """A ticket for the unit a transfer was for."""
+    return NewTicket(
+        transfer_id=transfer_id,
+        caller_number=number,
+        agency_id=spec.agency_id,
+        unit_id=spec.unit_id,
+        reason=terms.reason,
+        created_at=now,
+        due_at=terms.due_at,
+        message_path=message,
+    )
+
+
 async def terms(call: Call, cause: policy.TicketCause, now: datetime) -> policy.TicketTerms:
     """The policy's terms for `cause` at `now`, on the working calendar with its closures."""
     office = await call.services.working(call.view, now)
@@ -119,17 +140,7 @@ async def transfer_ticket(
         now = call.now()
         agreed = await terms(call, cause, now)
         ticket = await open_ticket(
-            call,
-            NewTicket(
-                transfer_id=transfer_id,
-                caller_number=number,
-                agency_id=spec.agency_id,
-                unit_id=spec.unit_id,
-                reason=agreed.reason,
-                created_at=now,
-                due_at=agreed.due_at,
-                message_path=message,
-            ),
+            call, for_transfer(spec, transfer_id, number, agreed, now, message)
         )
         if ticket is not None:
             result = TransferResult.TICKET

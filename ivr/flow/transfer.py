@@ -20,7 +20,7 @@ from ivr.domain.transfer import (
 )
 from ivr.domain.vocabulary import CallOutcome, TransferInitiator, TransferResult
 from ivr.flow.call import CONVERSATION_LIMIT_S, Call
-from ivr.flow.tickets import NewTicket, open_ticket, transfer_ticket
+from ivr.flow.tickets import for_transfer, open_ticket, transfer_ticket
 from ivr.flow.tickets import terms as ticket_terms
 from ivr.routing.view import dialstring
 
@@ -131,20 +131,10 @@ async def _answered(call: Call, spec: TransferSpec, transfer_id: int, step: Answ
     if policy.answer_opens_ticket(step):
         now = call.now()
         terms = await ticket_terms(call, step, now)
-        ticket = await open_ticket(
-            call,
-            NewTicket(
-                transfer_id=transfer_id,
-                # Unchecked, a spoofed premium or foreign caller id would be dialled
-                # by the officer's routine callback.
-                caller_number=callback_number(call.caller),
-                agency_id=spec.agency_id,
-                unit_id=spec.unit_id,
-                reason=terms.reason,
-                created_at=now,
-                due_at=terms.due_at,
-            ),
-        )
+        # Unchecked, a spoofed premium or foreign caller id would be dialled by the
+        # officer's routine callback.
+        number = callback_number(call.caller)
+        ticket = await open_ticket(call, for_transfer(spec, transfer_id, number, terms, now))
         if ticket is None:
             return
     await call.finish(CallOutcome.TRANSFERRED)
