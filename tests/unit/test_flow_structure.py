@@ -73,3 +73,18 @@ def test_call_flow_files_stay_small() -> None:
     }
     assert files
     assert long == {}
+
+
+def test_routing_check_reports_an_engine_prompt_without_audio() -> None:
+    """A prompt in the `engine` list with no audio in an enabled language is a problem."""
+    from ivr.routing.engine_prompts import engine_prompt_problems
+    from ivr.routing.loader import load_profile
+
+    catalogue = load_catalogue(REPO / "recordings")
+    tables = load_profile(REPO / "routing" / "kinmen")
+    languages = tables.profile.enabled_languages
+    every = {(lang, name) for name in catalogue.engine for lang in languages}
+    assert engine_prompt_problems(tables, every, catalogue) == []
+    missing = every - {(languages[0], "survey-thanks")}
+    [problem] = engine_prompt_problems(tables, missing, catalogue)
+    assert f"prompts.survey-thanks.{languages[0]}" in str(problem)
