@@ -49,6 +49,9 @@ class PromptText(_Strict):
 class Catalogue(_Strict):
     languages: dict[str, Language]
     prompts: dict[str, dict[str, PromptText]]
+    # The prompts the engine plays by itself (the tables name the rest): data, so that
+    # `ivr routing check` needs no part of the engine to know them.
+    engine: tuple[str, ...] = ()
 
 
 def load_catalogue(recordings_dir: Path) -> Catalogue:

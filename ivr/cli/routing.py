@@ -73,7 +73,7 @@ def routing_problems(
         secrets += trunk_secrets.resolve(tables, state_dir)[1]
     return [
         *check(tables, catalogue, available),
-        *engine_prompt_problems(tables, available),
+        *engine_prompt_problems(tables, available, catalogue),
         *refusals,
         *secrets,
     ]

@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from ivr.routing.privacy import CallerLimits
+
+class CallerLimits(Protocol):
+    """The limits a profile sets (the tables' `privacy.limits`); None: no such limit."""
+
+    @property
+    def calls_per_hour(self) -> int | None: ...
+
+    @property
+    def tickets_per_day(self) -> int | None: ...
+
+    @property
+    def recording_minutes_per_day(self) -> int | None: ...
 
 
 @dataclass(frozen=True)

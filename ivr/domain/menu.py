@@ -7,21 +7,25 @@ next menu's key (an unknown "7001" is one invalid try, not a 7 and then three ke
 `decide` then maps the whole entry to an option, a keyed extension or a retry.
 Invalid entries and timeouts cost a try; after the last try the caller goes to the
 menu's `on_exhausted` destination — a person, never a hangup.
+
+The menus are generic in their destination type `D`: the routing tables' own union
+(`ivr.routing.view` builds these menus from the tables), or anything a test likes.
+This module never looks inside a destination, so it needs none of the tables' models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Literal
-
-from ivr.routing.menus import Destination, Menu, MenuTable, ToExtension
+from typing import Generic, Literal, TypeVar
 
 DTMF = frozenset("0123456789*#")
 # An entry ends this long after its last key: long enough for a caller keying an
 # extension, short enough that a single key is not kept waiting. `#` ends it at once.
 INTERDIGIT_S = 1.5
+
+D = TypeVar("D")
 
 
 class Reason(StrEnum):
@@ -31,17 +35,47 @@ class Reason(StrEnum):
 
 
 @dataclass(frozen=True)
+class Menu(Generic[D]):
+    """One menu: the prompt, the keys' destinations, and how long and often to ask."""
+
+    prompt: str
+    options: Mapping[str, D]
+    on_exhausted: D
+    timeout_s: float = 5.0
+    max_tries: int = 3
+    retry_prompt: str = "invalid-retry"
+    # Callers may key a unit extension ("1999 轉 分機") instead of a menu option.
+    extension_dialing: bool = True
+    # Digits collected after the first key when dialling an extension.
+    extension_digits_max: int = 4
+
+
+@dataclass(frozen=True)
+class MenuTable(Generic[D]):
+    entry: str
+    menus: Mapping[str, Menu[D]]
+
+
+@dataclass(frozen=True)
 class MenuState:
     menu: str
     tries: int = 0
 
 
 @dataclass(frozen=True)
-class Go:
-    """Leave this menu for a destination."""
+class Go(Generic[D]):
+    """Leave this menu for one of its destinations (an option, or `on_exhausted`)."""
 
-    destination: Destination
-    reason: Reason
+    destination: D
+    reason: Literal[Reason.OPTION, Reason.EXHAUSTED]
+
+
+@dataclass(frozen=True)
+class Dialled:
+    """Leave this menu for a known extension the caller keyed."""
+
+    extension: str
+    reason: Literal[Reason.EXTENSION] = Reason.EXTENSION
 
 
 @dataclass(frozen=True)
@@ -53,7 +87,7 @@ class Retry:
     cause: Literal["invalid", "timeout"]
 
 
-Decision = Go | Retry
+Decision = Go[D] | Dialled | Retry
 
 
 @dataclass(frozen=True)
@@ -66,11 +100,11 @@ class Listen:
     max_digits: int
 
 
-def start(table: MenuTable, menu: str | None = None) -> MenuState:
+def start(table: MenuTable[D], menu: str | None = None) -> MenuState:
     return MenuState(menu=menu or table.entry)
 
 
-def listen(menu: Menu, extensions: Set[str]) -> Listen:
+def listen(menu: Menu[D], extensions: Set[str]) -> Listen:
     """How to collect one whole entry at `menu`.
 
     Up to the longest known extension when callers may key one (a 5-digit number on
@@ -86,14 +120,14 @@ def listen(menu: Menu, extensions: Set[str]) -> Listen:
     )
 
 
-def decide(menu: Menu, state: MenuState, entry: str, extensions: Set[str]) -> Decision:
+def decide(menu: Menu[D], state: MenuState, entry: str, extensions: Set[str]) -> Decision[D]:
     """The next step for what the caller keyed (`entry`, "" for a timeout)."""
     cleaned = entry if entry and set(entry) <= DTMF else None
     if cleaned is not None:
         if len(cleaned) == 1 and cleaned in menu.options:
             return Go(menu.options[cleaned], Reason.OPTION)
         if menu.extension_dialing and cleaned in extensions:
-            return Go(ToExtension(type="extension", extension=cleaned), Reason.EXTENSION)
+            return Dialled(cleaned)
     cause: Literal["invalid", "timeout"] = "timeout" if not entry else "invalid"
     tries = state.tries + 1
     if tries >= menu.max_tries:

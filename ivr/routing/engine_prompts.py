@@ -1,19 +1,24 @@
-"""Prompts the engine plays by itself, checked like the ones the tables name."""
+"""Prompts the engine plays by itself, checked like the ones the tables name.
+
+Which prompts those are is data: the catalogue's `engine` list. Nothing of the engine
+is imported to know them, so `ivr routing check` loads the tables and the catalogue
+only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Set
 
-from ivr.adapters.agi.agent import AGENT_PROMPTS
-from ivr.adapters.agi.hotline import ENGINE_PROMPTS
-from ivr.prompts import CATALOGUE
+from ivr.prompts import CATALOGUE, Catalogue
 from ivr.routing.loader import Problem
 from ivr.routing.tables import RoutingTables
 
 
-def engine_prompt_problems(tables: RoutingTables, available: Set[tuple[str, str]]) -> list[Problem]:
+def engine_prompt_problems(
+    tables: RoutingTables, available: Set[tuple[str, str]], catalogue: Catalogue
+) -> list[Problem]:
     problems = []
-    for name in (*ENGINE_PROMPTS, *AGENT_PROMPTS):
+    for name in catalogue.engine:
         for lang in tables.profile.enabled_languages:
             if (lang, name) not in available:
                 problems.append(

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from ivr.domain.calendar import ALWAYS_OPEN, Calendar, DayOff, ServiceHours, SlaPolicy
 from ivr.domain.calendar import TimeRange as CalRange
+from ivr.domain.menu import Menu, MenuTable
 from ivr.domain.transfer import Line, OffHoursTransfers, TransferSpec
 from ivr.domain.workdays import national_holidays
-from ivr.routing.menus import Destination, MenuTable
+from ivr.routing import menus as tables_menus
+from ivr.routing.menus import Destination
 from ivr.routing.privacy import CallerLimits
 from ivr.routing.tables import (
     LOCAL,
@@ -42,7 +44,7 @@ class RoutingView:
     default_language: str
     languages: frozenset[str]
     greeting: str
-    menus: MenuTable
+    menus: MenuTable[Destination]
     service_hours: ServiceHours
     office: Calendar
     sla: SlaPolicy
@@ -81,6 +83,27 @@ def _unit_spec(
         busy_attempts=unit.busy_attempts,
         ring_timeout_s=unit.ring_timeout_s,
         retry_pause_s=unit.retry_pause_s,
+    )
+
+
+def menu_table(table: tables_menus.MenuTable) -> MenuTable[Destination]:
+    """The menus as the domain reads them; destinations stay the tables' typed union."""
+    return MenuTable(
+        entry=table.entry,
+        menus={name: _menu(menu) for name, menu in table.menus.items()},
+    )
+
+
+def _menu(menu: tables_menus.Menu) -> Menu[Destination]:
+    return Menu(
+        prompt=menu.prompt,
+        options=dict(menu.options),
+        on_exhausted=menu.on_exhausted,
+        timeout_s=menu.timeout_s,
+        max_tries=menu.max_tries,
+        retry_prompt=menu.retry_prompt,
+        extension_dialing=menu.extension_dialing,
+        extension_digits_max=menu.extension_digits_max,
     )
 
 
@@ -149,7 +172,7 @@ def build_view(tables: RoutingTables) -> RoutingView:
         default_language=tables.profile.default_language,
         languages=frozenset(tables.profile.enabled_languages),
         greeting=tables.profile.greeting,
-        menus=tables.menus,
+        menus=menu_table(tables.menus),
         service_hours=service,
         office=office,
         sla=SlaPolicy(float(hours.sla.callback_hours), hours.sla.basis),

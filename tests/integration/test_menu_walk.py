@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,6 @@ import pytest
 from ivr.config import StackConfig
 from ivr.routing.menus import (
     Destination,
-    MenuTable,
     ToAnnouncement,
     ToEmergency,
     ToExtension,
@@ -33,6 +31,7 @@ from ivr.store import CallRecord, CaseStore
 from tests.integration.calls import StartEngine, events
 from tests.integration.conftest import ProfileCopy
 from tests.integration.driven import Driver, On, key
+from tests.menu_paths import Option, every_option, next_menu
 
 pytestmark = pytest.mark.asterisk
 
@@ -75,43 +74,6 @@ async def test_taiwanese_caller_leaves_a_message_and_gets_a_voicemail_ticket(
     assert record.outcome == "ticket"
 
 
-@dataclass(frozen=True)
-class Option:
-    """One menu option, the keys that reach it from the entry menu, and its destination."""
-
-    path: tuple[tuple[str, str], ...]
-    destination: Destination
-
-    @property
-    def name(self) -> str:
-        return " ".join(f"{menu}:{k}" for menu, k in self.path)
-
-
-def _next_menu(dest: Destination) -> str | None:
-    if isinstance(dest, ToMenu):
-        return dest.menu
-    if isinstance(dest, ToLanguage):
-        return dest.then
-    return None
-
-
-def every_option(table: MenuTable) -> list[Option]:
-    """Each option of each menu reachable from the entry, by its shortest key path."""
-    paths: dict[str, tuple[tuple[str, str], ...]] = {table.entry: ()}
-    order = [table.entry]
-    for menu in order:
-        for k, dest in sorted(table.menus[menu].options.items()):
-            target = _next_menu(dest)
-            if target is not None and target not in paths:
-                paths[target] = (*paths[menu], (menu, k))
-                order.append(target)
-    return [
-        Option((*paths[menu], (menu, k)), dest)
-        for menu in order
-        for k, dest in sorted(table.menus[menu].options.items())
-    ]
-
-
 Seen = Callable[[CallRecord, list[str]], bool]
 
 
@@ -138,7 +100,7 @@ def _ends(view: RoutingView, dest: Destination) -> tuple[list[On], Seen]:  # noq
         case ToRecord(reason=reason):
             return [key("callback-number-confirm", "1")], kind("ticket", reason=reason)
         case ToMenu() | ToLanguage():
-            prompt = view.menus.menus[_next_menu(dest) or ""].prompt
+            prompt = view.menus.menus[next_menu(dest) or ""].prompt
             listening = key(prompt, "")
             return [], lambda _r, commands: any(listening.matches(c) for c in commands)
     raise AssertionError(f"no expected end for {dest}")

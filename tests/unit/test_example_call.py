@@ -10,6 +10,7 @@ from ivr.domain.menu import Go, decide, start
 from ivr.routing.example import END, PAUSE, example_keys
 from ivr.routing.loader import load_profile
 from ivr.routing.menus import ToLanguage, ToMenu, ToQueue
+from ivr.routing.view import build_view
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILES = sorted(p.name for p in (REPO / "routing").iterdir() if (p / "menus.yaml").exists())
@@ -21,20 +22,21 @@ def test_printed_example_keys_reach_a_queue(profile: str) -> None:
     tables = load_profile(REPO / "routing" / profile)
     keys = example_keys(tables)
     assert keys, f"{profile}: no example keys"
-    state = start(tables.menus)
+    menus = build_view(tables).menus
+    state = start(menus)
     extensions: frozenset[str] = frozenset()
     reached = None
     for entry in keys.split(PAUSE):
         assert entry.endswith(END), f"{profile}: entry {entry} is not ended by {END}"
         key = entry.removesuffix(END)
-        menu = tables.menu(state.menu)
+        menu = menus.menus[state.menu]
         decision = decide(menu, state, key, extensions)
         assert isinstance(decision, Go), f"{profile}: key {key} is invalid in {state.menu}"
         dest = decision.destination
         if isinstance(dest, ToLanguage):
-            state = start(tables.menus, dest.then)
+            state = start(menus, dest.then)
         elif isinstance(dest, ToMenu):
-            state = start(tables.menus, dest.menu)
+            state = start(menus, dest.menu)
         else:
             reached = dest
     assert isinstance(reached, ToQueue), f"{profile}: {keys} ends at {reached}"
