@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from ivr.cli_types import positive
 from ivr.domain.masking import MASK, mask_number, mask_numbers_in
 from ivr.domain.vocabulary import OutboxState
+from ivr.errors import ExitStatus, HotlineError
 
 if TYPE_CHECKING:
     from ivr.config import StackConfig
@@ -30,8 +31,11 @@ EXIT_OK = 0
 EXIT_FAIL = 1
 
 
-class OutboxCommandError(Exception):
+class OutboxCommandError(HotlineError):
     """A command that cannot be done; the message says why, in one line."""
+
+    code = "outbox.refused"
+    exit_status = ExitStatus.REFUSED
 
 
 def register(subparsers: Any) -> None:

@@ -47,6 +47,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from ivr.domain.outbox_policy import RetryPolicy
+from ivr.errors import HotlineError
 from ivr.routing.yaml_read import read_table
 
 NOTIFY_FILE = "notify.yaml"
@@ -55,8 +56,10 @@ ENV_USERNAME = "HOTLINE_SMS_USERNAME"
 ENV_PASSWORD = "HOTLINE_SMS_PASSWORD"  # noqa: S105 - a variable's name
 
 
-class NotifyConfigError(Exception):
+class NotifyConfigError(HotlineError):
     """The notification config is malformed; the message names the file and field."""
+
+    code = "notify.config"
 
 
 class BodyFormat(StrEnum):

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ivr.errors import HotlineError
 from ivr.store.outbox import MessageRecord
 
 
-class TemporaryFailure(Exception):
+class TemporaryFailure(HotlineError):
     """Worth another try later: a timeout, a 5xx, a refused connection, a busy line."""
 
+    code = "notify.temporary_failure"
 
-class PermanentFailure(Exception):
+
+class PermanentFailure(HotlineError):
     """No retry will cure it: the gateway refused the request (4xx), a malformed address."""
+
+    code = "notify.permanent_failure"
 
 
 class Transport(Protocol):

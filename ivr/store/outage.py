@@ -12,10 +12,15 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
+from ivr.errors import ExitStatus, HotlineError
+
 
 # The name is fixed by the store's published API, so N818's Error suffix does not apply.
-class StoreUnavailable(Exception):
+class StoreUnavailable(HotlineError):
     """The database cannot be reached or has gone away; the call may carry on without it."""
+
+    code = "store.unavailable"
+    exit_status = ExitStatus.UNAVAILABLE
 
 
 # SQLSTATE classes that mean "the server is not there right now", not "bad data":

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from ivr.domain.outbox_policy import Next
 from ivr.domain.vocabulary import NotifyChannel, OutboxOutcome, OutboxState
+from ivr.errors import HotlineError
 from ivr.store.models import clip_to_column, require_utc_aware
 from ivr.store.outbox_models import KEY_LENGTH, OutboxAttempt, OutboxMessage
 
@@ -34,8 +35,10 @@ if TYPE_CHECKING:
     from ivr.store.repo import CaseStore
 
 
-class OutboxError(ValueError):
+class OutboxError(HotlineError, ValueError):
     """A message that cannot be enqueued, or an outbox command that cannot be done."""
+
+    code = "outbox.invalid"
 
 
 @dataclass(frozen=True)

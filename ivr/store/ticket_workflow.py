@@ -20,13 +20,17 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from ivr.domain.vocabulary import TicketStatus
+from ivr.errors import ExitStatus, HotlineError
 from ivr.store.checks import check_lengths, require_one_of
 from ivr.store.models import TICKET_STATUSES, Ticket, TicketEvent, TicketNote
 from ivr.store.write_records import Write, _aware
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(HotlineError, ValueError):
     """A ticket status change that the workflow does not allow."""
+
+    code = "ticket.invalid_transition"
+    exit_status = ExitStatus.REFUSED
 
     def __init__(self, ticket_id: int, current: str, requested: str) -> None:
         super().__init__(f"ticket {ticket_id}: cannot go from {current!r} to {requested!r}")

@@ -32,7 +32,10 @@ def test_the_domain_imports_nothing_of_the_project_but_itself() -> None:
         f"{path.relative_to(REPO)}: {module}"
         for path in sorted((REPO / "ivr" / "domain").rglob("*.py"))
         for module in _imports(path)
-        if module.startswith("ivr.") and not module.startswith("ivr.domain")
+        if module.startswith("ivr.")
+        and not module.startswith("ivr.domain")
+        # the one leaf the domain may use: the error base class, which imports nothing
+        and module != "ivr.errors"
     }
     assert outside == set()
 
