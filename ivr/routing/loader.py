@@ -39,6 +39,8 @@ from ivr.routing.menus import (
     ToRecord,
     ToUnit,
 )
+from ivr.routing.replies import FILE as REPLIES
+from ivr.routing.replies import ReplyTemplates
 from ivr.routing.tables import (
     LANGUAGE_CODES,
     LOCAL,
@@ -71,7 +73,7 @@ FILES: dict[str, type[BaseModel]] = {
 }
 
 # Files a profile may leave out; the default table applies then.
-OPTIONAL_FILES: dict[str, type[BaseModel]] = {DISPATCH: DispatchItems}
+OPTIONAL_FILES: dict[str, type[BaseModel]] = {DISPATCH: DispatchItems, REPLIES: ReplyTemplates}
 
 log = structlog.get_logger()
 
