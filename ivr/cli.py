@@ -224,6 +224,10 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     rt.add_argument("--csv", type=Path, default=None, help="also write the rows as CSV")
     rt.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     rt.set_defaults(func=cmd_report_transfers)
+    from ivr import cases_cli
+
+    cases_cli.register(sub)
+    cases_cli.register_report(rsub2)
 
     from ivr.privacy_cli import add_commands
 
