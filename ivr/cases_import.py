@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ivr.cases_service import CaseContext, CaseError, CaseInput, import_key, prepare
+from ivr.cases_service import CaseContext, CaseError, CaseInput, import_key, prepare, seal
 from ivr.domain.cases.workflow import ClockStart
 from ivr.domain.vocabulary import CaseKind, values
 from ivr.store.cases import NewCase
@@ -167,13 +167,16 @@ async def import_file(ctx: CaseContext, path: Path, *, who: str, now: datetime) 
     profile = ctx.book.profile
     batch = [
         (
-            replace(new, from_paper=True, idempotency_key=import_key(profile, f"{line}:{raw}")),
+            await seal(
+                replace(new, from_paper=True, idempotency_key=import_key(profile, f"{line}:{raw}")),
+                password,
+            ),
             clocks,
             None,
             None,
             {"from_paper": True, "line": line},
         )
-        for line, raw, new, clocks, _ in rows
+        for line, raw, new, clocks, password in rows
     ]
     made = await ctx.book.create_many(batch, who=who, recorded_at=now)
     cases = []

@@ -8,6 +8,7 @@ mailer.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -147,6 +148,17 @@ def _citizen_notice(case: CaseRecord, subject: str, body: str) -> Notice | None:
     return None
 
 
+async def seal(new: NewCase, password: str | None) -> NewCase:
+    """`new` with its password's argon2 hash, computed in a worker thread.
+
+    Hashing takes a fraction of a second of CPU on purpose; on the event loop it would
+    stall every call the engine is handling meanwhile.
+    """
+    if password is None:
+        return new
+    return replace(new, password_hash=await asyncio.to_thread(hash_password, password))
+
+
 # -- opening a case ---------------------------------------------------------------------
 
 
@@ -189,6 +201,7 @@ def prepare(
     """The row and clocks of a new case, and its password in clear (petitions only).
 
     Pure but for the password's randomness; refuses an unknown item, agency or unit.
+    The row has no password hash yet: `seal` adds it, off the event loop.
     """
     item = None
     agency_id, unit_id = data.agency_id, data.unit_id
@@ -233,7 +246,6 @@ def prepare(
         variant=data.variant,
         category=data.category,
         officer=data.officer,
-        password_hash=hash_password(password) if password else None,
         state=CaseState.ASSIGNED if data.officer else CaseState.OPEN,
     )
     return new, clocks, password
@@ -280,7 +292,7 @@ async def open_case(
                 )
                 became_petition = True
     new, clocks, password = prepare(ctx, data, at)
-    new = replace(new, idempotency_key=key)
+    new = await seal(replace(new, idempotency_key=key), password)
     extra = {"three_strikes": True, "item": data.item} if became_petition else {}
     try:
         case, made = await ctx.book.create(
@@ -523,7 +535,7 @@ async def convert(ctx: CaseContext, ref: str, *, at: datetime, who: str, reason:
     except CaseMoveRefused as exc:
         raise CaseError(f"case {order.number}: {exc}") from exc
     new, clocks, password = prepare(ctx, data, at)
-    new = replace(new, idempotency_key=f"convert:{order.profile}:{order.id}")
+    new = await seal(replace(new, idempotency_key=f"convert:{order.profile}:{order.id}"), password)
     petition, made = await ctx.book.create(
         new, clocks, who=who, data={"converted_from": order.number}
     )
