@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ivr.domain.calendar import Calendar, TimeRange
 from ivr.domain.cases.deadlines import DispatchItem
+from ivr.domain.cases.digest import DigestContacts, OverdueOrder, dispatch_digest, next_daily_at
 from ivr.domain.cases.report import Closed, case_report_rows, draw_spot_check
 from ivr.domain.cases.secret import caller_key, hash_password, password_matches
 from ivr.domain.cases.workflow import (
@@ -323,3 +324,37 @@ def test_reply_template_fills_blanks_and_marks_the_unfilled() -> None:
 def test_reply_template_refuses_unknown_blanks(body: str) -> None:
     with pytest.raises(ValueError, match=r"blank|brace"):
         ReplyTemplate(id="t", title="t", body=body)
+
+
+# --- the 08:00 overdue dispatch digest (K7(3)) ----------------------------------------
+
+DIGEST_AT = [
+    # after, next digest: every day, weekends and holidays too
+    (tpe(2026, 6, 5, 9), tpe(2026, 6, 6, 8)),  # Friday after 08:00 -> Saturday
+    (tpe(2026, 6, 6, 7, 59), tpe(2026, 6, 6, 8)),  # Saturday before 08:00 -> that morning
+    (tpe(2026, 6, 19, 8), tpe(2026, 6, 20, 8)),  # at 08:00 on the holiday -> the next day
+]
+
+
+@pytest.mark.parametrize(("after", "due"), DIGEST_AT)
+def test_dispatch_digest_runs_every_day_at_eight(after: datetime, due: datetime) -> None:
+    assert next_daily_at(after, TPE) == due
+
+
+def test_dispatch_digest_goes_to_the_unit_supervisor_and_the_agency_head() -> None:
+    now = tpe(2026, 6, 6, 8)
+    late = OverdueOrder("00000013", 1, "pwd", "new-construction", "stage1",
+                        tpe(2026, 6, 5, 14), "信義區", "信義路五段7號")  # fmt: skip
+    later = OverdueOrder("00000021", 6, "pwd", "parks-lights", "stage2",
+                         tpe(2026, 6, 6, 7), None, None)  # fmt: skip
+    not_yet = OverdueOrder("00000039", 1, "pwd", "new-construction", "stage2",
+                           tpe(2026, 6, 7), None, None)  # fmt: skip
+    contacts = {
+        "pwd": DigestContacts("工務局", "head@pwd", {"new-construction": "boss@nco"}),
+    }
+    mails = dispatch_digest(now, [later, not_yet, late], contacts, TPE)
+    assert [m.to for m in mails] == [("boss@nco", "head@pwd"), ("head@pwd",)]
+    assert "00000013" in mails[0].body
+    assert "late 18h" in mails[0].body
+    assert "00000039" not in mails[0].body
+    assert "00000021" in mails[1].body
