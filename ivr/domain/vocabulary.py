@@ -20,6 +20,7 @@ __all__ = [
     "CaseGrade",
     "CaseKind",
     "CaseState",
+    "CheckOutcome",
     "DialStatus",
     "FallbackReason",
     "ServiceMode",
@@ -213,3 +214,12 @@ class CaseAction(StrEnum):
     ABSORBED = "absorbed"
     DEIDENTIFIED = "deidentified"
     NOTIFIED = "notified"
+
+
+class CheckOutcome(StrEnum):
+    """What a caller checking a case by phone is told after a try."""
+
+    FOUND = "found"
+    NO_SUCH_CASE = "no_such_case"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an outcome, not a secret
+    LOCKED_OUT = "locked_out"  # the third wrong password ends the attempt

@@ -13,15 +13,17 @@ from sqlalchemy import Connection, text
 
 from ivr import cases_service as svc
 from ivr.adapters.case_rounds import CaseRounds
+from ivr.cases_check import check_case
 from ivr.cases_import import ImportRefused, import_file
 from ivr.cases_report import draw_sample, report_rows
+from ivr.domain.cases.check import CheckAttempt
 from ivr.domain.cases.numbers import parse_case_number
 from ivr.domain.cases.secret import password_matches
 from ivr.domain.tickets import Mail
 from ivr.domain.vocabulary import CaseAction, CaseGrade, CaseKind, CaseState
 from ivr.routing.loader import load_profile
 from ivr.routing.view import build_view
-from ivr.store import CaseStore
+from ivr.store import CaseStore, audit
 from ivr.store.cases import CaseBook, CaseChanged, NewCase
 from ivr.store.repo import MIGRATIONS_DIR
 
@@ -388,3 +390,36 @@ async def test_daily_round_mails_overdue_orders_once_a_day(
     restarted = CaseRounds(lambda: ctx, tmp_path)
     assert await restarted.run_once(saturday_8 + timedelta(minutes=10)) == 0
     assert await restarted.run_once(saturday_8 + timedelta(days=1)) == 1  # Sunday too
+
+
+async def test_a_caller_checks_a_case_with_its_password_and_every_try_is_logged(
+    store: CaseStore, ctx: svc.CaseContext
+) -> None:
+    """Number and password give state and due date; three wrong ones end it; all audited."""
+    opened = await svc.open_case(ctx, petition(), at=T0, who="agent")
+    assert opened.password is not None
+    wrong = "000000" if opened.password != "000000" else "111111"
+    attempt = CheckAttempt()
+    outcomes = []
+    for password in (wrong, wrong, opened.password):
+        result = await check_case(
+            store, ctx.book, attempt, number=opened.case.number, password=password,
+            caller="0912345678", language="zh-TW", at=T0, tz=ctx.office.tz,
+        )  # fmt: skip
+        attempt = result.attempt
+        outcomes.append(result.outcome)
+    assert outcomes == ["wrong_password", "wrong_password", "found"]
+    assert "已受理" in result.text
+    locked = CheckAttempt()
+    for _ in range(3):
+        locked_result = await check_case(
+            store, ctx.book, locked, number=opened.case.number, password=wrong,
+            caller=None, language="en", at=T0, tz=ctx.office.tz,
+        )  # fmt: skip
+        locked = locked_result.attempt
+    assert locked_result.outcome == "locked_out"
+    assert locked_result.text == ""
+    rows = await audit.entries(store, subject=f"case:{opened.case.number}")
+    assert len(rows) == 6
+    assert all(opened.password not in (r.detail or "") for r in rows)
+    assert rows[0].who == "ivr:0912○○○678"

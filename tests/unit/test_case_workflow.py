@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ivr.domain.calendar import Calendar, TimeRange
+from ivr.domain.cases.check import CheckAttempt, next_step, status_text
 from ivr.domain.cases.deadlines import DispatchItem
 from ivr.domain.cases.digest import DigestContacts, OverdueOrder, dispatch_digest, next_daily_at
 from ivr.domain.cases.report import Closed, case_report_rows, draw_spot_check
@@ -358,3 +359,40 @@ def test_dispatch_digest_goes_to_the_unit_supervisor_and_the_agency_head() -> No
     assert "late 18h" in mails[0].body
     assert "00000039" not in mails[0].body
     assert "00000021" in mails[1].body
+
+
+# --- a caller checks a case by phone --------------------------------------------------
+
+TRIES = [
+    # (case exists, password right) per try -> outcomes
+    ([(True, True)], ["found"]),
+    ([(True, False), (True, True)], ["wrong_password", "found"]),
+    ([(True, False)] * 3, ["wrong_password", "wrong_password", "locked_out"]),
+    ([(True, False)] * 3 + [(True, True)], ["wrong_password"] * 2 + ["locked_out"] * 2),
+    ([(False, False)] * 4, ["no_such_case"] * 4),
+]
+
+
+@pytest.mark.parametrize(("tries", "outcomes"), TRIES)
+def test_three_wrong_passwords_end_the_attempt(tries: list, outcomes: list[str]) -> None:
+    """Even the right password after the third wrong one is refused: the attempt ended."""
+    attempt = CheckAttempt()
+    got = []
+    for exists, right in tries:
+        attempt, outcome = next_step(attempt, case_exists=exists, password_ok=right)
+        got.append(outcome)
+    assert got == outcomes
+
+
+def test_the_caller_hears_state_and_due_date_in_their_language() -> None:
+    due = tpe(2026, 6, 9, 17, 30)
+    zh = status_text("00000013", "assigned", due, "zh-TW", TPE)
+    # Digit by digit, as the Mandarin voice reads numbers (17:30 as 一七 三零).
+    assert zh == (
+        "案件編號零零零零零零一三\N{FULLWIDTH COMMA}目前處理中。"
+        "預定於六月九日一七點三零分前辦理完成。"
+    )
+    en = status_text("00000013", "assigned", due, "en", TPE)
+    assert en == "Case 0 0 0 0 0 0 1 3 is being handled. It is due by June 9, 17:30."
+    assert status_text("00000013", "closed", due, "nan", TPE).startswith("案件編號")
+    assert "due" not in status_text("00000013", "closed", due, "en", TPE)
