@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from ivr import cases_service as svc
 from ivr.cases_report import report_rows
@@ -132,14 +132,10 @@ async def _bulk_load(
     for start in range(0, len(cases), BATCH):
         chunk = cases[start : start + BATCH]
         async with engine.begin() as conn:
-            ids = (
-                (
-                    await conn.execute(
-                        insert(Case).returning(Case.id, sort_by_parameter_order=True), chunk
-                    )
-                )
-                .scalars()
-                .all()
+            # Ids given here: plain executemany, no RETURNING (which SQLite runs row by row).
+            ids = list(range(start + 1, start + 1 + len(chunk)))
+            await conn.execute(
+                insert(Case), [{"id": i, **c} for i, c in zip(ids, chunk, strict=True)]
             )
             rows = [
                 {"case_id": case_id, **c}
@@ -158,6 +154,11 @@ async def _bulk_load(
             )  # fmt: skip
     async with engine.begin() as conn:
         await conn.execute(insert(CaseCounter), {"profile": "taipei", "last_seq": len(cases)})
+        if conn.dialect.name == "postgresql":
+            # Ids were given, so the serial's sequence must be moved past them.
+            await conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('cases', 'id'), :n)"), {"n": len(cases)}
+            )
         for start in range(0, len(services), BATCH * 10):
             await conn.execute(insert(CallService), services[start : start + BATCH * 10])
     return time.perf_counter() - t0

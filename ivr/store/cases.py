@@ -725,11 +725,15 @@ class CaseBook:
                     .group_by(Case.kind, Case.agency_id, CaseClockRow.clock)
                 )
             ).all()
+            # Seconds computed by the database: 25,000 timestamps parsed in Python took
+            # most of the report's time on SQLite.
             replies = (
                 await conn.execute(
-                    select(Case.kind, Case.agency_id, Case.created_at, Case.first_reply_at).where(
-                        in_month, Case.first_reply_at.is_not(None)
-                    )
+                    select(
+                        Case.kind,
+                        Case.agency_id,
+                        _seconds(conn, Case.created_at, Case.first_reply_at),
+                    ).where(in_month, Case.first_reply_at.is_not(None))
                 )
             ).all()
             services = (
@@ -742,9 +746,17 @@ class CaseBook:
         return ReportFacts(
             cases={(k, a): (int(n), int(b or 0), int(d or 0)) for k, a, n, b, d in counts},
             overdue={(k, a, c): int(n) for k, a, c, n in late},
-            reply_seconds=[(k, a, (r - c).total_seconds()) for k, a, c, r in replies],
+            reply_seconds=[(k, a, float(sec)) for k, a, sec in replies],
             services={(s, a or ""): int(n) for s, a, n in services},
         )
+
+
+def _seconds(conn: AsyncConnection, start: Any, end: Any) -> Any:
+    """`end - start` in seconds, as the database computes it."""
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    # SQLite keeps UTC times as ISO text (see UTCDateTime): julianday reads them.
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,8 @@ class CallService(Base):
     """The service type an agent logged for a call (T2(1)): every call, case or not."""
 
     __tablename__ = "call_services"
+    # Covers the monthly count per service type and agency: no table lookups.
+    __table_args__ = (Index("ix_call_services_at_service", "at", "service", "agency_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[int | None] = mapped_column(
@@ -173,5 +175,5 @@ class CallService(Base):
     case_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("cases.id", ondelete="SET NULL"), index=True
     )
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)

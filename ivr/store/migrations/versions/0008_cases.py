@@ -172,7 +172,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_call_services_call_id", "call_services", ["call_id"])
     op.create_index("ix_call_services_case_id", "call_services", ["case_id"])
-    op.create_index("ix_call_services_at", "call_services", ["at"])
+    op.create_index("ix_call_services_at_service", "call_services", ["at", "service", "agency_id"])
 
 
 def downgrade() -> None:
