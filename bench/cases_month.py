@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -235,6 +236,8 @@ async def main(args: argparse.Namespace) -> None:
                 pg.create_database("cases_bench")
                 f = await run_backend(pg.url_for("cases_bench"), args)
         _print(backend, f)
+    # Figures from a shared machine are only comparable with its load alongside.
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
