@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from ivr import cases_service as svc
 from ivr import config as stack_config
 from ivr.cli_types import positive
@@ -206,6 +208,14 @@ def register(sub: Any) -> None:  # noqa: PLR0915 - one flat table of commands
     sample.add_argument("--per", type=positive, default=5, help="cases per item and district")
     sample.add_argument("--json", action="store_true")
     sample.set_defaults(func=_run(cmd_sample))
+
+    service = csub.add_parser("service", help="log the service type of a call (T2(1))")
+    service.add_argument("type", choices=values(CaseKind))
+    service.add_argument("--call", type=int, help="the call's id (ivr calls list)")
+    service.add_argument("--agency", help="the agency the matter belonged to")
+    service.add_argument("--agent", help="the agent who took the call")
+    service.add_argument("--key", default=None, help="idempotency key: the same key logs once")
+    service.set_defaults(func=_run(cmd_service))
 
     deid = csub.add_parser("deidentify", help="mask cases replied before today (P7(3)), now")
     deid.add_argument("--json", action="store_true")
@@ -580,6 +590,27 @@ async def cmd_sample(
     if not drawn:
         lines.append("  no closed dispatch orders in that month")
     return "\n".join(lines)
+
+
+async def cmd_service(
+    args: argparse.Namespace, cfg: StackConfig, clock: Clock = system_clock
+) -> str:
+    async with session(cfg, clock) as s:
+        if args.agency is not None and args.agency not in s.ctx.agency_ids():
+            raise svc.CaseError(f"no agency {args.agency!r} in the directory")
+        try:
+            logged = await s.ctx.book.log_service(
+                service=args.type,
+                at=clock(),
+                call_id=args.call,
+                agency_id=args.agency,
+                agent_id=args.agent,
+                key=args.key,
+            )
+        except IntegrityError as exc:
+            raise svc.CaseError(f"no call {args.call}") from exc
+    call = f"call {args.call}" if args.call is not None else "a call"
+    return f"{call}: {args.type}" + ("" if logged else " (logged before with this key)")
 
 
 async def cmd_deidentify(

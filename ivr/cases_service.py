@@ -300,6 +300,16 @@ async def open_case(
         )
     except (ValueError, LookupError) as exc:
         raise CaseError(str(exc)) from exc
+    if call_id is not None:
+        # The call's service type (T2(1)) is the case's kind; logged once per call and case.
+        await ctx.book.log_service(
+            service=case.kind,
+            at=at,
+            call_id=call_id,
+            agency_id=case.agency_id,
+            case_id=case.id,
+            key=f"case:{case.id}:call:{call_id}",
+        )
     return Opened(case, made, password if made else None, became_petition=became_petition)
 
 

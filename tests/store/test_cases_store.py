@@ -346,6 +346,9 @@ async def test_upgrade_from_0007_keeps_calls_and_tickets_and_links_them(
             ("call", call.id, None),
             ("absorbed", None, ticket.id),
         }
+        # The call's service type was logged with the case, once.
+        key = f"case:{opened.case.id}:call:{call.id}"
+        assert not await ctx.book.log_service(service="petition", at=T0, call_id=call.id, key=key)
     finally:
         await store.close()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,9 +30,11 @@ from ivr.domain.vocabulary import CaseAction as A
 from ivr.domain.vocabulary import CaseClock as C
 from ivr.domain.vocabulary import CaseGrade, CaseKind
 from ivr.domain.vocabulary import CaseState as S
-from ivr.routing.replies import ReplyTemplate, fill
+from ivr.routing.loader import RoutingError, load_profile
+from ivr.routing.replies import ReplyTemplate, fill, load_replies
 
 TPE = ZoneInfo("Asia/Taipei")
+REPO = Path(__file__).resolve().parents[2]
 DAY = [TimeRange(time(8, 30), time(12, 30)), TimeRange(time(13, 30), time(17, 30))]
 OFFICE = Calendar(
     tz=TPE,
@@ -396,3 +400,19 @@ def test_the_caller_hears_state_and_due_date_in_their_language() -> None:
     assert en == "Case 0 0 0 0 0 0 1 3 is being handled. It is due by June 9, 17:30."
     assert status_text("00000013", "closed", due, "nan", TPE).startswith("案件編號")
     assert "due" not in status_text("00000013", "closed", due, "en", TPE)
+
+
+def test_a_bad_replies_table_refuses_the_profile_with_file_and_field(tmp_path: Path) -> None:
+    """replies.yaml is a table like the others: refused whole, with where and why."""
+    profile = tmp_path / "taipei"
+    shutil.copytree(REPO / "routing" / "taipei", profile)
+    assert len(load_replies(profile).templates) == 3
+    (profile / "replies.yaml").write_text(
+        "templates:\n  - id: x\n    title: t\n    body: '有關{nosuch}'\n", encoding="utf-8"
+    )
+    with pytest.raises(RoutingError) as refused:
+        load_profile(profile)
+    [problem] = refused.value.problems
+    assert problem.file.endswith("replies.yaml")
+    assert problem.path == "templates[0].body"
+    assert "nosuch" in problem.reason
