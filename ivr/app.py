@@ -19,6 +19,7 @@ from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, TRANSFER_SCRIPT_NAME, 
 from ivr.adapters.ami import AmiClient, Outage
 from ivr.adapters.ari import AriClient
 from ivr.adapters.calls import CallTracker
+from ivr.adapters.case_rounds import rounds_for
 from ivr.adapters.durable import SPOOL_FILE, DurableStore
 from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
@@ -206,6 +207,13 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         cfg.hotline_supervisor,
         lambda: routing.view().office,
         state_dir=cfg.state_dir,
+        case_rounds=rounds_for(
+            store,
+            routing.tables,
+            lambda: routing.view().office,
+            SmtpMailer.from_config(cfg),
+            cfg.state_dir,
+        ),
     )
     scheduler.start()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)

@@ -54,6 +54,11 @@ class Mailer(Protocol):
         """Return once the server accepted the mail; raise MailNotSent otherwise."""
 
 
+class DailyRound(Protocol):
+    async def run_once(self, now: datetime) -> int:
+        """Do what is due at `now` (the cases' 08:00 digest); mails sent."""
+
+
 def mail_directory(directory: Directory) -> dict[str, AgencyContacts]:
     """The routing directory's agencies as the contacts the mails need."""
     return {
@@ -123,6 +128,7 @@ class OverdueScheduler:
         state_dir: Path | None = None,
         claim_grace: timedelta = timedelta(minutes=5),
         tz: ZoneInfo | None = None,
+        case_rounds: DailyRound | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {interval_s}")
@@ -146,6 +152,8 @@ class OverdueScheduler:
         self._digest_base: datetime | None = None
         self._digest_retry: list[Mail] = []
         self._task: asyncio.Task[None] | None = None
+        # The cases' own daily round (ivr.adapters.case_rounds), run after the tickets'.
+        self._case_rounds = case_rounds
 
     @property
     def _tz(self) -> ZoneInfo:
@@ -162,6 +170,12 @@ class OverdueScheduler:
         overdue = await self._store.overdue_tickets()
         notified, failed = await self._notify(now, overdue, directory)
         sent, refused = await self._digest(now, overdue, directory)
+        if self._case_rounds is not None:
+            try:
+                await self._case_rounds.run_once(now)
+            except Exception:
+                # The cases' digest must not stop the tickets' escalation, nor the reverse.
+                log.exception("case_round_failed")
         done = Round(
             flagged=tuple(t.number for t in flagged),
             notified=tuple(notified),

@@ -96,6 +96,9 @@ def _parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     from ivr import outbox_cli
 
     outbox_cli.register(sub)
+    from ivr import cases_cli
+
+    cases_cli.register(sub)
     return p
 
 

@@ -65,6 +65,10 @@ def register(sub: Any) -> None:
     # A path here, not a switch: errors print as JSON with `ivr --json report …`.
     rt.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     rt.set_defaults(func=cmd_report_transfers)
+    # Every monthly report is a subcommand of `ivr report`; each area adds its own here.
+    from ivr import cases_cli
+
+    cases_cli.register_report(rsub)
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:

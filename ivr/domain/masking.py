@@ -24,7 +24,18 @@ MASK = "○"
 _NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_.+\-])\+?[0-9]{7,15}(?![A-Za-z0-9_.])")
 # Keys whose values are our own identifiers, never a person's number.
 _ID_KEYS = frozenset(
-    {"uniqueid", "linkedid", "call_id", "ticket", "ticket_id", "ticket_number", "pid", "id"}
+    {
+        "uniqueid",
+        "linkedid",
+        "call_id",
+        "ticket",
+        "ticket_id",
+        "ticket_number",
+        "pid",
+        "id",
+        "case",
+        "case_number",
+    }
 )
 
 

@@ -15,6 +15,12 @@ __all__ = [
     "AgentState",
     "AttemptRole",
     "CallOutcome",
+    "CaseAction",
+    "CaseClock",
+    "CaseGrade",
+    "CaseKind",
+    "CaseState",
+    "CheckOutcome",
     "DialStatus",
     "FallbackReason",
     "ServiceMode",
@@ -175,3 +181,86 @@ class OutboxOutcome(StrEnum):
     REJECTED = "rejected"
     # Found still "sending" after its sender died.
     INTERRUPTED = "interrupted"
+
+
+# --- cases: petitions and dispatch orders (issue 15) ------------------------------------
+
+
+class CaseKind(StrEnum):
+    """A case's kind, which is also the service type an agent logs for a call (T2(1), K2)."""
+
+    CONSULTATION = "consultation"
+    TRANSFER = "transfer"
+    PETITION = "petition"
+    DISPATCH = "dispatch"
+    REFERRAL = "referral"
+    EMERGENCY = "emergency"
+
+
+class CaseState(StrEnum):
+    """Where a case stands; `ivr.domain.cases.workflow` says which moves are allowed."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    # A petition replied to with a plan (grade B), still being worked on (P7(4)).
+    REPLIED = "replied"
+    CLOSED = "closed"
+    # The citizen said "dissatisfied": the agency reviews the reply (P11).
+    REVIEW = "review"
+    # Folded into an open order at the same place (T6(6)1).
+    MERGED = "merged"
+    # A dispatch order re-made as a petition (T6(4)).
+    CONVERTED = "converted"
+
+
+class CaseGrade(StrEnum):
+    """A petition reply's grade (P8): A done, B replied with a plan."""
+
+    A = "A"
+    B = "B"
+
+
+class CaseClock(StrEnum):
+    """Each deadline a case runs against; a case may run several, one after another."""
+
+    REPLY = "reply"  # petition: 6 working days (P7(4))
+    GRADE_B = "grade_b"  # petition graded B: 30 calendar days (P7(4))
+    JURISDICTION = "jurisdiction"  # query to another agency: 4 working hours (P9(2))
+    REVIEW = "review"  # dissatisfied: 1 working day (P11(3))
+    RETURNED = "returned"  # returned by the review: 6 working days (P11(3))
+    STAGE1 = "stage1"  # dispatch, hours (T6, K7)
+    STAGE2 = "stage2"  # dispatch, days (item 21: hours)
+    DEIDENTIFY = "deidentify"  # by the next working day after the reply (P7(3))
+
+
+class CaseAction(StrEnum):
+    """What someone did to a case, as its history records it."""
+
+    CREATED = "created"
+    ASSIGNED = "assigned"
+    REASSIGNED = "reassigned"
+    NOTE = "note"
+    JURISDICTION_QUERY = "jurisdiction_query"
+    JURISDICTION_ANSWER = "jurisdiction_answer"
+    STAGE1_DONE = "stage1_done"
+    CONTACT_ATTEMPT = "contact_attempt"
+    REPLIED = "replied"
+    GRADED = "graded"
+    CLOSED = "closed"
+    SURVEY = "survey"
+    REOPENED = "reopened"
+    REVIEW_UPHELD = "review_upheld"
+    CONVERTED = "converted"
+    MERGED = "merged"
+    ABSORBED = "absorbed"
+    DEIDENTIFIED = "deidentified"
+    NOTIFIED = "notified"
+
+
+class CheckOutcome(StrEnum):
+    """What a caller checking a case by phone is told after a try."""
+
+    FOUND = "found"
+    NO_SUCH_CASE = "no_such_case"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an outcome, not a secret
+    LOCKED_OUT = "locked_out"  # the third wrong password ends the attempt

@@ -20,6 +20,8 @@ from pydantic import BaseModel
 from ivr.prompts import Catalogue
 from ivr.routing.cross_checks import Tables as _Tables
 from ivr.routing.dispatch_table import DispatchItems, dispatch_problems
+from ivr.routing.replies import FILE as REPLIES
+from ivr.routing.replies import ReplyTemplates
 
 # The table file names, problems and prompt checks live in their own modules; they are
 # re-exported here, where the rest of the project has always imported them from.
@@ -71,7 +73,7 @@ FILES: dict[str, type[BaseModel]] = {
 }
 
 # Files a profile may leave out; the default table applies then.
-OPTIONAL_FILES: dict[str, type[BaseModel]] = {DISPATCH: DispatchItems}
+OPTIONAL_FILES: dict[str, type[BaseModel]] = {DISPATCH: DispatchItems, REPLIES: ReplyTemplates}
 
 log = structlog.get_logger()
 

@@ -456,6 +456,9 @@ class Unit(Strict):
     # Short digits a caller or agent keys to reach the unit, when its number is long or
     # sits on an agency PBX.
     dial_code: Digits | None = None
+    # Gets the 08:00 digest of the unit's overdue dispatch orders (K7(3)); when absent,
+    # the agency's supervisor_email does.
+    supervisor_email: Email | None = None
 
 
 class Agency(Strict):

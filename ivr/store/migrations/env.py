@@ -11,6 +11,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+# Imported for its tables: the cases' models join Base.metadata here.
+import ivr.store.cases_models  # noqa: F401
 from ivr.store.models import Base
 
 
