@@ -20,8 +20,6 @@ from pydantic import BaseModel
 from ivr.prompts import Catalogue
 from ivr.routing.cross_checks import Tables as _Tables
 from ivr.routing.dispatch_table import DispatchItems, dispatch_problems
-from ivr.routing.replies import FILE as REPLIES
-from ivr.routing.replies import ReplyTemplates
 
 # The table file names, problems and prompt checks live in their own modules; they are
 # re-exported here, where the rest of the project has always imported them from.
@@ -37,6 +35,8 @@ from ivr.routing.files import (
 from ivr.routing.menus import MenuTable
 from ivr.routing.problems import MAX_REASON, UNCHECKED, Problem, RoutingError, render_loc
 from ivr.routing.prompt_refs import PromptRef, catalogue_problems, prompt_refs
+from ivr.routing.replies import FILE as REPLIES
+from ivr.routing.replies import ReplyTemplates
 from ivr.routing.tables import AgentsTable, Blocklist, Directory, Hours, Profile, RoutingTables
 from ivr.routing.validate_file import validate as _validate
 from ivr.routing.yaml_read import read_table
