@@ -134,3 +134,28 @@ class FallbackReason(StrEnum):
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The members' strings, in declaration order: what a store check allows."""
     return tuple(member.value for member in enum)
+
+
+# ---------------------------------------------------------------- routing versions (issue 17)
+
+
+class DraftState(StrEnum):
+    """Where a routing draft stands."""
+
+    OPEN = "open"
+    PUBLISHED = "published"
+    DISCARDED = "discarded"
+
+
+class RoutingAudit(StrEnum):
+    """Audit actions of routing versions: every change to what callers are routed by."""
+
+    DRAFT = "routing_draft"
+    EDIT = "routing_edit"
+    APPROVE = "routing_approve"
+    PUBLISH = "routing_publish"
+    ROLLBACK = "routing_rollback"
+    REFUSED = "routing_refused"
+    SCHEDULE = "routing_schedule"
+    DISCARD = "routing_discard"
+    SETTING = "routing_setting"
