@@ -138,6 +138,9 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     rc.set_defaults(func=cmd_routing_check)
     rr = rsub.add_parser("reload", help="validate, then swap the running table atomically")
     rr.set_defaults(func=cmd_routing_reload)
+    from ivr import routing_versions_cli  # drafts, publish, diff, rollback of the tables
+
+    routing_versions_cli.register(rsub)
 
     mode = sub.add_parser("mode", help="service mode: disaster mode on or off")
     mode.add_argument("mode", choices=["disaster", "show"])
