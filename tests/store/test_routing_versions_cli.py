@@ -45,7 +45,7 @@ def test_export_edit_import_publish_diff_rollback(
     assert (listed["running"], listed["disk_matches"]) == (1, True)
 
     work = tmp_path / "work"
-    code, exported = run(state, capsys, "export", "1", str(work))
+    code, _ = run(state, capsys, "export", "1", str(work))
     assert code == 0
     assert read_document(work) == original
     directory = work / "directory.yaml"
