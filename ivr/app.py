@@ -7,7 +7,8 @@ import contextlib
 import json
 import os
 import signal
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from ivr.domain.clock import Clock, system_clock
 from ivr.routing.holder import TableHolder
 from ivr.routing.last_good import remember, start_tables
 from ivr.routing.loader import Problem, RoutingError, load_profile
+from ivr.routing.served import ServedVersions, directory_digest
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
@@ -65,7 +67,8 @@ class Routing:
             started = start_tables(directory, state_dir, load_profile)
             self.holder = TableHolder(started.tables, clock=clock)
             self.refused_at_start = started.refused
-        self._pair = (self.holder.current, build_view(self.holder.current))
+        tables = self.holder.current
+        self._pair = (tables, build_view(tables), directory_digest(tables.source))
 
     def tables(self) -> RoutingTables:
         return self._pair[0]
@@ -73,10 +76,18 @@ class Routing:
     def view(self) -> RoutingView:
         return self._pair[1]
 
+    def pinned(self) -> tuple[RoutingView, str | None]:
+        """The view and the digest of the files it came from, as one snapshot."""
+        return self._pair[1], self._pair[2]
+
     def reload(self) -> int:
         """Validate and swap; on RoutingError the running table stays as it was."""
+        # The files are read twice (here and by the loader): the same digest before
+        # and after says the loader read exactly those bytes.
+        before = directory_digest(self.directory)
         loaded = self.holder.reload(self.directory)
-        self._pair = (loaded.tables, build_view(loaded.tables))
+        after = directory_digest(self.directory)
+        self._pair = (loaded.tables, build_view(loaded.tables), before if before == after else None)
         self.refused_at_start = ()
         if self.state_dir is not None:
             remember(loaded.tables, self.state_dir)
@@ -118,6 +129,7 @@ def build_router(
     clock: Clock,
     cfg: StackConfig,
     routing: Routing,
+    served: ServedVersions | None = None,
 ) -> AGIRouter:
     async def save_agent_state(agent: str, state: str, at: datetime, queues: list[str]) -> None:
         await store.record_agent_state(agent, state, at=at, queues=queues)
@@ -135,13 +147,28 @@ def build_router(
     router = AGIRouter()
     # The supervisor's watchdog probe: an answer proves the event loop runs.
     router.register(HEALTH_SCRIPT, _health)
-    router.register(HOTLINE_SCRIPT_NAME, hotline)
+    router.register(
+        HOTLINE_SCRIPT_NAME, hotline if served is None else _pinned(hotline, routing, served)
+    )
     router.register(TRANSFER_SCRIPT_NAME, hotline.transfer_entry)
     router.register(
         AGENT_SCRIPT_NAME,
         AgentScript(clock, cfg.sounds_dir, routing.tables, save_agent_state),
     )
     return router
+
+
+def _pinned(
+    hotline: HotlineScript, routing: Routing, served: ServedVersions
+) -> Callable[[AGISession], Awaitable[None]]:
+    """The call keeps the table it started with, and its version is noted for the record."""
+
+    async def call(session: AGISession) -> None:
+        view, content = routing.pinned()
+        served.note(session.request.uniqueid, routing.directory.name, content)
+        await replace(hotline, routing=lambda: view)(session)
+
+    return call
 
 
 async def _health(_session: AGISession) -> None:
@@ -190,7 +217,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
-        build_router(durable, tracker, clock, cfg, routing),
+        build_router(durable, tracker, clock, cfg, routing, ServedVersions(store, clock)),
         cfg.agi_bind,
         cfg.ports.agi,
         permit=cfg.agi_permit,
