@@ -26,7 +26,17 @@ if TYPE_CHECKING:
     from ivr.store.repo import CaseStore
 
 GENESIS = "0" * 64
-ACTIONS = ("view", "unmask", "export", "callback", "deidentify", "retention", "limit")
+# "signin": a console sign-in, successful or refused (issue 16).
+ACTIONS = (
+    "view",
+    "unmask",
+    "export",
+    "callback",
+    "deidentify",
+    "retention",
+    "limit",
+    "signin",
+)
 # An arbitrary constant naming the audit chain's lock among PostgreSQL advisory locks.
 _PG_LOCK_KEY = 1999_0013
 _LENGTHS = {"who": 64, "action": 32, "subject": 64, "detail": 256, "reason": 512}
