@@ -113,7 +113,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "callback": ("回電（先響您的分機）", "Call back (rings your phone first)"),
     "done": ("已完成。", "Done."),
     "hours_left": ("{h} 小時 {m} 分", "{h} h {m} min"),
-    "overdue_by": ("逾期 {h} 小時 {m} 分", "overdue by {h} h {m} min"),
+    "overdue_by": ("{h} 小時 {m} 分前到期", "due {h} h {m} min ago"),
     # supervisor
     "wallboard": ("即時看板", "Wallboard"),
     "queue": ("佇列", "Queue"),
