@@ -89,6 +89,8 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
         holder.update(console=console, server=server, port=port)
         task = asyncio.create_task(server.serve())
         while not server.started:
+            if task.done():
+                return
             await asyncio.sleep(0.02)
         ready.set()
         await task
