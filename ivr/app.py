@@ -36,6 +36,7 @@ from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
 from ivr.watchdog import HEALTH_SCRIPT
+from ivr.web.server import RunningConsole, start_console
 
 log = structlog.get_logger()
 
@@ -107,8 +108,12 @@ class Engine:
     tracker: CallTracker
     # Reconciliation and the link watcher: cancelled first on stop.
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+    # The web console, when its port could be bound.
+    console: RunningConsole | None = None
 
     async def stop(self) -> None:
+        if self.console is not None:
+            await self.console.stop()
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -236,6 +241,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     scheduler.start()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari, tracker)
+    engine.console = await _start_console(cfg, store, ami, routing, clock)
     _write_engine_file(engine)
     if schema is not None:
         engine.background.append(schema)
@@ -250,6 +256,30 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         routing=str(cfg.routing_dir),
     )
     return engine
+
+
+async def _start_console(
+    cfg: StackConfig, store: CaseStore, ami: AmiClient, routing: Routing, clock: Clock
+) -> RunningConsole | None:
+    """The web console on the engine's loop, store and AMI link (None: port not free)."""
+    from ivr.control import ControlError, click_to_callback
+
+    async def callback(ticket: str, extension: str) -> str:
+        try:
+            return (await click_to_callback(cfg, ticket, extension)).dialstatus
+        except ControlError as exc:
+            return str(exc)
+
+    return await start_console(
+        store=store,
+        ami=ami,
+        tables=routing.tables,
+        view=routing.view,
+        clock=clock,
+        host=cfg.web_bind,
+        port=cfg.ports.web,
+        callback=callback,
+    )
 
 
 async def _migrate_then_replay(store: CaseStore, durable: DurableStore) -> None:
@@ -309,6 +339,7 @@ def _write_engine_file(engine: Engine) -> None:
         # Non-zero: the profile on disk was refused at start; the last good copy serves.
         "routing_refused": len(engine.routing.refused_at_start),
         "links": _links(engine),
+        "console": engine.console.url if engine.console else None,
     }
     path = engine.cfg.run_dir / ENGINE_FILE
     tmp = path.with_name(f".{path.name}.tmp")

@@ -231,6 +231,9 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     from ivr.privacy_cli import add_commands
 
     add_commands(sub, _load)
+    from ivr import users_cli
+
+    users_cli.register(sub)
     return p
 
 
@@ -270,6 +273,7 @@ _PORT_FLAGS = {
     "sip_port": "sip",
     "ami_port": "ami",
     "http_port": "http",
+    "web_port": "web",
     "agi_port": "agi",
     "rtp_start": "rtp_start",
     "rtp_end": "rtp_end",
@@ -533,6 +537,7 @@ hotline1999 is running.
   Asterisk log  {cfg.log_dir / "messages.log"}
   Case store    {cfg.database_url}
   Health        ivr --state-dir {cfg.state_dir} status
+  Web console   {cfg.web_url} (users: ivr --state-dir {cfg.state_dir} users add)
 Press Ctrl-C to stop.
 """,
         flush=True,

@@ -17,11 +17,13 @@ __all__ = [
     "CallOutcome",
     "DialStatus",
     "FallbackReason",
+    "Role",
     "ServiceMode",
     "TicketReason",
     "TicketStatus",
     "TransferInitiator",
     "TransferResult",
+    "UiLanguage",
     "values",
 ]
 
@@ -134,6 +136,33 @@ class FallbackReason(StrEnum):
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The members' strings, in declaration order: what a store check allows."""
     return tuple(member.value for member in enum)
+
+
+# -- web console: users and their roles (issue 16) --------------------------------------
+
+
+class Role(StrEnum):
+    """What a console user may do; one role per user."""
+
+    # Takes calls: state, screen pop, wrap-up.
+    AGENT = "agent"
+    # A unit's case officer: works the unit's tickets and cases.
+    OFFICER = "officer"
+    # An agency's liaison window: works the agency's tickets.
+    LIAISON = "liaison"
+    # Watches queues and deadlines: the wallboard.
+    SUPERVISOR = "supervisor"
+    # Manages users and routing.
+    ADMIN = "admin"
+    # Reads everything, changes nothing.
+    AUDITOR = "auditor"
+
+
+class UiLanguage(StrEnum):
+    """The console's interface languages, chosen per user."""
+
+    ZH_TW = "zh-TW"
+    EN = "en"
 
 
 # ---------------------------------------------------------------- routing versions (issue 17)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ivr.store.repo import CaseStore
 
 GENESIS = "0" * 64
+# "signin": a console sign-in, successful or refused (issue 16).
 ACTIONS = (
     "view",
     "unmask",
@@ -36,6 +37,7 @@ ACTIONS = (
     "retention",
     "limit",
     *values(RoutingAudit),
+    "signin",
 )
 # An arbitrary constant naming the audit chain's lock among PostgreSQL advisory locks.
 _PG_LOCK_KEY = 1999_0013

@@ -2,7 +2,7 @@
 the version that served each call
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-30
 
 """
@@ -14,7 +14,8 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0007"
+# Written on 0007; chained after the console's 0011 once both were on one branch.
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
