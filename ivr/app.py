@@ -263,6 +263,7 @@ async def _start_console(
 ) -> RunningConsole | None:
     """The web console on the engine's loop, store and AMI link (None: port not free)."""
     from ivr.control import ControlError, click_to_callback
+    from ivr.routing.sites import engine_site
 
     async def callback(ticket: str, extension: str) -> str:
         try:
@@ -279,6 +280,7 @@ async def _start_console(
         host=cfg.web_bind,
         port=cfg.ports.web,
         callback=callback,
+        routing_site=engine_site(cfg, lambda: routing.holder.version),
     )
 
 

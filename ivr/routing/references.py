@@ -63,22 +63,21 @@ def references(files: Mapping[str, str], kind: str, name: str) -> list[Reference
     return found
 
 
-def _names(
-    node: Any, loc: Loc, kind: str, name: str, numbers: set[str], file: str
-) -> str | None:
+def _names(node: Any, loc: Loc, kind: str, name: str, numbers: set[str], file: str) -> str | None:
     if kind == "prompt":
-        if node == name and loc and loc[-1] in _PROMPT_FIELDS:
-            return f"plays prompt {name}"
-        return None
+        hit = node == name and bool(loc) and loc[-1] in _PROMPT_FIELDS
+        return f"plays prompt {name}" if hit else None
     if not isinstance(node, dict):
         return None
-    if kind == "queue" and node.get("type") == "queue" and node.get("queue") == name:
-        return f"sends callers to queue {name}"
-    if kind == "unit":
-        if node.get("type") == "unit" and node.get("unit") == name:
-            return f"transfers callers to unit {name}"
-        if node.get("type") == "extension" and node.get("extension") in numbers:
-            return f"transfers to extension {node['extension']}, a line of unit {name}"
-        if file == "dispatch_items.yaml" and node.get("unit") == name:
-            return f"dispatch item {node.get('item')} is handled by unit {name}"
+    if kind == "queue":
+        hit = node.get("type") == "queue" and node.get("queue") == name
+        return f"sends callers to queue {name}" if hit else None
+    if kind != "unit":
+        return None
+    if node.get("type") == "unit" and node.get("unit") == name:
+        return f"transfers callers to unit {name}"
+    if node.get("type") == "extension" and node.get("extension") in numbers:
+        return f"transfers to extension {node['extension']}, a line of unit {name}"
+    if file == "dispatch_items.yaml" and node.get("unit") == name:
+        return f"dispatch item {node.get('item')} is handled by unit {name}"
     return None

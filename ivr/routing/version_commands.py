@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import io
 import json
 import sys
 from collections.abc import Callable, Coroutine, Mapping
@@ -13,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ivr import config as stack_config
-from ivr.config import StackConfig
 from ivr.domain.clock import system_clock
 from ivr.routing import publish as pub
+from ivr.routing import sites
 from ivr.routing.versions import DocumentError, diff, digest, read_document
 from ivr.routing_versions_cli import draft_id
 from ivr.store import CaseStore, audit
@@ -23,33 +21,6 @@ from ivr.store import routing_versions as rv
 
 EXIT_OK = 0
 EXIT_FAIL = 1
-
-
-# ---------------------------------------------------------------- the stack's site
-
-
-def stack_site(cfg: StackConfig) -> pub.Site:
-    """The stack's profile: checked and reloaded exactly as `ivr routing reload` does."""
-    from ivr.cli import _routing_problems
-
-    def check(directory: Path) -> list[Any]:
-        return _routing_problems(directory, cfg.recordings_dir, state_dir=cfg.state_dir)
-
-    async def reload() -> pub.ReloadOutcome:
-        return await asyncio.to_thread(reload_stack, cfg)
-
-    return pub.Site(cfg.routing_dir.name, cfg.routing_dir, cfg.run_dir, check, reload)
-
-
-def reload_stack(cfg: StackConfig) -> pub.ReloadOutcome:
-    """Run `ivr routing reload` for the stack and keep what it said."""
-    from ivr.cli import cmd_routing_reload
-
-    out = io.StringIO()
-    args = argparse.Namespace(state_dir=str(cfg.state_dir))
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = cmd_routing_reload(args)
-    return pub.ReloadOutcome(code == EXIT_OK, tuple(out.getvalue().splitlines()))
 
 
 # ---------------------------------------------------------------- running a command
@@ -66,7 +37,7 @@ def run(args: argparse.Namespace, name: str) -> int:
         store = await CaseStore.open(cfg.database_url)
         try:
             await store.migrate()
-            return await handler(args, store, stack_site(cfg))
+            return await handler(args, store, sites.stack_site(cfg))
         finally:
             await store.close()
 

@@ -35,11 +35,13 @@ def _child(node: Node, part: str | int) -> Node:
     if isinstance(node, MappingNode) and isinstance(part, str):
         for key, value in node.value:
             if isinstance(key, ScalarNode) and key.value == part:
-                return value
+                found: Node = value
+                return found
         raise EditError(f"no field {part!r}")
     if isinstance(node, SequenceNode) and isinstance(part, int):
         if 0 <= part < len(node.value):
-            return node.value[part]
+            item: Node = node.value[part]
+            return item
         raise EditError(f"no entry {part}")
     raise EditError(f"cannot go to {part!r} here")
 

@@ -14,7 +14,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ivr.web import api, auth, routes_agent, routes_auth, routes_wallboard, routes_work
+from ivr.web import (
+    api,
+    auth,
+    routes_agent,
+    routes_auth,
+    routes_routing,
+    routes_wallboard,
+    routes_work,
+)
 from ivr.web.context import STATIC_DIR, Console
 from ivr.web.i18n import translator
 from ivr.web.pages import render
@@ -53,6 +61,8 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_work.router)
     app.include_router(routes_wallboard.router)
     app.include_router(api.router)
+    app.include_router(routes_routing.router)
+    app.include_router(routes_routing.api)
     _install_handlers(app)
 
     @app.middleware("http")

@@ -157,6 +157,7 @@ def nav_of(role: Role) -> list[tuple[str, str]]:
         items.append(("/work", "work_page"))
     if role in (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR):
         items.append(("/wallboard", "wallboard"))
+        items.append(("/admin/routing", "routing_admin"))
     return items
 
 

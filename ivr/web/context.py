@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from ivr.adapters.ami import AmiClient
 from ivr.domain.clock import Clock
+from ivr.routing.publish import Site
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore
@@ -35,6 +36,8 @@ class Console:
     # Rings an officer's phone, then the citizen: (ticket number, extension) -> dialstatus.
     callback: Callable[[str, str], Awaitable[str]] | None = None
     hub: PopHub = field(default_factory=PopHub)
+    # Where routing versions are published (issue 17); None: the routing pages refuse.
+    routing_site: Site | None = None
     users: UserStore = field(init=False)
     templates: Jinja2Templates = field(init=False)
 

@@ -133,6 +133,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "count": ("件數", "Count"),
     "soonest": ("最早到期", "Soonest due"),
     "none": ("無", "None"),
+    "routing_admin": ("路由設定", "Routing"),
 }
 
 LANGUAGES = tuple(UiLanguage)

@@ -17,6 +17,7 @@ import uvicorn
 
 from ivr.adapters.ami import AmiClient, AmiEvent
 from ivr.domain.clock import Clock
+from ivr.routing.publish import Site
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView
 from ivr.store import CaseStore
@@ -90,9 +91,16 @@ async def start_console(
     host: str,
     port: int,
     callback: Callable[[str, str], Awaitable[str]] | None = None,
+    routing_site: Site | None = None,
 ) -> RunningConsole | None:
     console = Console(
-        store=store, tables=tables, clock=clock, view=view, ami=ami, callback=callback
+        store=store,
+        tables=tables,
+        clock=clock,
+        view=view,
+        ami=ami,
+        callback=callback,
+        routing_site=routing_site,
     )
     if ami is not None:
         attach_ami(console, ami)
