@@ -72,12 +72,15 @@ def _names(node: Any, loc: Loc, kind: str, name: str, numbers: set[str], file: s
     if kind == "queue":
         hit = node.get("type") == "queue" and node.get("queue") == name
         return f"sends callers to queue {name}" if hit else None
-    if kind != "unit":
-        return None
+    return _names_unit(node, name, numbers, file) if kind == "unit" else None
+
+
+def _names_unit(node: dict[str, Any], name: str, numbers: set[str], file: str) -> str | None:
+    what = None
     if node.get("type") == "unit" and node.get("unit") == name:
-        return f"transfers callers to unit {name}"
-    if node.get("type") == "extension" and node.get("extension") in numbers:
-        return f"transfers to extension {node['extension']}, a line of unit {name}"
-    if file == "dispatch_items.yaml" and node.get("unit") == name:
-        return f"dispatch item {node.get('item')} is handled by unit {name}"
-    return None
+        what = f"transfers callers to unit {name}"
+    elif node.get("type") == "extension" and node.get("extension") in numbers:
+        what = f"transfers to extension {node['extension']}, a line of unit {name}"
+    elif file == "dispatch_items.yaml" and node.get("unit") == name:
+        what = f"dispatch item {node.get('item')} is handled by unit {name}"
+    return what
