@@ -33,7 +33,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
     taipei_profile,
 )
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas
-from tests.web.conftest import CHROMIUM, PASSWORD, screenshot
+from tests.web.conftest import CHROMIUM, PASSWORD, SCREENSHOTS
 
 pytestmark = pytest.mark.asterisk
 
@@ -117,9 +117,8 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
             await expect(page.locator("#pop-detail")).to_contain_text(earlier.number)
             results = await Axe().run(page)
             assert results.violations_count == 0, results.generate_report()
-            screenshot_path = Path(__file__).resolve().parents[2] / "docs" / "console"
-            screenshot_path.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(screenshot_path / "agent-screen-pop-real-call.png"))
+            # Playwright makes the directory if it is missing.
+            await page.screenshot(path=str(SCREENSHOTS / "agent-screen-pop-real-call.png"))
             # The agent's phone hangs up after 3 s: AgentComplete brings the wrap-up form.
             await expect(page.locator("#wrap-up")).to_be_visible(timeout=60_000)
             await tab_to(page, "service-type")
@@ -140,6 +139,3 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
     assert fresh is not None
     assert events(fresh, "wrapup") == [{"service_type": "other", "agent": "a01"}]
     assert "PJSIP/7001" not in process.rx(install.ensure(), stack, "queue show hotline-general")
-
-
-_ = screenshot
