@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -47,7 +46,7 @@ def _session(server: ConsoleServer, username: str) -> tuple[requests.Session, st
 
 
 @pytest.fixture(scope="module")
-def signed_in(console_server: ConsoleServer) -> Iterator[dict[str, Any]]:
+def signed_in(console_server: ConsoleServer) -> dict[str, Any]:
     """A supervisor's and an agent's sessions, each with its CSRF token."""
     console_server.user("fuzz-super", Role.SUPERVISOR)
     console_server.user("fuzz-agent", Role.AGENT, agent_id="a02")
@@ -63,7 +62,7 @@ def signed_in(console_server: ConsoleServer) -> Iterator[dict[str, Any]]:
             due_at=console_server.clock(),
         )
     )
-    yield {
+    return {
         "super": _session(console_server, "fuzz-super"),
         "agent": _session(console_server, "fuzz-agent"),
         "ticket": ticket.number,
