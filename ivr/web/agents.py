@@ -155,12 +155,13 @@ async def _queue_action(
             "Reason": str(reason or ""),
         }
     try:
-        await ctx.ami.action(request)
+        await ctx.ami.action(request, single=True)
     except AmiActionFailed as exc:
         if action is AgentAction.READY and any(w in str(exc).lower() for w in _ALREADY):
             # Already a member (signed in by phone): make sure it is not paused.
             await ctx.ami.action(
-                {"Action": "QueuePause", "Queue": queue, "Interface": interface, "Paused": "false"}
+                {"Action": "QueuePause", "Queue": queue, "Interface": interface, "Paused": "false"},
+                single=True,
             )
             return
         if action is AgentAction.LEAVE and any(w in str(exc).lower() for w in _ALREADY):

@@ -150,5 +150,5 @@ def translator(language: UiLanguage | str) -> Translate:
     return t
 
 
-def keys() -> tuple[str, ...]:
+def word_keys() -> tuple[str, ...]:
     return tuple(_WORDS)

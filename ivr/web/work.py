@@ -23,7 +23,7 @@ from ivr.web.context import Console
 class WorkError(Exception):
     """An action on a ticket was refused; `key` names the message, `status` the HTTP code."""
 
-    def __init__(self, key: str, status: int = 400) -> None:
+    def __init__(self, key: str, status: int = 422) -> None:
         super().__init__(key)
         self.key = key
         self.status = status
