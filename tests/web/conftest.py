@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from ivr.domain.vocabulary import Role
 from ivr.routing.loader import load_profile
+from ivr.routing.publish import ReloadOutcome, Site
 from ivr.routing.view import build_view
 from ivr.store import CaseStore, default_sqlite_url
 from ivr.store.users import User
@@ -65,6 +67,23 @@ class ConsoleServer:
         )
 
 
+def routing_site(work: Path) -> Site:
+    """Routing versions published into a copy of Taipei's profile, with the real check;
+    no engine runs here, so reloading is a no-op that says so."""
+    from ivr.cli import _routing_problems
+
+    profile = work / "taipei"
+    shutil.copytree(REPO / "routing" / "taipei", profile)
+
+    async def reload() -> ReloadOutcome:
+        return ReloadOutcome(True, ("no engine in this test",))
+
+    def check(directory: Path) -> list[Any]:
+        return _routing_problems(directory, REPO / "recordings")
+
+    return Site("taipei", profile, work / "run", check, reload)
+
+
 @pytest.fixture(scope="module")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
     """A console on a free port, on a migrated SQLite store, without a phone system."""
@@ -79,7 +98,13 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     async def main() -> None:
         store = await CaseStore.open(db)
         await store.migrate()
-        console = Console(store=store, tables=lambda: tables, clock=clock, view=lambda: view)
+        console = Console(
+            store=store,
+            tables=lambda: tables,
+            clock=clock,
+            view=lambda: view,
+            routing_site=routing_site(tmp_path_factory.mktemp("routing")),
+        )
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(

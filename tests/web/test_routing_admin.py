@@ -54,9 +54,10 @@ def site(console_server: ConsoleServer, tmp_path: Path) -> Iterator[tuple[Site, 
         return ReloadOutcome(True, ("reloaded",))
 
     made = Site(profile.name, profile, tmp_path / "run", check, reload)
+    before = console_server.console.routing_site
     console_server.console.routing_site = made
     yield made, reloads
-    console_server.console.routing_site = None
+    console_server.console.routing_site = before
 
 
 def person(server: ConsoleServer, role: Role) -> str:
