@@ -105,3 +105,17 @@ def test_dated_entries_are_named_by_date() -> None:
     [change] = diff(old, new)
     assert change.path == "holidays[2026-01-02].name"
     assert change.as_json()["text"] == 'hours.yaml: holidays[2026-01-02].name: "A" → "B"'
+
+
+def test_a_document_of_aliases_is_compared_without_expanding_them() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+    )
+    changes = diff({"menus.yaml": "entry: x\n"}, {"menus.yaml": laughs})
+    assert changes
+    assert all(c.file == "menus.yaml" for c in changes)
+
+
+def test_an_unparsable_file_differs_as_a_whole() -> None:
+    [change] = diff({"menus.yaml": "entry: x\n"}, {"menus.yaml": "entry: [unclosed\n"})
+    assert (change.path, change.before) == ("", {"entry": "x"})
