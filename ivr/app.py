@@ -32,6 +32,7 @@ from ivr.routing.holder import TableHolder
 from ivr.routing.last_good import remember, start_tables
 from ivr.routing.loader import Problem, RoutingError, load_profile
 from ivr.routing.served import ServedVersions, directory_digest
+from ivr.routing.sites import engine_site, publish_due_forever
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
@@ -248,6 +249,11 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     engine.background += [
         asyncio.create_task(reconciler.run(), name="reconcile"),
         asyncio.create_task(_watch_links(engine), name="link-watch"),
+        # Drafts an admin scheduled (a holiday schedule) go live here, checked again.
+        asyncio.create_task(
+            publish_due_forever(store, engine_site(cfg, lambda: routing.holder.version), clock),
+            name="routing-due",
+        ),
     ]
     log.info(
         "engine_started",
@@ -263,7 +269,6 @@ async def _start_console(
 ) -> RunningConsole | None:
     """The web console on the engine's loop, store and AMI link (None: port not free)."""
     from ivr.control import ControlError, click_to_callback
-    from ivr.routing.sites import engine_site
 
     async def callback(ticket: str, extension: str) -> str:
         try:

@@ -64,6 +64,10 @@ def engine_site(cfg: StackConfig, routing_version: Callable[[], int]) -> Site:
         lines = [*report.not_live, *report.errors]
         if report.reloaded:
             lines.insert(0, f"asterisk: reloaded {', '.join(report.reloaded)}")
+        if signal.getsignal(signal.SIGHUP) in (signal.SIG_DFL, signal.SIG_IGN, None):
+            # Not `ivr serve` (an engine embedded in a test): SIGHUP would end the process.
+            lines.append("the engine here takes no SIGHUP; the tables load at its next start")
+            return ReloadOutcome(False, tuple(lines))
         before = routing_version()
         os.kill(os.getpid(), signal.SIGHUP)
         async with asyncio.timeout(SELF_RELOAD_S):
@@ -74,3 +78,35 @@ def engine_site(cfg: StackConfig, routing_version: Callable[[], int]) -> Site:
         return ReloadOutcome(report.ok, tuple(lines))
 
     return Site(cfg.routing_dir.name, cfg.routing_dir, cfg.run_dir, stack_check(cfg), reload)
+
+
+# How often the engine looks for drafts whose scheduled time has come.
+DUE_EVERY_S = 30.0
+
+
+async def publish_due_forever(store: Any, site: Site, clock: Callable[[], Any]) -> None:
+    """The engine's scheduled publishing: each due draft is checked again, then published.
+
+    A refusal is kept on the draft (the console's routing page shows it), audited and
+    logged; the schedule is cleared so it is not retried blindly.
+    """
+    import structlog
+
+    from ivr.routing.publish import publish_due
+    from ivr.store import StoreUnavailable
+
+    log = structlog.get_logger()
+    while True:
+        await asyncio.sleep(DUE_EVERY_S)
+        try:
+            for outcome in await publish_due(store, site, clock()):
+                log.info(
+                    "routing_scheduled_publish",
+                    draft=outcome.draft_id,
+                    version=outcome.published.version.number if outcome.published else None,
+                    refused=outcome.refused,
+                )
+        except StoreUnavailable as exc:
+            log.warning("routing_scheduled_publish_waits", error=str(exc))
+        except Exception:  # one bad pass must not end the loop for every later draft
+            log.exception("routing_scheduled_publish_failed")
