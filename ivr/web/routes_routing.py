@@ -7,11 +7,12 @@ has the two-person rule; auditors read. Other roles get 403 and no data.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ivr.domain.vocabulary import Role
@@ -250,6 +251,28 @@ async def publish_form(
         return await _draft_refused(request, session, draft_id, q, exc)
     n = done.version.number
     return RedirectResponse(f"{BASE}/diff?a={n - 1}&b={n}&published=1", status_code=303)
+
+
+@router.post(BASE + "/drafts/{draft_id}/schedule")
+async def schedule_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    at: Annotated[str, Form(max_length=32)] = "",
+    comment: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    tz = console(request).routing_view().office.tz
+    try:
+        when = datetime.fromisoformat(at).replace(tzinfo=tz) if at.strip() else None
+    except ValueError:
+        when = None
+        exc = admin.AdminError(422, f"{at!r} is not a date and time (YYYY-MM-DDTHH:MM)")
+        return await _draft_refused(request, session, draft_id, "", exc)
+    try:
+        await admin.schedule(console(request), session.user, draft_id, when=when, comment=comment)
+    except admin.AdminError as exc:
+        return await _draft_refused(request, session, draft_id, "", exc)
+    return RedirectResponse(f"{BASE}?notice=saved", status_code=303)
 
 
 @router.post(BASE + "/versions/{number}/rollback")
@@ -592,6 +615,28 @@ async def api_publish(
     except admin.AdminError as exc:
         return _refused(exc)
     return _published_out(done)
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: AwareDatetime | None = Field(description="when to publish; null cancels")
+    comment: str = Field(default="", max_length=500)
+
+
+@api.post("/drafts/{draft_id}/schedule", response_model=DraftOut, responses=_ERRORS)
+async def api_schedule(
+    request: Request,
+    session: ApiWriter,
+    draft_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    body: ScheduleIn,
+) -> Any:
+    try:
+        done = await admin.schedule(
+            console(request), session.user, draft_id, when=body.at, comment=body.comment
+        )
+    except admin.AdminError as exc:
+        return _refused(exc)
+    return _draft_out(done)
 
 
 @api.post("/versions/{number}/rollback", response_model=PublishedOut, responses=_ERRORS)

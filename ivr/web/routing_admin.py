@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ivr.domain.vocabulary import Role
@@ -321,6 +322,31 @@ async def rollback(
         raise AdminError(404, str(exc)) from None
     except rv.StaleVersion as exc:
         raise AdminError(409, str(exc)) from None
+    except rv.VersionError as exc:
+        raise AdminError(422, str(exc)) from None
+
+
+async def schedule(
+    console: Console, user: User, draft_id: int, *, when: datetime | None, comment: str
+) -> rv.DraftRecord:
+    """Publish the draft at `when` (checked now, and again then); None cancels it."""
+    _require(user, EDITORS, "schedule publishing")
+    draft = await _draft(console, draft_id)
+    if when is not None:
+        if when <= console.clock():
+            raise AdminError(422, f"{when.isoformat()} is not in the future")
+        problems = await check(site_of(console), draft)
+        if problems:
+            raise AdminError(422, f"refused: {len(problems)} problem(s) in the draft", problems)
+    try:
+        return await rv.schedule(
+            console.store,
+            draft_id,
+            when=when,
+            comment=comment,
+            by=user.username,
+            at=console.clock(),
+        )
     except rv.VersionError as exc:
         raise AdminError(422, str(exc)) from None
 

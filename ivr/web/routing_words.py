@@ -82,6 +82,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     "before": ("原本", "Before"),
     "after": ("改為", "After"),
     "kind": ("變更", "Change"),
+    "schedule_title": ("排定發布時間（屆時再檢查一次）", "Publish later (checked again then)"),
+    "publish_at": ("發布時間（本地時間；留空即取消）", "Publish at (local time; empty cancels)"),
+    "schedule": ("排定", "Schedule"),
     "back": ("回到路由設定", "Back to routing"),
     "reload": ("重新載入結果", "Reload"),
 }

@@ -13,6 +13,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,7 @@ from playwright.sync_api import Page, expect
 
 from ivr.cli import _routing_problems
 from ivr.domain.vocabulary import Role
-from ivr.routing.publish import ReloadOutcome, Site
+from ivr.routing.publish import ReloadOutcome, Site, publish_due
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
 from tests.web.conftest import (
@@ -309,3 +310,54 @@ def test_what_refers_to_a_unit_is_shown_before_it_is_deleted(
         page.keyboard.press("Enter")
     expect(page.locator("tbody tr").first).to_contain_text("dispatch_items.yaml")
     assert_accessible(page, "what refers to a unit")
+
+
+def test_a_scheduled_publish_is_checked_then_and_a_refusal_is_shown_to_admins(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    made, reloads = site
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    a = {"X-CSRF-Token": csrf}
+    first = admin.post("/api/v1/routing/drafts", headers=a).json()
+    second = admin.post("/api/v1/routing/drafts", headers=a).json()
+    bad = admin.put(
+        f"/api/v1/routing/drafts/{first['id']}/agencies/0/units/2/primary",
+        json={"revision": 1, "number": "2401"},
+        headers=a,
+    ).json()
+    later = console_server.clock() + timedelta(hours=1)
+    refused_now = admin.post(
+        f"/api/v1/routing/drafts/{first['id']}/schedule",
+        json={"at": later.isoformat(), "comment": "holiday hours"},
+        headers=a,
+    )
+    assert refused_now.status_code == 422
+    assert "2401" in refused_now.json()["problems"][0]["reason"]
+    admin.put(
+        f"/api/v1/routing/drafts/{first['id']}/agencies/0/units/2/primary",
+        json={"revision": bad["revision"], "number": "2509"},
+        headers=a,
+    )
+    for d, at in ((first, later), (second, later + timedelta(minutes=1))):
+        scheduled = admin.post(
+            f"/api/v1/routing/drafts/{d['id']}/schedule",
+            json={"at": at.isoformat(), "comment": f"scheduled {d['id']}"},
+            headers=a,
+        )
+        assert scheduled.status_code == 200, scheduled.text
+        assert scheduled.json()["scheduled_at"] is not None
+    store = console_server.console.store
+    assert console_server.run(publish_due(store, made, console_server.clock())) == []
+    outcomes = console_server.run(
+        publish_due(store, made, console_server.clock() + timedelta(hours=2))
+    )
+    assert [o.published is not None for o in outcomes] == [True, False]
+    assert '"2509"' in read_document(made.routing_dir)["directory.yaml"]
+    assert len(reloads.seen) == 1
+    # The second was made from version 1: stale once the first went live, and said so.
+    page = admin.get("/admin/routing")
+    assert "version 2 is running now" in page.text
+    overview = admin.get("/api/v1/routing").json()
+    [left] = [d for d in overview["drafts"] if d["id"] == second["id"]]
+    assert left["scheduled_at"] is None
+    assert "version 2 is running now" in left["refusal"]
