@@ -367,7 +367,16 @@ async def _go_live(
             action=RoutingAudit.ROLLBACK if rollback_of else RoutingAudit.PUBLISH,
             address=address,
         )
-        swap_in(staging, site.routing_dir)
+        try:
+            swap_in(staging, site.routing_dir)
+        except OSError as exc:
+            # The version is kept; only the files did not reach the profile directory.
+            log.exception("routing_version_not_written", version=made.number)
+            raise VersionError(
+                f"version {made.number} is stored, but {site.routing_dir} could not be "
+                f"written ({exc}); fix that, then `ivr routing export {made.number} DIR` and "
+                "copy the files into the profile directory"
+            ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info("routing_version_published", profile=site.profile, version=made.number, by=by)
