@@ -5,6 +5,7 @@ from pathlib import Path
 
 # Tables of their own modules join the one metadata the migrations are checked against.
 from ivr.store import routing_versions_models as _routing_versions_models  # noqa: F401
+from ivr.store import users_models as _users_models  # noqa: F401
 from ivr.store.repo import (
     TICKET_TRANSITIONS,
     AgentStateRecord,
