@@ -11,8 +11,8 @@ issue 17: search under 200 ms, publish under 5 s. Never asserts.
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
+import os
 import shutil
 import statistics
 import tempfile
@@ -159,7 +159,7 @@ async def main(units: int, repeat: int) -> None:
             line(
                 "editor load: parse + index the directory",
                 timed(
-                    lambda: DirectoryIndex(read_table_text(files["directory.yaml"])[0], dispatch),
+                    lambda: DirectoryIndex(parse_text(files["directory.yaml"]), dispatch),
                     repeat,
                 ),
             )
