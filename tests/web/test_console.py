@@ -422,3 +422,23 @@ def test_script_payloads_in_stored_text_are_shown_escaped(
     assert page.evaluate("window.__xss") is None
     assert page.locator("main script, main img").count() == 0
     assert dialogs == []
+
+
+def test_the_interface_language_is_chosen_per_user_by_keyboard(
+    console_server: ConsoleServer, page: Page
+) -> None:
+    """A user switches to English from the footer; their pages stay English next time."""
+    console_server.user("lang1", Role.SUPERVISOR)
+    sign_in_by_keyboard(page, console_server.url, "lang1")
+    expect(page.locator("h1")).to_have_text("即時看板")
+    page.keyboard.press("End")
+    page.locator("#ui-language").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Wallboard")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    user = console_server.run(console_server.console.users.get("lang1"))
+    assert user is not None
+    assert user.language == "en"
