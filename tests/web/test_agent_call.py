@@ -61,9 +61,9 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
     engine = await start_engine()
     assert engine.console is not None
     await engine.ami.wait_connected(20)
-    await UserStore(store).add(
-        "agent7001", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01"
-    )
+    users = UserStore(store)
+    await users.add("agent7001", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01")
+    await users.add("super7000", PASSWORD, role=Role.SUPERVISOR, at=system_clock())
     now = system_clock()
     earlier = await store.create_ticket(
         call_id=None,
@@ -104,6 +104,18 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
             await expect(page.locator("#state-text")).to_have_text("可接聽")
             shown = process.rx(install.ensure(), stack, "queue show hotline-general")
             assert "PJSIP/7001" in shown
+            # A supervisor's wallboard reads Asterisk's queues (AMI QueueStatus).
+            board = await browser.new_page()
+            await board.goto(f"{base}/signin")
+            await board.fill("#username", "super7000")
+            await board.fill("#password", PASSWORD)
+            async with board.expect_navigation():
+                await board.keyboard.press("Enter")
+            general = board.locator("tbody tr", has_text="(general)")
+            await expect(general.locator("td").nth(2)).to_have_text("1")
+            assert await board.locator(".notice").count() == 0
+            await board.screenshot(path=str(SCREENSHOTS / "wallboard.png"), full_page=True)
+            await board.close()
             # The page is live (SSE) before the call rings.
             await page.wait_for_function("document.getElementById('pop-live') !== null")
             placed = asyncio.create_task(
@@ -118,7 +130,7 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
             results = await Axe().run(page)
             assert results.violations_count == 0, results.generate_report()
             # Playwright makes the directory if it is missing.
-            await page.screenshot(path=str(SCREENSHOTS / "agent-screen-pop-real-call.png"))
+            await page.screenshot(path=str(SCREENSHOTS / "agent-screen-pop.png"), full_page=True)
             # The agent's phone hangs up after 3 s: AgentComplete brings the wrap-up form.
             await expect(page.locator("#wrap-up")).to_be_visible(timeout=60_000)
             await tab_to(page, "service-type")
