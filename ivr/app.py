@@ -7,7 +7,8 @@ import contextlib
 import json
 import os
 import signal
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,13 @@ from ivr.notify.service import run_outbox
 from ivr.routing.holder import TableHolder
 from ivr.routing.last_good import remember, start_tables
 from ivr.routing.loader import Problem, RoutingError, load_profile
+from ivr.routing.served import ServedVersions, directory_digest
+from ivr.routing.sites import engine_site, publish_due_forever
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
 from ivr.watchdog import HEALTH_SCRIPT
+from ivr.web.server import RunningConsole, start_console
 
 log = structlog.get_logger()
 
@@ -67,7 +71,8 @@ class Routing:
             started = start_tables(directory, state_dir, load_profile)
             self.holder = TableHolder(started.tables, clock=clock)
             self.refused_at_start = started.refused
-        self._pair = (self.holder.current, build_view(self.holder.current))
+        tables = self.holder.current
+        self._pair = (tables, build_view(tables), directory_digest(tables.source))
 
     def tables(self) -> RoutingTables:
         return self._pair[0]
@@ -75,10 +80,18 @@ class Routing:
     def view(self) -> RoutingView:
         return self._pair[1]
 
+    def pinned(self) -> tuple[RoutingView, str | None]:
+        """The view and the digest of the files it came from, as one snapshot."""
+        return self._pair[1], self._pair[2]
+
     def reload(self) -> int:
         """Validate and swap; on RoutingError the running table stays as it was."""
+        # The files are read twice (here and by the loader): the same digest before
+        # and after says the loader read exactly those bytes.
+        before = directory_digest(self.directory)
         loaded = self.holder.reload(self.directory)
-        self._pair = (loaded.tables, build_view(loaded.tables))
+        after = directory_digest(self.directory)
+        self._pair = (loaded.tables, build_view(loaded.tables), before if before == after else None)
         self.refused_at_start = ()
         if self.state_dir is not None:
             remember(loaded.tables, self.state_dir)
@@ -98,8 +111,12 @@ class Engine:
     tracker: CallTracker
     # Reconciliation and the link watcher: cancelled first on stop.
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+    # The web console, when its port could be bound.
+    console: RunningConsole | None = None
 
     async def stop(self) -> None:
+        if self.console is not None:
+            await self.console.stop()
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -120,6 +137,7 @@ def build_router(
     clock: Clock,
     cfg: StackConfig,
     routing: Routing,
+    served: ServedVersions | None = None,
 ) -> AGIRouter:
     async def save_agent_state(agent: str, state: str, at: datetime, queues: list[str]) -> None:
         await store.record_agent_state(agent, state, at=at, queues=queues)
@@ -137,13 +155,28 @@ def build_router(
     router = AGIRouter()
     # The supervisor's watchdog probe: an answer proves the event loop runs.
     router.register(HEALTH_SCRIPT, _health)
-    router.register(HOTLINE_SCRIPT_NAME, hotline)
+    router.register(
+        HOTLINE_SCRIPT_NAME, hotline if served is None else _pinned(hotline, routing, served)
+    )
     router.register(TRANSFER_SCRIPT_NAME, hotline.transfer_entry)
     router.register(
         AGENT_SCRIPT_NAME,
         AgentScript(clock, cfg.sounds_dir, routing.tables, save_agent_state),
     )
     return router
+
+
+def _pinned(
+    hotline: HotlineScript, routing: Routing, served: ServedVersions
+) -> Callable[[AGISession], Awaitable[None]]:
+    """The call keeps the table it started with, and its version is noted for the record."""
+
+    async def call(session: AGISession) -> None:
+        view, content = routing.pinned()
+        served.note(session.request.uniqueid, routing.directory.name, content)
+        await replace(hotline, routing=lambda: view)(session)
+
+    return call
 
 
 async def _health(_session: AGISession) -> None:
@@ -192,7 +225,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
-        build_router(durable, tracker, clock, cfg, routing),
+        build_router(durable, tracker, clock, cfg, routing, ServedVersions(store, clock)),
         cfg.agi_bind,
         cfg.ports.agi,
         permit=cfg.agi_permit,
@@ -218,6 +251,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     scheduler.start()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari, tracker)
+    engine.console = await _start_console(cfg, store, ami, routing, clock)
     _write_engine_file(engine)
     if schema is not None:
         engine.background.append(schema)
@@ -229,6 +263,11 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
             run_outbox(cfg, store, ami, clock, lambda: routing.tables().directory.outbound_trunk),
             name="outbox",
         ),
+        # Drafts an admin scheduled (a holiday schedule) go live here, checked again.
+        asyncio.create_task(
+            publish_due_forever(store, engine_site(cfg, lambda: routing.holder.version), clock),
+            name="routing-due",
+        ),
     ]
     log.info(
         "engine_started",
@@ -237,6 +276,31 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         routing=str(cfg.routing_dir),
     )
     return engine
+
+
+async def _start_console(
+    cfg: StackConfig, store: CaseStore, ami: AmiClient, routing: Routing, clock: Clock
+) -> RunningConsole | None:
+    """The web console on the engine's loop, store and AMI link (None: port not free)."""
+    from ivr.control import ControlError, click_to_callback
+
+    async def callback(ticket: str, extension: str) -> str:
+        try:
+            return (await click_to_callback(cfg, ticket, extension)).dialstatus
+        except ControlError as exc:
+            return str(exc)
+
+    return await start_console(
+        store=store,
+        ami=ami,
+        tables=routing.tables,
+        view=routing.view,
+        clock=clock,
+        host=cfg.web_bind,
+        port=cfg.ports.web,
+        callback=callback,
+        routing_site=engine_site(cfg, lambda: routing.holder.version),
+    )
 
 
 async def _migrate_then_replay(store: CaseStore, durable: DurableStore) -> None:
@@ -296,6 +360,7 @@ def _write_engine_file(engine: Engine) -> None:
         # Non-zero: the profile on disk was refused at start; the last good copy serves.
         "routing_refused": len(engine.routing.refused_at_start),
         "links": _links(engine),
+        "console": engine.console.url if engine.console else None,
     }
     path = engine.cfg.run_dir / ENGINE_FILE
     tmp = path.with_name(f".{path.name}.tmp")

@@ -37,6 +37,8 @@ class Ports:
     agi: int = 4573
     rtp_start: int = 10000
     rtp_end: int = 20000
+    # The web console (ivr/web), served by the engine.
+    web: int = 8080
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class StackConfig:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     srtp: bool = False
+    # The web console's address: loopback by default; put a TLS proxy in front of it
+    # (docs/web.md) before giving it an office network's address.
+    web_bind: str = "127.0.0.1"
 
     @property
     def etc_dir(self) -> Path:
@@ -123,6 +128,10 @@ class StackConfig:
     def agi_url(self) -> str:
         host = self.host if is_loopback(self.agi_bind) else self.agi_bind
         return f"agi://{host}:{self.ports.agi}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.web_bind}:{self.ports.web}/"
 
     @property
     def ari_base_url(self) -> str:

@@ -47,6 +47,7 @@ def fresh_ports() -> Ports:
         agi=free_port(),
         rtp_start=rtp,
         rtp_end=rtp + 199,
+        web=free_port(),
     )
 
 

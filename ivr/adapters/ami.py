@@ -160,9 +160,13 @@ class AmiClient:
         self._close_manager()
 
     async def action(
-        self, action: Mapping[str, str], timeout: float = ACTION_TIMEOUT_S
+        self, action: Mapping[str, str], timeout: float = ACTION_TIMEOUT_S, *, single: bool = False
     ) -> AmiEvent:
-        """Send one action and return its response; errors become AmiActionFailed."""
+        """Send one action and return its response; errors become AmiActionFailed.
+
+        `single`: the reply is one message, whatever it says. panoramisk takes QueueAdd's
+        "Added interface to queue" for the start of a list and would wait for the rest.
+        """
         if self._filters_pending:
             await asyncio.gather(*self._filters_pending, return_exceptions=True)
         manager = self._manager
@@ -170,7 +174,8 @@ class AmiClient:
             raise AmiUnavailable("AMI is not connected")
         payload = {"ActionID": f"hotline-{next(self._ids)}", **action}
         try:
-            reply = await asyncio.wait_for(manager.send_action(payload), timeout)
+            sent = manager.send_action(payload, as_list=False if single else None)
+            reply = await asyncio.wait_for(sent, timeout)
         except TimeoutError as exc:
             raise AmiUnavailable(f"AMI action {action.get('Action')} timed out") from exc
         if isinstance(reply, list):

@@ -99,6 +99,9 @@ def _parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     from ivr import cases_cli
 
     cases_cli.register(sub)
+    from ivr import users_cli
+
+    users_cli.register(sub)
     return p
 
 

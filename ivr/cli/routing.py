@@ -41,6 +41,9 @@ def register(sub: Any) -> None:
     rr = rsub.add_parser("reload", help="validate, then swap the running table atomically")
     json_flag(rr)
     rr.set_defaults(func=cmd_routing_reload)
+    from ivr import routing_versions_cli  # drafts, publish, diff, rollback of the tables
+
+    routing_versions_cli.register(rsub)
 
 
 def routing_problems(

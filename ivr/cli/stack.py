@@ -61,6 +61,7 @@ _PORT_FLAGS = {
     "agi_port": "agi",
     "rtp_start": "rtp_start",
     "rtp_end": "rtp_end",
+    "web_port": "web",
 }
 
 
@@ -166,6 +167,7 @@ hotline1999 is running.
   Asterisk      pid {pid} ({runtime.describe()})
   Call it       ivr --state-dir {cfg.state_dir} call 1999 --dtmf {_example_dtmf(cfg)}
                 or a SIP phone: sip:1999@{cfg.host}:{cfg.ports.sip}
+  Web console   {cfg.web_url} (users: ivr --state-dir {cfg.state_dir} users add)
   Engine log    {cfg.log_dir / "engine.log"}
   Restarts log  {cfg.log_dir / "supervisor.log"}
   Asterisk log  {cfg.log_dir / "messages.log"}

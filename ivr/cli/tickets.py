@@ -56,7 +56,10 @@ def register(sub: Any) -> None:
     tb.add_argument("ticket", metavar="NUMBER")
     tb.add_argument("--from", dest="officer", required=True, help="the officer's extension")
     tb.set_defaults(func=cmd_tickets_callback)
+    _register_reports(sub)
 
+
+def _register_reports(sub: Any) -> None:
     report = sub.add_parser("report", help="monthly management reports (DOMAIN 8)")
     rsub = report.add_subparsers(dest="report_command", required=True)
     rt = rsub.add_parser("transfers", help="transfers and callbacks per agency and unit")

@@ -23,11 +23,13 @@ __all__ = [
     "CheckOutcome",
     "DialStatus",
     "FallbackReason",
+    "Role",
     "ServiceMode",
     "TicketReason",
     "TicketStatus",
     "TransferInitiator",
     "TransferResult",
+    "UiLanguage",
     "values",
 ]
 
@@ -264,3 +266,55 @@ class CheckOutcome(StrEnum):
     NO_SUCH_CASE = "no_such_case"
     WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an outcome, not a secret
     LOCKED_OUT = "locked_out"  # the third wrong password ends the attempt
+
+
+# -- web console: users and their roles (issue 16) --------------------------------------
+
+
+class Role(StrEnum):
+    """What a console user may do; one role per user."""
+
+    # Takes calls: state, screen pop, wrap-up.
+    AGENT = "agent"
+    # A unit's case officer: works the unit's tickets and cases.
+    OFFICER = "officer"
+    # An agency's liaison window: works the agency's tickets.
+    LIAISON = "liaison"
+    # Watches queues and deadlines: the wallboard.
+    SUPERVISOR = "supervisor"
+    # Manages users and routing.
+    ADMIN = "admin"
+    # Reads everything, changes nothing.
+    AUDITOR = "auditor"
+
+
+class UiLanguage(StrEnum):
+    """The console's interface languages, chosen per user."""
+
+    ZH_TW = "zh-TW"
+    EN = "en"
+
+
+# ---------------------------------------------------------------- routing versions (issue 17)
+
+
+class DraftState(StrEnum):
+    """Where a routing draft stands."""
+
+    OPEN = "open"
+    PUBLISHED = "published"
+    DISCARDED = "discarded"
+
+
+class RoutingAudit(StrEnum):
+    """Audit actions of routing versions: every change to what callers are routed by."""
+
+    DRAFT = "routing_draft"
+    EDIT = "routing_edit"
+    APPROVE = "routing_approve"
+    PUBLISH = "routing_publish"
+    ROLLBACK = "routing_rollback"
+    REFUSED = "routing_refused"
+    SCHEDULE = "routing_schedule"
+    DISCARD = "routing_discard"
+    SETTING = "routing_setting"

@@ -180,20 +180,39 @@ def read_table(path: Path) -> tuple[Any, list[tuple[Loc, str]], bool]:
         return None, [((), f"cannot be read: {exc.strerror or exc}")], True
     except _Refused as exc:
         return None, [((), str(exc))], True
+    return data, _found(data, duplicates), True
+
+
+def read_table_text(text: str) -> tuple[Any, list[tuple[Loc, str]]]:
+    """(data, problems) for a table file's text, held in memory (a stored version)."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_TABLE_BYTES:
+        return None, [((), f"{size} bytes: larger than the {MAX_TABLE_BYTES} a table may be")]
+    try:
+        data, duplicates = _parse_text(text)
+    except _Refused as exc:
+        return None, [((), str(exc))]
+    return data, _found(data, duplicates)
+
+
+def _found(data: Any, duplicates: list[tuple[Loc, int]]) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = [
         (loc, f"duplicate key (line {line}); YAML would keep only the last")
         for loc, line in duplicates
     ]
     if data is None:
         problems.append(((), "empty: expected a mapping of fields"))
-    return data, problems, True
+    return problems
 
 
 def _parse(path: Path) -> tuple[Any, list[tuple[Loc, int]]]:
     size = path.stat().st_size
     if size > MAX_TABLE_BYTES:
         raise _Refused(f"{size} bytes: larger than the {MAX_TABLE_BYTES} a table may be")
-    text = _decode(path.read_bytes())
+    return _parse_text(_decode(path.read_bytes()))
+
+
+def _parse_text(text: str) -> tuple[Any, list[tuple[Loc, int]]]:
     loader: _UniqueKeyLoader | None = None
     try:
         # The reader refuses some characters (NUL, lone surrogates) as it starts.

@@ -20,13 +20,25 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from ivr.domain.vocabulary import RoutingAudit, values
 from ivr.store.models import AuditEntry, require_utc_aware
 
 if TYPE_CHECKING:
     from ivr.store.repo import CaseStore
 
 GENESIS = "0" * 64
-ACTIONS = ("view", "unmask", "export", "callback", "deidentify", "retention", "limit")
+# "signin": a console sign-in, successful or refused (issue 16).
+ACTIONS = (
+    "view",
+    "unmask",
+    "export",
+    "callback",
+    "deidentify",
+    "retention",
+    "limit",
+    *values(RoutingAudit),
+    "signin",
+)
 # An arbitrary constant naming the audit chain's lock among PostgreSQL advisory locks.
 _PG_LOCK_KEY = 1999_0013
 _LENGTHS = {"who": 64, "action": 32, "subject": 64, "detail": 256, "reason": 512}
@@ -112,6 +124,36 @@ def _append(conn: Connection, values: dict[str, object]) -> int:
     return int(new_id)
 
 
+def append_in(
+    conn: Connection,
+    *,
+    at: datetime,
+    who: str,
+    action: str,
+    subject: str,
+    detail: str | None = None,
+    reason: str | None = None,
+) -> int:
+    """Append one audit row inside a caller's transaction (commits or rolls back with it)."""
+    return _append(conn, _values(at, who, action, subject, detail, reason))
+
+
+def _values(
+    at: datetime, who: str, action: str, subject: str, detail: str | None, reason: str | None
+) -> dict[str, object]:
+    if action not in ACTIONS:
+        raise ValueError(f"audit action must be one of {', '.join(ACTIONS)}; got {action!r}")
+    # The row is hashed as stored: UTC, to the microsecond both backends keep.
+    return {
+        "at": require_utc_aware(at, "at"),
+        "who": _clip("who", who) or "?",
+        "action": action,
+        "subject": _clip("subject", subject) or "?",
+        "detail": _clip("detail", detail),
+        "reason": _clip("reason", reason),
+    }
+
+
 async def record(
     store: CaseStore,
     *,
@@ -123,19 +165,8 @@ async def record(
     reason: str | None = None,
 ) -> int:
     """Append one audit row and return its id; committed before this returns."""
-    if action not in ACTIONS:
-        raise ValueError(f"audit action must be one of {', '.join(ACTIONS)}; got {action!r}")
-    # The row is hashed as stored: UTC, to the microsecond both backends keep.
-    at = require_utc_aware(at, "at")
-    values: dict[str, object] = {
-        "at": at,
-        "who": _clip("who", who) or "?",
-        "action": action,
-        "subject": _clip("subject", subject) or "?",
-        "detail": _clip("detail", detail),
-        "reason": _clip("reason", reason),
-    }
-    return await store._write(lambda conn: _append(conn, values))
+    row = _values(at, who, action, subject, detail, reason)
+    return await store._write(lambda conn: _append(conn, row))
 
 
 def _record(row: AuditEntry) -> AuditRecord:

@@ -1,6 +1,6 @@
 """Tables of cases: petitions, dispatch orders and the rest, with their clocks and history.
 
-They must match migration 0008 exactly (`test_models_match_migrations`). Enumerated
+They must match migration 0010 exactly (`test_models_match_migrations`). Enumerated
 columns are checked in Python against `ivr.domain.vocabulary`, as the other tables
 are, so adding a word needs no table rebuild on SQLite.
 """

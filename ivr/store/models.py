@@ -1,6 +1,6 @@
 """Typed declarative models for the case store.
 
-These must match the migrations (0001 to 0003, 0005 to 0007, 0010) exactly;
+These must match the migrations (0001 to 0003, 0005 to 0007, 0009) exactly;
 `test_models_match_migrations` holds them to it.
 """
 
@@ -113,7 +113,7 @@ class Base(DeclarativeBase):
 
 
 def key_column() -> Mapped[str]:
-    """The key the writer made for the write that added the row (0010): replaying the
+    """The key the writer made for the write that added the row (0009): replaying the
     write finds it taken and adds nothing."""
     return mapped_column(String(64), unique=True, nullable=False)
 

@@ -1,4 +1,4 @@
-"""Migration 0010: a store written by the previous release (0007) gets a key on every row.
+"""Migration 0009: a store written by the previous release (0007) gets a key on every row.
 
 The rows are kept, each old row gets a key of its own ("legacy-<id>"), and a write
 made twice after the upgrade adds its row once. On SQLite and PostgreSQL.

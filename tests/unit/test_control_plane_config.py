@@ -106,10 +106,11 @@ def test_engine_ami_user_has_no_system_command_or_config_class(tmp_path: Path) -
         for line in engine_section.splitlines()
         if line.split("=", 1)[0].strip() in ("read", "write")
     }
-    # reporting: CoreShowChannels, for the watchdog to find callers on a hung engine.
+    # reporting: CoreShowChannels, for the watchdog to find callers on a hung engine;
+    # agent: the web console's QueueAdd/QueuePause/QueueRemove, as the feature codes do.
     assert grants == {
         "read": {"call", "user", "agent"},
-        "write": {"call", "originate", "reporting"},
+        "write": {"call", "originate", "reporting", "agent"},
     }
 
 

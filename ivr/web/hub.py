@@ -1,0 +1,51 @@
+"""Screen pops and state changes, from AMI events to each agent's open pages (SSE).
+
+One bounded queue per open page: a page that stops reading loses old messages, never
+the engine's memory. The last pop per agent is kept, so a page loaded (or reloaded,
+without JavaScript) after the ring still shows the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+# Messages an open page may fall behind by before the oldest are dropped.
+QUEUE_SIZE = 16
+
+
+@dataclass(frozen=True)
+class Message:
+    event: str
+    data: dict[str, Any]
+
+
+class PopHub:
+    def __init__(self) -> None:
+        self._pages: dict[str, set[asyncio.Queue[Message]]] = defaultdict(set)
+        self.last_pop: dict[str, dict[str, Any]] = {}
+
+    def publish(self, agent_id: str, message: Message) -> None:
+        for queue in self._pages.get(agent_id, ()):
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(message)
+
+    def pages(self, agent_id: str) -> int:
+        return len(self._pages.get(agent_id, ()))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, agent_id: str) -> AsyncIterator[asyncio.Queue[Message]]:
+        queue: asyncio.Queue[Message] = asyncio.Queue(QUEUE_SIZE)
+        self._pages[agent_id].add(queue)
+        try:
+            yield queue
+        finally:
+            self._pages[agent_id].discard(queue)
+            if not self._pages[agent_id]:
+                del self._pages[agent_id]

@@ -1,0 +1,154 @@
+"""The console's words in its two interface languages, zh-TW and en.
+
+A missing key is a bug the unit tests catch (every key has both languages), never a
+blank on a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ivr.domain.vocabulary import UiLanguage
+
+Translate = Callable[..., str]
+
+_WORDS: dict[str, tuple[str, str]] = {
+    # key: (zh-TW, en)
+    "app_name": ("1999 話務主控台", "1999 hotline console"),
+    "skip": ("跳到主要內容", "Skip to main content"),
+    "nav": ("主選單", "Main menu"),
+    "signin": ("登入", "Sign in"),
+    "signout": ("登出", "Sign out"),
+    "username": ("帳號", "User name"),
+    "password": ("密碼", "Password"),
+    "signed_in_as": ("已登入：{name}（{role}）", "Signed in as {name} ({role})"),
+    "bad_credentials": ("帳號或密碼錯誤。", "The user name or password is wrong."),
+    "locked": (
+        "登入失敗次數過多，請於 {until} 後再試。",
+        "Too many failed sign-ins. Try again after {until}.",
+    ),
+    "disabled": ("此帳號已停用。", "This account is disabled."),
+    "error": ("錯誤", "Error"),
+    "error_summary": ("發生問題", "There is a problem"),
+    "forbidden": ("您的角色無法使用此頁。", "Your role may not use this page."),
+    "not_found": ("找不到此頁。", "This page does not exist."),
+    "expired": ("您已登出或連線逾時，請重新登入。", "You are signed out or your session expired."),
+    "csrf": ("表單已過期，請重新送出。", "The form expired. Please send it again."),
+    "language": ("介面語言", "Interface language"),
+    "save": ("儲存", "Save"),
+    # agent
+    "agent_page": ("話務人員", "Agent"),
+    "your_state": ("您的狀態", "Your state"),
+    "state_logged_out": ("未加入佇列", "Not in the queues"),
+    "state_ready": ("可接聽", "Ready"),
+    "state_paused": ("暫停：{reason}", "Paused: {reason}"),
+    "state_in_call": ("通話中", "On a call"),
+    "go_ready": ("開始接聽", "Go ready"),
+    "pause": ("暫停", "Pause"),
+    "pause_reason": ("暫停原因", "Reason for the pause"),
+    "resume": ("恢復接聽", "Resume"),
+    "leave_queues": ("離開佇列", "Leave the queues"),
+    "reason_break": ("休息", "Break"),
+    "reason_meal": ("用餐", "Meal"),
+    "reason_training": ("訓練", "Training"),
+    "reason_paperwork": ("文書作業", "Paperwork"),
+    "queues": ("佇列", "Queues"),
+    "no_agent": (
+        "您的帳號未對應話務人員，請洽管理員。",
+        "Your account is not linked to an agent; ask an admin.",
+    ),
+    "phone_down": (
+        "電話系統暫時無法連線，請用話機功能碼。",
+        "The phone system is not reachable; use the phone's feature codes.",
+    ),
+    "caller": ("來電者", "Caller"),
+    "no_call": ("目前沒有來電。", "No call right now."),
+    "ringing": ("來電響鈴", "Ringing"),
+    "answered": ("通話中", "Answered"),
+    "pop_summary": (
+        "{event}：{number}，{language}，最近90天來電 {calls} 通，未結案單 {tickets} 件{blocked}",
+        "{event}: {number}, {language}, {calls} calls in 90 days, {tickets} open tickets{blocked}",
+    ),
+    "blocked_note": ("，已封鎖", ", blocked"),
+    "number": ("電話", "Number"),
+    "call_language": ("語言", "Language"),
+    "menu_path": ("選單路徑", "Menu path"),
+    "calls_90": ("最近90天來電", "Calls in the last 90 days"),
+    "open_tickets": ("未結案回電單", "Open callback tickets"),
+    "cases": ("案件", "Cases"),
+    "cases_slot": ("案件功能即將提供。", "Cases will be shown here."),
+    "block_status": ("封鎖狀態", "Block status"),
+    "blocked_yes": ("已封鎖：{reason}", "Blocked: {reason}"),
+    "blocked_no": ("未封鎖", "Not blocked"),
+    "wrap_up": ("結束話後處理", "Finish wrap-up"),
+    "wrap_up_h": ("話後處理", "Wrap-up"),
+    "service_type": ("服務類別", "Service type"),
+    "service_inquiry": ("一般諮詢", "Inquiry"),
+    "service_petition": ("陳情", "Petition"),
+    "service_dispatch": ("派工報案", "Dispatch"),
+    "service_transfer": ("轉接", "Transfer"),
+    "service_other": ("其他", "Other"),
+    "wrapped_up": ("話後處理完成。", "Wrap-up done."),
+    "state_changed": ("狀態已更新：{state}", "State changed: {state}"),
+    "refresh": ("重新整理", "Refresh"),
+    # officer
+    "work_page": ("我的工作", "My work"),
+    "tickets": ("回電單", "Callback tickets"),
+    "tickets_caption": ("依到期時間排序，最早到期在前", "Soonest due first"),
+    "ticket": ("單號", "Ticket"),
+    "agency": ("機關", "Agency"),
+    "unit": ("單位", "Unit"),
+    "status": ("狀態", "Status"),
+    "due": ("到期", "Due"),
+    "time_left": ("剩餘時間", "Time left"),
+    "overdue": ("已逾期", "Overdue"),
+    "assignee": ("承辦人", "Assignee"),
+    "actions": ("動作", "Actions"),
+    "no_tickets": ("沒有待辦回電單。", "No tickets to work."),
+    "note": ("備註", "Note"),
+    "add_note": ("新增備註", "Add note"),
+    "assign": ("指派", "Assign"),
+    "close": ("結案", "Close"),
+    "outcome": ("處理結果", "Outcome"),
+    "callback": ("回電（先響您的分機）", "Call back (rings your phone first)"),
+    "done": ("已完成。", "Done."),
+    "hours_left": ("{h} 小時 {m} 分", "{h} h {m} min"),
+    "overdue_by": ("{h} 小時 {m} 分前到期", "due {h} h {m} min ago"),
+    # supervisor
+    "wallboard": ("即時看板", "Wallboard"),
+    "queue": ("佇列", "Queue"),
+    "waiting": ("等候中", "Waiting"),
+    "longest_wait": ("最久等候（秒）", "Longest wait (s)"),
+    "agents_ready": ("可接聽", "Ready"),
+    "agents_busy": ("通話中", "On a call"),
+    "agents_paused": ("暫停", "Paused"),
+    "answered_today": ("已接聽", "Answered"),
+    "abandoned_today": ("放棄", "Abandoned"),
+    "queues_caption": (
+        "各佇列即時狀況（接聽與放棄數自電話系統啟動起算）",
+        "Each queue now (answered and abandoned since the phone system started)",
+    ),
+    "deadlines": ("即將到期的回電單（各機關）", "Tickets near their deadline, per agency"),
+    "deadlines_caption": ("24 小時內到期或已逾期", "Due within 24 hours or overdue"),
+    "count": ("件數", "Count"),
+    "soonest": ("最早到期", "Soonest due"),
+    "none": ("無", "None"),
+    "routing_admin": ("路由設定", "Routing"),
+}
+
+LANGUAGES = tuple(UiLanguage)
+
+
+def translator(language: UiLanguage | str) -> Translate:
+    """A function `t(key, **values)` for one language."""
+    index = 0 if str(language) == UiLanguage.ZH_TW else 1
+
+    def t(key: str, **values: object) -> str:
+        text = _WORDS[key][index]
+        return text.format(**values) if values else text
+
+    return t
+
+
+def word_keys() -> tuple[str, ...]:
+    return tuple(_WORDS)

@@ -1,0 +1,131 @@
+"""The screen pop: from the queue's AMI events to what the agent's page shows.
+
+AgentCalled (the agent's phone rings), AgentConnect (answered) and AgentComplete
+(the call ended, wrap-up begins) name the agent by MemberName, which the queues set to
+the agent's id (the feature codes and the console both add members that way). The
+caller is looked up in the store: masked number, the language and menu path of this
+call, their calls of the last 90 days, open tickets, and whether they are blocked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from ivr.adapters.ami import AmiEvent
+from ivr.domain.masking import mask_number
+from ivr.domain.screening import blocked_by
+from ivr.store import console as reads
+from ivr.web.context import Console
+from ivr.web.hub import Message
+
+log = structlog.get_logger()
+
+POP_EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete")
+HISTORY = timedelta(days=90)
+_PHASES = {"AgentCalled": "ringing", "AgentConnect": "answered", "AgentComplete": "wrap_up"}
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    number: str
+    status: str
+    due_at: str
+    agency_id: str
+
+
+@dataclass(frozen=True)
+class Pop:
+    """What a screen pop shows; never a number in clear."""
+
+    uniqueid: str
+    queue: str
+    phase: str
+    number: str
+    language: str
+    menu_path: tuple[str, ...]
+    calls_90_days: int
+    open_tickets: tuple[TicketLine, ...]
+    blocked: str | None
+    # The cases issue adds the caller's open cases here.
+    cases: tuple[dict[str, Any], ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["menu_path"] = list(self.menu_path)
+        data["open_tickets"] = [asdict(t) for t in self.open_tickets]
+        data["cases"] = list(self.cases)
+        return data
+
+
+async def build(ctx: Console, event: AmiEvent, phase: str) -> Pop:
+    number = event.get("CallerIDNum", "") or ""
+    uniqueid = event.get("Uniqueid", "") or ""
+    call = await ctx.store.get_call_by_uniqueid(uniqueid) if uniqueid else None
+    if call is None and event.get("Linkedid"):
+        call = await ctx.store.get_call_by_uniqueid(event["Linkedid"])
+    language = ""
+    path: list[str] = []
+    for ev in call.events if call else ():
+        if ev.kind == "language":
+            language = str(ev.data.get("language", ""))
+        elif ev.kind == "queue_enter" and not language:
+            language = str(ev.data.get("language", "") or "")
+        elif ev.kind == "menu" and ev.data.get("entry"):
+            path.append(f"{ev.data.get('menu')} {ev.data.get('entry')}")
+    now = ctx.clock()
+    count, _ = await reads.calls_of_number(ctx.store, number, since=now - HISTORY, limit=1)
+    tickets = await reads.open_tickets_of_number(ctx.store, number) if number else []
+    view = ctx.routing_view()
+    rule = blocked_by(view.blocklist, number, now, tz=view.office.tz) if number else None
+    return Pop(
+        uniqueid=uniqueid,
+        queue=event.get("Queue", ""),
+        phase=phase,
+        number=mask_number(number) or "-",
+        language=language or "-",
+        menu_path=tuple(path),
+        calls_90_days=count,
+        open_tickets=tuple(
+            TicketLine(t.number, t.status, t.due_at.isoformat(), t.agency_id) for t in tickets
+        ),
+        blocked=(rule.reason or rule.pattern) if rule is not None else None,
+    )
+
+
+def agent_of(ctx: Console, event: AmiEvent) -> str | None:
+    """The agent an AMI queue event is about: its MemberName, else its interface."""
+    tables = ctx.tables()
+    ids = {a.id for a in tables.agents.agents}
+    member = event.get("MemberName", "")
+    if member in ids:
+        return member
+    interface = event.get("Interface", "") or event.get("DestChannel", "")
+    extension = interface.removeprefix("PJSIP/").split("-", 1)[0]
+    for agent in tables.agents.agents:
+        if agent.extension == extension:
+            return agent.id
+    return None
+
+
+async def on_queue_event(ctx: Console, event: AmiEvent) -> None:
+    """AMI handler: build the pop and send it to the agent's open pages."""
+    name = event.get("Event", "")
+    phase = _PHASES.get(name)
+    agent = agent_of(ctx, event) if phase else None
+    if phase is None or agent is None:
+        return
+    try:
+        if phase == "wrap_up" and agent in ctx.hub.last_pop:
+            pop = {**ctx.hub.last_pop[agent], "phase": phase}
+        else:
+            pop = (await build(ctx, event, phase)).to_json()
+    except Exception:
+        # A pop that cannot be built must never take the engine's AMI link with it.
+        log.exception("screen_pop_failed", agent=agent, event_name=name)
+        return
+    ctx.hub.last_pop[agent] = pop
+    ctx.hub.publish(agent, Message("pop", pop))

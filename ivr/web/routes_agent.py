@@ -1,0 +1,182 @@
+"""The agent's page: state, screen pop (live, over SSE, into an ARIA live region), wrap-up."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.responses import RedirectResponse, Response
+
+from ivr.domain.vocabulary import Role
+from ivr.store import audit
+from ivr.store.users import Session
+from ivr.web import agents, auth
+from ivr.web.agents import AgentAction, AgentError, PauseReason
+from ivr.web.auth import console
+from ivr.web.i18n import Translate, translator
+from ivr.web.pages import fragment, render
+
+router = APIRouter(include_in_schema=False)
+
+# Seconds between SSE comments that keep proxies from closing an idle stream.
+PING_S = 15
+PAUSE_REASONS = [
+    (PauseReason.BREAK, "reason_break"),
+    (PauseReason.MEAL, "reason_meal"),
+    (PauseReason.TRAINING, "reason_training"),
+    (PauseReason.PAPERWORK, "reason_paperwork"),
+]
+
+
+class ServiceType(StrEnum):
+    """What the call was about, logged at wrap-up."""
+
+    INQUIRY = "inquiry"
+    PETITION = "petition"
+    DISPATCH = "dispatch"
+    TRANSFER = "transfer"
+    OTHER = "other"
+
+
+Agent = Annotated[Session, Depends(auth.role_in(Role.AGENT))]
+AgentWriter = Annotated[Session, Depends(auth.writer_in(Role.AGENT))]
+
+
+def state_text(t: Translate, view: agents.AgentView) -> str:
+    if view.state == "ready":
+        return t("state_ready")
+    if view.state == "paused":
+        return t("state_paused", reason=view.reason or "-")
+    return t("state_logged_out")
+
+
+def pop_summary(t: Translate, pop: dict[str, Any] | None) -> str:
+    if not pop:
+        return ""
+    event = {"ringing": "ringing", "answered": "answered"}.get(pop["phase"], "wrap_up_h")
+    return t(
+        "pop_summary",
+        event=t(event),
+        number=pop["number"],
+        language=pop["language"],
+        calls=pop["calls_90_days"],
+        tickets=len(pop["open_tickets"]),
+        blocked=t("blocked_note") if pop["blocked"] else "",
+    )
+
+
+async def _audit_pop(request: Request, session: Session, pop: dict[str, Any]) -> None:
+    ctx = console(request)
+    await audit.record(
+        ctx.store,
+        at=ctx.clock(),
+        who=session.user.username,
+        action="view",
+        subject=f"call:{pop['uniqueid']}",
+        detail=f"screen pop ({pop['phase']}), number masked",
+    )
+
+
+@router.get("/agent")
+async def agent_page(request: Request, session: Agent) -> Response:
+    ctx = console(request)
+    t = translator(session.user.language)
+    errors = (
+        [t(request.query_params["error"])]
+        if request.query_params.get("error")
+        in (
+            "phone_down",
+            "no_agent",
+        )
+        else None
+    )
+    try:
+        view = await agents.view(ctx, session.user.agent_id)
+    except AgentError as exc:
+        return render(request, "agent.html", session, agent=None, errors=[t(exc.key)])
+    pop = ctx.hub.last_pop.get(view.agent_id)
+    if pop:
+        await _audit_pop(request, session, pop)
+    return render(
+        request,
+        "agent.html",
+        session,
+        agent=view,
+        state_text=state_text(t, view),
+        reasons=PAUSE_REASONS,
+        pop=pop,
+        pop_summary=pop_summary(t, pop),
+        service_types=list(ServiceType),
+        errors=errors,
+    )
+
+
+@router.post("/agent/state")
+async def change_state(
+    request: Request,
+    session: AgentWriter,
+    action: Annotated[AgentAction, Form()],
+    reason: Annotated[PauseReason | None, Form()] = None,
+) -> Response:
+    try:
+        await agents.change(console(request), session.user.agent_id, action, reason)
+    except AgentError as exc:
+        return RedirectResponse(f"/agent?error={exc.key}", status_code=303)
+    return RedirectResponse("/agent", status_code=303)
+
+
+@router.post("/agent/wrapup")
+async def wrap_up(
+    request: Request,
+    session: AgentWriter,
+    uniqueid: Annotated[str, Form(max_length=64)],
+    service_type: Annotated[ServiceType, Form()],
+) -> Response:
+    ctx = console(request)
+    agent_id = session.user.agent_id or ""
+    call = await ctx.store.get_call_by_uniqueid(uniqueid)
+    if call is not None:
+        await ctx.store.add_event(
+            call.id,
+            at=ctx.clock(),
+            kind="wrapup",
+            data={"service_type": str(service_type), "agent": agent_id},
+        )
+    pop = ctx.hub.last_pop.get(agent_id)
+    if pop is not None and pop.get("uniqueid") == uniqueid:
+        del ctx.hub.last_pop[agent_id]
+    return RedirectResponse("/agent", status_code=303)
+
+
+@router.get("/agent/events")
+async def agent_events(request: Request, session: Agent) -> EventSourceResponse:
+    """Server-sent events for the agent's page: `pop` and `state`, as escaped HTML/text."""
+    ctx = console(request)
+    agent_id = session.user.agent_id or ""
+    t = translator(session.user.language)
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        async with ctx.hub.subscribe(agent_id) as queue:
+            while True:
+                message = await queue.get()
+                if message.event == "pop":
+                    await _audit_pop(request, session, message.data)
+                    html = fragment(
+                        request,
+                        "_pop.html",
+                        session,
+                        pop=message.data,
+                        service_types=list(ServiceType),
+                    )
+                    data = {"summary": pop_summary(t, message.data), "html": html}
+                else:
+                    shown = agents.AgentView(agent_id, "", (), **message.data)
+                    text = t("state_changed", state=state_text(t, shown))
+                    data = {"text": text}
+                yield ServerSentEvent(data=json.dumps(data), event=message.event)
+
+    return EventSourceResponse(stream(), ping=PING_S)

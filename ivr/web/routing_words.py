@@ -1,0 +1,104 @@
+# ruff: noqa: RUF001 - Traditional Chinese is written with full-width punctuation.
+"""The routing editor's words in the console's two languages (zh-TW, en)."""
+
+from __future__ import annotations
+
+from ivr.web.i18n import Translate
+
+_WORDS: dict[str, tuple[str, str]] = {
+    "routing": ("路由設定", "Routing"),
+    "running": ("目前運作：第 {n} 版", "Running: version {n}"),
+    "rule_on": (
+        "雙人覆核：開啟（發布前須由督導核准）",
+        "Two-person rule: on (a supervisor approves before publishing)",
+    ),
+    "rule_off": ("雙人覆核：關閉", "Two-person rule: off"),
+    "rule_turn_on": ("開啟雙人覆核", "Turn the two-person rule on"),
+    "rule_turn_off": ("關閉雙人覆核", "Turn the two-person rule off"),
+    "new_draft": ("建立草稿", "New draft"),
+    "drafts": ("草稿", "Drafts"),
+    "drafts_caption": ("尚未發布的草稿", "Drafts not yet published"),
+    "no_drafts": ("沒有草稿。", "No drafts."),
+    "draft": ("草稿", "Draft"),
+    "draft_title": (
+        "草稿 {id}（自第 {base} 版，修訂 {rev}）",
+        "Draft {id} (from version {base}, revision {rev})",
+    ),
+    "open": ("開啟", "Open"),
+    "by": ("修改者", "By"),
+    "approved": ("已核准", "Approved"),
+    "not_approved": ("未核准", "Not approved"),
+    "scheduled": ("排定發布", "Scheduled"),
+    "last_refusal": ("上次被拒原因", "Last refused because"),
+    "versions": ("版本", "Versions"),
+    "versions_caption": ("已發布的版本，新的在前", "Published versions, newest first"),
+    "version": ("版本", "Version"),
+    "when": ("時間", "When"),
+    "who": ("發布者", "Published by"),
+    "comment": ("說明", "Comment"),
+    "comment_hint": ("改了什麼、為什麼（永久保存）", "What changed and why (kept for ever)"),
+    "changes": ("變更", "Changes"),
+    "show_changes": ("第 {n} 版的變更", "Changes in version {n}"),
+    "rollback": ("回復到此版", "Roll back to this version"),
+    "rollback_comment": ("回復第 {n} 版的說明", "Comment for rolling back to version {n}"),
+    "find_unit": ("找單位", "Find a unit"),
+    "name_or_duty": ("名稱、業務或分機", "Name, duty or extension"),
+    "search": ("搜尋", "Search"),
+    "units_caption": ("符合「{q}」的單位", "Units matching “{q}”"),
+    "no_units": ("沒有符合的單位。", "No unit matches."),
+    "agency": ("機關", "Agency"),
+    "unit": ("單位", "Unit"),
+    "duties": ("業務", "Duties"),
+    "primary_extension": ("主要分機", "Primary extension"),
+    "primary_of": ("{unit} 的主要分機", "Primary extension of {unit}"),
+    "save": ("儲存", "Save"),
+    "refers": ("哪些設定用到它", "What refers to this"),
+    "refers_title": ("用到 {name} 的設定", "What refers to {name}"),
+    "refers_none": ("沒有任何設定用到它，可以刪除。", "Nothing refers to it: it can be deleted."),
+    "refers_caption": ("刪除前請先修改這些設定", "Change these before deleting it"),
+    "file": ("檔案", "File"),
+    "field": ("欄位", "Field"),
+    "what": ("用途", "What"),
+    "deputies": ("聯繫窗口代理人（依序撥打）", "Liaison deputies (called in this order)"),
+    "move_up": ("上移 {name}", "Move {name} up"),
+    "move_down": ("下移 {name}", "Move {name} down"),
+    "publish": ("發布", "Publish"),
+    "publish_title": ("檢查並發布此草稿", "Check and publish this draft"),
+    "needs_approval": (
+        "此設定須由督導核准後才能發布。",
+        "A supervisor must approve this draft before it is published.",
+    ),
+    "approve": ("核准此草稿", "Approve this draft"),
+    "problems": (
+        "檢查發現的問題（與 ivr routing check 相同）",
+        "Problems the check found (as ivr routing check says)",
+    ),
+    "check_ok": ("檢查通過：可以發布。", "The check passed: this draft can be published."),
+    "published": ("已發布第 {n} 版。", "Version {n} published."),
+    "saved": ("草稿已儲存。", "Draft saved."),
+    "diff_title": ("第 {a} 版到第 {b} 版的變更", "Changes from version {a} to {b}"),
+    "diff_caption": ("逐欄位的變更", "Field by field"),
+    "no_changes": ("沒有變更。", "No changes."),
+    "before": ("原本", "Before"),
+    "after": ("改為", "After"),
+    "kind": ("變更", "Change"),
+    "schedule_title": ("排定發布時間（屆時再檢查一次）", "Publish later (checked again then)"),
+    "publish_at": ("發布時間（本地時間；留空即取消）", "Publish at (local time; empty cancels)"),
+    "schedule": ("排定", "Schedule"),
+    "back": ("回到路由設定", "Back to routing"),
+    "reload": ("重新載入結果", "Reload"),
+}
+
+
+def routing_translator(language: str) -> Translate:
+    index = 0 if language == "zh-TW" else 1
+
+    def w(key: str, **values: object) -> str:
+        text = _WORDS[key][index]
+        return text.format(**values) if values else text
+
+    return w
+
+
+def keys() -> tuple[str, ...]:
+    return tuple(_WORDS)

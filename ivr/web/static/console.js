@@ -1,0 +1,23 @@
+// Live updates for the agent page. Without this file the page still works: the
+// state forms post and reload, and "Refresh" shows the newest screen pop.
+(function () {
+  "use strict";
+  var page = document.getElementById("agent-page");
+  if (!page || !window.EventSource) { return; }
+  var live = document.getElementById("pop-live");
+  var detail = document.getElementById("pop-detail");
+  var stateText = document.getElementById("state-text");
+  var source = new EventSource(page.getAttribute("data-events"));
+  // The live region already exists; only its text changes, so screen readers speak
+  // it without focus moving.
+  source.addEventListener("pop", function (e) {
+    var data = JSON.parse(e.data);
+    detail.innerHTML = data.html;
+    live.textContent = data.summary;
+  });
+  source.addEventListener("state", function (e) {
+    var data = JSON.parse(e.data);
+    stateText.textContent = data.text;
+    live.textContent = data.text;
+  });
+})();
