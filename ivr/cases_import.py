@@ -21,6 +21,7 @@ from typing import Any
 from ivr.cases_service import CaseContext, CaseError, CaseInput, import_key, prepare, seal
 from ivr.domain.cases.workflow import ClockStart
 from ivr.domain.vocabulary import CaseKind, values
+from ivr.errors import ExitStatus
 from ivr.store.cases import NewCase
 
 REQUIRED = ("received_at", "kind", "summary")
@@ -47,6 +48,9 @@ MAX_REASONS = 50
 
 class ImportRefused(CaseError):
     """The file was refused whole; the message lists each bad line and why."""
+
+    code = "case.import_refused"
+    exit_status = ExitStatus.REFUSED
 
 
 def _number(text: str, name: str, low: float, high: float) -> float:

@@ -35,6 +35,7 @@ from ivr.domain.masking import mask_number
 from ivr.domain.tickets import Mail, MailNotSent
 from ivr.domain.vocabulary import CaseAction, CaseGrade, CaseKind, CaseState
 from ivr.domain.workdays import closure_days
+from ivr.errors import ExitStatus, HotlineError
 from ivr.routing.replies import ReplyTemplates, load_replies
 from ivr.routing.tables import RoutingTables
 from ivr.store.cases import CaseBook, CaseChanged, CaseRecord, NewCase
@@ -42,8 +43,11 @@ from ivr.store.cases import CaseBook, CaseChanged, CaseRecord, NewCase
 log = structlog.get_logger(__name__)
 
 
-class CaseError(Exception):
+class CaseError(HotlineError):
     """A case command cannot do what was asked; the message says why, in one line."""
+
+    code = "case.refused"
+    exit_status = ExitStatus.REFUSED
 
 
 class Mailer(Protocol):

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from ivr.domain.vocabulary import DraftState, RoutingAudit
+from ivr.errors import ExitStatus
 from ivr.routing.loader import Problem
 from ivr.routing.versions import (
     TABLE_FILES,
@@ -110,6 +111,8 @@ class Site:
 class PublishRefused(VersionError):
     """The checker found problems: nothing was published."""
 
+    code = "routing.publish_refused"
+
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         self.problems = list(problems)
         super().__init__(f"refused: {len(self.problems)} problem(s) in the draft")
@@ -117,6 +120,9 @@ class PublishRefused(VersionError):
 
 class NeedsApproval(VersionError):
     """The profile's two-person rule: a supervisor approves the draft first."""
+
+    code = "routing.needs_approval"
+    exit_status = ExitStatus.REFUSED
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError, field_validator
 
+from ivr.errors import HotlineError
 from ivr.routing.menus import Ident, Strict
 from ivr.routing.yaml_read import read_table
 
@@ -68,8 +69,10 @@ class ReplyTemplates(Strict):
         raise KeyError(f"no reply template {template_id!r} ({known})")
 
 
-class RepliesError(ValueError):
+class RepliesError(HotlineError, ValueError):
     """The profile's replies.yaml was refused; the message names file, field and reason."""
+
+    code = "routing.replies_invalid"
 
 
 def load_replies(profile_dir: Path) -> ReplyTemplates:

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from ivr.errors import HotlineError
 from ivr.routing.loader import FILES, OPTIONAL_FILES
 from ivr.routing.yaml_read import Loc, read_table_text
 
@@ -40,8 +41,10 @@ _SECRET_FIELDS = frozenset({"secret", "password"})
 MASK = "(secret)"
 
 
-class DocumentError(ValueError):
+class DocumentError(HotlineError, ValueError):
     """A directory or upload that is not a profile's table files."""
+
+    code = "routing.document_invalid"
 
 
 def digest(document: Document) -> str:

@@ -14,11 +14,16 @@ from collections.abc import Sequence
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ivr.errors import ExitStatus, HotlineError
+
 Path = Sequence[str | int]
 
 
-class EditError(ValueError):
+class EditError(HotlineError, ValueError):
     """The file cannot be read, or the path does not lead where the edit needs."""
+
+    code = "routing.edit_invalid"
+    exit_status = ExitStatus.REFUSED
 
 
 def _root(text: str) -> Node:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ivr.domain.cases.numbers import case_number
 from ivr.domain.cases.workflow import DISSATISFIED_AT_MOST, ClockStart, Move
 from ivr.domain.vocabulary import CaseAction, CaseClock, CaseKind, CaseState, values
+from ivr.errors import ExitStatus, HotlineError
 from ivr.store.cases_models import (
     CallService,
     Case,
@@ -48,11 +49,16 @@ ACTIONS = values(CaseAction)
 LINK_ROLES = ("call", "absorbed", "callback")
 
 
-class CaseChanged(Exception):
+class CaseChanged(HotlineError):
     """The case moved since it was read; read it again and decide again."""
 
+    code = "case.changed"
+    exit_status = ExitStatus.REFUSED
 
-class CaseNotFound(LookupError):
+
+class CaseNotFound(HotlineError, LookupError):
+    code = "case.not_found"
+    exit_status = ExitStatus.NOT_FOUND
     pass
 
 

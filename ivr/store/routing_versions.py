@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ivr.domain.vocabulary import DraftState, RoutingAudit
+from ivr.errors import ExitStatus, HotlineError
 from ivr.routing.versions import Change, digest
 from ivr.store.audit import append_in
 from ivr.store.models import require_utc_aware
@@ -38,15 +39,22 @@ if TYPE_CHECKING:
 MAX_COMMENT = 500
 
 
-class VersionError(Exception):
+class VersionError(HotlineError):
     """A routing-version operation refused with a reason an admin can act on."""
+
+    code = "routing.version"
 
 
 class StaleVersion(VersionError):
     """Someone else changed it first: reload, look, and try again."""
 
+    code = "routing.stale_version"
+    exit_status = ExitStatus.REFUSED
+
 
 class NotFound(VersionError):
+    code = "routing.version_not_found"
+    exit_status = ExitStatus.NOT_FOUND
     pass
 
 

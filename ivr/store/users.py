@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ivr.domain import signin
 from ivr.domain.vocabulary import Role, UiLanguage
+from ivr.errors import ExitStatus, HotlineError
 from ivr.store.models import require_utc_aware
 from ivr.store.users_models import ConsoleSession, ConsoleUser
 
@@ -31,8 +32,11 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class UserError(ValueError):
+class UserError(HotlineError, ValueError):
     """A user cannot be added or changed as asked; the message says why."""
+
+    code = "user.refused"
+    exit_status = ExitStatus.REFUSED
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import structlog
 from ivr.adapters.ami import AmiActionFailed, AmiUnavailable
 from ivr.asterisk.generate import agent_queues
 from ivr.domain.vocabulary import AgentState
+from ivr.errors import ExitStatus, HotlineError
 from ivr.web.context import Console
 from ivr.web.hub import Message
 
@@ -42,8 +43,11 @@ class PauseReason(StrEnum):
     WRAP_UP = "wrap-up"
 
 
-class AgentError(Exception):
+class AgentError(HotlineError):
     """The state cannot be changed; the message says why (for the page)."""
+
+    code = "web.agent_refused"
+    exit_status = ExitStatus.REFUSED
 
     def __init__(self, key: str) -> None:
         super().__init__(key)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ivr.domain.vocabulary import Role, UiLanguage
+from ivr.errors import ExitStatus, HotlineError
 from ivr.store.users import Session
 from ivr.web import agents, auth, wallboard, work
 from ivr.web.agents import AgentAction, AgentError, PauseReason
@@ -26,7 +27,10 @@ class Problem(BaseModel):
     detail: str
 
 
-class ApiError(Exception):
+class ApiError(HotlineError):
+    code = "web.api_refused"
+    exit_status = ExitStatus.REFUSED
+
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status

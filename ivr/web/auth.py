@@ -17,6 +17,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from ivr.domain.vocabulary import Role
+from ivr.errors import ExitStatus, HotlineError
 from ivr.store.users import Session
 from ivr.web.context import Console
 
@@ -31,16 +32,25 @@ READERS = frozenset(Role)
 WORKERS = frozenset({Role.OFFICER, Role.LIAISON, Role.SUPERVISOR, Role.ADMIN})
 
 
-class NotSignedIn(Exception):
+class NotSignedIn(HotlineError):
     """No session, or it expired: a page goes to sign-in, the API answers 401."""
 
+    code = "web.not_signed_in"
+    exit_status = ExitStatus.REFUSED
 
-class Forbidden(Exception):
+
+class Forbidden(HotlineError):
     """The role may not do this: 403 and no data."""
 
+    code = "web.forbidden"
+    exit_status = ExitStatus.REFUSED
 
-class CsrfRefused(Exception):
+
+class CsrfRefused(HotlineError):
     """A state-changing request without the session's CSRF token."""
+
+    code = "web.csrf_refused"
+    exit_status = ExitStatus.REFUSED
 
 
 def console(request: Request) -> Console:

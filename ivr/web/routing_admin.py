@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ivr.domain.vocabulary import Role
+from ivr.errors import ExitStatus, HotlineError
 from ivr.routing import publish as pub
 from ivr.routing.directory_search import DirectoryIndex, UnitHit
 from ivr.routing.loader import render_loc
@@ -32,8 +33,11 @@ READERS = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR})
 _CHECKS_KEPT = 32
 
 
-class AdminError(Exception):
+class AdminError(HotlineError):
     """Refused, with an HTTP status and a reason an admin can act on."""
+
+    code = "web.admin_refused"
+    exit_status = ExitStatus.REFUSED
 
     def __init__(self, status: int, detail: str, problems: list[pub.FieldProblem] | None = None):
         super().__init__(detail)

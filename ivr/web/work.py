@@ -13,6 +13,7 @@ from datetime import datetime
 
 from ivr.domain.masking import shown_number
 from ivr.domain.vocabulary import Role, TicketStatus
+from ivr.errors import ExitStatus, HotlineError
 from ivr.store import audit
 from ivr.store import console as reads
 from ivr.store.repo import InvalidTransition, TicketRecord
@@ -20,8 +21,11 @@ from ivr.store.users import User
 from ivr.web.context import Console
 
 
-class WorkError(Exception):
+class WorkError(HotlineError):
     """An action on a ticket was refused; `key` names the message, `status` the HTTP code."""
+
+    code = "web.work_refused"
+    exit_status = ExitStatus.REFUSED
 
     def __init__(self, key: str, status: int = 422) -> None:
         super().__init__(key)

@@ -28,6 +28,7 @@ from ivr.domain.cases.deadlines import (
     review_due,
 )
 from ivr.domain.vocabulary import CaseAction, CaseClock, CaseGrade, CaseKind, CaseState
+from ivr.errors import ExitStatus, HotlineError
 
 A = CaseAction
 S = CaseState
@@ -64,8 +65,11 @@ DISPATCH_ONLY = frozenset({A.STAGE1_DONE, A.CONVERTED, A.MERGED, A.CONTACT_ATTEM
 DISSATISFIED_AT_MOST = 2
 
 
-class CaseMoveRefused(ValueError):
+class CaseMoveRefused(HotlineError, ValueError):
     """An action the state machine does not allow for this case, with the reason."""
+
+    code = "case.move_refused"
+    exit_status = ExitStatus.REFUSED
 
 
 @dataclass(frozen=True, slots=True)
