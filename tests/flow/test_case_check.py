@@ -14,12 +14,14 @@ from ivr import cases_service as svc
 from ivr import dialplan_vars as dv
 from ivr.domain.callback_promise import said_when
 from ivr.domain.cases.check import CASE_IS, DUE_BY, DUE_BY_END, state_prompt
+from ivr.domain.cases.numbers import case_number
 from ivr.domain.vocabulary import CaseKind
 from ivr.flow.case_check import (
     ASK_NUMBER,
     ASK_PASSWORD,
     BAD_NUMBER,
     LOCKED,
+    NO_SUCH_CASE,
     UNAVAILABLE,
     WRONG_PASSWORD,
 )
@@ -186,3 +188,21 @@ async def test_a_store_that_cannot_be_read_is_told_and_the_caller_goes_back_to_t
     )
     assert done.next == dv.NEXT_QUEUE
     assert done.record.outcome == "queued"
+
+
+async def test_a_number_of_no_case_is_said_so_and_asked_again(engine: FlowEngine) -> None:
+    """A well-formed number that names no case: told so, then the number is asked again."""
+    case = await _open_petition(engine)
+    nobody = case_number(9_999_999)
+    done = await engine.call(
+        [
+            *TO_CASE_CHECK,
+            *_number_and_password(nobody, case.password),
+            *_number_and_password(case.case.number, case.password),
+        ]
+    )
+    asks = [c.prompts for c in done.asterisk.sent("EXEC Read") if ASK_NUMBER in c.prompts]
+    assert asks == [(ASK_NUMBER,), (NO_SUCH_CASE, ASK_NUMBER)]
+    assert [e["outcome"] for e in done.events("case_check")] == ["no_such_case", "found"]
+    assert state_prompt("open") in done.played
+    assert ["no_such_case" in t for t in await _tries(engine, nobody)] == [True]
