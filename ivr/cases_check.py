@@ -31,6 +31,9 @@ class CheckResult:
     outcome: CheckOutcome
     # What to say: the state and due date when found, else empty (the flow's prompts).
     text: str = ""
+    # The found case's state and earliest running due time, for the IVR's prompts.
+    state: str = ""
+    due: datetime | None = None
 
 
 async def check_case(
@@ -70,4 +73,5 @@ async def check_case(
         return CheckResult(after, outcome)
     running = [c for c in case.clocks if c.stopped_at is None and c.clock != "deidentify"]
     due = min((c.due_at for c in running), default=None)
-    return CheckResult(after, outcome, status_text(case.number, case.state, due, language, tz))
+    said = status_text(case.number, case.state, due, language, tz)
+    return CheckResult(after, outcome, said, state=case.state, due=due)

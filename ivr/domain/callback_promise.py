@@ -26,6 +26,7 @@ __all__ = [
     "WITHIN_4H",
     "WITHIN_4H_PROMPT",
     "callback_promise",
+    "said_when",
 ]
 
 WITHIN_4H_PROMPT = "ticket-callback-4h"
@@ -99,13 +100,20 @@ def callback_promise(due: datetime, now: datetime, language: str, zone: tzinfo) 
             raise ValueError(f"{name} must be a timezone-aware datetime, got naive {moment!r}")
     if due - now <= WITHIN_4H:
         return [WITHIN_4H_PROMPT]
+    return [CALLBACK_BY, *said_when(due, now, language, zone), CALLBACK_BY_END]
+
+
+def said_when(due: datetime, now: datetime, language: str, zone: tzinfo) -> list[str]:
+    """The day and time of `due` as prompts, said at `now` in `language`'s order.
+
+    Only pieces of `PROMISE_PROMPTS` (days, dates, hours, minutes, parts of the day);
+    a case's due date is said with them too (`ivr.domain.cases.check`).
+    """
     grammar = _GRAMMAR.get(language, "en")
     local_due = due.astimezone(zone)
     return [
-        CALLBACK_BY,
         *_day(local_due, now.astimezone(zone), grammar),
         *_time(local_due.hour, local_due.minute, grammar),
-        CALLBACK_BY_END,
     ]
 
 

@@ -18,13 +18,16 @@ from typing import assert_never
 from ivr.domain.vocabulary import CallOutcome
 from ivr.flow.announcement import announcement
 from ivr.flow.call import Call
+from ivr.flow.case_check import Ended, case_check, heard
 from ivr.flow.emergency import emergency
+from ivr.flow.menu import menus
 from ivr.flow.queue import queue
 from ivr.flow.record import record
 from ivr.flow.transfer import transfer
 from ivr.routing.menus import (
     Destination,
     ToAnnouncement,
+    ToCaseCheck,
     ToEmergency,
     ToExtension,
     ToLanguage,
@@ -54,6 +57,8 @@ def handler_for(dest: Destination) -> Handler:  # noqa: PLR0911 - one return per
             return lambda call, _fallback: announcement(call, dest)
         case ToRecord():
             return lambda call, _fallback: record(call, dest)
+        case ToCaseCheck():
+            return lambda call, fallback: _case_check(call, dest, fallback)
         case ToMenu() | ToLanguage():
             return _menus_come_first
         case _:
@@ -69,6 +74,20 @@ async def _emergency(call: Call, dest: ToEmergency, fallback: Destination | None
     if await emergency(call, dest):
         return
     if fallback is not None:
+        await destination(call, fallback, fallback=None)
+    else:
+        await call.finish(CallOutcome.ANNOUNCED)
+
+
+async def _case_check(call: Call, dest: ToCaseCheck, fallback: Destination | None) -> None:
+    ended = await case_check(call)
+    if ended is Ended.HEARD:
+        await heard(call)
+    elif ended is Ended.UNAVAILABLE:
+        # Told the store cannot be read: back to the menu, never dropped.
+        chosen, menu = await menus(call, (), dest.then)
+        await destination(call, chosen, menu.on_exhausted)
+    elif fallback is not None:
         await destination(call, fallback, fallback=None)
     else:
         await call.finish(CallOutcome.ANNOUNCED)

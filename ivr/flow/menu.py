@@ -13,11 +13,14 @@ from ivr.flow.call import Call
 from ivr.routing.menus import Destination, ToExtension, ToLanguage, ToMenu
 
 
-async def menus(call: Call, lead: tuple[str, ...]) -> tuple[Destination, Menu[Destination]]:
+async def menus(
+    call: Call, lead: tuple[str, ...], first: str | None = None
+) -> tuple[Destination, Menu[Destination]]:
     """Each menu is one read: `lead` (greeting, retry notice) and the menu's prompt,
-    then the caller's whole entry; see ivr.adapters.agi.keys."""
+    then the caller's whole entry; see ivr.adapters.agi.keys. The caller starts at
+    `first`, or at the table's entry."""
     view = call.view
-    state = start(view.menus)
+    state = start(view.menus, first)
     keyable = view.extensions.keys()
     while True:
         menu = view.menus.menus[state.menu]

@@ -11,6 +11,7 @@ from ivr.routing.menus import (
     Destination,
     MenuTable,
     ToAnnouncement,
+    ToCaseCheck,
     ToEmergency,
     ToExtension,
     ToLanguage,
@@ -32,7 +33,7 @@ class MenuRules(TablesBase):
         for name, menu in menus.menus.items():
             for loc, dest in menu_destinations(name, menu):
                 self._destination(MENUS, loc, dest)
-            if isinstance(menu.on_exhausted, ToAnnouncement | ToEmergency):
+            if isinstance(menu.on_exhausted, ToAnnouncement | ToEmergency | ToCaseCheck):
                 self.add(
                     MENUS,
                     ("menus", name, "on_exhausted", "type"),
@@ -45,7 +46,7 @@ class MenuRules(TablesBase):
         self._language_keys(menus)
         self._languages_honoured(menus)
 
-    def _destination(self, file: str, loc: Loc, dest: Destination) -> None:
+    def _destination(self, file: str, loc: Loc, dest: Destination) -> None:  # noqa: PLR0912 - one branch per type
         # A table that did not parse cannot be searched: skip checks that need it.
         menus = self.menus.menus if self.menus is not None else None
         if isinstance(dest, ToMenu) and menus is not None and dest.menu not in menus:
@@ -59,6 +60,9 @@ class MenuRules(TablesBase):
                     (*loc, "language"),
                     f"{dest.language} is not an enabled language in profile.yaml",
                 )
+        elif isinstance(dest, ToCaseCheck) and dest.then is not None and menus is not None:
+            if dest.then not in menus:
+                self.add(file, (*loc, "then"), f"no menu {dest.then!r} in menus.yaml")
         elif isinstance(dest, ToQueue) and self.agents is not None:
             if dest.queue not in {q.id for q in self.agents.queues}:
                 self.add(file, (*loc, "queue"), f"no queue {dest.queue!r} in agents.yaml")

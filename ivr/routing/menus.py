@@ -71,6 +71,17 @@ class ToRecord(Strict):
     reason: TicketReason = TicketReason.VOICEMAIL
 
 
+class ToCaseCheck(Strict):
+    """A caller checks a case: its number, its password, then its state and due date.
+
+    `then` is the menu the caller goes back to when the case store cannot be read;
+    without it, the profile's entry menu.
+    """
+
+    type: Literal["case_check"]
+    then: Ident | None = None
+
+
 class ToLanguage(Strict):
     """Set the caller's language, then continue to `then`."""
 
@@ -80,7 +91,15 @@ class ToLanguage(Strict):
 
 
 Destination = Annotated[
-    ToMenu | ToQueue | ToUnit | ToExtension | ToEmergency | ToAnnouncement | ToRecord | ToLanguage,
+    ToMenu
+    | ToQueue
+    | ToUnit
+    | ToExtension
+    | ToEmergency
+    | ToAnnouncement
+    | ToRecord
+    | ToLanguage
+    | ToCaseCheck,
     Field(discriminator="type"),
 ]
 

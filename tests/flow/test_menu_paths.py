@@ -16,9 +16,11 @@ import pytest
 
 from ivr import dialplan_vars as dv
 from ivr.asterisk.generate import queue_name
+from ivr.flow.case_check import ASK_NUMBER, ASK_PASSWORD, NUMBER_TRIES
 from ivr.routing.menus import (
     Destination,
     ToAnnouncement,
+    ToCaseCheck,
     ToEmergency,
     ToExtension,
     ToLanguage,
@@ -48,7 +50,9 @@ def _menu_keys(view: RoutingView, path: tuple[tuple[str, str], ...]) -> list[On]
     return [key(view.menus.menus[menu].prompt, k) for menu, k in path]
 
 
-def expected_end(view: RoutingView, dest: Destination, fallback: Destination | None) -> End:
+def expected_end(  # noqa: PLR0911 - one return per destination type
+    view: RoutingView, dest: Destination, fallback: Destination | None
+) -> End:
     """Where the tables say a caller who chose `dest` (and then keys nothing) ends."""
     match dest:
         case ToQueue(queue=queue):
@@ -106,6 +110,22 @@ def expected_end(view: RoutingView, dest: Destination, fallback: Destination | N
                 assert done.next == dv.NEXT_HANGUP
 
             return End([key("callback-number-confirm", "1")], ticket)
+        case ToCaseCheck():
+            # Keying no case number: asked NUMBER_TRIES times, then the menu's way out.
+            onward = (
+                expected_end(view, fallback, None)
+                if fallback is not None
+                else End([], _ends_announced)
+            )
+
+            def asked_and_left(done: Finished) -> None:
+                asks = [c for c in done.asterisk.sent("EXEC Read") if ASK_NUMBER in c.prompts]
+                assert len(asks) == NUMBER_TRIES, done.kinds
+                assert done.events("case_check")[-1]["outcome"] == "gave_up"
+                assert ASK_PASSWORD not in done.played
+                onward.check(done)
+
+            return End(onward.after, asked_and_left)
         case ToMenu() | ToLanguage():
             target = next_menu(dest) or ""
             menu = view.menus.menus[target]

@@ -18,6 +18,7 @@ from ivr.config import StackConfig
 from ivr.routing.menus import (
     Destination,
     ToAnnouncement,
+    ToCaseCheck,
     ToEmergency,
     ToExtension,
     ToLanguage,
@@ -99,6 +100,10 @@ def _ends(view: RoutingView, dest: Destination) -> tuple[list[On], Seen]:  # noq
             return [], kind("played", prompt=prompt)
         case ToRecord(reason=reason):
             return [key("callback-number-confirm", "1")], kind("ticket", reason=reason)
+        case ToCaseCheck():
+            # The engine asks for the case number: that is the case check reached.
+            asking = key("case-check-number", "")
+            return [], lambda _r, commands: any(asking.matches(c) for c in commands)
         case ToMenu() | ToLanguage():
             prompt = view.menus.menus[next_menu(dest) or ""].prompt
             listening = key(prompt, "")

@@ -11,7 +11,7 @@ import pytest
 from ivr.prompts import Catalogue, load_catalogue
 from ivr.routing.holder import TableHolder
 from ivr.routing.loader import Problem, RoutingError, load_profile, render_loc
-from ivr.routing.menus import ToEmergency, ToLanguage, ToQueue, ToRecord
+from ivr.routing.menus import ToCaseCheck, ToEmergency, ToLanguage, ToQueue, ToRecord
 from ivr.routing.tables import BlockEntry, TimeRange, Weekday
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def test_shipped_profile_loads_with_the_catalogue(profile: str, catalogue: Catal
 
 
 def test_taipei_language_menu_and_main_menu_follow_the_public_record() -> None:
-    """Taipei: 9 Mandarin, 0 English; 1-4 and 0 on the main menu; 24 hours."""
+    """Taipei: 9 Mandarin, 0 English; 1-4 and 0 on the main menu (5 checks a case); 24 hours."""
     tables = load_profile(SHIPPED / "taipei")
     language = tables.menu(tables.menus.entry)
     assert language.options["9"] == ToLanguage(type="language", language="zh-TW", then="main")
@@ -76,8 +76,10 @@ def test_taipei_language_menu_and_main_menu_follow_the_public_record() -> None:
         "2": "dispatch",
         "3": "petition",
         "4": None,
+        "5": None,
         "0": "general",
     }
+    assert main.options["5"] == ToCaseCheck(type="case_check", then="main")
     emergency = main.options["4"]
     assert isinstance(emergency, ToEmergency)
     assert (emergency.connect_key, emergency.number) == ("1", "119")
@@ -268,6 +270,13 @@ BAD = [
             "menus.main.on_exhausted.type",
             "never hang up on a caller who simply did not press anything",
         ),
+    ),
+    (
+        "case-check-back-to-no-menu",
+        "taipei",
+        "menus.yaml",
+        [('"5": {type: case_check, then: main}', '"5": {type: case_check, then: nowhere}')],
+        ("menus.yaml", 'menus.main.options["5"].then', "no menu 'nowhere' in menus.yaml"),
     ),
     (
         "language-choice-not-honoured",

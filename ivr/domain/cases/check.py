@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ivr.domain.vocabulary import CheckOutcome
+from ivr.domain.callback_promise import said_when
+from ivr.domain.vocabulary import CaseState, CheckOutcome
 
 MAX_WRONG_PASSWORDS = 3
 
@@ -87,3 +88,43 @@ def status_text(number: str, state: str, due: datetime | None, language: str, tz
             f"{_zh_number(local.hour)}點{_zh_number(local.minute)}分前辦理完成。"
         )
     return text
+
+
+# The prompts the IVR plays for a found case (their words are in the catalogue).
+CASE_IS = "case-check-case"
+DUE_BY = "case-check-due"
+DUE_BY_END = "case-check-due-end"
+PAST_DUE = "case-check-past-due"
+# States whose work is over: no due date is said for them.
+_FINISHED = frozenset({CaseState.CLOSED, CaseState.MERGED, CaseState.CONVERTED})
+
+
+def state_prompt(state: str) -> str:
+    return f"case-check-state-{state}"
+
+
+# Every prompt `status_prompts` can return besides the day and time pieces.
+STATUS_PROMPTS: tuple[str, ...] = (
+    CASE_IS,
+    DUE_BY,
+    DUE_BY_END,
+    PAST_DUE,
+    *(state_prompt(s) for s in CaseState),
+    *(f"digit-{d}" for d in range(10)),
+)
+
+
+def status_prompts(
+    number: str, state: str, due: datetime | None, now: datetime, language: str, tz: ZoneInfo
+) -> list[str]:
+    """What the caller hears, as prompts: the number read back, the state, the due date.
+
+    The due date is said only while the case's work runs; a due date already past is
+    said as past, never as "by today" (that would be untrue).
+    """
+    said = [CASE_IS, *(f"digit-{d}" for d in number), state_prompt(state)]
+    if due is None or state in _FINISHED:
+        return said
+    if due <= now:
+        return [*said, PAST_DUE]
+    return [*said, DUE_BY, *said_when(due, now, language, tz), DUE_BY_END]
