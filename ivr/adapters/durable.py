@@ -498,6 +498,7 @@ class DurableStore:
         created_at: datetime,
         due_at: datetime,
         message_path: str | None = None,
+        language: str | None = None,
     ) -> TicketRecord:
         """As CaseStore.create_ticket, never spooled: StoreUnavailable when it cannot commit.
 
@@ -520,6 +521,7 @@ class DurableStore:
                 created_at=created_at,
                 due_at=due_at,
                 message_path=message_path,
+                language=language,
             )
 
     async def defer_ticket(
@@ -535,6 +537,7 @@ class DurableStore:
         created_at: datetime,
         due_at: datetime,
         message_path: str | None = None,
+        language: str | None = None,
     ) -> None:
         """Spool a ticket `create_ticket` could not commit: made once, after the outage.
 
@@ -554,6 +557,7 @@ class DurableStore:
             "message_path": message_path,
             "idempotency_key": key,
             "after_outage": True,
+            "language": language,
         }
         await self._spool("create_ticket", self._resolved(_encode(kwargs)), doubt=None)
 

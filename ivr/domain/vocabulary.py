@@ -36,6 +36,8 @@ class TicketReason(StrEnum):
     DISPUTED_JURISDICTION = "disputed_jurisdiction"
     # The caller chose to leave a message for a callback (a menu's record option).
     VOICEMAIL = "voicemail"
+    # A waiting caller chose a callback in their language, or waited the queue's longest.
+    QUEUE_CALLBACK = "queue_callback"
 
 
 class TicketStatus(StrEnum):

@@ -1055,6 +1055,7 @@ class CaseStore:
         message_path: str | None = None,
         idempotency_key: str | None = None,
         after_outage: bool = False,
+        language: str | None = None,
     ) -> TicketRecord:
         """Open a callback ticket with a fresh number; committed when this returns.
 
@@ -1075,6 +1076,7 @@ class CaseStore:
                 "unit_id": unit_id,
                 "message_path": message_path,
                 "idempotency_key": idempotency_key,
+                "language": language,
             },
         )
         prefix = created_at.astimezone(TICKET_NUMBER_TZ).strftime("%y%m")
@@ -1096,6 +1098,7 @@ class CaseStore:
                 "message_path": message_path,
                 "idempotency_key": idempotency_key,
                 "after_outage": after_outage,
+                "language": language,
             },
             event_data={
                 "reason": reason,

@@ -22,11 +22,11 @@ import structlog
 from ivr import dialplan_vars as dv
 from ivr.adapters.agi.keys import KeyReader
 from ivr.adapters.agi.limits import LIMIT_QUEUE, over_caller_limit
+from ivr.adapters.agi.waiting import WAITING_PROMPTS, wait_in_queue
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.durable import DurableStore
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
-from ivr.asterisk.generate import queue_name
 from ivr.domain.calendar import (
     Calendar,
     ServiceHours,
@@ -115,11 +115,10 @@ ENGINE_PROMPTS = (
     "goodbye",
     *(f"digit-{d}" for d in "0123456789"),
     *PROMISE_PROMPTS,
+    *WAITING_PROMPTS,
 )
 
 DTMF_KEYS = "0123456789*#"
-# Times a caller re-enters a queue after waiting the table's longest wait.
-QUEUE_ROUNDS = 3
 SURVEY_TRIES = 2
 CONFIRM_TRIES = 3
 # One key, with this long to press it after the prompts (emergency, confirmations).
@@ -138,6 +137,8 @@ class NewTicket:
     created_at: datetime
     due_at: datetime
     message_path: str | None = None
+    # The language the callback is owed in (a queue's callback): None elsewhere.
+    language: str | None = None
 
 
 @dataclass
@@ -380,32 +381,8 @@ class HotlineScript:
                 raise AssertionError("menus are resolved before destinations")
 
     async def _queue(self, call: _Call, queue: str) -> None:
-        max_wait = call.view.queue_max_wait_s.get(queue, 600)
-        self._event(call, "queue_enter", queue=queue, language=call.language)
-        await self.tracker.outcome(call.uniqueid, OUTCOME_QUEUED)
-        call.steps.append("queue")
-        session = call.session
-        for _ in range(QUEUE_ROUNDS):
-            # c: come back here when the agent hangs up first, for the survey (T8).
-            # b(): the agent's leg (only that leg) gets the transfer key, 8 + a unit code.
-            await session.command(
-                "EXEC",
-                "Queue",
-                f"{queue_name(queue)},cb({dv.AGENT_LEG_GOSUB}),,,{max_wait}",
-                timeout=max_wait + CONVERSATION_LIMIT_S,
-            )
-            queued = await session.get_variables("QUEUESTATUS", "MEMBERNAME")
-            status, agent = queued["QUEUESTATUS"] or None, queued["MEMBERNAME"] or None
-            self._event(call, "queue_leave", queue=queue, status=status, agent=agent)
-            if agent:
-                await self._survey(call, agent, queue)
-                return
-            if status != "TIMEOUT":
-                break
-        # The queue could not take the caller (or kept them too long): hand over to the
-        # dialplan's agents' queue, which every logged-in agent serves. Never a hangup.
-        await session.set_variable(dv.NEXT, dv.NEXT_QUEUE)
-        self._event(call, "route", next=dv.NEXT_QUEUE, queue_status=status)
+        # Waiting, the choice and the callback: ivr.adapters.agi.waiting (issue 18).
+        await wait_in_queue(self, call, queue, NewTicket)
 
     async def _transfer(
         self, call: _Call, spec: TransferSpec, initiated_by: str = TransferInitiator.IVR
