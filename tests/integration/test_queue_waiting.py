@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from ivr.asterisk import install, process
 from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore
 from tests.harness import free_port
@@ -46,8 +47,12 @@ class Agent:
 
 
 @pytest.fixture
-async def mandarin_agent(stack: StackConfig, tmp_path: Path) -> AsyncIterator[Agent]:
-    """A SIPp phone for a02, registered and logged in; it answers one call for 2 s."""
+async def mandarin_agent(
+    stack: StackConfig, start_engine: StartEngine, taipei_profile: ProfileCopy, tmp_path: Path
+) -> AsyncIterator[Agent]:
+    """The engine, and a SIPp phone for a02, registered and logged in (*45 needs the
+    engine); it answers one call for 2 s."""
+    await start_engine(profile=taipei_profile.directory)
     extension, _ = MANDARIN_AGENT
     port = free_port()
     await register_agent(stack, extension, port)
@@ -78,6 +83,10 @@ async def _ticket_language(store: CaseStore, number: str) -> str | None:
     return row[0]  # type: ignore[no-any-return]
 
 
+def _members(stack: StackConfig, queue: str) -> str:
+    return process.rx(install.ensure(), stack, f"queue show {queue}")
+
+
 def _kinds(record: CallRecord) -> list[str]:
     return [e.kind for e in record.events]
 
@@ -91,7 +100,8 @@ async def test_taiwanese_caller_gets_a_taiwanese_callback_not_the_free_mandarin_
 ) -> None:
     """No Taiwanese agent, a Mandarin agent free: told, offered 1/2/3; key 2 is a
     callback ticket in Taiwanese, and the Mandarin agent's phone never rang."""
-    await start_engine(profile=taipei_profile.directory)
+    assert "PJSIP/7002" in _members(stack, "hotline-general")
+    assert "PJSIP/7002" in _members(stack, "hotline-agents")
     async with Driver(stack, store) as driver:
         uid = await driver.place(
             [
@@ -125,7 +135,6 @@ async def test_taiwanese_caller_reaches_the_mandarin_agent_only_by_pressing_3(
     mandarin_agent: Agent,
 ) -> None:
     """Key 3 accepts a Mandarin agent: the agent's phone shows `[台語] 0912○○○678`."""
-    await start_engine(profile=taipei_profile.directory)
     async with Driver(stack, store) as driver:
         uid = await driver.place([*TAIWANESE, key("queue-no-agents", "3")])
         record = await driver.until(
