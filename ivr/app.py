@@ -23,6 +23,7 @@ from ivr.adapters.durable import SPOOL_FILE, DurableStore
 from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
 from ivr.adapters.malloc import fix_mmap_threshold
+from ivr.adapters.queue_events import QUEUE_EVENTS, QueueEventRecorder
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig, check_exposure
@@ -33,6 +34,7 @@ from ivr.routing.loader import Problem, RoutingError, load_profile
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
+from ivr.store.queue_legs import QueueLegs
 from ivr.watchdog import HEALTH_SCRIPT
 
 log = structlog.get_logger()
@@ -187,6 +189,10 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     )
     await reconciler.prepare()
     ami.on("Hangup", reconciler.on_hangup)
+    # Queue stays: waiting told apart from talking (issue 18).
+    queue_events = QueueEventRecorder(QueueLegs(store._engine), clock)
+    for name in QUEUE_EVENTS:
+        ami.on(name, queue_events.on_event)
     await ami.start()
     await ari.start()
     agi = FastAGIServer(

@@ -136,3 +136,20 @@ class FallbackReason(StrEnum):
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The members' strings, in declaration order: what a store check allows."""
     return tuple(member.value for member in enum)
+
+
+# ---- queues (issue 18): how a caller's stay in one queue ended (queue_legs.outcome)
+
+
+class QueueLegOutcome(StrEnum):
+    # Still in the queue.
+    WAITING = "waiting"
+    # An agent answered (the conversation may still be going on).
+    ANSWERED = "answered"
+    # The agent moved the caller on (transfer key 8, or a blind transfer).
+    TRANSFERRED = "transferred"
+    # The caller hung up while waiting.
+    ABANDONED = "abandoned"
+    # The engine took the caller out to ask them (keep waiting, callback, another
+    # language), or the longest wait ended: not an abandonment.
+    LEFT = "left"

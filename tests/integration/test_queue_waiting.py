@@ -8,9 +8,10 @@ unless they press the key that accepts it.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +21,11 @@ from sqlalchemy import text
 from ivr.asterisk import install, process
 from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore
+from ivr.store.queue_legs import QueueLegRecord, QueueLegs
 from tests.harness import free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
-from tests.integration.driven import Driver, key
+from tests.integration.driven import Driver, On, key
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas
 
 pytestmark = pytest.mark.asterisk
@@ -81,6 +83,20 @@ async def _ticket_language(store: CaseStore, number: str) -> str | None:
             )
         ).one()
     return row[0]  # type: ignore[no-any-return]
+
+
+async def _legs_when(
+    store: CaseStore, uniqueid: str, done: Callable[[list[QueueLegRecord]], bool]
+) -> list[QueueLegRecord]:
+    """The call's queue stays once AMI's events have made them so (or after 30 s)."""
+    legs = QueueLegs(store._engine)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        found = await legs.legs_of(uniqueid)
+        if done(found) or loop.time() > deadline:
+            return found
+        await asyncio.sleep(0.2)
 
 
 def _members(stack: StackConfig, queue: str) -> str:
@@ -153,6 +169,20 @@ async def test_taiwanese_caller_reaches_the_mandarin_agent_only_by_pressing_3(
     invites = mandarin_agent.invites()
     assert len(invites) == 1
     assert "[台語] 0912○○○678" in invites[0]
+    # The store tells waiting from talking: who answered, after how long, for how long.
+    [leg] = await _legs_when(store, uid, lambda legs: bool(legs) and legs[0].ended_at is not None)
+    assert (leg.queue, leg.language, leg.agent, leg.outcome) == (
+        "general",
+        "nan",
+        "a02",
+        "answered",
+    ), leg
+    assert leg.answered_at is not None
+    assert leg.ended_at is not None
+    assert leg.joined_at <= leg.answered_at <= leg.ended_at
+    assert leg.hold_s is not None
+    assert leg.talk_s is not None
+    assert leg.talk_s >= 1
 
 
 async def test_empty_queue_is_told_at_entry_and_offered_a_callback_at_once(
@@ -221,3 +251,37 @@ async def test_the_longest_wait_ends_in_a_callback_not_another_round(
     assert events(record, "queue_max_wait")
     assert events(record, "ticket")[0]["reason"] == "queue_callback"
     assert record.outcome == "ticket"
+    # Taken out to be asked is not abandoning: both stays "left", none answered.
+    legs = await _legs_when(store, uid, lambda ls: len(ls) == 2 and ls[1].outcome != "waiting")
+    assert [(leg.queue, leg.outcome, leg.language) for leg in legs] == [
+        ("general", "left", "zh-TW")
+    ] * 2
+
+
+async def test_hanging_up_while_waiting_is_an_abandoned_stay(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+) -> None:
+    """Key 1 (keep waiting), then the caller hangs up in the queue: abandoned, not left."""
+    await start_engine(profile=taipei_profile.directory)
+    async with Driver(stack, store) as driver:
+        uid = await driver.place(
+            [
+                key("taipei-language-menu", "9"),
+                key("taipei-main-menu", "1"),
+                key("queue-no-agents", "1"),
+                On("EXEC Queue", "hotline-general", None),
+            ]
+        )
+        record = await driver.ended(uid, timeout_s=120)
+    assert events(record, "queue_offer")[0]["choice"] == "1"
+    [leg] = await _legs_when(store, uid, lambda ls: bool(ls) and ls[0].outcome != "waiting")
+    assert (leg.queue, leg.outcome, leg.agent, leg.answered_at) == (
+        "general",
+        "abandoned",
+        None,
+        None,
+    )
+    assert leg.left_at is not None

@@ -19,6 +19,7 @@ from ivr import dialplan_vars as dv
 from ivr.adapters.agi.keys import KeyReader
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.fastagi.server import AGISession
+from ivr.adapters.queue_events import LANGUAGE_VAR
 from ivr.asterisk.generate import queue_name
 from ivr.domain.calendar import Calendar, next_working_day_end
 from ivr.domain.clock import Clock
@@ -132,6 +133,9 @@ async def wait_in_queue(host: Host, call: _Call, queue: str, new_ticket: Any) ->
     # The agent's phone shows the language before answering: `[台語] 0912○○○678`.
     display = agent_display(language, policy.name, call.caller)
     await session.set_variable("CALLERID(name)", display)
+    # On every AMI event of this channel (manager.conf channelvars): the queue stays
+    # the store keeps carry the language (ivr.adapters.queue_events).
+    await session.set_variable(LANGUAGE_VAR, language)
     current = policy
     waived = False
     waited = 0.0
