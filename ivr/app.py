@@ -121,8 +121,10 @@ def build_router(
     cfg: StackConfig,
     routing: Routing,
 ) -> AGIRouter:
-    async def save_agent_state(agent: str, state: str, at: datetime, queues: list[str]) -> None:
-        await store.record_agent_state(agent, state, at=at, queues=queues)
+    async def save_agent_state(
+        agent: str, state: str, at: datetime, queues: list[str], reason: str | None = None
+    ) -> None:
+        await store.record_agent_state(agent, state, at=at, queues=queues, reason=reason)
 
     hotline = HotlineScript(
         tracker=tracker,

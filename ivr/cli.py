@@ -224,6 +224,9 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat table of c
     rt.add_argument("--csv", type=Path, default=None, help="also write the rows as CSV")
     rt.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     rt.set_defaults(func=cmd_report_transfers)
+    from ivr.queues_cli import register as register_queue_report
+
+    register_queue_report(rsub2, _load)
 
     from ivr.privacy_cli import add_commands
 

@@ -153,3 +153,27 @@ class QueueLegOutcome(StrEnum):
     # The engine took the caller out to ask them (keep waiting, callback, another
     # language), or the longest wait ended: not an abandonment.
     LEFT = "left"
+
+
+class PauseReason(StrEnum):
+    """Why an agent paused: `*47` then a digit on the phone (agent_states.reason)."""
+
+    # *47 alone: a pause with no reason given.
+    UNSPECIFIED = "unspecified"
+    BREAK = "break"
+    MEAL = "meal"
+    AFTER_CALL_WORK = "after_call_work"
+    TRAINING = "training"
+    MEETING = "meeting"
+    TECHNICAL = "technical"
+
+
+# The digit an agent keys after *47 (as the agents' card prints it).
+PAUSE_REASON_DIGITS = {
+    "1": PauseReason.BREAK,
+    "2": PauseReason.MEAL,
+    "3": PauseReason.AFTER_CALL_WORK,
+    "4": PauseReason.TRAINING,
+    "5": PauseReason.MEETING,
+    "6": PauseReason.TECHNICAL,
+}

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from ivr.domain.vocabulary import QueueLegOutcome
-from ivr.store.models import require_utc_aware
+from ivr.domain.vocabulary import QueueLegOutcome, TicketReason
+from ivr.store.models import Call, Ticket, require_utc_aware
 from ivr.store.queue_legs_models import QueueLeg
 
 _INSERT = {
@@ -118,27 +118,30 @@ class QueueLegs:
         self, *, uniqueid: str, queue: str, hold_s: float | None, at: datetime
     ) -> bool:
         at = require_utc_aware(at, "at")
+        # app_queue reports a timeout as an abandonment too; the engine, which ended the
+        # round, marks those "left" (`taken_out`), and its mark stands.
         return await self._update(
             uniqueid,
             queue,
             QueueLeg.answered_at.is_(None),
+            QueueLeg.outcome == QueueLegOutcome.WAITING,
             left_at=at,
             hold_s=hold_s,
             outcome=QueueLegOutcome.ABANDONED,
         )
 
     async def left(self, *, uniqueid: str, queue: str, at: datetime) -> bool:
-        """The caller left the queue: a stay still "waiting" becomes "left" (an answer,
-        an abandonment or a transfer reported first stands)."""
+        """The caller left the queue (any way): the time, not the outcome."""
         at = require_utc_aware(at, "at")
-        stamped = await self._update(uniqueid, queue, QueueLeg.left_at.is_(None), left_at=at)
-        moved = await self._update(
-            uniqueid,
-            queue,
-            QueueLeg.outcome == QueueLegOutcome.WAITING,
-            outcome=QueueLegOutcome.LEFT,
+        return await self._update(uniqueid, queue, QueueLeg.left_at.is_(None), left_at=at)
+
+    async def taken_out(self, *, uniqueid: str, queue: str, at: datetime) -> bool:
+        """The engine ended an unanswered round to ask the caller: "left", not abandoned."""
+        at = require_utc_aware(at, "at")
+        await self._update(uniqueid, queue, QueueLeg.left_at.is_(None), left_at=at)
+        return await self._update(
+            uniqueid, queue, QueueLeg.answered_at.is_(None), outcome=QueueLegOutcome.LEFT
         )
-        return stamped or moved
 
     async def capped(self, *, uniqueid: str, queue: str) -> bool:
         return await self._update(uniqueid, queue, capped=True)
@@ -160,3 +163,29 @@ class QueueLegs:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [_record(row._mapping) for row in rows]
+
+    async def callbacks_between(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """(caller uniqueid, ticket status) of waiting callers' callback tickets made in
+        [start, end)."""
+        start, end = require_utc_aware(start, "start"), require_utc_aware(end, "end")
+        stmt = (
+            select(Call.uniqueid, Ticket.status)
+            .join(Call, Call.id == Ticket.call_id)
+            .where(
+                Ticket.reason == TicketReason.QUEUE_CALLBACK,
+                Ticket.created_at >= start,
+                Ticket.created_at < end,
+            )
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def queue_legs_of(store: object) -> QueueLegs | None:
+    """The queue stays over the case store the call script has (a CaseStore, or the
+    outage-proof store around one). A stop-gap until the store's ports are split."""
+    engine = getattr(store, "_engine", None) or getattr(
+        getattr(store, "_store", None), "_engine", None
+    )
+    return QueueLegs(engine) if isinstance(engine, AsyncEngine) else None

@@ -14,12 +14,14 @@ import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 
 from ivr.asterisk import install, process
 from ivr.config import StackConfig
+from ivr.queues_cli import month_rows
 from ivr.store import CallRecord, CaseStore
 from ivr.store.queue_legs import QueueLegRecord, QueueLegs
 from tests.harness import free_port
@@ -183,6 +185,12 @@ async def test_taiwanese_caller_reaches_the_mandarin_agent_only_by_pressing_3(
     assert leg.hold_s is not None
     assert leg.talk_s is not None
     assert leg.talk_s >= 1
+    # ...and `ivr report queues` counts it in the month, by queue and language.
+    month = f"{leg.joined_at.astimezone(ZoneInfo('Asia/Taipei')):%Y-%m}"
+    rows = {(r.queue, r.language): r for r in await month_rows(stack, month)}
+    row = rows["general", "nan"]
+    assert (row.offered, row.answered, row.abandoned) == (1, 1, 0)
+    assert row.wait_median_s == leg.hold_s
 
 
 async def test_empty_queue_is_told_at_entry_and_offered_a_callback_at_once(
@@ -285,3 +293,23 @@ async def test_hanging_up_while_waiting_is_an_abandoned_stay(
         None,
     )
     assert leg.left_at is not None
+
+
+async def test_pause_with_a_reason_digit_is_shown_and_stored(
+    stack: StackConfig, store: CaseStore, start_engine: StartEngine
+) -> None:
+    """*472: a06's pause for a meal shows in Asterisk's queues and in the store."""
+    await start_engine()
+    await feature_code(stack, "7006", "*45")
+    try:
+        await feature_code(stack, "7006", "*472")
+        shown = _members(stack, "hotline-dispatch")
+        assert "paused:meal" in shown.replace(" ", "").lower(), shown
+        [latest] = await store.agent_states("a06", limit=1)
+        assert (latest.state, latest.reason) == ("paused", "meal")
+        # An unknown digit changes nothing.
+        await feature_code(stack, "7006", "*479")
+        [still] = await store.agent_states("a06", limit=1)
+        assert still == latest
+    finally:
+        await feature_code(stack, "7006", "*46")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from ivr.domain.queue_report import Callback, percentile, queue_rows
 from ivr.domain.queueing import (
     Choice,
     MaxWaitReached,
@@ -171,3 +174,46 @@ def test_other_language_queues_do_not_chain(tmp_path: Path) -> None:
         )
     )
     assert any("never a chain" in p.reason for p in found), found
+
+
+# ------------------------------------------------------------ the month's report
+
+
+@dataclass(frozen=True)
+class _Stay:
+    uniqueid: str
+    queue: str
+    language: str | None
+    joined_at: datetime
+    hold_s: float | None
+    talk_s: float | None
+    outcome: str
+    capped: bool = False
+
+
+T = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+
+def test_report_counts_callers_once_per_queue_and_gives_nearest_rank_waits() -> None:
+    stays = [
+        _Stay("c1", "taiwanese", "nan", T, None, None, "left"),
+        _Stay("c1", "taiwanese", "nan", T + timedelta(minutes=3), 40, 200, "answered"),
+        _Stay("c2", "taiwanese", "nan", T, 10, 100, "answered", capped=True),
+        _Stay("c3", "taiwanese", "nan", T, None, None, "abandoned"),
+        _Stay("c4", "general", "zh-TW", T, None, None, "left"),
+    ]
+    rows = queue_rows(stays, [Callback("c4", True), Callback("elsewhere", False)])
+    by = {(r.queue, r.language): r for r in rows}
+    tw = by["taiwanese", "nan"]
+    assert (tw.offered, tw.answered, tw.abandoned, tw.capped) == (3, 2, 1, 1)
+    assert (tw.wait_median_s, tw.wait_p90_s, tw.talk_s) == (10, 40, 300)
+    general = by["general", "zh-TW"]
+    assert (general.callbacks_requested, general.callbacks_completed) == (1, 1)
+    assert general.wait_median_s is None  # nobody answered: no figure, not a zero
+    assert by["*", "*"].offered == 4
+
+
+def test_percentile_is_nearest_rank() -> None:
+    assert percentile([5, 1, 3, 2, 4], 0.9) == 5
+    assert percentile([5, 1, 3, 2, 4], 0.5) == 3
+    assert percentile([], 0.5) is None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from ivr import dialplan_vars as dv
 from ivr.adapters.agi.keys import KeyReader
@@ -40,7 +41,8 @@ from ivr.domain.tickets import HOTLINE_AGENCY
 from ivr.domain.vocabulary import CallOutcome, TicketReason
 from ivr.prompts import prompt_path
 from ivr.routing.view import RoutingView
-from ivr.store import TicketRecord
+from ivr.store import StoreUnavailable, TicketRecord
+from ivr.store.queue_legs import queue_legs_of
 
 log = structlog.get_logger()
 
@@ -87,6 +89,8 @@ class Host(Protocol):
     def tracker(self) -> CallTracker: ...
     @property
     def sounds_dir(self) -> Path: ...
+    @property
+    def store(self) -> object: ...
 
     def _event(self, call: Any, kind: str, **data: Any) -> None: ...
     def _prompt(self, call: Any, name: str) -> str: ...
@@ -186,6 +190,7 @@ async def wait_in_queue(host: Host, call: _Call, queue: str, new_ticket: Any) ->
         if agent:
             await host._survey(call, agent, current.queue)
             return
+        await _taken_out(host, call, current.queue)
         move = after_round(
             current,
             waited_s=waited,
@@ -216,6 +221,18 @@ async def _round(
     )
     queued = await session.get_variables("QUEUESTATUS", "MEMBERNAME")
     return queued["MEMBERNAME"] or None, queued["QUEUESTATUS"] or None
+
+
+async def _taken_out(host: Host, call: _Call, queue: str) -> None:
+    """Tell the store this unanswered round was ended by the engine, not by a hangup."""
+    legs = queue_legs_of(host.store)
+    if legs is None:
+        return
+    try:
+        await legs.taken_out(uniqueid=call.uniqueid, queue=queue, at=host.clock())
+    except (SQLAlchemyError, OSError, StoreUnavailable):
+        # The figures lose one stay's outcome; the caller loses nothing.
+        log.warning("queue_leg_not_stored", queue=queue)
 
 
 async def _offer(host: Host, call: _Call, offer: Offer) -> str:
