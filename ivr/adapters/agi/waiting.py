@@ -65,6 +65,11 @@ _KEY_PROMPT = {
 # One key after the choice; silence keeps the caller waiting, never moves them.
 CHOICE_WAIT_S = 6.0
 CONVERSATION_LIMIT_S = 4 * 3600.0
+# QUEUESTATUS values of a round that ended with the caller still there (a hangup
+# leaves it unset): the engine ended it to ask them, so it is no abandonment.
+ENGINE_ENDED = frozenset(
+    {"TIMEOUT", "FULL", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "CONTINUE"}
+)
 
 
 class _Call(Protocol):
@@ -190,7 +195,8 @@ async def wait_in_queue(host: Host, call: _Call, queue: str, new_ticket: Any) ->
         if agent:
             await host._survey(call, agent, current.queue)
             return
-        await _taken_out(host, call, current.queue)
+        if status in ENGINE_ENDED and not session.hung_up:
+            await _taken_out(host, call, current.queue)
         move = after_round(
             current,
             waited_s=waited,
