@@ -154,7 +154,7 @@ async def wait_in_queue(host: Host, call: _Call, queue: str, new_ticket: Any) ->
     while True:
         if isinstance(move, MaxWaitReached):
             host._event(call, "queue_max_wait", queue=current.queue, waited_s=round(waited))
-            await host._play(call, "queue-max-wait", "queue_offer")
+            await host._play(call, "queue-max-wait", "queue")
             await _callback(host, call, current.queue, language, new_ticket)
             return
         if isinstance(move, Offer):
@@ -243,7 +243,9 @@ async def _taken_out(host: Host, call: _Call, queue: str) -> None:
 
 async def _offer(host: Host, call: _Call, offer: Offer) -> str:
     prompts = [_OFFER_PROMPT[offer.reason], *(_KEY_PROMPT[k] for k in offer.keys)]
-    call.steps.append("queue_offer")
+    # Still the queue step: a caller who hangs up at the choice is a queued caller
+    # who left while waiting, as one who hangs up in Queue() (the stays say which).
+    call.steps.append("queue")
     keyed = await call.keys.read(
         call.session,
         [host._prompt(call, p) for p in prompts],
@@ -256,7 +258,7 @@ async def _offer(host: Host, call: _Call, offer: Offer) -> str:
 
 async def _callback(host: Host, call: _Call, queue: str, language: str, new_ticket: Any) -> None:
     """A callback in the caller's language: number confirmed, ticket committed, told."""
-    await host._play(call, "queue-callback", "queue_offer")
+    await host._play(call, "queue-callback", "queue")
     number = await host._callback_number(call)
     now = host.clock()
     ticket = await host._open_ticket(
