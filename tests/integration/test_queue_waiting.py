@@ -110,11 +110,7 @@ def _kinds(record: CallRecord) -> list[str]:
 
 
 async def test_taiwanese_caller_gets_a_taiwanese_callback_not_the_free_mandarin_agent(
-    stack: StackConfig,
-    store: CaseStore,
-    start_engine: StartEngine,
-    taipei_profile: ProfileCopy,
-    mandarin_agent: Agent,
+    stack: StackConfig, store: CaseStore, mandarin_agent: Agent
 ) -> None:
     """No Taiwanese agent, a Mandarin agent free: told, offered 1/2/3; key 2 is a
     callback ticket in Taiwanese, and the Mandarin agent's phone never rang."""
@@ -146,11 +142,7 @@ async def test_taiwanese_caller_gets_a_taiwanese_callback_not_the_free_mandarin_
 
 
 async def test_taiwanese_caller_reaches_the_mandarin_agent_only_by_pressing_3(
-    stack: StackConfig,
-    store: CaseStore,
-    start_engine: StartEngine,
-    taipei_profile: ProfileCopy,
-    mandarin_agent: Agent,
+    stack: StackConfig, store: CaseStore, mandarin_agent: Agent
 ) -> None:
     """Key 3 accepts a Mandarin agent: the agent's phone shows `[台語] 0912○○○678`."""
     async with Driver(stack, store) as driver:
