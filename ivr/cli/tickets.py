@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from ivr.cli import queues as queue_report
 from ivr.cli.common import EXIT_FAIL, EXIT_OK, admin, json_flag, load, unmask_args
 from ivr.cli_types import positive
 from ivr.domain.vocabulary import TicketStatus, values
@@ -65,6 +66,7 @@ def register(sub: Any) -> None:
     # A path here, not a switch: errors print as JSON with `ivr --json report …`.
     rt.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     rt.set_defaults(func=cmd_report_transfers)
+    queue_report.register(rsub, load)
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:

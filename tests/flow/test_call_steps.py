@@ -140,13 +140,22 @@ async def test_a_survey_without_a_rating_keeps_the_call_queued(engine: FlowEngin
     assert done.record.outcome == "queued"
 
 
-async def test_a_full_queue_hands_the_caller_to_the_dialplan_at_once(engine: FlowEngine) -> None:
+async def test_a_full_queue_asks_the_caller_instead_of_moving_them(engine: FlowEngine) -> None:
+    """A round the queue ends (FULL) is followed by the choice, never a silent move."""
     done = await engine.call(
-        [*TAIPEI_MAIN, key(MAIN_MENU, "3"), queue(queue_name("petition"), status="FULL")]
+        [
+            *TAIPEI_MAIN,
+            key(MAIN_MENU, "3"),
+            queue(queue_name("petition"), status="FULL"),
+            key("queue-key-callback", "2"),
+        ],
+        variables={f"QUEUE_MEMBER({queue_name('petition')},logged)": "1"},
     )
     assert len(done.asterisk.sent("EXEC Queue")) == 1
-    assert done.events("route") == [{"next": "queue", "queue_status": "FULL"}]
-    assert done.next == dv.NEXT_QUEUE
+    [offer] = done.events("queue_offer")
+    assert (offer["reason"], offer["choice"]) == ("long_wait", "2")
+    assert [e["reason"] for e in done.events("ticket")] == ["queue_callback"]
+    assert done.next == dv.NEXT_HANGUP
 
 
 @pytest.mark.parametrize(
