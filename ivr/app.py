@@ -25,6 +25,7 @@ from ivr.adapters.durable import SPOOL_FILE, DurableStore
 from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
 from ivr.adapters.malloc import fix_mmap_threshold
+from ivr.adapters.queue_events import QUEUE_EVENTS, QueueEventRecorder
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig, check_exposure
@@ -38,6 +39,7 @@ from ivr.routing.sites import engine_site, publish_due_forever
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
+from ivr.store.queue_legs import QueueLegs
 from ivr.watchdog import HEALTH_SCRIPT
 from ivr.web.server import RunningConsole, start_console
 
@@ -138,9 +140,12 @@ def build_router(
     cfg: StackConfig,
     routing: Routing,
     served: ServedVersions | None = None,
+    queue_legs: QueueLegs | None = None,
 ) -> AGIRouter:
-    async def save_agent_state(agent: str, state: str, at: datetime, queues: list[str]) -> None:
-        await store.record_agent_state(agent, state, at=at, queues=queues)
+    async def save_agent_state(
+        agent: str, state: str, at: datetime, queues: list[str], reason: str | None = None
+    ) -> None:
+        await store.record_agent_state(agent, state, at=at, queues=queues, reason=reason)
 
     hotline = HotlineScript(
         tracker=tracker,
@@ -151,6 +156,7 @@ def build_router(
         current_mode=store.current_mode,
         store=store,
         closures=store.closures,
+        queue_legs=queue_legs,
     )
     router = AGIRouter()
     # The supervisor's watchdog probe: an answer proves the event loop runs.
@@ -222,10 +228,17 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     )
     await reconciler.prepare()
     ami.on("Hangup", reconciler.on_hangup)
+    # Queue stays: waiting told apart from talking (issue 18).
+    queue_legs = QueueLegs.of(store)
+    queue_events = QueueEventRecorder(queue_legs, clock)
+    for name in QUEUE_EVENTS:
+        ami.on(name, queue_events.on_event)
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
-        build_router(durable, tracker, clock, cfg, routing, ServedVersions(store, clock)),
+        build_router(
+            durable, tracker, clock, cfg, routing, ServedVersions(store, clock), queue_legs
+        ),
         cfg.agi_bind,
         cfg.ports.agi,
         permit=cfg.agi_permit,

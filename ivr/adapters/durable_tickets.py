@@ -44,6 +44,7 @@ class TicketsThroughOutage:
         created_at: datetime,
         due_at: datetime,
         message_path: str | None = None,
+        language: str | None = None,
     ) -> TicketRecord:
         """As CaseStore.create_ticket, never spooled: StoreUnavailable when it cannot commit.
 
@@ -66,6 +67,7 @@ class TicketsThroughOutage:
             created_at=created_at,
             due_at=due_at,
             message_path=message_path,
+            language=language,
         )
         with unavailable_on_outage():
             return await self._store.create_ticket_record(record)
@@ -83,6 +85,7 @@ class TicketsThroughOutage:
         created_at: datetime,
         due_at: datetime,
         message_path: str | None = None,
+        language: str | None = None,
     ) -> None:
         """Spool a ticket `create_ticket` could not commit: made once, after the outage.
 
@@ -101,5 +104,6 @@ class TicketsThroughOutage:
             due_at=due_at,
             message_path=message_path,
             after_outage=True,
+            language=language,
         )
         await self._spool(self._resolved(record))

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from ivr.cli import queues as queue_report
 from ivr.cli.common import EXIT_FAIL, EXIT_OK, admin, json_flag, load, unmask_args
 from ivr.cli_types import positive
 from ivr.domain.vocabulary import TicketStatus, values
@@ -72,6 +73,7 @@ def _register_reports(sub: Any) -> None:
     from ivr import cases_cli
 
     cases_cli.register_report(rsub)
+    queue_report.register(rsub, load)
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:

@@ -66,6 +66,7 @@ REASON_LABELS: Mapping[str, str] = {
     TicketReason.OFF_HOURS: "非上班時間",
     TicketReason.DISPUTED_JURISDICTION: "權責爭議",
     TicketReason.VOICEMAIL: "語音留言",
+    TicketReason.QUEUE_CALLBACK: "等候中選擇回電",
 }
 STATUS_LABELS: Mapping[str, str] = {
     TicketStatus.OPEN: "待處理",

@@ -44,6 +44,8 @@ class TicketReason(StrEnum):
     DISPUTED_JURISDICTION = "disputed_jurisdiction"
     # The caller chose to leave a message for a callback (a menu's record option).
     VOICEMAIL = "voicemail"
+    # A waiting caller chose a callback in their language, or waited the queue's longest.
+    QUEUE_CALLBACK = "queue_callback"
 
 
 class TicketStatus(StrEnum):
@@ -318,3 +320,44 @@ class RoutingAudit(StrEnum):
     SCHEDULE = "routing_schedule"
     DISCARD = "routing_discard"
     SETTING = "routing_setting"
+
+
+# ---- queues (issue 18): how a caller's stay in one queue ended (queue_legs.outcome)
+
+
+class QueueLegOutcome(StrEnum):
+    # Still in the queue.
+    WAITING = "waiting"
+    # An agent answered (the conversation may still be going on).
+    ANSWERED = "answered"
+    # The agent moved the caller on (transfer key 8, or a blind transfer).
+    TRANSFERRED = "transferred"
+    # The caller hung up while waiting.
+    ABANDONED = "abandoned"
+    # The engine took the caller out to ask them (keep waiting, callback, another
+    # language), or the longest wait ended: not an abandonment.
+    LEFT = "left"
+
+
+class PauseReason(StrEnum):
+    """Why an agent paused: `*47` then a digit on the phone (agent_states.reason)."""
+
+    # *47 alone: a pause with no reason given.
+    UNSPECIFIED = "unspecified"
+    BREAK = "break"
+    MEAL = "meal"
+    AFTER_CALL_WORK = "after_call_work"
+    TRAINING = "training"
+    MEETING = "meeting"
+    TECHNICAL = "technical"
+
+
+# The digit an agent keys after *47 (as the agents' card prints it).
+PAUSE_REASON_DIGITS = {
+    "1": PauseReason.BREAK,
+    "2": PauseReason.MEAL,
+    "3": PauseReason.AFTER_CALL_WORK,
+    "4": PauseReason.TRAINING,
+    "5": PauseReason.MEETING,
+    "6": PauseReason.TECHNICAL,
+}

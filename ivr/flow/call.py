@@ -28,6 +28,7 @@ from ivr.domain.workdays import closure_days
 from ivr.prompts import prompt_path
 from ivr.routing.view import RoutingView
 from ivr.store import CaseStore, ClosureRecord
+from ivr.store.queue_legs import QueueLegs
 
 log = structlog.get_logger()
 
@@ -52,6 +53,8 @@ class Services:
     # Days the city declared closed (typhoon days), read when a due time is computed,
     # so `ivr calendar close` reaches the running engine at once. None: no closures.
     closures: Closures | None = None
+    # The queue stays, where a round the engine ended is noted as "left" (issue 18).
+    queue_legs: QueueLegs | None = None
 
     async def _with_closures(self, cal: Calendar, now: datetime) -> Calendar:
         if self.closures is None:

@@ -38,6 +38,8 @@ class NewTicket:
     created_at: datetime
     due_at: datetime
     message_path: str | None = None
+    # The language the callback is owed in (a queue's callback): None elsewhere.
+    language: str | None = None
 
 
 def for_transfer(

@@ -10,6 +10,7 @@ from ivr.routing.cross_menus import MenuRules
 from ivr.routing.files import AGENTS, BLOCKLIST, DIRECTORY, HOURS, PROFILE
 from ivr.routing.menus import ToAnnouncement, ToEmergency
 from ivr.routing.problems import Problem
+from ivr.routing.queue_check import queue_problems
 from ivr.routing.tables import (
     LANGUAGE_CODES,
     LOCAL,
@@ -250,3 +251,5 @@ class Tables(MenuRules):
                     "name the language the queue's agents speak (DOMAIN 3a: a language "
                     "choice is honoured)",
                 )
+        for loc, reason in queue_problems(agents):
+            self.add(AGENTS, loc, reason)

@@ -160,14 +160,21 @@ class MenuRules(TablesBase):
         """After a caller chooses a language, every queue ahead must have agents speaking it.
 
         The 2023 Taipei complaint (DOMAIN 3a): callers who chose Taiwanese were quietly
-        handed to Mandarin-only agents. Only explicit choices are followed: before any
-        ToLanguage the caller has chosen nothing, so any queue may serve them.
+        handed to Mandarin-only agents. Only choices are followed: before any ToLanguage
+        or a language's key in the entry menu (even a disabled language's) the caller has
+        chosen nothing, so any queue may serve them.
         """
         if self.agents is None or menus.entry not in menus.menus:
             return
         skills = {q.id: set(q.skills) for q in self.agents.queues}
-        # A disabled language is reported where it is chosen; do not repeat it per queue.
-        enabled = set(self.profile.enabled_languages) if self.profile is not None else set()
+        # A language's key in the entry menu is its choice even when it leads to a plain
+        # menu (a disabled language's notice, as Taipei's key 5): the caller pressed
+        # "Taiwanese", and a disabled language is promised as much as an enabled one.
+        chosen_by_key: dict[Loc, str] = {
+            ("menus", menus.entry, "options", lang.key): lang.code
+            for lang in (self.profile.languages if self.profile is not None else [])
+            if lang.key is not None
+        }
         start: list[tuple[str, str | None]] = [(menus.entry, None)]
         if self.hours is not None and self.hours.closed is not None:
             nxt = next_menu(self.hours.closed)
@@ -186,13 +193,14 @@ class MenuRules(TablesBase):
                 continue
             seen.add(state)
             for loc, dest in menu_destinations(name, menus.menus[name]):
+                lang = state[1] if state[1] is not None else chosen_by_key.get(loc)
                 if isinstance(dest, ToMenu):
                     start.append((dest.menu, lang))
                 elif isinstance(dest, ToLanguage):
                     start.append((dest.then, dest.language))
                 elif (
                     isinstance(dest, ToQueue)
-                    and lang in enabled
+                    and lang is not None
                     and dest.queue in skills
                     and lang not in skills[dest.queue]
                     and (loc, lang) not in reported

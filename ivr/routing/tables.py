@@ -578,6 +578,12 @@ class Queue(Strict):
     strategy: Literal["rrmemory", "leastrecent", "ringall"] = "rrmemory"
     announce_position: bool = True
     max_wait_s: Annotated[int, Field(ge=30, le=3600)] = 600
+    # Queue waiting (issue 18, ivr.domain.queueing): ask the caller after this long in
+    # one go; the queue offered on key 3 to a caller who accepts agents without this
+    # queue's language; a prompt played to the agent alone before the bridge.
+    offer_after_s: Annotated[int, Field(ge=20, le=3600)] = 180
+    other_language_queue: Ident | None = None
+    whisper: PromptName | None = None
 
 
 class AgentsTable(Strict):

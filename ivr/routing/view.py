@@ -8,18 +8,20 @@ The loader proves the tables consistent; this turns them into lookups a call use
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from ivr.domain.calendar import ALWAYS_OPEN, Calendar, DayOff, ServiceHours, SlaPolicy
 from ivr.domain.calendar import TimeRange as CalRange
 from ivr.domain.menu import Menu, MenuTable
+from ivr.domain.queueing import QueuePolicy
 from ivr.domain.transfer import Line, OffHoursTransfers, TransferSpec
 from ivr.domain.workdays import national_holidays
 from ivr.routing import menus as tables_menus
 from ivr.routing.menus import Destination
 from ivr.routing.privacy import CallerLimits
+from ivr.routing.queue_view import queue_policies
 from ivr.routing.tables import (
     LOCAL,
     BlockEntry,
@@ -60,6 +62,8 @@ class RoutingView:
     queue_max_wait_s: Mapping[str, int]
     # Whether declared closures close the line too (service_days: working_days).
     service_follows_office: bool = False
+    # Each queue as a waiting caller meets it (ivr.routing.queue_view).
+    queues: Mapping[str, QueuePolicy] = field(default_factory=dict)
     # Per caller number (profile.yaml privacy.limits).
     limits: CallerLimits = CallerLimits()  # noqa: RUF009 - frozen, so one shared default is safe
 
@@ -183,6 +187,7 @@ def build_view(tables: RoutingTables) -> RoutingView:
         extensions=extensions,
         units=units,
         queue_max_wait_s={q.id: q.max_wait_s for q in tables.agents.queues},
+        queues=queue_policies(tables),
         service_follows_office=isinstance(service, Calendar) and hours.service_days != "every_day",
         limits=tables.profile.privacy.limits,
     )

@@ -82,6 +82,12 @@ class StoreCore:
         self._writes = GroupCommitter(executor, lambda exc: as_unavailable(exc) is not None)
 
     @property
+    def engine(self) -> AsyncEngine:
+        """The async engine, for an area whose store code keeps its own statements
+        (the queue stays, `ivr.store.queue_legs`)."""
+        return self._engine
+
+    @property
     def commit_stats(self) -> BatchStats:
         """How the engine's writes were grouped into transactions."""
         return self._writes.stats

@@ -317,6 +317,7 @@ class Ticket(Base):
     # Indexed for the overdue scan, which the scheduler runs every few minutes.
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, nullable=False)
     message_path: Mapped[str | None] = mapped_column(String(256))
+    language: Mapped[str | None] = mapped_column(String(16))  # the callback's language (0013)
     assignee: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(256))
     # Made when the store returned from an outage: the caller heard no number (0007).

@@ -121,6 +121,7 @@ class EngineStore(Protocol):
         created_at: datetime,
         due_at: datetime,
         message_path: str | None = None,
+        language: str | None = None,
     ) -> TicketRecord: ...
 
     async def current_mode(self, at: datetime) -> str: ...

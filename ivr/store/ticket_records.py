@@ -99,6 +99,8 @@ class CreateTicket(Write[int]):
     message_path: str | None = None
     # Made when the store returned from an outage, from the spool: nobody heard its number.
     after_outage: bool = False
+    # The language the callback is owed in (a queue's callback): None elsewhere.
+    language: str | None = None
 
     def __post_init__(self) -> None:
         _aware(self, "created_at", "due_at")
@@ -111,6 +113,7 @@ class CreateTicket(Write[int]):
                 "unit_id": self.unit_id,
                 "message_path": self.message_path,
                 "idempotency_key": self.key,
+                "language": self.language,
             },
         )
 
@@ -133,6 +136,7 @@ class CreateTicket(Write[int]):
                 "message_path": self.message_path,
                 "idempotency_key": self.key,
                 "after_outage": self.after_outage,
+                "language": self.language,
             },
             event_data={
                 "reason": self.reason,

@@ -41,6 +41,7 @@ class TicketsArea(StoreCore):
         message_path: str | None = None,
         idempotency_key: str | None = None,
         after_outage: bool = False,
+        language: str | None = None,
     ) -> TicketRecord:
         """Open a callback ticket with a fresh number; committed when this returns.
 
@@ -61,6 +62,7 @@ class TicketsArea(StoreCore):
             due_at=due_at,
             message_path=message_path,
             after_outage=after_outage,
+            language=language,
         )
         return await self.create_ticket_record(record)
 

@@ -13,7 +13,7 @@ import itertools
 import shutil
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -94,10 +94,14 @@ class FlowEngine:
     tables: RoutingTables
     now: datetime = OPEN
 
-    def script(self) -> HotlineScript:
+    def script(self, asterisk: ScriptedAsterisk | None = None) -> HotlineScript:
+        def clock() -> datetime:
+            waited = asterisk.waited_s if asterisk is not None else 0.0
+            return self.now + timedelta(seconds=waited)
+
         return HotlineScript(
             tracker=self.tracker,
-            clock=lambda: self.now,
+            clock=clock,
             sounds_dir=Path("/sounds"),
             spool_dir=self.spool_dir,
             routing=lambda: self.view,
@@ -123,7 +127,7 @@ class FlowEngine:
         """Place one call through the engine; the caller acts as `steps` say."""
         uid = uniqueid or f"1764000000.{next(_uniqueids)}"
         asterisk = ScriptedAsterisk(list(steps), {"CHANNEL(linkedid)": uid, **(variables or {})})
-        script = self.script()
+        script = self.script(asterisk)
         handler = script if entry == "hotline" else script.transfer_entry
         env = header(entry, uniqueid=uid, caller=caller, args=args)
         hangup = await run_session(handler, asterisk, env)

@@ -138,6 +138,9 @@ class ScriptedAsterisk:
     variables: dict[str, str]
     commands: list[Command] = field(default_factory=list)
     hung_up: bool = False
+    # Seconds the caller spent in Queue() rounds that nobody answered: the engine's
+    # clock moves on by as much, as a real caller's wait would move it.
+    waited_s: float = 0.0
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while raw := await reader.readline():
@@ -196,6 +199,11 @@ class ScriptedAsterisk:
         elif app == "Queue":
             queued = {"QUEUESTATUS": "TIMEOUT", "MEMBERNAME": ""}
             self.variables.update(step.variables if step else queued)
+            # Queue(name,options,URL,announce,timeout): a round that timed out lasted
+            # its whole timeout.
+            timeout = args.split(",")[4] if args.count(",") >= 4 else ""
+            if self.variables.get("QUEUESTATUS") == "TIMEOUT" and timeout:
+                self.waited_s += float(timeout)
 
     def played(self) -> list[str]:
         """Every prompt the engine played or listened over, in order."""

@@ -64,9 +64,12 @@ async def test_a_caller_past_the_hourly_limit_goes_to_an_agent(engine: FlowEngin
     assert not first.events("caller_limit")
     done = await engine.call()
     assert done.events("caller_limit") == [{"limit": "calls_per_hour"}]
-    assert done.played == [engine.view.greeting, "caller-limit-reached"]
+    # Then the general queue, which asks the caller (nobody is signed in here).
+    assert done.played[:3] == [engine.view.greeting, "caller-limit-reached", "queue-no-agents"]
     assert [e["queue"] for e in done.events("queue_enter")] == ["general"]
-    assert not done.asterisk.sent("EXEC Read")
+    # No menu: the caller is never read a menu past the limit.
+    assert "taipei-language-menu" not in done.played
+    assert not done.events("menu")
 
 
 async def test_in_disaster_mode_the_notice_plays_whole_before_the_menu(engine: FlowEngine) -> None:
@@ -140,36 +143,49 @@ async def test_a_survey_without_a_rating_keeps_the_call_queued(engine: FlowEngin
     assert done.record.outcome == "queued"
 
 
-async def test_a_full_queue_hands_the_caller_to_the_dialplan_at_once(engine: FlowEngine) -> None:
+async def test_a_full_queue_asks_the_caller_instead_of_moving_them(engine: FlowEngine) -> None:
+    """A round the queue ends (FULL) is followed by the choice, never a silent move."""
     done = await engine.call(
-        [*TAIPEI_MAIN, key(MAIN_MENU, "3"), queue(queue_name("petition"), status="FULL")]
+        [
+            *TAIPEI_MAIN,
+            key(MAIN_MENU, "3"),
+            queue(queue_name("petition"), status="FULL"),
+            key("queue-key-callback", "2"),
+        ],
+        variables={f"QUEUE_MEMBER({queue_name('petition')},logged)": "1"},
     )
     assert len(done.asterisk.sent("EXEC Queue")) == 1
-    assert done.events("route") == [{"next": "queue", "queue_status": "FULL"}]
-    assert done.next == dv.NEXT_QUEUE
+    [offer] = done.events("queue_offer")
+    assert (offer["reason"], offer["choice"]) == ("long_wait", "2")
+    assert [e["reason"] for e in done.events("ticket")] == ["queue_callback"]
+    assert done.next == dv.NEXT_HANGUP
 
 
 @pytest.mark.parametrize(
-    ("status", "outcome", "next_step"),
-    [("ANSWER", "transferred", dv.NEXT_HANGUP), ("NOANSWER", "queued", dv.NEXT_QUEUE)],
+    ("status", "outcome", "queued"),
+    [("ANSWER", "transferred", False), ("NOANSWER", "surveyed", True)],
 )
 async def test_key_1_after_the_emergency_advice_dials_119(
-    engine: FlowEngine, status: str, outcome: str, next_step: str
+    engine: FlowEngine, status: str, outcome: str, queued: bool
 ) -> None:
     """Answered, the caller is connected; unanswered, the menu's fallback (a person)."""
+    agent = [queue(queue_name("general"), agent="agent-07"), keyed("survey-question", "4")]
     done = await engine.call(
         [
             *TAIPEI_MAIN,
             key(MAIN_MENU, "4"),
             key("emergency-advice-connect", "1"),
             dial("119", status),
-        ]
+            *(agent if queued else []),
+        ],
+        variables={f"QUEUE_MEMBER({queue_name('general')},logged)": "1"},
     )
     [dialled] = done.asterisk.sent("EXEC Dial")
     assert dialled.words[2] == "PJSIP/119@emergency-pstn,60,g"
     assert done.events("emergency_dial") == [{"number": "119", "dialstatus": status}]
+    assert [e["queue"] for e in done.events("queue_enter")] == (["general"] if queued else [])
     assert done.record.outcome == outcome
-    assert done.next == next_step
+    assert done.next == dv.NEXT_HANGUP
 
 
 async def test_a_caller_who_hangs_up_while_119_rings_is_not_queued(engine: FlowEngine) -> None:

@@ -62,9 +62,13 @@ def expected_end(  # noqa: PLR0911 - one return per destination type
                 rounds = done.asterisk.sent("EXEC Queue")
                 assert rounds
                 assert all(queue_name(queue) in c.names for c in rounds)
-                # Nobody free in three rounds: the dialplan's agents' queue, never a hangup.
-                assert done.next == dv.NEXT_QUEUE
-                assert done.record.outcome == "queued"
+                # A silent caller keeps waiting at every choice; nobody answers until the
+                # longest wait, which ends in a callback ticket, never in another queue.
+                assert done.events("queue_max_wait"), done.kinds
+                [opened] = done.events("ticket")
+                assert opened["reason"] == "queue_callback"
+                assert done.next == dv.NEXT_HANGUP
+                assert done.record.outcome == "ticket"
 
             return End([], queued)
         case ToUnit() | ToExtension():

@@ -53,7 +53,16 @@ async def test_engine_ami_user_receives_only_the_events_the_engine_handles(
     got = filtered.events_received - before_filtered
     all_events = everything.events_received - before_all
     # No Newexten, VarSet, AGIExec, RTCP...: only what the engine and the CLI handle.
-    allowed = {"Hangup", "UserEvent", "OriginateResponse", "QueueCallerJoin"}
+    allowed = {
+        "Hangup",
+        "UserEvent",
+        "OriginateResponse",
+        "QueueCallerJoin",
+        "QueueCallerLeave",
+        "QueueCallerAbandon",
+        "AgentConnect",
+        "AgentComplete",
+    }
     assert set(all_events) <= allowed, all_events
     assert set(got) <= allowed, got
     assert got["Hangup"] == all_events["Hangup"] >= 2

@@ -674,8 +674,10 @@ async def test_call_while_postgres_is_down_reaches_the_queue_and_is_recorded_onc
     stack = await down_stack()
     uniqueid = await stack.call(dtmf="9#ww1#", wait_s=greeting_s(stack.cfg), hold_s=3)
 
-    assert [e.get("Uniqueid") for e in stack.joined] == [uniqueid]
-    assert "general" in stack.joined[0].get("Queue", "")
+    # Nobody is signed in to the queue: the caller is told so and asked before any
+    # waiting (hanging up at that choice here), so app_queue sees no join; the queue
+    # step is reached, which is what the outage must not prevent.
+    assert stack.joined == []
     queued = [e["data"] for e in stack.spooled_events(uniqueid) if e["kind"] == "queue_enter"]
     assert queued == [{"queue": "general", "language": "zh-TW"}]
 

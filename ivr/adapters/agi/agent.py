@@ -11,13 +11,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 
 from ivr.adapters.fastagi.server import AGISession
 from ivr.asterisk.generate import agent_queues
 from ivr.domain.clock import Clock
-from ivr.domain.vocabulary import AgentState
+from ivr.domain.vocabulary import PAUSE_REASON_DIGITS, AgentState, PauseReason
 from ivr.prompts import prompt_path
 from ivr.routing.tables import RoutingTables
 
@@ -32,7 +33,20 @@ ACTIONS = {
 }
 # Agents hear the outcome of each feature code.
 AGENT_PROMPTS = ("agent-login", "agent-logout", "agent-pause", "agent-unpause", "agent-not-known")
-StateSaver = Callable[[str, str, datetime, list[str]], Awaitable[None]]
+
+
+class StateSaver(Protocol):
+    def __call__(
+        self, agent: str, state: str, at: datetime, queues: list[str], reason: str | None = None
+    ) -> Awaitable[None]: ...
+
+
+def pause_reason(args: list[str]) -> PauseReason | None:
+    """`*47` + digit: the reason; `*47` alone: unspecified; an unknown digit: None."""
+    digit = args[1] if len(args) > 1 else ""
+    if not digit:
+        return PauseReason.UNSPECIFIED
+    return PAUSE_REASON_DIGITS.get(digit)
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,11 @@ class AgentScript:
             return
         structlog.contextvars.bind_contextvars(agent=agent_id)
         interface = f"PJSIP/{extension}"
+        reason = pause_reason(list(session.request.args)) if action == "pause" else None
+        if action == "pause" and reason is None:
+            log.warning("agent_unknown_pause_reason", args=list(session.request.args))
+            await self._say(session, "agent-not-known")
+            return
         for queue in queues:
             if action == "login":
                 # membername = agent id: the caller's MEMBERNAME names the agent.
@@ -65,12 +84,13 @@ class AgentScript:
             elif action == "logout":
                 await session.exec_("RemoveQueueMember", f"{queue},{interface}")
             elif action == "pause":
-                await session.exec_("PauseQueueMember", f"{queue},{interface}")
+                # The reason shows in `queue show`, queue_log and AMI's QueueMemberPause.
+                await session.exec_("PauseQueueMember", f"{queue},{interface},,{reason}")
             else:
                 await session.exec_("UnpauseQueueMember", f"{queue},{interface}")
         state = ACTIONS[action]
-        await self.save_state(agent_id, state, self.clock(), queues)
-        log.info("agent_state", state=state, queues=queues)
+        await self.save_state(agent_id, state, self.clock(), queues, reason)
+        log.info("agent_state", state=state, queues=queues, reason=reason)
         await self._say(session, f"agent-{action}")
 
     async def _say(self, session: AGISession, prompt: str) -> None:

@@ -27,6 +27,7 @@ from ivr.flow.journey import journey
 from ivr.flow.transfer import transfer
 from ivr.routing.view import RoutingView
 from ivr.store import CaseStore, ClosureRecord
+from ivr.store.queue_legs import QueueLegs
 
 log = structlog.get_logger()
 
@@ -47,6 +48,8 @@ class HotlineScript:
     # Days the city declared closed (typhoon days), read when a due time is computed,
     # so `ivr calendar close` reaches the running engine at once. None: no closures.
     closures: Callable[[date], Awaitable[Mapping[date, ClosureRecord]]] | None = None
+    # Where a queue round the engine ended is noted as "left" (issue 18). None: not noted.
+    queue_legs: QueueLegs | None = None
 
     def _services(self) -> Services:
         return Services(
@@ -56,6 +59,7 @@ class HotlineScript:
             spool_dir=self.spool_dir,
             store=self.store,
             closures=self.closures,
+            queue_legs=self.queue_legs,
         )
 
     async def __call__(self, session: AGISession) -> None:

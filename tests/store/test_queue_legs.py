@@ -1,0 +1,81 @@
+"""Queue stays on both backends: written once per join, an answer never undone."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ivr.domain.queue_report import Callback, queue_rows
+from ivr.store import CaseStore
+from ivr.store.queue_legs import QueueLegs
+
+T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def legs(db_url: str) -> AsyncIterator[QueueLegs]:
+    store = await CaseStore.open(db_url)
+    await store.migrate()
+    yield QueueLegs.of(store)
+    await store.close()
+
+
+async def test_a_join_handled_twice_is_one_stay(legs: QueueLegs) -> None:
+    for _ in range(2):
+        await legs.joined(uniqueid="u1", queue="taiwanese", language="nan", at=T0)
+    [stay] = await legs.legs_of("u1")
+    assert (stay.queue, stay.language, stay.outcome) == ("taiwanese", "nan", "waiting")
+
+
+async def test_answered_then_left_stays_answered_with_hold_and_talk(legs: QueueLegs) -> None:
+    await legs.joined(uniqueid="u2", queue="general", language="zh-TW", at=T0)
+    await legs.answered(
+        uniqueid="u2", queue="general", agent="a02", hold_s=12, at=T0 + timedelta(seconds=12)
+    )
+    await legs.left(uniqueid="u2", queue="general", at=T0 + timedelta(seconds=12))
+    await legs.completed(
+        uniqueid="u2", queue="general", talk_s=95, transferred=False, at=T0 + timedelta(seconds=107)
+    )
+    [stay] = await legs.legs_of("u2")
+    assert (stay.outcome, stay.agent, stay.hold_s, stay.talk_s) == ("answered", "a02", 12, 95)
+    assert stay.ended_at == T0 + timedelta(seconds=107)
+
+
+async def test_an_abandoned_stay_and_a_left_one_are_told_apart(legs: QueueLegs) -> None:
+    await legs.joined(uniqueid="u3", queue="general", language="zh-TW", at=T0)
+    await legs.taken_out(uniqueid="u3", queue="general", at=T0 + timedelta(seconds=180))
+    await legs.joined(
+        uniqueid="u3", queue="general", language="zh-TW", at=T0 + timedelta(seconds=190)
+    )
+    await legs.abandoned(uniqueid="u3", queue="general", hold_s=30, at=T0 + timedelta(seconds=220))
+    await legs.left(uniqueid="u3", queue="general", at=T0 + timedelta(seconds=220))
+    assert [s.outcome for s in await legs.legs_of("u3")] == ["left", "abandoned"]
+    rows = queue_rows(await legs.between(T0, T0 + timedelta(days=1)), [Callback("u3", False)])
+    general = rows[0]
+    assert (general.queue, general.offered, general.answered, general.abandoned) == (
+        "general",
+        1,
+        0,
+        1,
+    )
+    assert general.callbacks_requested == 1
+
+
+@pytest.mark.parametrize("engine_first", [True, False])
+async def test_a_round_the_engine_ended_is_left_whatever_order_the_events_come_in(
+    legs: QueueLegs, engine_first: bool
+) -> None:
+    """app_queue reports a timeout as an abandonment too; the engine's mark stands."""
+    uid = f"u4-{engine_first}"
+    await legs.joined(uniqueid=uid, queue="taiwanese", language="nan", at=T0)
+    later = T0 + timedelta(seconds=120)
+    if engine_first:
+        await legs.taken_out(uniqueid=uid, queue="taiwanese", at=later)
+    await legs.abandoned(uniqueid=uid, queue="taiwanese", hold_s=120, at=later)
+    await legs.left(uniqueid=uid, queue="taiwanese", at=later)
+    if not engine_first:
+        await legs.taken_out(uniqueid=uid, queue="taiwanese", at=later)
+    [stay] = await legs.legs_of(uid)
+    assert (stay.outcome, stay.left_at) == ("left", later)
