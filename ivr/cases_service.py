@@ -28,6 +28,7 @@ from ivr.domain.cases.workflow import (
     CaseFacts,
     CaseMoveRefused,
     ClockStart,
+    Move,
     decide,
     opening_clocks,
 )
@@ -544,16 +545,12 @@ async def convert(ctx: CaseContext, ref: str, *, at: datetime, who: str, reason:
         lat=order.lat,
         lon=order.lon,
     )
-    try:
-        _refuse_unless_allowed(ctx, order, CaseAction.CONVERTED, at)
-    except CaseMoveRefused as exc:
-        raise CaseError(f"case {order.number}: {exc}") from exc
+    move = _allowed_move(ctx, order, CaseAction.CONVERTED, at)
     new, clocks, password = prepare(ctx, data, at)
     new = await seal(replace(new, idempotency_key=f"convert:{order.profile}:{order.id}"), password)
     petition, made = await ctx.book.create(
         new, clocks, who=who, data={"converted_from": order.number}
     )
-    move = decide(_facts(ctx, order), CaseAction.CONVERTED, at, ctx.office)
     after, applied = await ctx.book.apply(
         order,
         CaseAction.CONVERTED,
@@ -572,10 +569,12 @@ async def convert(ctx: CaseContext, ref: str, *, at: datetime, who: str, reason:
     )
 
 
-def _refuse_unless_allowed(
-    ctx: CaseContext, case: CaseRecord, action: CaseAction, at: datetime
-) -> None:
-    decide(_facts(ctx, case), action, at, ctx.office)
+def _allowed_move(ctx: CaseContext, case: CaseRecord, action: CaseAction, at: datetime) -> Move:
+    """The rules' move for `action` on the case, or CaseError naming the case."""
+    try:
+        return decide(_facts(ctx, case), action, at, ctx.office)
+    except CaseMoveRefused as exc:
+        raise CaseError(f"case {case.number}: {exc}") from exc
 
 
 async def merge(
@@ -590,10 +589,7 @@ async def merge(
         raise CaseError("only dispatch orders merge")
     if into.state not in (CaseState.OPEN, CaseState.ASSIGNED):
         raise CaseError(f"case {into.number} is {into.state}: merge into an open order")
-    try:
-        move = decide(_facts(ctx, case), CaseAction.MERGED, at, ctx.office)
-    except CaseMoveRefused as exc:
-        raise CaseError(f"case {case.number}: {exc}") from exc
+    move = _allowed_move(ctx, case, CaseAction.MERGED, at)
     after, applied = await ctx.book.apply(
         case,
         CaseAction.MERGED,

@@ -456,6 +456,35 @@ async def create_draft(
     return await draft(store, draft_id)
 
 
+def _change_draft(
+    conn: Connection,
+    draft_id: int,
+    *where: Any,
+    values: dict[str, Any],
+    refused: VersionError,
+    by: str,
+    at: datetime,
+    action: RoutingAudit,
+    detail: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Change one draft row and audit it; raise `refused` when no row matched `where`."""
+    done = conn.execute(
+        update(RoutingDraft).where(RoutingDraft.id == draft_id, *where).values(**values)
+    )
+    if done.rowcount != 1:
+        raise refused
+    append_in(
+        conn,
+        at=at,
+        who=by,
+        action=action,
+        subject=f"routing:draft:{draft_id}",
+        detail=detail,
+        reason=reason,
+    )
+
+
 async def update_draft(
     store: CaseStore,
     draft_id: int,
@@ -471,34 +500,28 @@ async def update_draft(
     at = require_utc_aware(at, "at")
     content = digest(files)
 
+    where = f" from {address}" if address else ""
+
     def op(conn: Connection) -> None:
-        done = conn.execute(
-            update(RoutingDraft)
-            .where(
-                RoutingDraft.id == draft_id,
-                RoutingDraft.revision == revision,
-                RoutingDraft.state == DraftState.OPEN,
-            )
-            .values(
-                files=dict(files),
-                digest=content,
-                revision=revision + 1,
-                updated_by=by,
-                updated_at=at,
-            )
-        )
-        if done.rowcount != 1:
-            raise StaleVersion(
+        _change_draft(
+            conn,
+            draft_id,
+            RoutingDraft.revision == revision,
+            RoutingDraft.state == DraftState.OPEN,
+            values={
+                "files": dict(files),
+                "digest": content,
+                "revision": revision + 1,
+                "updated_by": by,
+                "updated_at": at,
+            },
+            refused=StaleVersion(
                 f"draft {draft_id} changed since revision {revision} (or is closed): "
                 "reload it and make the change again"
-            )
-        where = f" from {address}" if address else ""
-        append_in(
-            conn,
+            ),
+            by=by,
             at=at,
-            who=by,
             action=RoutingAudit.EDIT,
-            subject=f"routing:draft:{draft_id}",
             detail=audit_detail(changes, f"draft {draft_id} r{revision + 1}{where}"),
         )
 
@@ -516,25 +539,18 @@ async def approve(
         raise VersionError(f"{by} made or edited draft {draft_id}: another person must approve it")
 
     def op(conn: Connection) -> None:
-        done = conn.execute(
-            update(RoutingDraft)
-            .where(
-                RoutingDraft.id == draft_id,
-                RoutingDraft.revision == revision,
-                RoutingDraft.state == DraftState.OPEN,
-            )
-            .values(approved_by=by, approved_at=at, approved_digest=current.digest)
-        )
-        if done.rowcount != 1:
-            raise StaleVersion(
-                f"draft {draft_id} changed since revision {revision}: look at it again"
-            )
-        append_in(
+        _change_draft(
             conn,
+            draft_id,
+            RoutingDraft.revision == revision,
+            RoutingDraft.state == DraftState.OPEN,
+            values={"approved_by": by, "approved_at": at, "approved_digest": current.digest},
+            refused=StaleVersion(
+                f"draft {draft_id} changed since revision {revision}: look at it again"
+            ),
+            by=by,
             at=at,
-            who=by,
             action=RoutingAudit.APPROVE,
-            subject=f"routing:draft:{draft_id}",
             detail=f"draft {draft_id} r{revision} sha256:{current.digest[:16]}",
         )
 
@@ -557,19 +573,19 @@ async def schedule(
     note = _comment(comment or "") if when is not None else None
 
     def op(conn: Connection) -> None:
-        done = conn.execute(
-            update(RoutingDraft)
-            .where(RoutingDraft.id == draft_id, RoutingDraft.state == DraftState.OPEN)
-            .values(scheduled_at=when, scheduled_by=by if when else None, scheduled_comment=note)
-        )
-        if done.rowcount != 1:
-            raise NotFound(f"no open draft {draft_id}")
-        append_in(
+        _change_draft(
             conn,
+            draft_id,
+            RoutingDraft.state == DraftState.OPEN,
+            values={
+                "scheduled_at": when,
+                "scheduled_by": by if when else None,
+                "scheduled_comment": note,
+            },
+            refused=NotFound(f"no open draft {draft_id}"),
+            by=by,
             at=at,
-            who=by,
             action=RoutingAudit.SCHEDULE,
-            subject=f"routing:draft:{draft_id}",
             detail=f"publish at {when.isoformat()}" if when else "schedule cancelled",
             reason=note,
         )
@@ -606,19 +622,20 @@ async def discard(store: CaseStore, draft_id: int, *, by: str, at: datetime) -> 
     at = require_utc_aware(at, "at")
 
     def op(conn: Connection) -> None:
-        done = conn.execute(
-            update(RoutingDraft)
-            .where(RoutingDraft.id == draft_id, RoutingDraft.state == DraftState.OPEN)
-            .values(state=DraftState.DISCARDED, scheduled_at=None, updated_by=by, updated_at=at)
-        )
-        if done.rowcount != 1:
-            raise NotFound(f"no open draft {draft_id}")
-        append_in(
+        _change_draft(
             conn,
+            draft_id,
+            RoutingDraft.state == DraftState.OPEN,
+            values={
+                "state": DraftState.DISCARDED,
+                "scheduled_at": None,
+                "updated_by": by,
+                "updated_at": at,
+            },
+            refused=NotFound(f"no open draft {draft_id}"),
+            by=by,
             at=at,
-            who=by,
             action=RoutingAudit.DISCARD,
-            subject=f"routing:draft:{draft_id}",
         )
 
     await store._write(op)

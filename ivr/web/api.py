@@ -7,6 +7,7 @@ or 503, as the OpenAPI document says.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -241,31 +242,28 @@ def _work_error(exc: work.WorkError) -> ApiError:
     return ApiError(exc.status, exc.key)
 
 
-@router.post("/work/tickets/{number}/notes", response_model=Done, responses=_CHANGE)
-async def ticket_note(request: Request, session: Writer, number: str, body: NoteIn) -> Done:
+async def _work_done(action: Awaitable[object]) -> Done:
+    """Run one change to a ticket; a refusal becomes the API's error."""
     try:
-        await work.add_note(console(request), session.user, number, body.text)
+        await action
     except work.WorkError as exc:
         raise _work_error(exc) from exc
     return Done()
+
+
+@router.post("/work/tickets/{number}/notes", response_model=Done, responses=_CHANGE)
+async def ticket_note(request: Request, session: Writer, number: str, body: NoteIn) -> Done:
+    return await _work_done(work.add_note(console(request), session.user, number, body.text))
 
 
 @router.post("/work/tickets/{number}/assign", response_model=Done, responses=_CHANGE)
 async def ticket_assign(request: Request, session: Writer, number: str, body: AssignIn) -> Done:
-    try:
-        await work.assign(console(request), session.user, number, body.assignee)
-    except work.WorkError as exc:
-        raise _work_error(exc) from exc
-    return Done()
+    return await _work_done(work.assign(console(request), session.user, number, body.assignee))
 
 
 @router.post("/work/tickets/{number}/close", response_model=Done, responses=_CHANGE)
 async def ticket_close(request: Request, session: Writer, number: str, body: CloseIn) -> Done:
-    try:
-        await work.close(console(request), session.user, number, body.outcome)
-    except work.WorkError as exc:
-        raise _work_error(exc) from exc
-    return Done()
+    return await _work_done(work.close(console(request), session.user, number, body.outcome))
 
 
 @router.get("/wallboard", response_model=BoardOut)

@@ -74,17 +74,24 @@ async def signed_in(request: Request) -> Session:
     return found
 
 
-def role_in(*roles: Role) -> Callable[[Request], Awaitable[Session]]:
-    """A dependency: the signed-in session, if its role is one of `roles`."""
+def _gate(
+    check: Callable[[Request], Awaitable[Session]], roles: tuple[Role, ...]
+) -> Callable[[Request], Awaitable[Session]]:
+    """A dependency: the session `check` gives, if its role is one of `roles`."""
     allowed = frozenset(roles)
 
     async def dependency(request: Request) -> Session:
-        session = await signed_in(request)
+        session = await check(request)
         if session.user.role not in allowed:
             raise Forbidden
         return session
 
     return dependency
+
+
+def role_in(*roles: Role) -> Callable[[Request], Awaitable[Session]]:
+    """A dependency: the signed-in session, if its role is one of `roles`."""
+    return _gate(signed_in, roles)
 
 
 async def csrf_checked(request: Request) -> Session:
@@ -102,15 +109,7 @@ async def csrf_checked(request: Request) -> Session:
 
 def writer_in(*roles: Role) -> Callable[[Request], Awaitable[Session]]:
     """A dependency for changes: CSRF checked, and the role one of `roles`."""
-    allowed = frozenset(roles)
-
-    async def dependency(request: Request) -> Session:
-        session = await csrf_checked(request)
-        if session.user.role not in allowed:
-            raise Forbidden
-        return session
-
-    return dependency
+    return _gate(csrf_checked, roles)
 
 
 def is_tls(request: Request) -> bool:

@@ -7,8 +7,9 @@ has the two-person rule; auditors read. Other roles get 403 and no data.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi import Path as PathParam
@@ -31,6 +32,10 @@ api = APIRouter(prefix=f"{PREFIX}/routing", tags=["routing"])
 Reader = Annotated[Session, Depends(auth.role_in(*admin.READERS))]
 Writer = Annotated[Session, Depends(auth.writer_in(Role.ADMIN, Role.SUPERVISOR))]
 BASE = "/admin/routing"
+T = TypeVar("T")
+# A draft's id or a version's number, and a place in a table's list, as the API takes them.
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+Index = Annotated[int, PathParam(ge=0, le=10_000)]
 
 
 def _address(request: Request) -> str | None:
@@ -354,6 +359,15 @@ def _refused(exc: admin.AdminError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status)
 
 
+async def _answer(change: Awaitable[T], out: Callable[[T], Any]) -> Any:
+    """The API's answer to one change: `out` of its result, or the refusal as JSON."""
+    try:
+        done = await change
+    except admin.AdminError as exc:
+        return _refused(exc)
+    return out(done)
+
+
 class VersionOut(BaseModel):
     number: int
     digest: str
@@ -507,9 +521,7 @@ async def api_new_draft(
 
 
 @api.get("/drafts/{draft_id}", response_model=DraftDetailOut, responses=_ERRORS)
-async def api_draft(
-    request: Request, session: ApiReader, draft_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)]
-) -> Any:
+async def api_draft(request: Request, session: ApiReader, draft_id: RowId) -> Any:
     try:
         page = await admin.draft_page(console(request), draft_id, "")
     except admin.AdminError as exc:
@@ -531,13 +543,13 @@ async def api_draft(
 async def api_extension(
     request: Request,
     session: ApiWriter,
-    draft_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
-    agency: Annotated[int, PathParam(ge=0, le=10_000)],
-    unit: Annotated[int, PathParam(ge=0, le=10_000)],
+    draft_id: RowId,
+    agency: Index,
+    unit: Index,
     body: ExtensionIn,
 ) -> Any:
-    try:
-        done = await admin.set_extension(
+    return await _answer(
+        admin.set_extension(
             console(request),
             session.user,
             draft_id,
@@ -546,10 +558,9 @@ async def api_extension(
             unit_index=unit,
             number=body.number,
             address=_address(request),
-        )
-    except admin.AdminError as exc:
-        return _refused(exc)
-    return _draft_out(done)
+        ),
+        _draft_out,
+    )
 
 
 @api.post(
@@ -560,13 +571,13 @@ async def api_extension(
 async def api_move(
     request: Request,
     session: ApiWriter,
-    draft_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
-    agency: Annotated[int, PathParam(ge=0, le=10_000)],
-    deputy: Annotated[int, PathParam(ge=0, le=10_000)],
+    draft_id: RowId,
+    agency: Index,
+    deputy: Index,
     body: MoveIn,
 ) -> Any:
-    try:
-        done = await admin.move_deputy(
+    return await _answer(
+        admin.move_deputy(
             console(request),
             session.user,
             draft_id,
@@ -575,46 +586,41 @@ async def api_move(
             deputy_index=deputy,
             up=body.up,
             address=_address(request),
-        )
-    except admin.AdminError as exc:
-        return _refused(exc)
-    return _draft_out(done)
+        ),
+        _draft_out,
+    )
 
 
 @api.post("/drafts/{draft_id}/approve", response_model=DraftOut, responses=_ERRORS)
 async def api_approve(
     request: Request,
     session: ApiWriter,
-    draft_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    draft_id: RowId,
     body: RevisionIn,
 ) -> Any:
-    try:
-        return _draft_out(
-            await admin.approve(console(request), session.user, draft_id, body.revision)
-        )
-    except admin.AdminError as exc:
-        return _refused(exc)
+    return await _answer(
+        admin.approve(console(request), session.user, draft_id, body.revision), _draft_out
+    )
 
 
 @api.post("/drafts/{draft_id}/publish", response_model=PublishedOut, responses=_ERRORS)
 async def api_publish(
     request: Request,
     session: ApiWriter,
-    draft_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    draft_id: RowId,
     body: PublishIn,
 ) -> Any:
-    try:
-        done = await admin.publish(
+    return await _answer(
+        admin.publish(
             console(request),
             session.user,
             draft_id,
             revision=body.revision,
             comment=body.comment,
             address=_address(request),
-        )
-    except admin.AdminError as exc:
-        return _refused(exc)
-    return _published_out(done)
+        ),
+        _published_out,
+    )
 
 
 class ScheduleIn(BaseModel):
@@ -627,44 +633,42 @@ class ScheduleIn(BaseModel):
 async def api_schedule(
     request: Request,
     session: ApiWriter,
-    draft_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    draft_id: RowId,
     body: ScheduleIn,
 ) -> Any:
-    try:
-        done = await admin.schedule(
+    return await _answer(
+        admin.schedule(
             console(request), session.user, draft_id, when=body.at, comment=body.comment
-        )
-    except admin.AdminError as exc:
-        return _refused(exc)
-    return _draft_out(done)
+        ),
+        _draft_out,
+    )
 
 
 @api.post("/versions/{number}/rollback", response_model=PublishedOut, responses=_ERRORS)
 async def api_rollback(
     request: Request,
     session: ApiWriter,
-    number: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    number: RowId,
     body: RollbackIn,
 ) -> Any:
-    try:
-        done = await admin.rollback(
+    return await _answer(
+        admin.rollback(
             console(request),
             session.user,
             number,
             expected_head=body.expected_head,
             comment=body.comment,
             address=_address(request),
-        )
-    except admin.AdminError as exc:
-        return _refused(exc)
-    return _published_out(done)
+        ),
+        _published_out,
+    )
 
 
 @api.get("/drafts/{draft_id}/references", response_model=list[ReferenceOut], responses=_ERRORS)
 async def api_references(
     request: Request,
     session: ApiReader,
-    draft_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    draft_id: RowId,
     kind: Annotated[str, Query(max_length=16)],
     name: Annotated[str, Query(max_length=100)],
 ) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -61,6 +62,17 @@ async def _refused(request: Request, session: Session, exc: work.WorkError) -> R
 _FIELD_WORDS = ("note", "assignee", "outcome", "status", "callback")
 
 
+async def _act(
+    request: Request, session: Session, number: str, action: Awaitable[object]
+) -> Response:
+    """Run one change to a ticket: back to the list when done, the page with why when refused."""
+    try:
+        await action
+    except work.WorkError as exc:
+        return await _refused(request, session, exc)
+    return _done(number)
+
+
 @router.post("/work/tickets/{number}/note")
 async def note(
     request: Request,
@@ -68,11 +80,9 @@ async def note(
     number: str,
     text: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    try:
-        await work.add_note(console(request), session.user, number, text)
-    except work.WorkError as exc:
-        return await _refused(request, session, exc)
-    return _done(number)
+    return await _act(
+        request, session, number, work.add_note(console(request), session.user, number, text)
+    )
 
 
 @router.post("/work/tickets/{number}/assign")
@@ -82,11 +92,9 @@ async def assign(
     number: str,
     assignee: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    try:
-        await work.assign(console(request), session.user, number, assignee)
-    except work.WorkError as exc:
-        return await _refused(request, session, exc)
-    return _done(number)
+    return await _act(
+        request, session, number, work.assign(console(request), session.user, number, assignee)
+    )
 
 
 @router.post("/work/tickets/{number}/close")
@@ -96,17 +104,13 @@ async def close(
     number: str,
     outcome: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
-    try:
-        await work.close(console(request), session.user, number, outcome)
-    except work.WorkError as exc:
-        return await _refused(request, session, exc)
-    return _done(number)
+    return await _act(
+        request, session, number, work.close(console(request), session.user, number, outcome)
+    )
 
 
 @router.post("/work/tickets/{number}/callback")
 async def callback(request: Request, session: Writer, number: str) -> Response:
-    try:
-        await work.callback(console(request), session.user, number)
-    except work.WorkError as exc:
-        return await _refused(request, session, exc)
-    return _done(number)
+    return await _act(
+        request, session, number, work.callback(console(request), session.user, number)
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -267,6 +268,22 @@ async def approve(console: Console, user: User, draft_id: int, revision: int) ->
         raise AdminError(403, str(exc)) from None
 
 
+async def _going_live(
+    change: Awaitable[pub.Published], refusal: type[rv.VersionError], status: int
+) -> pub.Published:
+    """Publish or roll back: a refusal becomes the status it means, `refusal` as `status`."""
+    try:
+        return await change
+    except pub.PublishRefused as exc:
+        raise AdminError(422, str(exc), exc.problems) from None
+    except refusal as exc:
+        raise AdminError(status, str(exc)) from None
+    except rv.StaleVersion as exc:
+        raise AdminError(409, str(exc)) from None
+    except rv.VersionError as exc:
+        raise AdminError(422, str(exc)) from None
+
+
 async def publish(
     console: Console,
     user: User,
@@ -278,8 +295,8 @@ async def publish(
 ) -> pub.Published:
     _require(user, EDITORS, "publish")
     await _draft(console, draft_id)
-    try:
-        return await pub.publish(
+    return await _going_live(
+        pub.publish(
             console.store,
             site_of(console),
             draft_id,
@@ -288,15 +305,10 @@ async def publish(
             now=console.clock(),
             revision=revision,
             address=address,
-        )
-    except pub.PublishRefused as exc:
-        raise AdminError(422, str(exc), exc.problems) from None
-    except pub.NeedsApproval as exc:
-        raise AdminError(403, str(exc)) from None
-    except rv.StaleVersion as exc:
-        raise AdminError(409, str(exc)) from None
-    except rv.VersionError as exc:
-        raise AdminError(422, str(exc)) from None
+        ),
+        pub.NeedsApproval,
+        403,
+    )
 
 
 async def rollback(
@@ -309,8 +321,8 @@ async def rollback(
     address: str | None = None,
 ) -> pub.Published:
     _require(user, EDITORS, "roll back")
-    try:
-        return await pub.rollback(
+    return await _going_live(
+        pub.rollback(
             console.store,
             site_of(console),
             number,
@@ -319,15 +331,10 @@ async def rollback(
             now=console.clock(),
             expected_head=expected_head,
             address=address,
-        )
-    except pub.PublishRefused as exc:
-        raise AdminError(422, str(exc), exc.problems) from None
-    except rv.NotFound as exc:
-        raise AdminError(404, str(exc)) from None
-    except rv.StaleVersion as exc:
-        raise AdminError(409, str(exc)) from None
-    except rv.VersionError as exc:
-        raise AdminError(422, str(exc)) from None
+        ),
+        rv.NotFound,
+        404,
+    )
 
 
 async def schedule(
