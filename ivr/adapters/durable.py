@@ -23,6 +23,9 @@ Replay is "insert, skip on conflict": each record is simply written again. A rec
 the database committed before the engine died (or before a lost reply) finds its key
 taken and adds nothing; no row counting, no search. A `done` line after each record
 (not fsync'ed: losing it is harmless) only spares the next start from writing it again.
+Records are replayed in groups of consecutive records, each group one transaction
+(`ivr.adapters.replay_group`): a backlog drains at the pace of the work, not of one
+commit per record. A group the database refuses is written again record by record.
 
 Provisional ids. start_call, start_transfer and start_attempt return an id the engine
 keeps using for the rest of the call. When spooled they return a provisional negative
@@ -47,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,6 +64,7 @@ from pydantic import TypeAdapter
 
 from ivr.adapters import spool_file
 from ivr.adapters.durable_tickets import TicketsThroughOutage
+from ivr.adapters.replay_group import MAX_GROUP, ReplayGroup
 from ivr.store import CallRecord, CaseStore, ClosureRecord, StoreUnavailable, TicketRecord
 from ivr.store.engine_writes import EngineWrites
 from ivr.store.outage import unavailable_on_outage
@@ -224,10 +229,8 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
             done = 0
             try:
                 while self._pending and (limit is None or done < limit):
-                    if not await self._replay_one(self._pending[0]):
-                        self._counts["rejected"] += 1
-                    self._pending.popleft()
-                    done += 1
+                    size = MAX_GROUP if limit is None else min(MAX_GROUP, limit - done)
+                    done += await self._replay_group(size)
             finally:
                 if done:
                     await self._compact()
@@ -330,6 +333,39 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
 
     # -- replay ----------------------------------------------------------------------
 
+    async def _replay_group(self, size: int) -> int:
+        """Write up to `size` records from the spool's head in one transaction; how
+        many were handled. A group the database refuses as a whole is written one
+        record at a time, so only the record refused is set aside."""
+        entries = list(itertools.islice(self._pending, size))
+        group = ReplayGroup(
+            [e.record for e in entries], [e.pid for e in entries], self._resolved_with
+        )
+        try:
+            with unavailable_on_outage():
+                results = await self._store.apply(group)
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if len(entries) > 1:
+                log.info("store_replay_group_split", records=len(entries), error=str(exc))
+            for entry in entries:
+                if not await self._replay_one(entry):
+                    self._counts["rejected"] += 1
+                self._pending.popleft()
+            return len(entries)
+        self._real.update(group.made)
+        for entry, record, result in zip(entries, group.written, results, strict=True):
+            entry.record = record
+            if isinstance(record, CreateTicket):
+                log.warning("ticket_made_after_outage", ticket_id=result, key=record.key)
+            real_id = group.made.get(entry.pid) if entry.pid is not None else None
+            # One line a record, as `_replay_one` writes: see there.
+            done = {"t": "done", "key": record.idempotency_key, "id": real_id}
+            await self._append([done], sync=False)
+            self._pending.popleft()
+        return len(entries)
+
     async def _replay_one(self, entry: _Entry) -> bool:
         """Write one record; False if it was rejected instead."""
         entry.record = self._resolved(entry.record)
@@ -382,15 +418,29 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
         """A provisional id whose record has not reached the database."""
         return _is_pid(self._resolve(value))
 
-    def _resolved(self, record: Write[T]) -> Write[T]:
+    def _resolved_with(self, record: Write[T], made: Mapping[int, int]) -> tuple[Write[T], bool]:
+        """`_resolved`, knowing also the ids a replay group has made so far; and whether
+        the record still names a provisional id."""
+        record = self._resolved(record, made)
+        values = [getattr(record, name) for name in record.id_fields]
+        if isinstance(record, AddEvent):
+            values += [record.data.get(k) for k in _DATA_IDS]
+        return record, any(_is_pid(v) for v in values)
+
+    def _resolved(self, record: Write[T], made: Mapping[int, int] | None = None) -> Write[T]:
         """The record with every provisional id it names that is known made real."""
+
+        def resolve(value: Any) -> Any:
+            value = self._resolve(value)
+            return made.get(value, value) if made and _is_pid(value) else value
+
         changes: dict[str, Any] = {}
         for name in record.id_fields:
             value = getattr(record, name)
-            if self._resolve(value) != value:
-                changes[name] = self._resolve(value)
+            if resolve(value) != value:
+                changes[name] = resolve(value)
         if isinstance(record, AddEvent):
-            data = {k: self._resolve(v) if k in _DATA_IDS else v for k, v in record.data.items()}
+            data = {k: resolve(v) if k in _DATA_IDS else v for k, v in record.data.items()}
             if data != record.data:
                 changes["data"] = data
         if not changes:

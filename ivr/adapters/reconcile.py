@@ -55,8 +55,7 @@ FALLBACK_EVENT = "fallback"
 ASTERISK_LOST = "Asterisk lost (the engine lost its AMI link with the call up)"
 
 # Contexts an inbound hotline call runs in (dialplans/hotline.conf). A CDR's dcontext
-# is the last context its channel was in, so a fallback call ends in one of the last
-# two, and an engine call in hotline-inbound (its AGI runs there).
+# is the last context its channel was in.
 INBOUND_CONTEXTS = frozenset(
     {
         "hotline-inbound",
@@ -67,7 +66,10 @@ INBOUND_CONTEXTS = frozenset(
         "hotline-transfer-done",
     }
 )
-FALLBACK_CONTEXTS = frozenset({"hotline-fallback", "hotline-queue"})
+# Only the fallback runs in hotline-fallback. A call ending in hotline-queue says
+# nothing: the engine itself sends callers to the agents' queue (HOTLINE_NEXT=queue),
+# and the fallback goes there too, after writing its mark in the CDR's userfield.
+FALLBACK_CONTEXTS = frozenset({"hotline-fallback"})
 
 # The hangup cause a CDR disposition stands for (Q.850 codes, Asterisk's texts).
 DISPOSITION_CAUSES: Mapping[str, tuple[int, str]] = {
@@ -146,6 +148,8 @@ class CdrCall:
 
     @property
     def took_fallback(self) -> bool:
+        # The fallback's own mark decides (it is set before the caller is queued), or a
+        # call that ended in the fallback's context before the mark was written.
         return self.last.dcontext in FALLBACK_CONTEXTS or self.fallback_reason is not None
 
     @property

@@ -8,7 +8,9 @@ loses its PostgreSQL in the middle of the day.
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
+import os
 import signal
 import sqlite3
 import sys
@@ -28,6 +30,8 @@ from structlog.testing import capture_logs
 from ivr import app
 from ivr.adapters.ami import AmiClient
 from ivr.adapters.durable import SPOOL_FILE, DurableStore
+from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE
+from ivr.app import RECONCILE_ENV
 from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore, StoreUnavailable, default_sqlite_url
 from ivr.store_cli import show_call
@@ -41,6 +45,8 @@ REPO = Path(__file__).resolve().parents[2]
 TAIPEI = ZoneInfo("Asia/Taipei")
 EVENT_KINDS = ["agi_start", "menu", "transfer", "dial_attempt", "dial_attempt"]
 EVENT_KINDS += ["played", "played", "hangup"]
+# The uniqueid's field in a Master.csv row (cdr_csv with loguniqueid).
+CDR_UNIQUEID = 16
 # Short, so a locked SQLite refuses a write at once instead of after the usual 5 s.
 SQLITE_BUSY_MS = 100
 
@@ -162,6 +168,21 @@ def spool_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+async def drained(d: DurableStore, stall_s: float = 30.0) -> None:
+    """Wait until replay has emptied the spool; fail only when it stops shrinking.
+
+    How long a backlog takes depends on the machine's load; a replay that makes no
+    progress for `stall_s` is stuck, whatever the load."""
+    loop = asyncio.get_running_loop()
+    lowest, progressed = d.pending, loop.time()
+    while d.pending:
+        if d.pending < lowest:
+            lowest, progressed = d.pending, loop.time()
+        elif loop.time() - progressed > stall_s:
+            raise AssertionError(f"replay stopped with {d.pending} records waiting")
+        await asyncio.sleep(0.05)
+
+
 def spool_is_empty(path: Path) -> bool:
     return not path.exists() or path.read_text(encoding="utf-8") == ""
 
@@ -276,10 +297,7 @@ async def test_postgres_restarting_under_concurrent_calls_loses_and_duplicates_n
     await asyncio.sleep(0.3)
     running = False
     await asyncio.gather(*callers)
-    for _ in range(600):
-        if d.pending == 0:
-            break
-        await asyncio.sleep(0.05)
+    await drained(d)
     await d.stop()
 
     assert d.pending == 0
@@ -617,6 +635,40 @@ class DownStack:
         finally:
             await store.close()
 
+    async def reconciled(self, uniqueid: str) -> CallRecord:
+        """The call as stored once reconciliation has read its CDR and judged it.
+
+        The engine's reconciler runs once the spool is empty, alongside the test: what
+        it decides about the call is final only after its pass over the call's CDR
+        row, which it notes by saving its offset past that row."""
+        cdr_path = self.cfg.log_dir / CDR_DIR / CDR_FILE
+        offset_path = self.cfg.state_dir / OFFSET_FILE
+
+        def judged() -> bool:
+            try:
+                saved = json.loads(offset_path.read_text(encoding="utf-8"))
+                saved_inode, saved_offset = int(saved["inode"]), int(saved["offset"])
+                with cdr_path.open("rb") as f:
+                    inode, data = os.fstat(f.fileno()).st_ino, f.read()
+            except (FileNotFoundError, ValueError, KeyError, TypeError):
+                return False
+            end, past = 0, None
+            for line in data.splitlines(keepends=True):
+                end += len(line)
+                fields = next(csv.reader([line.decode("utf-8", "replace")]), [])
+                if len(fields) > CDR_UNIQUEID and fields[CDR_UNIQUEID] == uniqueid:
+                    past = end
+            return past is not None and saved_inode == inode and saved_offset >= past
+
+        await asyncio.to_thread(wait_until, judged, 60.0, "reconciliation past the call's CDR")
+        store = await CaseStore.open(self.cfg.database_url)
+        try:
+            call = await store.get_call_by_uniqueid(uniqueid)
+        finally:
+            await store.close()
+        assert call is not None
+        return call
+
     async def replay_again(self) -> int:
         """Replay the spool as it was before recovery, as an engine killed after the
         database's commits but before its `done` lines would; records written."""
@@ -689,7 +741,7 @@ async def test_call_while_postgres_is_down_reaches_the_queue_and_is_recorded_onc
 @pytest.mark.asterisk
 @pytest.mark.postgres
 async def test_message_left_while_postgres_is_down_reaches_an_agent_and_a_ticket_after(
-    down_stack: StartDown, kinmen_profile: ProfileCopy
+    down_stack: StartDown, kinmen_profile: ProfileCopy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No ticket can be committed: the caller hears no number and is queued for an agent.
 
@@ -698,6 +750,8 @@ async def test_message_left_while_postgres_is_down_reaches_an_agent_and_a_ticket
     second replay of the same spool (an engine killed before noting its writes) makes
     no second one."""
     closed_at = datetime(2026, 11, 23, 21, 0, tzinfo=TAIPEI)
+    # A reconciliation pass every second: one surely reads the call's CDR after replay.
+    monkeypatch.setenv(RECONCILE_ENV, "1")
     stack = await down_stack(lambda: closed_at, kinmen_profile.directory)
     cfg = stack.cfg
     # As the Kinmen off-hours test: silence confirms the caller id, '#' ends the message.
@@ -738,6 +792,11 @@ async def test_message_left_while_postgres_is_down_reaches_an_agent_and_a_ticket
 
     call = await stack.recover(uniqueid, tickets=1)
     assert call.outcome == "queued"
+    # The engine sent the caller to the agents' queue on purpose: reconciliation, which
+    # reads the same CDR (it ends in hotline-queue), must not call that a fallback.
+    judged = await stack.reconciled(uniqueid)
+    assert judged.outcome == "queued"
+    assert [e.kind for e in judged.events] == [e.kind for e in call.events]
     store = await CaseStore.open(stack.cfg.database_url)
     try:
         [ticket] = await store.tickets_of_call(call.id)

@@ -46,3 +46,22 @@ def test_a_call_the_engine_finished_did_not_fall_back() -> None:
     call = fold([row])["u1-hotline"]
     assert not call.took_fallback
     assert call.fallback_reason is None
+
+
+def test_a_call_the_engine_sent_to_the_agents_queue_did_not_fall_back() -> None:
+    # The engine's HOTLINE_NEXT=queue ends the call in hotline-queue, as the fallback
+    # does; only the fallback writes its mark in the userfield.
+    queued = [*HEAD[:3], "hotline-queue", *HEAD[4:]]
+    row = parse_row([*queued, "", "", "link-1", "7"])
+    assert row is not None
+    call = fold([row])["u1-hotline"]
+    assert not call.took_fallback
+    marked = parse_row([*queued, "fallback:engine-lost", "", "link-1", "7"])
+    assert marked is not None
+    assert fold([marked])["u1-hotline"].took_fallback
+
+
+def test_a_call_that_ended_in_the_fallback_before_its_mark_fell_back() -> None:
+    row = parse_row([*HEAD[:3], "hotline-fallback", *HEAD[4:], "", "", "link-1", "7"])
+    assert row is not None
+    assert fold([row])["u1-hotline"].took_fallback
