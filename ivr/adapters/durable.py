@@ -53,18 +53,23 @@ import dataclasses
 import itertools
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import structlog
-from pydantic import TypeAdapter
 
 from ivr.adapters import spool_file
 from ivr.adapters.durable_tickets import TicketsThroughOutage
 from ivr.adapters.replay_group import MAX_GROUP, ReplayGroup
+from ivr.adapters.spool_records import (
+    ADAPTERS,
+    DATA_IDS,
+    ID_RECORDS,
+    SpoolEntry,
+    is_provisional,
+)
 from ivr.store import CallRecord, CaseStore, ClosureRecord, StoreUnavailable, TicketRecord
 from ivr.store.engine_writes import EngineWrites
 from ivr.store.outage import unavailable_on_outage
@@ -72,17 +77,9 @@ from ivr.store.ports import EngineStore
 from ivr.store.ticket_records import CreateTicket
 from ivr.store.write_records import (
     AddEvent,
-    EndCall,
-    FinishAttempt,
-    FinishTransfer,
-    MarkAnswered,
-    RecordAgentState,
-    RecordRating,
-    SetOutcome,
     Spooled,
     StartAttempt,
     StartCall,
-    StartTransfer,
     Write,
 )
 from ivr.store.writes import Finish
@@ -93,40 +90,6 @@ T = TypeVar("T")
 # Where the spool lives, under the stack's state directory.
 SPOOL_FILE = Path("spool") / "store.jsonl"
 REJECTED_SUFFIX = ".rejected.jsonl"
-
-_SPOOLED_TYPES: tuple[type[Write[Any]], ...] = (
-    StartCall,
-    MarkAnswered,
-    AddEvent,
-    EndCall,
-    SetOutcome,
-    RecordAgentState,
-    RecordRating,
-    StartTransfer,
-    StartAttempt,
-    FinishAttempt,
-    FinishTransfer,
-    CreateTicket,
-)
-# The type tag in the spool -> how to read a record of that type back.
-_ADAPTERS: Mapping[str, TypeAdapter[Any]] = {t.tag: TypeAdapter(t) for t in _SPOOLED_TYPES}
-# Writes that return an id the engine goes on using.
-_ID_RECORDS = (StartCall, StartTransfer, StartAttempt)
-# Names of ids inside an event's data that may be provisional.
-_DATA_IDS = ("call_id", "transfer_id", "attempt_id")
-
-
-@dataclass
-class _Entry:
-    """A spooled record, and the provisional id it was given."""
-
-    record: Write[Any]
-    pid: int | None
-
-    def line(self) -> dict[str, Any]:
-        args = _ADAPTERS[self.record.tag].dump_python(self.record, mode="json")
-        key = self.record.idempotency_key
-        return {"t": "op", "key": key, "op": self.record.tag, "args": args, "pid": self.pid}
 
 
 class _Rejected(Exception):
@@ -149,7 +112,7 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
         self.rejected_path = spool_path.with_name(spool_path.stem + REJECTED_SUFFIX)
         self._retry_s = retry_s
         self._max_retry_s = max_retry_s
-        self._pending: deque[_Entry] = deque()
+        self._pending: deque[SpoolEntry] = deque()
         self._real: dict[int, int] = {}  # provisional id -> real id
         self._call_pids: dict[str, int] = {}  # uniqueid -> provisional id of its call
         self._next_pid = -1
@@ -313,9 +276,9 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
 
     async def _spool(self, record: Write[Any], *, error: StoreUnavailable | None = None) -> Spooled:
         pid: int | None = None
-        if isinstance(record, _ID_RECORDS):
+        if isinstance(record, ID_RECORDS):
             pid, self._next_pid = self._next_pid, self._next_pid - 1
-        entry = _Entry(record, pid)
+        entry = SpoolEntry(record, pid)
         if isinstance(record, StartCall) and pid is not None:
             self._call_pids[record.uniqueid] = pid
         if self._counts["spooled"] == 0:
@@ -366,7 +329,7 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
             self._pending.popleft()
         return len(entries)
 
-    async def _replay_one(self, entry: _Entry) -> bool:
+    async def _replay_one(self, entry: SpoolEntry) -> bool:
         """Write one record; False if it was rejected instead."""
         entry.record = self._resolved(entry.record)
         try:
@@ -400,7 +363,7 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
             raise _Rejected("the row it finishes does not exist")
         return result
 
-    async def _reject(self, entry: _Entry, error: str) -> None:
+    async def _reject(self, entry: SpoolEntry, error: str) -> None:
         key = entry.record.idempotency_key
         log.error("store_record_rejected", op=entry.record.tag, key=key, error=error)
         line = {**entry.line(), "error": error}
@@ -410,13 +373,13 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
     # -- provisional ids -------------------------------------------------------------
 
     def _resolve(self, value: T) -> T:
-        if _is_pid(value):
+        if is_provisional(value):
             return cast(T, self._real.get(cast(int, value), value))
         return value
 
     def _unresolved(self, value: object) -> bool:
         """A provisional id whose record has not reached the database."""
-        return _is_pid(self._resolve(value))
+        return is_provisional(self._resolve(value))
 
     def _resolved_with(self, record: Write[T], made: Mapping[int, int]) -> tuple[Write[T], bool]:
         """`_resolved`, knowing also the ids a replay group has made so far; and whether
@@ -424,15 +387,15 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
         record = self._resolved(record, made)
         values = [getattr(record, name) for name in record.id_fields]
         if isinstance(record, AddEvent):
-            values += [record.data.get(k) for k in _DATA_IDS]
-        return record, any(_is_pid(v) for v in values)
+            values += [record.data.get(k) for k in DATA_IDS]
+        return record, any(is_provisional(v) for v in values)
 
     def _resolved(self, record: Write[T], made: Mapping[int, int] | None = None) -> Write[T]:
         """The record with every provisional id it names that is known made real."""
 
         def resolve(value: Any) -> Any:
             value = self._resolve(value)
-            return made.get(value, value) if made and _is_pid(value) else value
+            return made.get(value, value) if made and is_provisional(value) else value
 
         changes: dict[str, Any] = {}
         for name in record.id_fields:
@@ -440,7 +403,7 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
             if resolve(value) != value:
                 changes[name] = resolve(value)
         if isinstance(record, AddEvent):
-            data = {k: resolve(v) if k in _DATA_IDS else v for k, v in record.data.items()}
+            data = {k: resolve(v) if k in DATA_IDS else v for k, v in record.data.items()}
             if data != record.data:
                 changes["data"] = data
         if not changes:
@@ -450,28 +413,28 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
     def _names_unresolved(self, record: Write[Any]) -> bool:
         values = [getattr(record, name) for name in record.id_fields]
         if isinstance(record, AddEvent):
-            values += [record.data.get(k) for k in _DATA_IDS]
+            values += [record.data.get(k) for k in DATA_IDS]
         return any(self._unresolved(v) for v in values)
 
     # -- the spool file --------------------------------------------------------------
 
     def _load(self, lines: list[dict[str, Any]]) -> None:
-        entries: dict[str, _Entry] = {}
+        entries: dict[str, SpoolEntry] = {}
         for line in lines:
             kind, key, tag = line.get("t"), line.get("key"), line.get("op")
-            if kind == "op" and isinstance(tag, str) and tag in _ADAPTERS:
+            if kind == "op" and isinstance(tag, str) and tag in ADAPTERS:
                 args = dict(line.get("args") or {})
                 # A spool of the previous release: its line's key is the record's key.
                 if "idempotency_key" in args:
                     args["key"] = args.pop("idempotency_key")
                 args.setdefault("key", key)
                 try:
-                    record = _ADAPTERS[tag].validate_python(args)
+                    record = ADAPTERS[tag].validate_python(args)
                 except ValueError as exc:
                     log.warning("store_spool_line_unreadable", line=line, error=str(exc))
                     continue
                 pid = line.get("pid")
-                entries[str(key)] = _Entry(record, pid if isinstance(pid, int) else None)
+                entries[str(key)] = SpoolEntry(record, pid if isinstance(pid, int) else None)
             elif kind == "done" and key in entries:
                 entry = entries.pop(str(key))
                 real = line.get("id")
@@ -507,10 +470,6 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
             await spool_file.uncancelled(
                 asyncio.to_thread(spool_file.replace_lines, self.spool_path, lines)
             )
-
-
-def _is_pid(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value < 0
 
 
 def _provides(store: DurableStore) -> EngineStore:
