@@ -140,7 +140,9 @@ class EngineProcess:
         self.cfg = cfg
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    # A guard against a hang, not a speed target: the engine imports the console's web
+    # stack before it listens, and a loaded CI machine runs four suites at once.
+    def start(self, timeout: float = 60.0) -> None:
         engine_file = self.cfg.run_dir / ENGINE_FILE
         engine_file.unlink(missing_ok=True)
         log = (self.cfg.log_dir / "engine-test.log").open("ab")
@@ -151,7 +153,13 @@ class EngineProcess:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         log.close()
-        wait_until(lambda: self._ready(engine_file), timeout, "the engine to listen")
+        try:
+            wait_until(lambda: self._ready(engine_file), timeout, "the engine to listen")
+        except BaseException:
+            # A child left running would hold the stack's ports, and every later test
+            # on this stack would fail on "address already in use" instead of this.
+            self.kill()
+            raise
 
     def _ready(self, engine_file: Path) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
