@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from ivr import cases_service as svc
 from ivr import dialplan_vars as dv
+from ivr.asterisk.generate import queue_name
 from ivr.domain.callback_promise import said_when
 from ivr.domain.cases.check import CASE_IS, DUE_BY, DUE_BY_END, state_prompt
 from ivr.domain.cases.numbers import case_number
@@ -28,7 +29,7 @@ from ivr.flow.case_check import (
 from ivr.store import audit
 from ivr.store.cases import CaseBook, CaseRecord
 from tests.flow.conftest import OPEN, REPO, Finished, FlowEngine
-from tests.flow.scripted import On, key
+from tests.flow.scripted import On, key, queue
 
 TO_CASE_CHECK = [key("taipei-language-menu", "9"), key("taipei-main-menu", "5")]
 
@@ -124,6 +125,11 @@ async def test_a_wrong_check_digit_is_asked_again_and_costs_no_try(engine: FlowE
     assert len(await _tries(engine, number)) == 1
 
 
+# An agent of the general queue is signed in and answers: the menu's way out is a person.
+AGENT_SIGNED_IN = {f"QUEUE_MEMBER({queue_name('general')},logged)": "1"}
+AGENT_ANSWERS = queue(queue_name("general"), agent="agent-01")
+
+
 async def test_three_wrong_passwords_end_the_check_and_every_try_is_audited(
     engine: FlowEngine,
 ) -> None:
@@ -136,7 +142,9 @@ async def test_three_wrong_passwords_end_the_check_and_every_try_is_audited(
             *_number_and_password(case.case.number, wrong),
             key(ASK_PASSWORD, wrong + "#"),
             key(ASK_PASSWORD, wrong + "#"),
-        ]
+            AGENT_ANSWERS,
+        ],
+        variables=AGENT_SIGNED_IN,
     )
     reads = [c.prompts for c in done.asterisk.sent("EXEC Read") if ASK_PASSWORD in c.prompts]
     assert reads == [
@@ -152,9 +160,8 @@ async def test_three_wrong_passwords_end_the_check_and_every_try_is_audited(
     ]
     assert LOCKED in done.played
     assert not any(p.startswith("case-check-state-") for p in done.played)
-    # The main menu's way out: the general queue, never a hangup.
-    assert done.next == dv.NEXT_QUEUE
-    assert done.record.outcome == "queued"
+    # The main menu's way out: a person in the general queue, never a hangup.
+    assert done.events("queue_leave")[0]["agent"] == "agent-01"
     tries = await _tries(engine, case.case.number)
     assert len(tries) == 3
     assert ["locked_out" in t for t in tries] == [False, False, True]
@@ -175,7 +182,9 @@ async def test_a_store_that_cannot_be_read_is_told_and_the_caller_goes_back_to_t
             *TO_CASE_CHECK,
             *_number_and_password(case.case.number, case.password),
             key("taipei-main-menu", "0"),
-        ]
+            AGENT_ANSWERS,
+        ],
+        variables=AGENT_SIGNED_IN,
     )
     assert [e["outcome"] for e in done.events("case_check")] == ["unavailable"]
     assert UNAVAILABLE in done.played
@@ -186,8 +195,7 @@ async def test_a_store_that_cannot_be_read_is_told_and_the_caller_goes_back_to_t
     assert played.index(UNAVAILABLE) < max(
         i for i, p in enumerate(played) if p == "taipei-main-menu"
     )
-    assert done.next == dv.NEXT_QUEUE
-    assert done.record.outcome == "queued"
+    assert done.events("queue_leave")[0]["agent"] == "agent-01"
 
 
 async def test_a_number_of_no_case_is_said_so_and_asked_again(engine: FlowEngine) -> None:
