@@ -4,383 +4,59 @@ Each operation reads the case, asks the pure rules (`ivr.domain.cases`) what the
 does, and hands the result to the store (`ivr.store.cases`) in one transaction. The
 clock is a parameter; so are the routing tables (items, merge radius, calendar) and the
 mailer.
+
+This module acts on cases that exist. The context and `find` are in `ivr.cases_context`,
+notices in `ivr.cases_notify` and opening a case in `ivr.cases_opening`; their names
+are re-exported here, so callers keep importing the service alone.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import structlog
-
-from ivr.domain.calendar import Calendar, with_days_off
+from ivr.cases_context import (
+    CaseContext,
+    CaseError,
+    Mailer,
+    allowed_move,
+    case_facts,
+    context_for,
+    find,
+)
+from ivr.cases_notify import Notice, citizen_notice, queue_notification
+from ivr.cases_opening import CaseInput, Opened, import_key, open_case, prepare, seal
+from ivr.domain.calendar import Calendar
 from ivr.domain.cases.deadlines import DispatchItem
 from ivr.domain.cases.deidentify import deidentify
-from ivr.domain.cases.merge import Location, OpenOrder, PastReport, becomes_petition, merge_target
-from ivr.domain.cases.numbers import BadCaseNumber, new_password, parse_case_number
-from ivr.domain.cases.secret import caller_key, hash_password
-from ivr.domain.cases.workflow import (
-    CaseFacts,
-    CaseMoveRefused,
-    ClockStart,
-    Move,
-    decide,
-    opening_clocks,
-)
+from ivr.domain.cases.workflow import CaseMoveRefused, decide
 from ivr.domain.masking import mask_number
-from ivr.domain.tickets import Mail, MailNotSent
 from ivr.domain.vocabulary import CaseAction, CaseGrade, CaseKind, CaseState
-from ivr.domain.workdays import closure_days
-from ivr.errors import ExitStatus, HotlineError
-from ivr.routing.replies import ReplyTemplates, load_replies
-from ivr.routing.tables import RoutingTables
-from ivr.store.cases import CaseBook, CaseChanged, CaseRecord, NewCase
+from ivr.store.cases import CaseChanged, CaseRecord
 
-log = structlog.get_logger(__name__)
-
-
-class CaseError(HotlineError):
-    """A case command cannot do what was asked; the message says why, in one line."""
-
-    code = "case.refused"
-    exit_status = ExitStatus.REFUSED
-
-
-class Mailer(Protocol):
-    async def send(self, mail: Mail) -> None: ...
-
-
-@dataclass
-class CaseContext:
-    """What case operations need besides the store: the profile's tables and a mailer."""
-
-    book: CaseBook
-    tables: RoutingTables
-    office: Calendar
-    replies: ReplyTemplates = field(default_factory=ReplyTemplates)
-    mailer: Mailer | None = None
-
-    @property
-    def items(self) -> dict[int, DispatchItem]:
-        return self.tables.dispatch.domain_items()
-
-    @property
-    def merge_radius_m(self) -> float:
-        return self.tables.dispatch.merge_radius_m
-
-    def agency_ids(self) -> set[str]:
-        return {a.id for a in self.tables.directory.agencies}
-
-    def units_of(self, agency_id: str) -> set[str]:
-        for a in self.tables.directory.agencies:
-            if a.id == agency_id:
-                return {u.id for u in a.units}
-        return set()
-
-
-def context_for(
-    book: CaseBook,
-    tables: RoutingTables,
-    office: Calendar,
-    profile_dir: Path | None = None,
-    closures: Sequence[Any] = (),
-    mailer: Mailer | None = None,
-) -> CaseContext:
-    """A context whose calendar also knows the declared closures (typhoon days)."""
-    cal = with_days_off(office, closure_days(closures)) if closures else office
-    replies = load_replies(profile_dir) if profile_dir is not None else ReplyTemplates()
-    return CaseContext(book, tables, cal, replies, mailer)
-
-
-# -- notifications ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One message a case owes someone: to whom (role and address), subject, text."""
-
-    case_number: str
-    to: str
-    role: str  # "citizen", "supervisor" or "head"
-    channel: str  # "email", "sms" or "phone"
-    subject: str
-    body: str
-
-
-async def queue_notification(ctx: CaseContext, notice: Notice) -> bool:
-    """Send one message a case owes: the single place every case notification goes.
-
-    E-mail goes out now through the stack's SMTP mailer, as the ticket digest does. A
-    notice by SMS or phone, or one with no mailer configured, is logged as waiting, with
-    the number masked, and returns False: the notifications outbox delivers those, with
-    retries, from this same call site. Returns True once the mail server accepted it.
-    """
-    if notice.channel == "email" and ctx.mailer is not None and "@" in notice.to:
-        try:
-            await ctx.mailer.send(Mail((notice.to,), notice.subject, notice.body))
-        except MailNotSent as exc:
-            log.warning("case_notice_not_sent", case=notice.case_number, error=str(exc))
-            return False
-        log.info("case_notice_sent", case=notice.case_number, role=notice.role)
-        return True
-    shown = notice.to if "@" in notice.to else mask_number(notice.to)
-    log.info(
-        "case_notice_waiting",
-        case=notice.case_number,
-        role=notice.role,
-        channel=notice.channel,
-        to=shown,
-    )
-    return False
-
-
-def _citizen_notice(case: CaseRecord, subject: str, body: str) -> Notice | None:
-    if case.caller_email:
-        return Notice(case.number, case.caller_email, "citizen", "email", subject, body)
-    if case.caller_number:
-        # T6(2): the citizen hears by SMS (a mobile) or by a phone call (a landline).
-        channel = (
-            "sms"
-            if case.caller_number.lstrip("+").removeprefix("886").lstrip("0")[:1] == "9"
-            else "phone"
-        )
-        return Notice(case.number, case.caller_number, "citizen", channel, subject, body)
-    return None
-
-
-async def seal(new: NewCase, password: str | None) -> NewCase:
-    """`new` with its password's argon2 hash, computed in a worker thread.
-
-    Hashing takes a fraction of a second of CPU on purpose; on the event loop it would
-    stall every call the engine is handling meanwhile.
-    """
-    if password is None:
-        return new
-    return replace(new, password_hash=await asyncio.to_thread(hash_password, password))
-
-
-# -- opening a case ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Opened:
-    case: CaseRecord
-    made: bool
-    # Told to the citizen once, now; None for a case that has none or was made before.
-    password: str | None = None
-    # The report merged into this open order instead of making a new one (T6(6)1).
-    merged: bool = False
-    # Three strikes turned the report into a petition (T6(6)2).
-    became_petition: bool = False
-
-
-@dataclass(frozen=True)
-class CaseInput:
-    kind: CaseKind
-    summary: str
-    agency_id: str | None = None
-    unit_id: str | None = None
-    item: int | None = None
-    variant: str | None = None
-    category: str | None = None
-    caller_number: str | None = None
-    caller_name: str | None = None
-    caller_email: str | None = None
-    caller_address: str | None = None
-    language: str | None = None
-    address: str | None = None
-    district: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    officer: str | None = None
-
-
-def prepare(
-    ctx: CaseContext, data: CaseInput, at: datetime
-) -> tuple[NewCase, tuple[ClockStart, ...], str | None]:
-    """The row and clocks of a new case, and its password in clear (petitions only).
-
-    Pure but for the password's randomness; refuses an unknown item, agency or unit.
-    The row has no password hash yet: `seal` adds it, off the event loop.
-    """
-    item = None
-    agency_id, unit_id = data.agency_id, data.unit_id
-    if data.kind is CaseKind.DISPATCH:
-        if data.item is None:
-            raise CaseError("a dispatch order needs --item (1-22, see dispatch_items.yaml)")
-        item = ctx.items.get(data.item)
-        if item is None:
-            raise CaseError(f"no dispatch item {data.item} in this profile's tables")
-        agency_id = agency_id or item.agency_id
-        unit_id = unit_id or item.unit
-        if not data.address:
-            raise CaseError("a dispatch order needs the place: --address")
-    if agency_id is None:
-        raise CaseError("a case needs its responsible agency: --agency")
-    if agency_id not in ctx.agency_ids():
-        raise CaseError(f"no agency {agency_id!r} in the directory")
-    if unit_id is not None and unit_id not in ctx.units_of(agency_id):
-        raise CaseError(f"agency {agency_id!r} has no unit {unit_id!r}")
-    try:
-        clocks = opening_clocks(data.kind, at, ctx.office, item, data.variant)
-    except (CaseMoveRefused, ValueError) as exc:
-        raise CaseError(str(exc)) from exc
-    password = new_password() if data.kind is CaseKind.PETITION else None
-    new = NewCase(
-        kind=data.kind,
-        agency_id=agency_id,
-        unit_id=unit_id,
-        summary=data.summary,
-        created_at=at,
-        caller_number=data.caller_number,
-        caller_key=caller_key(data.caller_number),
-        caller_name=data.caller_name,
-        caller_email=data.caller_email,
-        caller_address=data.caller_address,
-        language=data.language,
-        address=data.address,
-        district=data.district,
-        lat=data.lat,
-        lon=data.lon,
-        item=data.item if data.kind is CaseKind.DISPATCH else None,
-        variant=data.variant,
-        category=data.category,
-        officer=data.officer,
-        state=CaseState.ASSIGNED if data.officer else CaseState.OPEN,
-    )
-    return new, clocks, password
-
-
-async def open_case(
-    ctx: CaseContext,
-    data: CaseInput,
-    *,
-    at: datetime,
-    who: str,
-    key: str | None = None,
-    call_id: int | None = None,
-    ticket_id: int | None = None,
-) -> Opened:
-    """Open a case, or merge a dispatch report into an open order at the same place."""
-    became_petition = False
-    if data.kind is CaseKind.DISPATCH and data.item is not None and data.address:
-        here = Location(data.address, data.district, data.lat, data.lon)
-        orders = await ctx.book.open_orders(data.item)
-        target = merge_target(
-            data.item,
-            here,
-            [OpenOrder(o.id, data.item, _location(o)) for o in orders],
-            ctx.merge_radius_m,
-        )
-        if target is not None:
-            into = next(o for o in orders if o.id == target.case_id)
-            return await _merge_report(ctx, into, data, at=at, who=who, key=key, call_id=call_id)
-        ckey = caller_key(data.caller_number)
-        if ckey is not None:
-            past = [
-                PastReport(ckey, data.item, _location(r), r.nothing_found)
-                for r in await ctx.book.reports_by(ckey, data.item)
-            ]
-            if becomes_petition(ckey, data.item, here, past, ctx.merge_radius_m):
-                item = ctx.items.get(data.item)
-                data = replace(
-                    data,
-                    kind=CaseKind.PETITION,
-                    agency_id=data.agency_id or (item.agency_id if item else None),
-                    unit_id=data.unit_id or (item.unit if item else None),
-                    category=data.category or (f"dispatch item {data.item}"),
-                )
-                became_petition = True
-    new, clocks, password = prepare(ctx, data, at)
-    new = await seal(replace(new, idempotency_key=key), password)
-    extra = {"three_strikes": True, "item": data.item} if became_petition else {}
-    try:
-        case, made = await ctx.book.create(
-            new, clocks, who=who, call_id=call_id, ticket_id=ticket_id, data=extra
-        )
-    except (ValueError, LookupError) as exc:
-        raise CaseError(str(exc)) from exc
-    if call_id is not None:
-        # The call's service type (T2(1)) is the case's kind; logged once per call and case.
-        await ctx.book.log_service(
-            service=case.kind,
-            at=at,
-            call_id=call_id,
-            agency_id=case.agency_id,
-            case_id=case.id,
-            key=f"case:{case.id}:call:{call_id}",
-        )
-    return Opened(case, made, password if made else None, became_petition=became_petition)
-
-
-def _location(case: CaseRecord) -> Location:
-    return Location(case.address or "", case.district, case.lat, case.lon)
-
-
-async def _merge_report(
-    ctx: CaseContext,
-    into: CaseRecord,
-    data: CaseInput,
-    *,
-    at: datetime,
-    who: str,
-    key: str | None,
-    call_id: int | None,
-) -> Opened:
-    facts = _facts(ctx, into)
-    move = decide(facts, CaseAction.ABSORBED, at, ctx.office)
-    note = f"another report at {data.address}: {data.summary}"
-    case, _ = await ctx.book.apply(
-        into,
-        CaseAction.ABSORBED,
-        move,
-        at=at,
-        who=who,
-        text=note[:8000],
-        data={"merged_report": True, "caller": mask_number(data.caller_number)},
-        key=key,
-    )
-    if call_id is not None:
-        await ctx.book.link(case.id, at=at, call_id=call_id)
-    return Opened(case, made=False, merged=True)
-
-
-# -- acting on a case -------------------------------------------------------------------
-
-
-async def find(ctx: CaseContext, ref: str) -> CaseRecord:
-    """A case by its number (checked digit by digit), or else by its id."""
-    case = None
-    try:
-        parse_case_number(ref)
-        case = await ctx.book.by_number(ref.strip().replace(" ", "").replace("-", ""))
-    except BadCaseNumber as exc:
-        if ref.startswith("id:") and ref[3:].isdigit():
-            case = await ctx.book.get(int(ref[3:]))
-        elif not ref.isdigit():
-            raise CaseError(f"{ref!r}: {exc}") from exc
-        else:
-            raise CaseError(f"no case {ref}: {exc}") from exc
-    if case is None:
-        raise CaseError(f"no case {ref} in profile {ctx.book.profile}")
-    return case
-
-
-def _facts(ctx: CaseContext, case: CaseRecord) -> CaseFacts:
-    item = ctx.items.get(case.item) if case.item is not None else None
-    return CaseFacts(
-        kind=CaseKind(case.kind),
-        state=CaseState(case.state),
-        received_at=case.created_at,
-        item=item,
-        running=frozenset(case.running),  # type: ignore[arg-type]
-        grade=CaseGrade(case.grade) if case.grade else None,
-    )
+__all__ = [
+    "ONE_DAY",
+    "CaseContext",
+    "CaseError",
+    "CaseInput",
+    "Done",
+    "Mailer",
+    "Notice",
+    "Opened",
+    "act",
+    "context_for",
+    "convert",
+    "day_start",
+    "deidentify_replied",
+    "find",
+    "import_key",
+    "merge",
+    "open_case",
+    "prepare",
+    "queue_notification",
+    "seal",
+]
 
 
 @dataclass(frozen=True)
@@ -484,7 +160,13 @@ async def act(
     )
     try:
         move = decide(
-            _facts(ctx, case), action, at, ctx.office, grade=grade, score=score, new_item=new_item
+            case_facts(ctx, case),
+            action,
+            at,
+            ctx.office,
+            grade=grade,
+            score=score,
+            new_item=new_item,
         )
     except (CaseMoveRefused, ValueError) as exc:
         raise CaseError(f"case {case.number}: {exc}") from exc
@@ -511,7 +193,7 @@ async def act(
                 "\n\nHow satisfied are you with this reply? Answer 1 (very dissatisfied) "
                 f"to 5 (very satisfied), quoting case {after.number}."
             )
-        notice = _citizen_notice(after, subject, body)
+        notice = citizen_notice(after, subject, body)
         if notice is not None:
             notices.append(notice)
     sent = 0
@@ -545,7 +227,7 @@ async def convert(ctx: CaseContext, ref: str, *, at: datetime, who: str, reason:
         lat=order.lat,
         lon=order.lon,
     )
-    move = _allowed_move(ctx, order, CaseAction.CONVERTED, at)
+    move = allowed_move(ctx, order, CaseAction.CONVERTED, at)
     new, clocks, password = prepare(ctx, data, at)
     new = await seal(replace(new, idempotency_key=f"convert:{order.profile}:{order.id}"), password)
     petition, made = await ctx.book.create(
@@ -569,14 +251,6 @@ async def convert(ctx: CaseContext, ref: str, *, at: datetime, who: str, reason:
     )
 
 
-def _allowed_move(ctx: CaseContext, case: CaseRecord, action: CaseAction, at: datetime) -> Move:
-    """The rules' move for `action` on the case, or CaseError naming the case."""
-    try:
-        return decide(_facts(ctx, case), action, at, ctx.office)
-    except CaseMoveRefused as exc:
-        raise CaseError(f"case {case.number}: {exc}") from exc
-
-
 async def merge(
     ctx: CaseContext, ref: str, into_ref: str, *, at: datetime, who: str, reason: str | None
 ) -> Done:
@@ -589,7 +263,7 @@ async def merge(
         raise CaseError("only dispatch orders merge")
     if into.state not in (CaseState.OPEN, CaseState.ASSIGNED):
         raise CaseError(f"case {into.number} is {into.state}: merge into an open order")
-    move = _allowed_move(ctx, case, CaseAction.MERGED, at)
+    move = allowed_move(ctx, case, CaseAction.MERGED, at)
     after, applied = await ctx.book.apply(
         case,
         CaseAction.MERGED,
@@ -602,7 +276,7 @@ async def merge(
         key=f"merge:{case.profile}:{case.id}",
     )
     if applied:
-        target_move = decide(_facts(ctx, into), CaseAction.ABSORBED, at, ctx.office)
+        target_move = decide(case_facts(ctx, into), CaseAction.ABSORBED, at, ctx.office)
         await ctx.book.apply(
             into,
             CaseAction.ABSORBED,
@@ -647,7 +321,7 @@ async def deidentify_replied(ctx: CaseContext, *, now: datetime, who: str) -> li
             if e.text and deidentify(e.text, names, addresses) != e.text
         }
         await ctx.book.mask_events(case.id, masked)
-        move = decide(_facts(ctx, case), CaseAction.DEIDENTIFIED, now, ctx.office)
+        move = decide(case_facts(ctx, case), CaseAction.DEIDENTIFIED, now, ctx.office)
         try:
             await ctx.book.apply(
                 case,
@@ -662,12 +336,6 @@ async def deidentify_replied(ctx: CaseContext, *, now: datetime, who: str) -> li
             continue  # moved meanwhile: the next round masks it
         done.append(case.number)
     return done
-
-
-def import_key(profile: str, line: str) -> str:
-    """The idempotency key of one imported row: the same row imported twice is one case."""
-    digest = hashlib.sha256(line.encode("utf-8")).hexdigest()[:40]
-    return f"paper:{profile}:{digest}"[:64]
 
 
 def day_start(moment: datetime, cal: Calendar) -> datetime:

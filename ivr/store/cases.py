@@ -8,167 +8,65 @@ the table changes nothing and returns what the first write made.
 State changes are conditional: `apply` moves a case only from the state the caller
 decided on (`UPDATE … WHERE state = :expected`), so two officers acting at once
 cannot both win; the loser gets `CaseChanged` and decides again.
+
+The records live in `ivr.store.case_records`, the reads in `ivr.store.case_reads` and
+the monthly report's counts in `ivr.store.case_facts`; their names are re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy import case as sql_case
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ivr.domain.cases.numbers import case_number
-from ivr.domain.cases.workflow import DISSATISFIED_AT_MOST, ClockStart, Move
-from ivr.domain.vocabulary import CaseAction, CaseClock, CaseKind, CaseState, values
-from ivr.errors import ExitStatus, HotlineError
-from ivr.store.cases_models import (
-    CallService,
-    Case,
-    CaseClockRow,
-    CaseCounter,
-    CaseEvent,
-    CaseLink,
+from ivr.domain.cases.workflow import ClockStart, Move
+from ivr.domain.vocabulary import CaseAction
+from ivr.store.case_facts import ReportFacts, report_facts
+from ivr.store.case_reads import CaseReader
+from ivr.store.case_records import (
+    ACTIONS,
+    CLOCKS,
+    KINDS,
+    LINK_ROLES,
+    STATES,
+    CaseChanged,
+    CaseEventRecord,
+    CaseNotFound,
+    CaseRecord,
+    ClockRecord,
+    LinkRecord,
+    NewCase,
 )
+from ivr.store.cases_models import CallService, Case, CaseClockRow, CaseCounter, CaseEvent, CaseLink
 from ivr.store.models import clip_to_column, require_utc_aware
 
-if TYPE_CHECKING:
-    from ivr.store.repo import CaseStore
+__all__ = [
+    "ACTIONS",
+    "CLOCKS",
+    "KINDS",
+    "LINK_ROLES",
+    "STATES",
+    "UPDATABLE",
+    "CaseBook",
+    "CaseChanged",
+    "CaseEventRecord",
+    "CaseNotFound",
+    "CaseRecord",
+    "ClockRecord",
+    "LinkRecord",
+    "NewCase",
+    "ReportFacts",
+]
 
-KINDS = values(CaseKind)
-STATES = values(CaseState)
-CLOCKS = values(CaseClock)
-ACTIONS = values(CaseAction)
-LINK_ROLES = ("call", "absorbed", "callback")
-
-
-class CaseChanged(HotlineError):
-    """The case moved since it was read; read it again and decide again."""
-
-    code = "case.changed"
-    exit_status = ExitStatus.REFUSED
-
-
-class CaseNotFound(HotlineError, LookupError):
-    code = "case.not_found"
-    exit_status = ExitStatus.NOT_FOUND
-    pass
-
-
-@dataclass(frozen=True)
-class NewCase:
-    """Everything a case starts with; the store adds its number and id."""
-
-    kind: CaseKind
-    agency_id: str
-    summary: str
-    created_at: datetime
-    caller_number: str | None = None
-    caller_key: str | None = None
-    caller_name: str | None = None
-    caller_email: str | None = None
-    caller_address: str | None = None
-    language: str | None = None
-    address: str | None = None
-    district: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    item: int | None = None
-    variant: str | None = None
-    category: str | None = None
-    unit_id: str | None = None
-    officer: str | None = None
-    password_hash: str | None = None
-    from_paper: bool = False
-    idempotency_key: str | None = None
-    state: CaseState = CaseState.OPEN
-
-
-@dataclass(frozen=True)
-class ClockRecord:
-    clock: str
-    started_at: datetime
-    due_at: datetime
-    stopped_at: datetime | None
-
-
-@dataclass(frozen=True)
-class CaseEventRecord:
-    id: int
-    at: datetime
-    who: str
-    action: str
-    state: str
-    text: str | None
-    data: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class LinkRecord:
-    role: str
-    call_id: int | None
-    ticket_id: int | None
-    at: datetime
-
-
-@dataclass(frozen=True)
-class CaseRecord:
-    id: int
-    profile: str
-    number: str
-    kind: str
-    state: str
-    caller_number: str | None
-    caller_key: str | None
-    caller_name: str | None
-    caller_email: str | None
-    caller_address: str | None
-    language: str | None
-    address: str | None
-    district: str | None
-    lat: float | None
-    lon: float | None
-    item: int | None
-    variant: str | None
-    category: str | None
-    agency_id: str
-    unit_id: str | None
-    officer: str | None
-    grade: str | None
-    summary: str
-    reply: str | None
-    nothing_found: bool
-    satisfaction: int | None
-    password_hash: str | None
-    merged_into_id: int | None
-    converted_to_id: int | None
-    created_at: datetime
-    recorded_at: datetime
-    first_reply_at: datetime | None
-    closed_at: datetime | None
-    deidentified_at: datetime | None
-    from_paper: bool
-    idempotency_key: str | None
-    clocks: tuple[ClockRecord, ...] = ()
-
-    @property
-    def running(self) -> frozenset[str]:
-        return frozenset(c.clock for c in self.clocks if c.stopped_at is None)
-
-    def due(self, clock: str) -> datetime | None:
-        """The due time of the newest run of `clock`, running or not."""
-        runs = [c for c in self.clocks if c.clock == clock]
-        return runs[-1].due_at if runs else None
-
-
-_CASE_COLUMNS = tuple(f.name for f in fields(CaseRecord) if f.name != "clocks")
 # Fields `apply` may change besides the state: what an action records on the case.
 UPDATABLE = frozenset(
     {
@@ -224,17 +122,8 @@ def _check(new: NewCase) -> dict[str, Any]:
     return values_
 
 
-class CaseBook:
-    """Cases of one profile, on the case store's engine."""
-
-    def __init__(self, engine: AsyncEngine, profile: str) -> None:
-        self._engine = engine
-        self.profile = profile
-
-    @classmethod
-    def of(cls, store: CaseStore, profile: str) -> CaseBook:
-        """The cases kept in `store`'s database (the repository's own engine)."""
-        return cls(store._engine, profile)
+class CaseBook(CaseReader):
+    """Cases of one profile, on the case store's engine: the reads, and every write."""
 
     # -- creating ------------------------------------------------------------------
 
@@ -392,91 +281,6 @@ class CaseBook:
         if rows:
             await conn.execute(insert(CaseClockRow), rows)
 
-    # -- reading -------------------------------------------------------------------
-
-    async def get(self, case_id: int) -> CaseRecord | None:
-        found = await self._load(select(Case).where(Case.id == case_id))
-        return found[0] if found else None
-
-    async def by_number(self, number: str) -> CaseRecord | None:
-        stmt = select(Case).where(Case.profile == self.profile, Case.number == number)
-        found = await self._load(stmt)
-        return found[0] if found else None
-
-    async def search(
-        self,
-        *,
-        kind: str | None = None,
-        state: str | None = None,
-        agency_id: str | None = None,
-        unit_id: str | None = None,
-        overdue_at: datetime | None = None,
-        limit: int = 100,
-    ) -> list[CaseRecord]:
-        """Newest first; `overdue_at` keeps only cases with a clock past due then."""
-        stmt = select(Case).where(Case.profile == self.profile)
-        for column, value in (
-            (Case.kind, kind),
-            (Case.state, state),
-            (Case.agency_id, agency_id),
-            (Case.unit_id, unit_id),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if overdue_at is not None:
-            late = select(CaseClockRow.case_id).where(
-                CaseClockRow.stopped_at.is_(None),
-                CaseClockRow.clock != CaseClock.DEIDENTIFY,
-                CaseClockRow.due_at < require_utc_aware(overdue_at, "overdue_at"),
-            )
-            stmt = stmt.where(Case.id.in_(late))
-        return await self._load(stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit))
-
-    async def events(self, case_id: int) -> list[CaseEventRecord]:
-        stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-        return [
-            CaseEventRecord(
-                id=r["id"],
-                at=r["at"],
-                who=r["who"],
-                action=r["action"],
-                state=r["state"],
-                text=r["text"],
-                data=dict(r["data"] or {}),
-            )
-            for r in rows
-        ]
-
-    async def links(self, case_id: int) -> list[LinkRecord]:
-        stmt = select(CaseLink).where(CaseLink.case_id == case_id).order_by(CaseLink.id)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-        return [LinkRecord(r["role"], r["call_id"], r["ticket_id"], r["at"]) for r in rows]
-
-    async def _load(self, stmt: Any) -> list[CaseRecord]:
-        async with self._engine.connect() as conn:
-            result = await conn.execute(stmt.with_only_columns(*Case.__table__.c))
-            records = [dict(r) for r in result.mappings().all()]
-            ids = [r["id"] for r in records]
-            clocks: dict[int, list[ClockRecord]] = {i: [] for i in ids}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                crows = await conn.execute(
-                    select(*CaseClockRow.__table__.c)
-                    .where(CaseClockRow.case_id.in_(chunk))
-                    .order_by(CaseClockRow.id)
-                )
-                for c in crows.mappings().all():
-                    clocks[c["case_id"]].append(
-                        ClockRecord(c["clock"], c["started_at"], c["due_at"], c["stopped_at"])
-                    )
-        return [
-            CaseRecord(**{k: r[k] for k in _CASE_COLUMNS}, clocks=tuple(clocks[r["id"]]))
-            for r in records
-        ]
-
     # -- changing ------------------------------------------------------------------
 
     async def apply(
@@ -617,70 +421,6 @@ class CaseBook:
             )
         return bool(done.rowcount)
 
-    # -- what the rules need -------------------------------------------------------
-
-    async def open_orders(self, item: int) -> list[CaseRecord]:
-        """Open dispatch orders of `item`: the candidates a new report merges into."""
-        stmt = select(Case).where(
-            Case.profile == self.profile,
-            Case.kind == CaseKind.DISPATCH,
-            Case.item == item,
-            Case.state.in_([CaseState.OPEN, CaseState.ASSIGNED]),
-        )
-        return await self._load(stmt.order_by(Case.id))
-
-    async def reports_by(self, caller_key: str, item: int) -> list[CaseRecord]:
-        """This citizen's dispatch orders of `item`, for three strikes."""
-        stmt = select(Case).where(
-            Case.profile == self.profile,
-            Case.kind == CaseKind.DISPATCH,
-            Case.caller_key == caller_key,
-            Case.item == item,
-        )
-        return await self._load(stmt.order_by(Case.id))
-
-    async def closed_between(self, kind: str, start: datetime, end: datetime) -> list[CaseRecord]:
-        stmt = select(Case).where(
-            Case.profile == self.profile,
-            Case.kind == kind,
-            Case.state == CaseState.CLOSED,
-            Case.closed_at >= require_utc_aware(start, "start"),
-            Case.closed_at < require_utc_aware(end, "end"),
-        )
-        return await self._load(stmt.order_by(Case.id))
-
-    async def overdue_dispatch(self, now: datetime) -> list[tuple[CaseRecord, ClockRecord]]:
-        """Dispatch orders with a stage past due and still running at `now`."""
-        now = require_utc_aware(now, "now")
-        late = select(CaseClockRow.case_id).where(
-            CaseClockRow.stopped_at.is_(None),
-            CaseClockRow.clock.in_([CaseClock.STAGE1, CaseClock.STAGE2]),
-            CaseClockRow.due_at < now,
-        )
-        stmt = select(Case).where(
-            Case.profile == self.profile, Case.kind == CaseKind.DISPATCH, Case.id.in_(late)
-        )
-        out = []
-        for case in await self._load(stmt.order_by(Case.id)):
-            for clock in case.clocks:
-                if (
-                    clock.stopped_at is None
-                    and clock.clock in ("stage1", "stage2")
-                    and clock.due_at < now
-                ):
-                    out.append((case, clock))
-        return out
-
-    async def to_deidentify(self, before: datetime) -> list[CaseRecord]:
-        """Cases with a de-identification clock started before `before` and not done."""
-        due = select(CaseClockRow.case_id).where(
-            CaseClockRow.clock == CaseClock.DEIDENTIFY,
-            CaseClockRow.stopped_at.is_(None),
-            CaseClockRow.started_at < require_utc_aware(before, "before"),
-        )
-        stmt = select(Case).where(Case.profile == self.profile, Case.id.in_(due))
-        return await self._load(stmt.order_by(Case.id))
-
     async def mask_events(self, case_id: int, masked: Mapping[int, str]) -> None:
         """Replace the text of the given events (id → text) with their masked text."""
         if not masked:
@@ -697,80 +437,4 @@ class CaseBook:
 
     async def report_facts(self, start: datetime, end: datetime) -> ReportFacts:
         """Counts for `ivr report cases`, grouped in SQL; reply times for the median."""
-        start = require_utc_aware(start, "start")
-        end = require_utc_aware(end, "end")
-        in_month = and_(
-            Case.profile == self.profile, Case.created_at >= start, Case.created_at < end
-        )
-        async with self._engine.connect() as conn:
-            counts = (
-                await conn.execute(
-                    select(
-                        Case.kind,
-                        Case.agency_id,
-                        func.count(),
-                        func.sum(sql_case((Case.grade == "B", 1), else_=0)),
-                        func.sum(sql_case((Case.satisfaction <= DISSATISFIED_AT_MOST, 1), else_=0)),
-                    )
-                    .where(in_month)
-                    .group_by(Case.kind, Case.agency_id)
-                )
-            ).all()
-            late = (
-                await conn.execute(
-                    select(Case.kind, Case.agency_id, CaseClockRow.clock, func.count())
-                    .join(CaseClockRow, CaseClockRow.case_id == Case.id)
-                    .where(
-                        in_month,
-                        CaseClockRow.clock != CaseClock.DEIDENTIFY,
-                        or_(
-                            CaseClockRow.stopped_at > CaseClockRow.due_at,
-                            and_(CaseClockRow.stopped_at.is_(None), CaseClockRow.due_at < end),
-                        ),
-                    )
-                    .group_by(Case.kind, Case.agency_id, CaseClockRow.clock)
-                )
-            ).all()
-            # Seconds computed by the database: 25,000 timestamps parsed in Python took
-            # most of the report's time on SQLite.
-            replies = (
-                await conn.execute(
-                    select(
-                        Case.kind,
-                        Case.agency_id,
-                        _seconds(conn, Case.created_at, Case.first_reply_at),
-                    ).where(in_month, Case.first_reply_at.is_not(None))
-                )
-            ).all()
-            services = (
-                await conn.execute(
-                    select(CallService.service, CallService.agency_id, func.count())
-                    .where(CallService.at >= start, CallService.at < end)
-                    .group_by(CallService.service, CallService.agency_id)
-                )
-            ).all()
-        return ReportFacts(
-            cases={(k, a): (int(n), int(b or 0), int(d or 0)) for k, a, n, b, d in counts},
-            overdue={(k, a, c): int(n) for k, a, c, n in late},
-            reply_seconds=[(k, a, float(sec)) for k, a, sec in replies],
-            services={(s, a or ""): int(n) for s, a, n in services},
-        )
-
-
-def _seconds(conn: AsyncConnection, start: Any, end: Any) -> Any:
-    """`end - start` in seconds, as the database computes it."""
-    if conn.dialect.name == "postgresql":
-        return func.extract("epoch", end - start)
-    # SQLite keeps UTC times as ISO text (see UTCDateTime): julianday reads them.
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
-
-
-@dataclass(frozen=True)
-class ReportFacts:
-    # (kind, agency) -> (cases, grade B, dissatisfied)
-    cases: Mapping[tuple[str, str], tuple[int, int, int]]
-    # (kind, agency, clock) -> runs overdue
-    overdue: Mapping[tuple[str, str, str], int]
-    reply_seconds: list[tuple[str, str, float]]
-    # (service, agency or "") -> calls logged
-    services: Mapping[tuple[str, str], int]
+        return await report_facts(self._engine, self.profile, start, end)

@@ -1,0 +1,117 @@
+"""What case operations share: the context they run in, finding a case, its facts.
+
+A `CaseContext` is the case store of one profile with that profile's routing tables,
+office calendar, reply templates and mailer. `find` reads a case by its number;
+`case_facts` and `allowed_move` put it to the pure rules (`ivr.domain.cases`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from ivr.domain.calendar import Calendar, with_days_off
+from ivr.domain.cases.deadlines import DispatchItem
+from ivr.domain.cases.numbers import BadCaseNumber, parse_case_number
+from ivr.domain.cases.workflow import CaseFacts, CaseMoveRefused, Move, decide
+from ivr.domain.tickets import Mail
+from ivr.domain.vocabulary import CaseAction, CaseGrade, CaseKind, CaseState
+from ivr.domain.workdays import closure_days
+from ivr.errors import ExitStatus, HotlineError
+from ivr.routing.replies import ReplyTemplates, load_replies
+from ivr.routing.tables import RoutingTables
+from ivr.store.cases import CaseBook, CaseRecord
+
+
+class CaseError(HotlineError):
+    """A case command cannot do what was asked; the message says why, in one line."""
+
+    code = "case.refused"
+    exit_status = ExitStatus.REFUSED
+
+
+class Mailer(Protocol):
+    async def send(self, mail: Mail) -> None: ...
+
+
+@dataclass
+class CaseContext:
+    """What case operations need besides the store: the profile's tables and a mailer."""
+
+    book: CaseBook
+    tables: RoutingTables
+    office: Calendar
+    replies: ReplyTemplates = field(default_factory=ReplyTemplates)
+    mailer: Mailer | None = None
+
+    @property
+    def items(self) -> dict[int, DispatchItem]:
+        return self.tables.dispatch.domain_items()
+
+    @property
+    def merge_radius_m(self) -> float:
+        return self.tables.dispatch.merge_radius_m
+
+    def agency_ids(self) -> set[str]:
+        return {a.id for a in self.tables.directory.agencies}
+
+    def units_of(self, agency_id: str) -> set[str]:
+        for a in self.tables.directory.agencies:
+            if a.id == agency_id:
+                return {u.id for u in a.units}
+        return set()
+
+
+def context_for(
+    book: CaseBook,
+    tables: RoutingTables,
+    office: Calendar,
+    profile_dir: Path | None = None,
+    closures: Sequence[Any] = (),
+    mailer: Mailer | None = None,
+) -> CaseContext:
+    """A context whose calendar also knows the declared closures (typhoon days)."""
+    cal = with_days_off(office, closure_days(closures)) if closures else office
+    replies = load_replies(profile_dir) if profile_dir is not None else ReplyTemplates()
+    return CaseContext(book, tables, cal, replies, mailer)
+
+
+async def find(ctx: CaseContext, ref: str) -> CaseRecord:
+    """A case by its number (checked digit by digit), or else by its id."""
+    case = None
+    try:
+        parse_case_number(ref)
+        case = await ctx.book.by_number(ref.strip().replace(" ", "").replace("-", ""))
+    except BadCaseNumber as exc:
+        if ref.startswith("id:") and ref[3:].isdigit():
+            case = await ctx.book.get(int(ref[3:]))
+        elif not ref.isdigit():
+            raise CaseError(f"{ref!r}: {exc}") from exc
+        else:
+            raise CaseError(f"no case {ref}: {exc}") from exc
+    if case is None:
+        raise CaseError(f"no case {ref} in profile {ctx.book.profile}")
+    return case
+
+
+def case_facts(ctx: CaseContext, case: CaseRecord) -> CaseFacts:
+    item = ctx.items.get(case.item) if case.item is not None else None
+    return CaseFacts(
+        kind=CaseKind(case.kind),
+        state=CaseState(case.state),
+        received_at=case.created_at,
+        item=item,
+        running=frozenset(case.running),  # type: ignore[arg-type]
+        grade=CaseGrade(case.grade) if case.grade else None,
+    )
+
+
+def allowed_move(ctx: CaseContext, case: CaseRecord, action: CaseAction, at: datetime) -> Move:
+    """The rules' move for `action` on the case, or CaseError naming the case."""
+    try:
+        return decide(case_facts(ctx, case), action, at, ctx.office)
+    except CaseMoveRefused as exc:
+        raise CaseError(f"case {case.number}: {exc}") from exc

@@ -1,0 +1,187 @@
+"""Reading cases: by id, by number, by search, and the lists the rules ask for.
+
+`CaseReader` holds the engine and the profile; `CaseBook` (ivr.store.cases) adds the
+writes. Every read loads a case with its clocks, in chunks of 500 ids so a long list
+stays within the databases' limits on bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Self
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ivr.domain.vocabulary import CaseClock, CaseKind, CaseState
+from ivr.store.case_records import CaseEventRecord, CaseRecord, ClockRecord, LinkRecord
+from ivr.store.cases_models import Case, CaseClockRow, CaseEvent, CaseLink
+from ivr.store.models import require_utc_aware
+
+if TYPE_CHECKING:
+    from ivr.store.repo import CaseStore
+
+_CASE_COLUMNS = tuple(f.name for f in fields(CaseRecord) if f.name != "clocks")
+
+
+class CaseReader:
+    """Cases of one profile, read on the case store's engine."""
+
+    def __init__(self, engine: AsyncEngine, profile: str) -> None:
+        self._engine = engine
+        self.profile = profile
+
+    @classmethod
+    def of(cls, store: CaseStore, profile: str) -> Self:
+        """The cases kept in `store`'s database (the repository's own engine)."""
+        return cls(store._engine, profile)
+
+    # -- reading -------------------------------------------------------------------
+
+    async def get(self, case_id: int) -> CaseRecord | None:
+        found = await self._load(select(Case).where(Case.id == case_id))
+        return found[0] if found else None
+
+    async def by_number(self, number: str) -> CaseRecord | None:
+        stmt = select(Case).where(Case.profile == self.profile, Case.number == number)
+        found = await self._load(stmt)
+        return found[0] if found else None
+
+    async def search(
+        self,
+        *,
+        kind: str | None = None,
+        state: str | None = None,
+        agency_id: str | None = None,
+        unit_id: str | None = None,
+        overdue_at: datetime | None = None,
+        limit: int = 100,
+    ) -> list[CaseRecord]:
+        """Newest first; `overdue_at` keeps only cases with a clock past due then."""
+        stmt = select(Case).where(Case.profile == self.profile)
+        for column, value in (
+            (Case.kind, kind),
+            (Case.state, state),
+            (Case.agency_id, agency_id),
+            (Case.unit_id, unit_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if overdue_at is not None:
+            late = select(CaseClockRow.case_id).where(
+                CaseClockRow.stopped_at.is_(None),
+                CaseClockRow.clock != CaseClock.DEIDENTIFY,
+                CaseClockRow.due_at < require_utc_aware(overdue_at, "overdue_at"),
+            )
+            stmt = stmt.where(Case.id.in_(late))
+        return await self._load(stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit))
+
+    async def events(self, case_id: int) -> list[CaseEventRecord]:
+        stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [
+            CaseEventRecord(
+                id=r["id"],
+                at=r["at"],
+                who=r["who"],
+                action=r["action"],
+                state=r["state"],
+                text=r["text"],
+                data=dict(r["data"] or {}),
+            )
+            for r in rows
+        ]
+
+    async def links(self, case_id: int) -> list[LinkRecord]:
+        stmt = select(CaseLink).where(CaseLink.case_id == case_id).order_by(CaseLink.id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [LinkRecord(r["role"], r["call_id"], r["ticket_id"], r["at"]) for r in rows]
+
+    async def _load(self, stmt: Any) -> list[CaseRecord]:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(stmt.with_only_columns(*Case.__table__.c))
+            records = [dict(r) for r in result.mappings().all()]
+            ids = [r["id"] for r in records]
+            clocks: dict[int, list[ClockRecord]] = {i: [] for i in ids}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                crows = await conn.execute(
+                    select(*CaseClockRow.__table__.c)
+                    .where(CaseClockRow.case_id.in_(chunk))
+                    .order_by(CaseClockRow.id)
+                )
+                for c in crows.mappings().all():
+                    clocks[c["case_id"]].append(
+                        ClockRecord(c["clock"], c["started_at"], c["due_at"], c["stopped_at"])
+                    )
+        return [
+            CaseRecord(**{k: r[k] for k in _CASE_COLUMNS}, clocks=tuple(clocks[r["id"]]))
+            for r in records
+        ]
+
+    # -- what the rules need -------------------------------------------------------
+
+    async def open_orders(self, item: int) -> list[CaseRecord]:
+        """Open dispatch orders of `item`: the candidates a new report merges into."""
+        stmt = select(Case).where(
+            Case.profile == self.profile,
+            Case.kind == CaseKind.DISPATCH,
+            Case.item == item,
+            Case.state.in_([CaseState.OPEN, CaseState.ASSIGNED]),
+        )
+        return await self._load(stmt.order_by(Case.id))
+
+    async def reports_by(self, caller_key: str, item: int) -> list[CaseRecord]:
+        """This citizen's dispatch orders of `item`, for three strikes."""
+        stmt = select(Case).where(
+            Case.profile == self.profile,
+            Case.kind == CaseKind.DISPATCH,
+            Case.caller_key == caller_key,
+            Case.item == item,
+        )
+        return await self._load(stmt.order_by(Case.id))
+
+    async def closed_between(self, kind: str, start: datetime, end: datetime) -> list[CaseRecord]:
+        stmt = select(Case).where(
+            Case.profile == self.profile,
+            Case.kind == kind,
+            Case.state == CaseState.CLOSED,
+            Case.closed_at >= require_utc_aware(start, "start"),
+            Case.closed_at < require_utc_aware(end, "end"),
+        )
+        return await self._load(stmt.order_by(Case.id))
+
+    async def overdue_dispatch(self, now: datetime) -> list[tuple[CaseRecord, ClockRecord]]:
+        """Dispatch orders with a stage past due and still running at `now`."""
+        now = require_utc_aware(now, "now")
+        late = select(CaseClockRow.case_id).where(
+            CaseClockRow.stopped_at.is_(None),
+            CaseClockRow.clock.in_([CaseClock.STAGE1, CaseClock.STAGE2]),
+            CaseClockRow.due_at < now,
+        )
+        stmt = select(Case).where(
+            Case.profile == self.profile, Case.kind == CaseKind.DISPATCH, Case.id.in_(late)
+        )
+        out = []
+        for case in await self._load(stmt.order_by(Case.id)):
+            for clock in case.clocks:
+                if (
+                    clock.stopped_at is None
+                    and clock.clock in ("stage1", "stage2")
+                    and clock.due_at < now
+                ):
+                    out.append((case, clock))
+        return out
+
+    async def to_deidentify(self, before: datetime) -> list[CaseRecord]:
+        """Cases with a de-identification clock started before `before` and not done."""
+        due = select(CaseClockRow.case_id).where(
+            CaseClockRow.clock == CaseClock.DEIDENTIFY,
+            CaseClockRow.stopped_at.is_(None),
+            CaseClockRow.started_at < require_utc_aware(before, "before"),
+        )
+        stmt = select(Case).where(Case.profile == self.profile, Case.id.in_(due))
+        return await self._load(stmt.order_by(Case.id))
