@@ -21,27 +21,29 @@ refused then, why is kept on the draft, audited and logged, and the schedule cle
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import fcntl
-import os
 import shutil
-import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
 from ivr.domain.vocabulary import DraftState, RoutingAudit
-from ivr.errors import ExitStatus
-from ivr.routing.loader import Problem
+from ivr.routing.publish_types import (
+    SYSTEM,
+    Check,
+    DueOutcome,
+    FieldProblem,
+    NeedsApproval,
+    Published,
+    PublishRefused,
+    Reload,
+    ReloadOutcome,
+    Site,
+)
+from ivr.routing.staging import check_files, check_staged, publish_lock, stage, swap_in
 from ivr.routing.versions import (
-    TABLE_FILES,
-    Change,
     DocumentError,
     diff,
     digest,
@@ -56,197 +58,34 @@ from ivr.store.routing_versions import (
     VersionRecord,
 )
 
+# Everything callers import from here, moved pieces included.
+__all__ = [
+    "SYSTEM",
+    "Check",
+    "DueOutcome",
+    "FieldProblem",
+    "NeedsApproval",
+    "PublishRefused",
+    "Published",
+    "Reload",
+    "ReloadOutcome",
+    "Site",
+    "check_files",
+    "edit_draft",
+    "ensure_imported",
+    "export_files",
+    "import_directory",
+    "new_draft",
+    "publish",
+    "publish_due",
+    "rollback",
+    "swap_in",
+]
+
 if TYPE_CHECKING:
     from ivr.store.repo import CaseStore
 
 log = structlog.get_logger()
-
-SYSTEM = "system"
-
-
-@dataclass(frozen=True)
-class FieldProblem:
-    """A checker problem placed in a draft: table file name, field path, reason."""
-
-    file: str
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.file}: {self.path}: {self.reason}"
-            if self.path
-            else f"{self.file}: {self.reason}"
-        )
-
-    def as_json(self) -> dict[str, str]:
-        return {"file": self.file, "path": self.path, "reason": self.reason, "text": str(self)}
-
-
-@dataclass(frozen=True)
-class ReloadOutcome:
-    """What reloading the running stack said: ok, and its lines for the admin."""
-
-    ok: bool
-    lines: tuple[str, ...] = ()
-
-
-# The `ivr routing check` code, run on a profile directory.
-Check = Callable[[Path], list[Problem]]
-# The `ivr routing reload` code path, run once the new files are in place.
-Reload = Callable[[], Awaitable[ReloadOutcome]]
-
-
-@dataclass(frozen=True)
-class Site:
-    """Where a profile runs: its directory, how it is checked and how it is reloaded."""
-
-    profile: str
-    routing_dir: Path
-    lock_dir: Path
-    check: Check
-    reload: Reload
-
-
-class PublishRefused(VersionError):
-    """The checker found problems: nothing was published."""
-
-    code = "routing.publish_refused"
-
-    def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__(f"refused: {len(self.problems)} problem(s) in the draft")
-
-
-class NeedsApproval(VersionError):
-    """The profile's two-person rule: a supervisor approves the draft first."""
-
-    code = "routing.needs_approval"
-    exit_status = ExitStatus.REFUSED
-
-
-@dataclass(frozen=True)
-class Published:
-    version: VersionRecord
-    changes: list[Change]
-    reload: ReloadOutcome
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version.summary(),
-            "changes": [c.as_json() for c in self.changes],
-            "reload": {"ok": self.reload.ok, "lines": list(self.reload.lines)},
-        }
-
-
-@dataclass(frozen=True)
-class DueOutcome:
-    draft_id: int
-    published: Published | None = None
-    refused: str | None = None
-    problems: list[FieldProblem] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- the lock
-
-
-@asynccontextmanager
-async def _publish_lock(site: Site) -> AsyncIterator[None]:
-    """One publisher per profile on this machine, across processes (flock)."""
-    site.lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(
-        site.lock_dir / f"routing-publish-{site.profile}.lock", os.O_CREAT | os.O_RDWR, 0o600
-    )
-    try:
-        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-# ---------------------------------------------------------------- staging and swapping
-
-
-def _stage(site: Site, files: Mapping[str, str]) -> Path:
-    """The files in a new directory beside the profile's, with the profile's modes."""
-    parent = site.routing_dir.parent
-    staging = Path(tempfile.mkdtemp(prefix=f".{site.routing_dir.name}.publish-", dir=parent))
-    try:
-        write_document(files, staging)
-        old = site.routing_dir
-        for name in files:
-            previous = old / name
-            mode = previous.stat().st_mode & 0o777 if previous.is_file() else 0o600
-            (staging / name).chmod(mode)
-        if old.is_dir():
-            # Anything else kept in the profile directory (a README, a .gitkeep) stays.
-            for extra in old.iterdir():
-                if extra.is_file() and extra.name not in TABLE_FILES:
-                    shutil.copy2(extra, staging / extra.name)
-            staging.chmod(old.stat().st_mode & 0o777)
-    except (OSError, DocumentError):
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return staging
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two directories in one step (Linux renameat2); False where unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if result != 0:
-        err = ctypes.get_errno()
-        if err in {22, 38, 95}:  # EINVAL, ENOSYS, EOPNOTSUPP: this filesystem cannot
-            return False
-        raise OSError(err, os.strerror(err), str(b))
-    return True
-
-
-def swap_in(staging: Path, target: Path) -> None:
-    """Make `staging` the profile directory; a reader sees the old files or the new."""
-    if target.is_dir() and _exchange(staging, target):
-        shutil.rmtree(staging, ignore_errors=True)  # it holds the old files now
-        return
-    # Fallback: two renames; a reader in between finds no directory and is refused,
-    # which a reload survives (the running table keeps serving).
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-# ---------------------------------------------------------------- checking
-
-
-def _placed(problem: Problem, staging: Path) -> FieldProblem:
-    path = Path(problem.file)
-    file = path.name if staging in (path.parent, path) else problem.file
-    return FieldProblem(file, problem.path, problem.reason)
-
-
-def _check_staged(site: Site, staging: Path) -> list[FieldProblem]:
-    return [_placed(p, staging) for p in site.check(staging)]
-
-
-def check_files(site: Site, files: Mapping[str, str]) -> list[FieldProblem]:
-    """Every problem `ivr routing check` finds in these files; empty: publishable."""
-    staging = _stage(site, files)
-    try:
-        return _check_staged(site, staging)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- versions and drafts
@@ -351,9 +190,9 @@ async def _go_live(
     address: str | None = None,
 ) -> Published:
     _disk_matches(site, running)
-    staging = _stage(site, files)
+    staging = stage(site, files)
     try:
-        problems = await asyncio.to_thread(_check_staged, site, staging)
+        problems = await asyncio.to_thread(check_staged, site, staging)
         if problems:
             await on_refused(problems)
             raise PublishRefused(problems)
@@ -405,7 +244,7 @@ async def publish(
     unschedule_on_refusal: bool = False,
 ) -> Published:
     """Check the draft and make it the running version; see the module's steps."""
-    async with _publish_lock(site):
+    async with publish_lock(site):
         current = await store_versions.draft(store, draft_id)
         if current.profile != site.profile:
             raise VersionError(
@@ -472,7 +311,7 @@ async def rollback(
     It restores a version that was already published (and approved, where the rule
     applied), so it needs no second approval: a bad version must come off quickly.
     """
-    async with _publish_lock(site):
+    async with publish_lock(site):
         running = await ensure_imported(store, site, by=by, now=now)
         if expected_head is not None and expected_head != running.number:
             raise StaleVersion(

@@ -20,6 +20,7 @@ from ivr.web import (
     routes_agent,
     routes_auth,
     routes_routing,
+    routes_routing_api,
     routes_wallboard,
     routes_work,
 )
@@ -62,7 +63,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_wallboard.router)
     app.include_router(api.router)
     app.include_router(routes_routing.router)
-    app.include_router(routes_routing.api)
+    app.include_router(routes_routing_api.api)
     _install_handlers(app)
 
     @app.middleware("http")
