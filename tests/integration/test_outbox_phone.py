@@ -147,4 +147,5 @@ async def test_the_engine_sends_what_is_enqueued(stack: StackConfig, store: Case
         await engine.stop()
         mailbox.stop()
     assert found.state is OutboxState.DELIVERED, found.history
-    assert [r.to for r in mailbox.received] == [["officer@agency.example"]]
+    # The engine's own daily rounds may mail supervisors too; this message went once.
+    assert [r.to for r in mailbox.received].count(["officer@agency.example"]) == 1
