@@ -28,6 +28,10 @@ LANGUAGE_LABELS = {
 }
 # A display name fits a SIP From header and a desk phone's screen.
 DISPLAY_MAX = 40
+# Less of the longest wait left than this ends the waiting: asking "keep waiting?"
+# for a round of a few seconds wastes the caller's time, and Asterisk's Queue()
+# timeout may end a round up to a second early, which must not buy another question.
+MIN_ROUND_S = 5
 
 
 class Choice(StrEnum):
@@ -119,7 +123,7 @@ def next_move(
     in a new question, and the longest wait still bounds it).
     """
     remaining = policy.max_wait_s - waited_s
-    if remaining < 1:
+    if remaining < MIN_ROUND_S:
         return MaxWaitReached()
     if agents_signed_in <= 0 and not offered:
         return Offer(OfferReason.NO_AGENTS, offer_keys(policy, waived))
@@ -130,7 +134,7 @@ def after_round(
     policy: QueuePolicy, *, waited_s: float, agents_signed_in: int, waived: bool
 ) -> Move:
     """A round of waiting ended with nobody answering: ask, or end in a callback."""
-    if policy.max_wait_s - waited_s < 1:
+    if policy.max_wait_s - waited_s < MIN_ROUND_S:
         return MaxWaitReached()
     reason = OfferReason.NO_AGENTS if agents_signed_in <= 0 else OfferReason.LONG_WAIT
     return Offer(reason, offer_keys(policy, waived))
