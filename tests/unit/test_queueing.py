@@ -77,9 +77,7 @@ def test_the_longest_wait_ends_waiting() -> None:
 def test_a_few_seconds_left_end_waiting_rather_than_ask_again() -> None:
     """Queue() may end a round a second early: 29.2 s of a 30 s wait is the end."""
     short = QueuePolicy("q", "q", "zh-TW", offer_after_s=20, max_wait_s=30)
-    assert after_round(short, waited_s=29.2, agents_signed_in=0, waived=False) == (
-        MaxWaitReached()
-    )
+    assert after_round(short, waited_s=29.2, agents_signed_in=0, waived=False) == (MaxWaitReached())
     assert after_round(short, waited_s=19.4, agents_signed_in=0, waived=False) == Offer(
         OfferReason.NO_AGENTS, (Choice.KEEP_WAITING, Choice.CALLBACK)
     )
