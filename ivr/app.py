@@ -39,6 +39,7 @@ from ivr.routing.sites import engine_site, publish_due_forever
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
+from ivr.store.ports import EngineStore
 from ivr.store.queue_legs import QueueLegs
 from ivr.watchdog import HEALTH_SCRIPT
 from ivr.web.server import RunningConsole, start_console
@@ -134,7 +135,7 @@ class Engine:
 
 
 def build_router(
-    store: CaseStore | DurableStore,
+    store: EngineStore,
     tracker: CallTracker,
     clock: Clock,
     cfg: StackConfig,

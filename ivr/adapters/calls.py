@@ -22,10 +22,9 @@ from typing import Any
 
 import structlog
 
-from ivr.adapters.durable import DurableStore
 from ivr.domain.clock import Clock
 from ivr.domain.vocabulary import CallOutcome
-from ivr.store import CaseStore
+from ivr.store.ports import EngineStore
 
 log = structlog.get_logger()
 
@@ -34,7 +33,7 @@ OUTCOME_FALLBACK = CallOutcome.FALLBACK
 
 
 class CallTracker:
-    def __init__(self, store: CaseStore | DurableStore, clock: Clock) -> None:
+    def __init__(self, store: EngineStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
         self._starting: dict[str, asyncio.Task[int]] = {}

@@ -475,3 +475,13 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
 def _provides(store: DurableStore) -> EngineStore:
     # Checked by mypy: the spool keeps every promise the engine relies on.
     return store
+
+
+def database_of(store: EngineStore) -> CaseStore:
+    """The database behind a call's store, for reads that must not be spooled: an
+    outage is told to the caller (case status, caller limits), never queued."""
+    if isinstance(store, DurableStore):
+        return store.case_store
+    if isinstance(store, CaseStore):
+        return store
+    raise TypeError(f"no database behind {type(store).__name__}")

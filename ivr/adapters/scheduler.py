@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from ivr.adapters.durable import DurableStore
 from ivr.domain.calendar import Calendar, NoWorkingTime, with_days_off
 from ivr.domain.clock import Clock
 from ivr.domain.tickets import (
@@ -41,7 +40,8 @@ from ivr.domain.tickets import (
 )
 from ivr.domain.workdays import closure_days
 from ivr.routing.tables import Directory
-from ivr.store import CaseStore, StoreUnavailable, TicketRecord
+from ivr.store import StoreUnavailable, TicketRecord
+from ivr.store.ports import EngineStore
 
 log = structlog.get_logger(__name__)
 
@@ -117,7 +117,7 @@ class OverdueScheduler:
 
     def __init__(
         self,
-        store: CaseStore | DurableStore,
+        store: EngineStore,
         mailer: Mailer,
         clock: Clock,
         directory_source: Callable[[], Directory],

@@ -18,7 +18,6 @@ import structlog
 from ivr import dialplan_vars as dv
 from ivr.adapters.agi.keys import Keyed, KeyReader
 from ivr.adapters.calls import CallTracker
-from ivr.adapters.durable import DurableStore
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.domain.calendar import Calendar, ServiceHours, with_days_off
@@ -27,7 +26,8 @@ from ivr.domain.menu import Listen
 from ivr.domain.workdays import closure_days
 from ivr.prompts import prompt_path
 from ivr.routing.view import RoutingView
-from ivr.store import CaseStore, ClosureRecord
+from ivr.store import ClosureRecord
+from ivr.store.ports import EngineStore
 from ivr.store.queue_legs import QueueLegs
 
 log = structlog.get_logger()
@@ -49,7 +49,7 @@ class Services:
     clock: Clock
     sounds_dir: Path
     spool_dir: Path
-    store: CaseStore | DurableStore
+    store: EngineStore
     # Days the city declared closed (typhoon days), read when a due time is computed,
     # so `ivr calendar close` reaches the running engine at once. None: no closures.
     closures: Closures | None = None
@@ -90,7 +90,7 @@ class Call:
     settled: bool = False
 
     @property
-    def store(self) -> CaseStore | DurableStore:
+    def store(self) -> EngineStore:
         return self.services.store
 
     @property

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ivr.adapters.durable import DurableStore
+from ivr.adapters.durable import database_of
 from ivr.cases_check import CheckResult, check_case
 from ivr.domain.cases.check import CheckAttempt, status_prompts
 from ivr.domain.cases.numbers import PASSWORD_DIGITS, SEQUENCE_DIGITS, BadCaseNumber
@@ -134,5 +134,4 @@ def _well_formed(digits: str) -> bool:
 
 def _cases(call: Call) -> CaseStore:
     # Reads go to the database itself: an outage is told to the caller, never spooled.
-    store = call.store
-    return store.case_store if isinstance(store, DurableStore) else store
+    return database_of(call.store)

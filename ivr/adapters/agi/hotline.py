@@ -17,7 +17,6 @@ import structlog
 
 from ivr import dialplan_vars as dv
 from ivr.adapters.calls import CallTracker
-from ivr.adapters.durable import DurableStore
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.domain.clock import Clock
@@ -26,7 +25,8 @@ from ivr.flow.call import Call, Services
 from ivr.flow.journey import journey
 from ivr.flow.transfer import transfer
 from ivr.routing.view import RoutingView
-from ivr.store import CaseStore, ClosureRecord
+from ivr.store import ClosureRecord
+from ivr.store.ports import EngineStore
 from ivr.store.queue_legs import QueueLegs
 
 log = structlog.get_logger()
@@ -44,7 +44,7 @@ class HotlineScript:
     spool_dir: Path
     routing: Callable[[], RoutingView]
     current_mode: Callable[[datetime], Awaitable[str]]
-    store: CaseStore | DurableStore
+    store: EngineStore
     # Days the city declared closed (typhoon days), read when a due time is computed,
     # so `ivr calendar close` reaches the running engine at once. None: no closures.
     closures: Callable[[date], Awaitable[Mapping[date, ClosureRecord]]] | None = None

@@ -11,12 +11,13 @@ from datetime import datetime
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from ivr.adapters.durable import DurableStore
+from ivr.adapters.durable import database_of
 from ivr.domain.limits import any_limit, exceeded, windows
 from ivr.domain.screening import callback_number, normalise_number
 from ivr.routing.view import RoutingView
-from ivr.store import CaseStore, StoreUnavailable
+from ivr.store import StoreUnavailable
 from ivr.store.limits import caller_usage
+from ivr.store.ports import EngineStore
 
 log = structlog.get_logger()
 
@@ -26,13 +27,13 @@ LIMIT_QUEUE = "general"
 
 
 async def over_caller_limit(
-    store: CaseStore | DurableStore, view: RoutingView, caller: str | None, now: datetime
+    store: EngineStore, view: RoutingView, caller: str | None, now: datetime
 ) -> str | None:
     """The limit `caller` is past (its table name), or None."""
     number = normalise_number(caller or "")
     if not number or not any_limit(view.limits):
         return None
-    case_store = store.case_store if isinstance(store, DurableStore) else store
+    case_store = database_of(store)
     hour_ago, day_start = windows(now, view.office.tz)
     try:
         usage = await caller_usage(
