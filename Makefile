@@ -18,7 +18,7 @@ run: deps asterisk
 # because several modules share one module-scoped stack.
 TEST_WORKERS ?= 4
 test: deps asterisk check
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 check: lint typecheck
 

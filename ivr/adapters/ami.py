@@ -32,6 +32,7 @@ from typing import Any
 import structlog
 from panoramisk import Manager
 
+from ivr.background import cancel
 from ivr.errors import HotlineError, Unavailable
 
 log = structlog.get_logger()
@@ -153,10 +154,7 @@ class AmiClient:
 
     async def stop(self) -> None:
         self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         self._close_manager()
 
     async def action(

@@ -53,6 +53,7 @@ from ivr.adapters.ari_events import (
     event_channel,
     parse_event,
 )
+from ivr.background import cancel
 from ivr.errors import ExitStatus, HotlineError
 
 log = structlog.get_logger()
@@ -368,11 +369,8 @@ class AriClient:
     async def stop(self) -> None:
         """Close the event socket, cancel running handlers, close HTTP; the client is done."""
         ws = self._ws
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
-            self._supervisor = None
+        supervisor, self._supervisor = self._supervisor, None
+        await cancel(supervisor)
         if ws is not None:
             with contextlib.suppress(Exception):
                 await ws.close()

@@ -48,7 +48,6 @@ never blocking the records behind it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import itertools
 from collections import deque
@@ -70,6 +69,7 @@ from ivr.adapters.spool_records import (
     SpoolEntry,
     is_provisional,
 )
+from ivr.background import Background
 from ivr.store import CallRecord, CaseStore, ClosureRecord, StoreUnavailable, TicketRecord
 from ivr.store.engine_writes import EngineWrites
 from ivr.store.outage import unavailable_on_outage
@@ -121,7 +121,7 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
         self._file_lock = asyncio.Lock()
         self._replay_lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._replay = Background("store-replay", self._run)
         self._counts = {"spooled": 0, "replayed": 0, "rejected": 0}
 
     @classmethod
@@ -153,16 +153,10 @@ class DurableStore(EngineWrites, TicketsThroughOutage):
 
     def start(self) -> None:
         """Replay the spool in the background whenever it holds something, until stop()."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="store-replay")
+        self._replay.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await self._replay.stop()
 
     async def _run(self) -> None:
         delay = self._retry_s

@@ -15,7 +15,6 @@ bookkeeping that makes a failed send come back and a sent one not repeat.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from ivr.background import Background
 from ivr.domain.calendar import Calendar, NoWorkingTime, with_days_off
 from ivr.domain.clock import Clock
 from ivr.domain.tickets import (
@@ -151,7 +151,7 @@ class OverdueScheduler:
         self._unmarked: set[int] = set()
         self._digest_base: datetime | None = None
         self._digest_retry: list[Mail] = []
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Background("overdue-scheduler", self._loop)
         # The cases' own daily round (ivr.adapters.case_rounds), run after the tickets'.
         self._case_rounds = case_rounds
 
@@ -326,16 +326,10 @@ class OverdueScheduler:
 
     def start(self) -> None:
         """Run a round every `interval_s` seconds on the scheduler's clock until stop()."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._loop(), name="overdue-scheduler")
+        self._rounds.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await self._rounds.stop()
 
     async def _loop(self) -> None:
         while True:

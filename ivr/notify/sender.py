@@ -20,7 +20,6 @@ a wide margin.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from datetime import timedelta
 
 import structlog
 
+from ivr.background import Background
 from ivr.domain.clock import Clock
 from ivr.domain.outbox_policy import Next, RetryPolicy, after_crash, after_failure
 from ivr.domain.vocabulary import NotifyChannel, OutboxOutcome, OutboxState
@@ -77,7 +77,7 @@ class Sender:
         self._batch = batch
         self.name = name or sender_name()
         self.tally = Tally()
-        self._task: asyncio.Task[None] | None = None
+        self._sending = Background("outbox-sender", self.run_forever)
 
     async def run_once(self) -> int:
         """Handle every message due now, in batches; return how many were handled."""
@@ -184,16 +184,10 @@ class Sender:
     # -- background task -----------------------------------------------------------
 
     def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.run_forever(), name="outbox-sender")
+        self._sending.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await self._sending.stop()
 
     async def close(self) -> None:
         """Close the channels' connections (the SMS gateway's HTTP client)."""

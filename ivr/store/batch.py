@@ -41,6 +41,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ivr.background import cancel
 from ivr.stats import nearest_rank
 
 log = structlog.get_logger()
@@ -129,11 +130,8 @@ class GroupCommitter:
         self._closed = True
         if self._queue is not None:
             await self._queue.join()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel(task)
 
     def _ensure_started(self) -> asyncio.Queue[_Write]:
         if self._queue is None or self._task is None or self._task.done():
