@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STATE_DIR ?= /var/lib/hotline1999
-DEBIAN_PACKAGES := debootstrap sip-tester espeak-ng sox postgresql fail2ban chromium fonts-wqy-microhei
+DEBIAN_PACKAGES := debootstrap sip-tester espeak-ng sox postgresql fail2ban chromium fonts-wqy-microhei baresip-core
 
 .PHONY: run test check lint typecheck deps system-deps venv asterisk prompts clean bench soak
 

@@ -39,6 +39,10 @@ CALLBACK_TICKET: Final = "HOTLINE_CALLBACK_TICKET"
 # the transfer key (Asterisk does not enforce the feature's `callee` restriction).
 AGENT_LEG_GOSUB: Final = "hotline-agent-leg^s^1"
 AGENT_TRANSFER_FEATURE: Final = "hotline_transfer"
+# A queue's whisper: Queue's gosub runs this on the answering agent's channel, which
+# inherits the prompt's name (the "_" prefix) from the caller's channel.
+AGENT_WHISPER_GOSUB: Final = "hotline-agent-whisper"
+WHISPER: Final = "HOTLINE_WHISPER"
 
 # Values of NEXT.
 NEXT_HANGUP: Final = "hangup"
@@ -63,5 +67,6 @@ ALL: Final = frozenset(
         TRANSFER_CODE,
         CALLBACK_DIAL,
         CALLBACK_TICKET,
+        WHISPER,
     }
 )

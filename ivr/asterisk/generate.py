@@ -17,6 +17,7 @@ from ivr.asterisk.conf_text import ConfValueError, conf_value
 from ivr.asterisk.tls import PHONE_TEMPLATE, TLS_FILE, tls_conf
 from ivr.config import StackConfig
 from ivr.routing import trunk_secrets
+from ivr.routing.agent_language import agent_prompt_language
 from ivr.routing.agent_secrets import with_agent_secrets
 from ivr.routing.loader import load_profile
 from ivr.routing.tables import LOCAL, RoutingTables, Trunk
@@ -59,12 +60,19 @@ def _acl(networks: list[str] | None) -> str:
 
 
 def _phone(
-    name: str, context: str, secret: str, callerid: str, networks: list[str] | None = None
+    name: str,
+    context: str,
+    secret: str,
+    callerid: str,
+    networks: list[str] | None = None,
+    language: str | None = None,
 ) -> str:
+    # The channel's language: what the agent hears in [hotline-agent-whisper].
+    spoken = f"language = {conf_value(language)}\n" if language else ""
     return (
         # The template (tls.py) carries the stack's SRTP setting for every phone.
         f"[{name}]({PHONE_TEMPLATE})\ntype = endpoint\ntransport = transport-udp\n"
-        f"context = {context}\n{_CODECS}{_acl(networks)}"
+        f"context = {context}\n{spoken}{_CODECS}{_acl(networks)}"
         # A phone proves who it is with its password, never by its address.
         "identify_by = username\n"
         f"auth = {name}-auth\naors = {name}\ncallerid = {callerid}\n\n"
@@ -121,7 +129,10 @@ def pjsip_conf(
         if agent.secret is None:  # render_stack fills it from the secrets file or env
             raise ConfValueError(f"agent {agent.id} has no SIP secret")
         networks = tables.agents.networks_of(agent)
-        parts.append(_phone(agent.extension, AGENT_CONTEXT, agent.secret, callerid, networks))
+        language = agent_prompt_language(tables, agent)
+        parts.append(
+            _phone(agent.extension, AGENT_CONTEXT, agent.secret, callerid, networks, language)
+        )
     seen: set[str] = set()
     for agency in tables.directory.agencies:
         refs = [r for u in agency.units for r in (u.primary, *u.adjacent)]
@@ -148,7 +159,9 @@ def queues_conf(tables: RoutingTables) -> str:
             f"announce-position = {'yes' if queue.announce_position else 'no'}\n"
             "announce-frequency = 60\nmusicclass = default\ntimeout = 20\nretry = 2\n"
             # MEMBERNAME on the caller's channel tells the survey who answered.
-            "ringinuse = no\nsetinterfacevar = yes\n\n"
+            "ringinuse = no\nsetinterfacevar = yes\n"
+            # An agent's time after each call before this queue offers another.
+            f"wrapuptime = {queue.wrapup_s}\n\n"
         )
     return "".join(parts)
 

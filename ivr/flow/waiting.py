@@ -36,7 +36,6 @@ from ivr.flow.call import CONVERSATION_LIMIT_S, Call
 from ivr.flow.callback import callback_number_of
 from ivr.flow.survey import survey
 from ivr.flow.tickets import NewTicket, announce_ticket, open_ticket
-from ivr.prompts import prompt_path
 from ivr.routing.view import RoutingView
 from ivr.store import StoreUnavailable
 
@@ -150,19 +149,19 @@ async def wait_in_queue(call: Call, queue: str) -> None:
 
 async def _round(call: Call, policy: QueuePolicy, wait: Wait) -> tuple[str | None, str | None]:
     call.steps.append("queue")
-    # The whisper plays to the agent alone, before the bridge (Queue's announce), in
-    # the hotline's default language: agents' own languages are not in the tables yet.
-    whisper = (
-        str(prompt_path(call.services.sounds_dir, call.view.default_language, policy.whisper))
-        if policy.whisper is not None
-        else ""
-    )
+    # The whisper plays to the answering agent alone, before the bridge, in that
+    # agent's language: a gosub on the agent's channel ([hotline-agent-whisper]),
+    # which inherits the prompt's name from this channel.
+    whisper = ""
+    if policy.whisper is not None:
+        await call.session.set_variable(f"_{dv.WHISPER}", policy.whisper)
+        whisper = dv.AGENT_WHISPER_GOSUB
     # c: come back here when the agent hangs up first, for the survey (T8).
     # b(): the agent's leg (only that leg) gets the transfer key, 8 + a unit code.
     await call.session.command(
         "EXEC",
         "Queue",
-        f"{queue_name(policy.queue)},cb({dv.AGENT_LEG_GOSUB}),,{whisper},{wait.seconds}",
+        f"{queue_name(policy.queue)},cb({dv.AGENT_LEG_GOSUB}),,,{wait.seconds},,{whisper}",
         timeout=wait.seconds + CONVERSATION_LIMIT_S,
     )
     queued = await call.session.get_variables("QUEUESTATUS", "MEMBERNAME")

@@ -6,9 +6,10 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from ivr.routing.menus import Digits, Ident, PromptName, Strict
+from ivr.routing.profile_table import LANGUAGE_CODES, LanguageCode
 from ivr.routing.table_fields import Name
 
 Skill = Literal["zh-TW", "en", "nan", "hak", "dispatch", "petition", "sign-language", "supervisor"]
@@ -54,6 +55,27 @@ class Agent(Strict):
     skills: list[Skill]
     # Where this phone may register and call from, instead of the table's phone_networks.
     phone_networks: Networks | None = None
+    # What the agent hears (feature-code confirmations, whispers): one of the agent's
+    # language skills; by default the first one listed.
+    language: LanguageCode | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language_is_a_skill(cls, value: str | None, info: ValidationInfo) -> str | None:
+        skills = info.data.get("skills")
+        if value is not None and skills is not None and value not in skills:
+            raise ValueError(
+                f"{value} is not one of the agent's skills: an agent hears prompts only "
+                "in a language they speak"
+            )
+        return value
+
+    @property
+    def own_language(self) -> str | None:
+        """The agent's language: as set, or the first language among the skills."""
+        if self.language is not None:
+            return self.language
+        return next((s for s in self.skills if s in LANGUAGE_CODES), None)
 
     def __repr__(self) -> str:
         # Secrets never reach logs or test output through a repr.
@@ -74,6 +96,9 @@ class Queue(Strict):
     offer_after_s: Annotated[int, Field(ge=20, le=3600)] = 180
     other_language_queue: Ident | None = None
     whisper: PromptName | None = None
+    # After each call the agent has this long before the queue offers them another
+    # (app_queue's wrapuptime); 0: at once.
+    wrapup_s: Annotated[int, Field(ge=0, le=600)] = 0
 
 
 class AgentsTable(Strict):

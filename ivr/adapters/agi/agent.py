@@ -20,6 +20,7 @@ from ivr.asterisk.generate import agent_queues
 from ivr.domain.clock import Clock
 from ivr.domain.vocabulary import PAUSE_REASON_DIGITS, AgentState, PauseReason
 from ivr.prompts import prompt_path
+from ivr.routing.agent_language import agent_by_extension, agent_prompt_language
 from ivr.routing.tables import RoutingTables
 
 log = structlog.get_logger()
@@ -59,22 +60,30 @@ class AgentScript:
     async def __call__(self, session: AGISession) -> None:
         action = session.request.args[0] if session.request.args else ""
         extension = session.request.callerid
+        tables = self.tables()
+        agent = agent_by_extension(tables, extension)
+        # An unknown phone hears the hotline's default language.
+        language = (
+            agent_prompt_language(tables, agent)
+            if agent is not None
+            else tables.profile.default_language
+        )
         if action not in ACTIONS:
             log.warning("agent_unknown_action", action=action, extension=extension)
-            await self._say(session, "agent-not-known")
+            await self._say(session, "agent-not-known", language)
             return
         try:
-            agent_id, queues = agent_queues(self.tables(), extension)
+            agent_id, queues = agent_queues(tables, extension)
         except KeyError:
             log.warning("agent_unknown_phone", extension=extension)
-            await self._say(session, "agent-not-known")
+            await self._say(session, "agent-not-known", language)
             return
         structlog.contextvars.bind_contextvars(agent=agent_id)
         interface = f"PJSIP/{extension}"
         reason = pause_reason(list(session.request.args)) if action == "pause" else None
         if action == "pause" and reason is None:
             log.warning("agent_unknown_pause_reason", args=list(session.request.args))
-            await self._say(session, "agent-not-known")
+            await self._say(session, "agent-not-known", language)
             return
         for queue in queues:
             if action == "login":
@@ -91,8 +100,9 @@ class AgentScript:
         state = ACTIONS[action]
         await self.save_state(agent_id, state, self.clock(), queues, reason)
         log.info("agent_state", state=state, queues=queues, reason=reason)
-        await self._say(session, f"agent-{action}")
+        await self._say(session, f"agent-{action}", language)
 
-    async def _say(self, session: AGISession, prompt: str) -> None:
-        # Agents hear the default language; their own language is a later refinement.
-        await session.stream_file(str(prompt_path(self.sounds_dir, "zh-TW", prompt)))
+    async def _say(self, session: AGISession, prompt: str, language: str) -> None:
+        # The agent's own language (ivr.routing.agent_language).
+        log.debug("agent_prompt", prompt=prompt, language=language)
+        await session.stream_file(str(prompt_path(self.sounds_dir, language, prompt)))
