@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ivr.asterisk import render
 from ivr.asterisk.conf_text import ConfValueError, conf_value
+from ivr.asterisk.queue_sounds import AFTER, BEFORE, ESTIMATE, NEXT, queue_sounds
 from ivr.asterisk.tls import PHONE_TEMPLATE, TLS_FILE, tls_conf
 from ivr.config import StackConfig
 from ivr.routing import trunk_secrets
@@ -138,7 +139,7 @@ def pjsip_conf(
     return "".join(parts)
 
 
-def queues_conf(tables: RoutingTables) -> str:
+def queues_conf(tables: RoutingTables, sounds_dir: Path | None = None) -> str:
     parts = ["; Generated from the routing tables by hotline1999. Do not edit.\n\n"]
     for queue in tables.agents.queues:
         parts.append(
@@ -146,11 +147,37 @@ def queues_conf(tables: RoutingTables) -> str:
             f"strategy = {queue.strategy}\n"
             "joinempty = yes\nleavewhenempty = no\n"
             f"announce-position = {'yes' if queue.announce_position else 'no'}\n"
-            "announce-frequency = 60\nmusicclass = default\ntimeout = 20\nretry = 2\n"
+            f"announce-frequency = {queue.announce_every_s}\n"
+            # Every N seconds, not again each time the position changes.
+            f"min-announce-frequency = {queue.announce_every_s}\n"
+            # Asterisk's hold time is its own running average of waits, not the last
+            # hour's handle times: the estimate is ours (ivr.domain.wait_estimate).
+            "announce-holdtime = no\n"
+            f"{_wait_sounds(queue.id, queue.announce_every_s, sounds_dir)}"
+            "musicclass = default\ntimeout = 20\nretry = 2\n"
             # MEMBERNAME on the caller's channel tells the survey who answered.
             "ringinuse = no\nsetinterfacevar = yes\n\n"
         )
     return "".join(parts)
+
+
+def _wait_sounds(queue_id: str, every_s: int, sounds_dir: Path | None) -> str:
+    """The position's words and the estimate, in the queue's language: files the
+    engine keeps current (ivr.asterisk.queue_sounds), played inside Queue()."""
+    if sounds_dir is None:
+        return ""
+    folder = conf_value(str(queue_sounds(sounds_dir, queue_id)))
+    return (
+        f"queue-youarenext = {folder}/{NEXT}\n"
+        f"queue-thereare = {folder}/{BEFORE}\n"
+        f"queue-callswaiting = {folder}/{AFTER}\n"
+        # Asterisk's English "thank you for your patience" is not in the caller's language.
+        "queue-thankyou =\n"
+        f"periodic-announce = {folder}/{ESTIMATE}\n"
+        f"periodic-announce-frequency = {every_s}\n"
+        # The first estimate on entering the queue, right after the position.
+        "periodic-announce-startdelay = 0\n"
+    )
 
 
 def agent_queues(tables: RoutingTables, agent_extension: str) -> tuple[str, list[str]]:
@@ -165,12 +192,15 @@ def agent_queues(tables: RoutingTables, agent_extension: str) -> tuple[str, list
 
 
 def generated_files(
-    tables: RoutingTables, stack_secret: str, trunk_passwords: Mapping[str, str] | None = None
+    tables: RoutingTables,
+    stack_secret: str,
+    trunk_passwords: Mapping[str, str] | None = None,
+    sounds_dir: Path | None = None,
 ) -> dict[str, str]:
     """Every generated file, by name, for `render.render(cfg, extra=…)`."""
     return {
         PJSIP_FILE: pjsip_conf(tables, stack_secret, trunk_passwords),
-        QUEUES_FILE: queues_conf(tables),
+        QUEUES_FILE: queues_conf(tables, sounds_dir),
     }
 
 
@@ -178,7 +208,8 @@ def stack_files(cfg: StackConfig) -> dict[str, str]:
     """The generated files of a stack: its tables with the secrets kept outside them."""
     tables = with_agent_secrets(load_profile(cfg.routing_dir), cfg.state_dir)
     passwords = trunk_secrets.trunk_passwords(tables, cfg.state_dir)
-    return {**generated_files(tables, cfg.ari_password, passwords), TLS_FILE: tls_conf(cfg)}
+    files = generated_files(tables, cfg.ari_password, passwords, cfg.sounds_dir)
+    return {**files, TLS_FILE: tls_conf(cfg)}
 
 
 def render_stack(cfg: StackConfig) -> list[Path]:

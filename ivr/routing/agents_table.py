@@ -74,6 +74,9 @@ class Queue(Strict):
     offer_after_s: Annotated[int, Field(ge=20, le=3600)] = 180
     other_language_queue: Ident | None = None
     whisper: PromptName | None = None
+    # Honest waiting (ivr.domain.wait_estimate): a waiting caller hears their position
+    # and the estimated wait on entering the queue and every this many seconds.
+    announce_every_s: Annotated[int, Field(ge=20, le=600)] = 60
 
 
 class AgentsTable(Strict):
