@@ -57,7 +57,12 @@ def _link(path: Path, target: str) -> None:
 def publish(sounds_dir: Path, queue_id: str, language: str, estimate_prompt: str | None) -> None:
     """Set the queue's announcements: the position words, and the estimate or none."""
     folder = queue_sounds(sounds_dir, queue_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    for part in (folder.parent, folder):
+        part.mkdir(exist_ok=True)
+        # Asterisk reads these as its own user, and the engine's umask is 077: prompts
+        # are no secret, and an unreadable one would be silently skipped.
+        if part.stat().st_mode & 0o777 != 0o755:
+            part.chmod(0o755)
     base = f"../../{language}"
     for name, prompt in _WORDS.items():
         _link(folder / f"{name}.wav", f"{base}/{prompt}.wav")
