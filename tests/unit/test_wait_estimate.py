@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from ivr.asterisk.generate import queues_conf
+from ivr.asterisk.queue_sounds import announced, prompt_language, publish, queue_sounds
 from ivr.domain.wait_estimate import (
     MIN_ANSWERED,
     SPOKEN_MINUTES,
@@ -16,6 +19,8 @@ from ivr.domain.wait_estimate import (
     spoken_minutes,
 )
 from ivr.prompts import load_catalogue
+from ivr.routing.loader import load_profile
+from tests.unit.test_routing_tables import broken, problems_of
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -107,3 +112,96 @@ def test_every_estimate_prompt_is_in_the_catalogue_in_every_voiced_language() ->
     ):
         assert name in catalogue.engine, name
         assert set(catalogue.prompts[name]) == {"zh-TW", "en"}, name
+
+
+# ------------------------------------------------ the table's field and Asterisk's config
+
+GENERAL_LINE = "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600}"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("19", "greater than or equal to 20"),
+        ("601", "less than or equal to 600"),
+        ("often", "integer"),
+    ],
+)
+def test_a_bad_announcement_interval_is_refused_with_file_field_and_reason(
+    tmp_path: Path, value: str, reason: str
+) -> None:
+    directory = broken(
+        tmp_path,
+        "agents.yaml",
+        [(GENERAL_LINE, GENERAL_LINE[:-1] + f", announce_every_s: {value}}}")],
+    )
+    found = problems_of(directory)
+    assert [
+        p
+        for p in found
+        if p.file == str(directory / "agents.yaml")
+        and p.path.endswith("announce_every_s")
+        and reason in p.reason
+    ], found
+
+
+def test_queues_announce_position_and_our_estimate_every_n_seconds(tmp_path: Path) -> None:
+    directory = broken(
+        tmp_path,
+        "agents.yaml",
+        [(GENERAL_LINE, GENERAL_LINE[:-1] + ", announce_every_s: 45}")],
+    )
+    conf = queues_conf(load_profile(directory), Path("/srv/hotline/sounds"))
+    general = conf.split("[hotline-general]\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    folder = "/srv/hotline/sounds/queue-wait/general"
+    for line in (
+        "announce-position = yes",
+        "announce-frequency = 45",
+        "min-announce-frequency = 45",
+        "periodic-announce-frequency = 45",
+        "periodic-announce-startdelay = 0",
+        f"periodic-announce = {folder}/estimate",
+        f"queue-youarenext = {folder}/next",
+        f"queue-thereare = {folder}/position-before",
+        f"queue-callswaiting = {folder}/position-after",
+        # Asterisk's own hold time is not ours, and its thank-you is in English.
+        "announce-holdtime = no",
+        "queue-thankyou =",
+    ):
+        assert line in general, (line, general)
+    # The default: every 60 s.
+    taiwanese = conf.split("[hotline-taiwanese]\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "periodic-announce-frequency = 60" in taiwanese
+
+
+def test_the_estimate_link_is_replaced_whole_and_removed_when_nothing_is_true(
+    tmp_path: Path,
+) -> None:
+    sounds = tmp_path / "sounds"
+    (sounds / "zh-TW").mkdir(parents=True)
+    publish(sounds, "general", "zh-TW", "queue-wait-about-2")
+    folder = queue_sounds(sounds, "general")
+    assert os.readlink(folder / "estimate.wav") == "../../zh-TW/queue-wait-about-2.wav"
+    assert os.readlink(folder / "next.wav") == "../../zh-TW/queue-position-next.wav"
+    assert announced(sounds, "general") == "queue-wait-about-2"
+    assert folder.stat().st_mode & 0o777 == 0o755
+    publish(sounds, "general", "zh-TW", "queue-wait-about-5")
+    assert announced(sounds, "general") == "queue-wait-about-5"
+    publish(sounds, "general", "zh-TW", None)
+    assert announced(sounds, "general") is None
+    assert not (folder / "estimate.wav").is_symlink()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "next.wav",
+        "position-after.wav",
+        "position-before.wav",
+    ]
+
+
+def test_a_queue_without_built_prompts_speaks_the_hotline_default(tmp_path: Path) -> None:
+    (tmp_path / "zh-TW").mkdir()
+    (tmp_path / "zh-TW" / "queue-position-next.wav").write_bytes(b"")
+    assert prompt_language(tmp_path, "nan", "zh-TW") == "zh-TW"
+    assert prompt_language(tmp_path, None, "zh-TW") == "zh-TW"
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "queue-position-next.wav").write_bytes(b"")
+    assert prompt_language(tmp_path, "en", "zh-TW") == "en"
