@@ -7,6 +7,8 @@ stay in the queue, so nobody loses their place to hear them (docs/decisions/
     <sounds>/queue-wait/<queue>/next.wav             -> ../../<lang>/queue-position-next.wav
     <sounds>/queue-wait/<queue>/position-before.wav  -> ../../<lang>/queue-position-before.wav
     <sounds>/queue-wait/<queue>/position-after.wav   -> ../../<lang>/queue-position-after.wav
+    <sounds>/queue-wait/<queue>/more-before.wav      -> ../../<lang>/queue-position-more-before.wav
+    <sounds>/queue-wait/<queue>/more-after.wav       -> ../../<lang>/queue-position-more-after.wav
     <sounds>/queue-wait/<queue>/estimate.wav         -> ../../<lang>/queue-wait-about-N.wav
 
 The engine rewrites `estimate.wav` (a symlink, replaced in one rename) whenever it
@@ -24,11 +26,15 @@ WAIT_DIR = "queue-wait"
 NEXT = "next"
 BEFORE = "position-before"
 AFTER = "position-after"
+MORE_BEFORE = "more-before"
+MORE_AFTER = "more-after"
 ESTIMATE = "estimate"
 _WORDS = {
     NEXT: "queue-position-next",
     BEFORE: "queue-position-before",
     AFTER: "queue-position-after",
+    MORE_BEFORE: "queue-position-more-before",
+    MORE_AFTER: "queue-position-more-after",
 }
 
 

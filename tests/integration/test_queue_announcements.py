@@ -159,7 +159,8 @@ async def test_a_waiting_caller_hears_position_and_estimate_without_leaving_the_
 ) -> None:
     """Five answered stays of 100 s in the last hour, one agent, next in line: the
     caller hears "you are next", then "no more than about 2 minutes" (100 s rounded
-    up), both inside the one Queue() they never left."""
+    up), both inside the one Queue() they never left. A third caller hears that they
+    are caller number 2, the number in our Mandarin digit prompt."""
     clock = _days_ahead(7)
     await _seed_answered(store, clock(), [100.0] * 5)
     try:
@@ -167,14 +168,21 @@ async def test_a_waiting_caller_hears_position_and_estimate_without_leaving_the_
         await feature_code(stack, MANDARIN_AGENT, "*45")
         async with Driver(stack, store) as driver:
             first, second = await _second_caller_waits(stack, store, driver)
-            lines = await played.until("/queue-wait/general/estimate.")
+            await played.until("/queue-wait/general/estimate.")
+            # A third caller is second in line: the number is said in Mandarin.
+            third = await driver.place(TO_GENERAL, caller="0912000003")
+            lines = await played.until("/queue-wait/general/position-after.")
             record = await driver.until(
                 second, lambda r: any(e.kind == "queue_estimate" for e in r.events)
             )
+            later = await driver.until(
+                third, lambda r: any(e.kind == "queue_estimate" for e in r.events)
+            )
             queue_commands = [c for c in driver.commands(second) if c.startswith("EXEC Queue")]
-            await driver.hang_up(second)
-            await driver.hang_up(first)
+            for uid in (third, second, first):
+                await driver.hang_up(uid)
             await driver.ended(second)
+            await driver.ended(third)
     finally:
         await _drop_seeded(store)
     assert events(record, "queue_estimate") == [
@@ -186,12 +194,28 @@ async def test_a_waiting_caller_hears_position_and_estimate_without_leaving_the_
             "prompt": "queue-wait-about-2",
         }
     ]
+    # Second in line, the same agent: two conversations in turn, 200 s, about 4 minutes.
+    assert events(later, "queue_estimate") == [
+        {
+            "queue": "general",
+            "position": 2,
+            "agents": 1,
+            "answered": 5,
+            "prompt": "queue-wait-about-4",
+        }
+    ]
     assert _played(lines, "next"), lines[-20:]
     assert _played(lines, "estimate"), lines[-20:]
     # The position first, then the estimate; and the caller was in one Queue() all along.
     first_next = lines.index(_played(lines, "next")[0])
     assert first_next < lines.index(_played(lines, "estimate")[0])
     assert len(queue_commands) == 1, queue_commands
+    # "You are caller number", 2 in our own Mandarin digit prompt, "in line".
+    before = lines.index(_played(lines, "position-before")[0])
+    digit = next(n for n, line in enumerate(lines) if f"{stack.sounds_dir}/zh-TW/digit-2." in line)
+    after = lines.index(_played(lines, "position-after")[0])
+    assert before < digit < after, lines[before : after + 1]
+    assert not [line for line in lines if "digits/" in line], "Asterisk's English digits"
     # Nothing of Asterisk's own English hold-time or thank-you was played.
     assert not [line for line in lines if "queue-holdtime" in line or "queue-thankyou" in line]
 

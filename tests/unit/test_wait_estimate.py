@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ivr.asterisk.conf_text import ConfValueError
 from ivr.asterisk.generate import queues_conf
 from ivr.asterisk.queue_sounds import announced, prompt_language, publish, queue_sounds
+from ivr.asterisk.say_conf import say_conf
 from ivr.domain.wait_estimate import (
     MIN_ANSWERED,
     SPOKEN_MINUTES,
@@ -109,6 +111,8 @@ def test_every_estimate_prompt_is_in_the_catalogue_in_every_voiced_language() ->
         "queue-position-next",
         "queue-position-before",
         "queue-position-after",
+        "queue-position-more-before",
+        "queue-position-more-after",
     ):
         assert name in catalogue.engine, name
         assert set(catalogue.prompts[name]) == {"zh-TW", "en"}, name
@@ -155,7 +159,11 @@ def test_queues_announce_position_and_our_estimate_every_n_seconds(tmp_path: Pat
     general = conf.split("[hotline-general]\n", 1)[1].split("\n\n", 1)[0].splitlines()
     folder = "/srv/hotline/sounds/queue-wait/general"
     for line in (
-        "announce-position = yes",
+        # Positions past 9 are "more than 9": one digit, in our own prompts (say.conf).
+        "announce-position = more",
+        "announce-position-limit = 9",
+        f"queue-quantity1 = {folder}/more-before",
+        f"queue-quantity2 = {folder}/more-after",
         "announce-frequency = 45",
         "min-announce-frequency = 45",
         "periodic-announce-frequency = 45",
@@ -191,6 +199,8 @@ def test_the_estimate_link_is_replaced_whole_and_removed_when_nothing_is_true(
     assert announced(sounds, "general") is None
     assert not (folder / "estimate.wav").is_symlink()
     assert sorted(p.name for p in folder.iterdir()) == [
+        "more-after.wav",
+        "more-before.wav",
         "next.wav",
         "position-after.wav",
         "position-before.wav",
@@ -205,3 +215,19 @@ def test_a_queue_without_built_prompts_speaks_the_hotline_default(tmp_path: Path
     (tmp_path / "en").mkdir()
     (tmp_path / "en" / "queue-position-next.wav").write_bytes(b"")
     assert prompt_language(tmp_path, "en", "zh-TW") == "en"
+
+
+def test_positions_are_said_with_our_digits_in_the_callers_language() -> None:
+    conf = say_conf(Path("/srv/s"), ("zh-TW", "en", "nan", "hak"), {"zh-TW", "en"}, "zh-TW")
+    sections = {block.split("]\n", 1)[0]: block for block in conf.split("\n[")[1:]}
+    assert "mode = new" in sections["general"]
+    assert "_[n]um:X => /srv/s/en/digit-${SAY}" in sections["en"]
+    assert "_[n]um:X => /srv/s/zh-TW/digit-${SAY}" in sections["zh-TW"]
+    # Taiwanese and Hakka have no prompts of their own: the default language's.
+    assert "_[n]um:X => /srv/s/zh-TW/digit-${SAY}" in sections["nan"]
+    assert "_[n]um:X => /srv/s/zh-TW/digit-${SAY}" in sections["hak"]
+
+
+def test_a_sounds_directory_too_long_for_asterisk_is_refused() -> None:
+    with pytest.raises(ConfValueError, match="too long"):
+        say_conf(Path("/" + "d" * 130), ("zh-TW",), {"zh-TW"}, "zh-TW")
