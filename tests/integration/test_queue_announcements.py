@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from ivr.adapters.wait_keeper import WaitKeeper
 from ivr.asterisk import install, process
 from ivr.asterisk.queue_sounds import announced
 from ivr.config import StackConfig
@@ -164,7 +165,7 @@ async def test_a_waiting_caller_hears_position_and_estimate_without_leaving_the_
     clock = _days_ahead(7)
     await _seed_answered(store, clock(), [100.0] * 5)
     try:
-        await start_engine(clock=clock, profile=taipei_profile.directory)
+        engine = await start_engine(clock=clock, profile=taipei_profile.directory)
         await feature_code(stack, MANDARIN_AGENT, "*45")
         async with Driver(stack, store) as driver:
             first, second = await _second_caller_waits(stack, store, driver)
@@ -179,6 +180,14 @@ async def test_a_waiting_caller_hears_position_and_estimate_without_leaving_the_
                 third, lambda r: any(e.kind == "queue_estimate" for e in r.events)
             )
             queue_commands = [c for c in driver.commands(second) if c.startswith("EXEC Queue")]
+            # The minute's refresh, from AMI's QueueStatus: two waiting, so a caller
+            # joining now is third, three conversations in turn, 300 s, 5 minutes.
+            view = engine.routing.view()
+            keeper = WaitKeeper(
+                engine.ami, QueueLegs.of(store), clock, stack.sounds_dir, lambda: view
+            )
+            refreshed = await keeper.refresh(view.queues["general"], view.default_language)
+            linked = announced(stack.sounds_dir, "general")
             for uid in (third, second, first):
                 await driver.hang_up(uid)
             await driver.ended(second)
@@ -204,6 +213,9 @@ async def test_a_waiting_caller_hears_position_and_estimate_without_leaving_the_
             "prompt": "queue-wait-about-4",
         }
     ]
+    assert refreshed is not None
+    assert (refreshed.seconds, refreshed.minutes) == (300, 5)
+    assert linked == "queue-wait-about-5"
     assert _played(lines, "next"), lines[-20:]
     assert _played(lines, "estimate"), lines[-20:]
     # The position first, then the estimate; and the caller was in one Queue() all along.
