@@ -13,6 +13,7 @@ removed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,6 +77,9 @@ class WaitKeeper:
     every_s: float = REFRESH_S
 
     async def run(self) -> None:
+        # The engine starts this beside AMI's first connection; the first pass needs it.
+        with contextlib.suppress(AmiUnavailable):
+            await self.ami.wait_connected(10.0)
         while True:
             await self.refresh_all()
             await asyncio.sleep(self.every_s)
