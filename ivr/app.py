@@ -28,6 +28,7 @@ from ivr.adapters.malloc import fix_mmap_threshold
 from ivr.adapters.queue_events import QUEUE_EVENTS, QueueEventRecorder
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
+from ivr.adapters.wait_keeper import WaitKeeper
 from ivr.config import StackConfig, check_exposure
 from ivr.domain.clock import Clock, system_clock
 from ivr.notify.service import run_outbox
@@ -272,6 +273,11 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     engine.background += [
         asyncio.create_task(reconciler.run(), name="reconcile"),
         asyncio.create_task(_watch_links(engine), name="link-watch"),
+        # What waiting callers hear of the wait, kept current (issue 18).
+        asyncio.create_task(
+            WaitKeeper(ami, queue_legs, clock, cfg.sounds_dir, routing.view).run(),
+            name="wait-estimates",
+        ),
         # The outbox: e-mail, SMS and phone messages to citizens and officials.
         asyncio.create_task(
             run_outbox(cfg, store, ami, clock, lambda: routing.tables().directory.outbound_trunk),

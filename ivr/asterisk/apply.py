@@ -36,6 +36,8 @@ _MODULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^cdr\.conf$"), "cdr"),
     (re.compile(r"^rtp\.conf$"), "res_rtp_asterisk.so"),
     (re.compile(r"^ari\.conf$"), "res_ari.so"),
+    # How queue positions are said (ivr.asterisk.say_conf).
+    (re.compile(r"^say\.conf$"), "app_playback.so"),
 )
 _SECTION = re.compile(r"^\[([^\]]+)\]\s*$", re.MULTILINE)
 

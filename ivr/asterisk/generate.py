@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ivr.asterisk import render
 from ivr.asterisk.conf_text import ConfValueError, conf_value
+from ivr.asterisk.queue_sounds import (
+    AFTER,
+    BEFORE,
+    ESTIMATE,
+    MORE_AFTER,
+    MORE_BEFORE,
+    NEXT,
+    queue_sounds,
+)
+from ivr.asterisk.say_conf import SAY_FILE, say_conf
 from ivr.asterisk.tls import PHONE_TEMPLATE, TLS_FILE, tls_conf
 from ivr.config import StackConfig
+from ivr.prompts import buildable
 from ivr.routing import trunk_secrets
 from ivr.routing.agent_language import agent_prompt_language
 from ivr.routing.agent_secrets import with_agent_secrets
 from ivr.routing.loader import load_profile
-from ivr.routing.tables import LOCAL, RoutingTables, Trunk
+from ivr.routing.tables import LANGUAGE_CODES, LOCAL, RoutingTables, Trunk
 
 PJSIP_FILE = "pjsip_hotline.conf"
 QUEUES_FILE = "queues_hotline.conf"
@@ -29,6 +40,9 @@ UNIT_CONTEXT = "hotline-unit-phone"
 # Every agent who logs in also serves the fallback queue, so a caller who reached it
 # through the dialplan's safety net still meets a person.
 FALLBACK_QUEUE = "hotline-agents"
+
+# The highest position said as a number (a single digit; see ivr.asterisk.say_conf).
+POSITION_LIMIT = 9
 
 _CODECS = "disallow = all\nallow = ulaw,alaw\ndtmf_mode = rfc4733\ndirect_media = no\n"
 
@@ -149,21 +163,59 @@ def pjsip_conf(
     return "".join(parts)
 
 
-def queues_conf(tables: RoutingTables) -> str:
+def queues_conf(tables: RoutingTables, sounds_dir: Path | None = None) -> str:
     parts = ["; Generated from the routing tables by hotline1999. Do not edit.\n\n"]
     for queue in tables.agents.queues:
         parts.append(
             f"[{queue_name(queue.id)}]\n"
             f"strategy = {queue.strategy}\n"
             "joinempty = yes\nleavewhenempty = no\n"
-            f"announce-position = {'yes' if queue.announce_position else 'no'}\n"
-            "announce-frequency = 60\nmusicclass = default\ntimeout = 20\nretry = 2\n"
+            f"{_position(queue.announce_position, sounds_dir)}"
+            f"announce-frequency = {queue.announce_every_s}\n"
+            # Every N seconds, not again each time the position changes.
+            f"min-announce-frequency = {queue.announce_every_s}\n"
+            # Asterisk's hold time is its own running average of waits, not the last
+            # hour's handle times: the estimate is ours (ivr.domain.wait_estimate).
+            "announce-holdtime = no\n"
+            f"{_wait_sounds(queue.id, queue.announce_every_s, sounds_dir)}"
+            "musicclass = default\ntimeout = 20\nretry = 2\n"
             # MEMBERNAME on the caller's channel tells the survey who answered.
             "ringinuse = no\nsetinterfacevar = yes\n"
             # An agent's time after each call before this queue offers another.
             f"wrapuptime = {queue.wrapup_s}\n\n"
         )
     return "".join(parts)
+
+
+def _position(announce: bool, sounds_dir: Path | None) -> str:
+    if not announce:
+        return "announce-position = no\n"
+    if sounds_dir is None:
+        return "announce-position = yes\n"
+    # Past 9 a caller hears "more than 9 callers are waiting, counting you": every
+    # position said is one digit, read with our own digit prompts (say_conf.py).
+    return f"announce-position = more\nannounce-position-limit = {POSITION_LIMIT}\n"
+
+
+def _wait_sounds(queue_id: str, every_s: int, sounds_dir: Path | None) -> str:
+    """The position's words and the estimate, in the queue's language: files the
+    engine keeps current (ivr.asterisk.queue_sounds), played inside Queue()."""
+    if sounds_dir is None:
+        return ""
+    folder = conf_value(str(queue_sounds(sounds_dir, queue_id)))
+    return (
+        f"queue-youarenext = {folder}/{NEXT}\n"
+        f"queue-thereare = {folder}/{BEFORE}\n"
+        f"queue-callswaiting = {folder}/{AFTER}\n"
+        f"queue-quantity1 = {folder}/{MORE_BEFORE}\n"
+        f"queue-quantity2 = {folder}/{MORE_AFTER}\n"
+        # Asterisk's English "thank you for your patience" is not in the caller's language.
+        "queue-thankyou =\n"
+        f"periodic-announce = {folder}/{ESTIMATE}\n"
+        f"periodic-announce-frequency = {every_s}\n"
+        # The first estimate on entering the queue, right after the position.
+        "periodic-announce-startdelay = 0\n"
+    )
 
 
 def agent_queues(tables: RoutingTables, agent_extension: str) -> tuple[str, list[str]]:
@@ -178,20 +230,33 @@ def agent_queues(tables: RoutingTables, agent_extension: str) -> tuple[str, list
 
 
 def generated_files(
-    tables: RoutingTables, stack_secret: str, trunk_passwords: Mapping[str, str] | None = None
+    tables: RoutingTables,
+    stack_secret: str,
+    trunk_passwords: Mapping[str, str] | None = None,
+    sounds_dir: Path | None = None,
+    voiced: Iterable[str] = (),
 ) -> dict[str, str]:
-    """Every generated file, by name, for `render.render(cfg, extra=…)`."""
-    return {
+    """Every generated file, by name, for `render.render(cfg, extra=…)`.
+
+    With `sounds_dir`, queues announce with our prompts, and say.conf reads positions
+    with the digit prompts of the `voiced` languages (the others: the default's)."""
+    files = {
         PJSIP_FILE: pjsip_conf(tables, stack_secret, trunk_passwords),
-        QUEUES_FILE: queues_conf(tables),
+        QUEUES_FILE: queues_conf(tables, sounds_dir),
     }
+    if sounds_dir is not None:
+        default = tables.profile.default_language
+        files[SAY_FILE] = say_conf(sounds_dir, LANGUAGE_CODES, voiced, default)
+    return files
 
 
 def stack_files(cfg: StackConfig) -> dict[str, str]:
     """The generated files of a stack: its tables with the secrets kept outside them."""
     tables = with_agent_secrets(load_profile(cfg.routing_dir), cfg.state_dir)
     passwords = trunk_secrets.trunk_passwords(tables, cfg.state_dir)
-    return {**generated_files(tables, cfg.ari_password, passwords), TLS_FILE: tls_conf(cfg)}
+    voiced = {lang for lang, name in buildable(cfg.recordings_dir) if name == "digit-1"}
+    files = generated_files(tables, cfg.ari_password, passwords, cfg.sounds_dir, voiced)
+    return {**files, TLS_FILE: tls_conf(cfg)}
 
 
 def render_stack(cfg: StackConfig) -> list[Path]:

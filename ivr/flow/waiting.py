@@ -36,6 +36,7 @@ from ivr.flow.call import CONVERSATION_LIMIT_S, Call
 from ivr.flow.callback import callback_number_of
 from ivr.flow.survey import survey
 from ivr.flow.tickets import NewTicket, announce_ticket, open_ticket
+from ivr.flow.wait_announce import publish_entry_estimate
 from ivr.routing.view import RoutingView
 from ivr.store import StoreUnavailable
 
@@ -156,6 +157,9 @@ async def _round(call: Call, policy: QueuePolicy, wait: Wait) -> tuple[str | Non
     if policy.whisper is not None:
         await call.session.set_variable(f"_{dv.WHISPER}", policy.whisper)
         whisper = dv.AGENT_WHISPER_GOSUB
+    # The estimate for a caller at the back of the queue, which this caller is about
+    # to be: Asterisk plays it on entry, after the position (docs/queues.md).
+    await publish_entry_estimate(call, policy)
     # c: come back here when the agent hangs up first, for the survey (T8).
     # b(): the agent's leg (only that leg) gets the transfer key, 8 + a unit code.
     await call.session.command(

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from ivr.domain.vocabulary import QueueLegOutcome, TicketReason
+from ivr.domain.wait_estimate import Handled
 from ivr.store.core import StoreCore
 from ivr.store.models import Call, Ticket, require_utc_aware
 from ivr.store.queue_legs_models import QueueLeg
@@ -169,6 +170,20 @@ class QueueLegs:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [_record(row._mapping) for row in rows]
+
+    async def handled_since(self, queue: str, since: datetime) -> list[Handled]:
+        """The queue's answered stays whose conversation ended after `since`: the
+        talk times a waiting caller's estimate is drawn from."""
+        since = require_utc_aware(since, "since")
+        stmt = select(QueueLeg.ended_at, QueueLeg.talk_s).where(
+            QueueLeg.queue == queue,
+            QueueLeg.answered_at.is_not(None),
+            QueueLeg.ended_at > since,
+            QueueLeg.talk_s.is_not(None),
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [Handled(row[0], float(row[1])) for row in rows]
 
     async def callbacks_between(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
         """(caller uniqueid, ticket status) of waiting callers' callback tickets made in

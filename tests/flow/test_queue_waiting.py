@@ -134,3 +134,28 @@ async def test_the_longest_wait_ends_in_a_callback_in_the_callers_language(
     assert await _ticket_language(engine, done) == "nan"
     assert done.record.outcome == "ticket"
     assert done.next == dv.NEXT_HANGUP
+
+
+async def test_the_entry_estimate_counts_the_caller_and_only_unpaused_agents(
+    engine: FlowEngine,
+) -> None:
+    """Three callers ahead, two agents signed in of whom one is paused: the caller
+    joins fourth, one agent can answer, and with no answered stays in the store
+    nothing is said of the wait (the timeline says why)."""
+    name = queue_name("general")
+    done = await engine.call(
+        [*TAIPEI_MAIN, key(MAIN_MENU, "1"), queue(name, agent="agent-01")],
+        variables={
+            **signed_in("general", 2),
+            f"QUEUE_WAITING_COUNT({name})": "3",
+            f"QUEUE_MEMBER_LIST({name})": "PJSIP/7001,PJSIP/7002",
+            f"QUEUE_MEMBER({name},paused,PJSIP/7001)": "0",
+            f"QUEUE_MEMBER({name},paused,PJSIP/7002)": "1",
+        },
+    )
+    assert done.events("queue_estimate") == [
+        {"queue": "general", "position": 4, "agents": 1, "answered": 0, "prompt": None}
+    ]
+    # Computed before the caller joined: the estimate is there when Asterisk plays it.
+    kinds = [e.kind for e in done.record.events]
+    assert kinds.index("queue_estimate") < kinds.index("queue_leave")

@@ -79,3 +79,31 @@ async def test_a_round_the_engine_ended_is_left_whatever_order_the_events_come_i
         await legs.taken_out(uniqueid=uid, queue="taiwanese", at=later)
     [stay] = await legs.legs_of(uid)
     assert (stay.outcome, stay.left_at) == ("left", later)
+
+
+async def test_handled_since_gives_the_queues_finished_conversations_only(
+    legs: QueueLegs,
+) -> None:
+    """What a waiting caller's estimate is drawn from: answered stays of that queue
+    whose conversation ended after the given time (not waiting, abandoned or other
+    queues' stays, nor a conversation still going on)."""
+    base = T0 + timedelta(days=30)
+
+    async def stay(uid: str, queue: str, *, talk: float | None, ended_min: int | None) -> None:
+        await legs.joined(uniqueid=uid, queue=queue, language="zh-TW", at=base)
+        if talk is None:
+            await legs.abandoned(uniqueid=uid, queue=queue, hold_s=5, at=base)
+            return
+        await legs.answered(uniqueid=uid, queue=queue, agent="a02", hold_s=5, at=base)
+        if ended_min is not None:
+            at = base + timedelta(minutes=ended_min)
+            await legs.completed(uniqueid=uid, queue=queue, talk_s=talk, transferred=False, at=at)
+
+    await stay("h1", "english", talk=100, ended_min=10)
+    await stay("h2", "english", talk=200, ended_min=70)
+    await stay("h3", "english", talk=None, ended_min=None)
+    await stay("h4", "english", talk=300, ended_min=None)
+    await stay("h5", "dispatch", talk=400, ended_min=70)
+    found = await legs.handled_since("english", base + timedelta(minutes=30))
+    assert [(h.ended_at, h.talk_s) for h in found] == [(base + timedelta(minutes=70), 200)]
+    assert all(h.ended_at.tzinfo is not None for h in found)
