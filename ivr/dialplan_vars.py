@@ -39,6 +39,16 @@ CALLBACK_TICKET: Final = "HOTLINE_CALLBACK_TICKET"
 # the transfer key (Asterisk does not enforce the feature's `callee` restriction).
 AGENT_LEG_GOSUB: Final = "hotline-agent-leg^s^1"
 AGENT_TRANSFER_FEATURE: Final = "hotline_transfer"
+# The call cap (issue 18). Set by the engine on the caller's channel with one leading
+# underscore before Queue()/Dial(), so the agent's (or unit line's) channel inherits
+# them: the caller's uniqueid, and when Asterisk ends that leg itself (seconds after
+# the answer) should the engine not end it at the cap.
+CAP_CALLER: Final = "HOTLINE_CAP_CALLER"
+CAP_HARD_S: Final = "HOTLINE_CAP_HARD_S"
+# Run on that channel once it answered, before the bridge (Queue's gosub argument,
+# Dial's U()): it sends the engine the HotlineConnected UserEvent and sets the limit.
+CONVERSATION_CONTEXT: Final = "hotline-conversation"
+CONNECTED_EVENT: Final = "HotlineConnected"
 
 # Values of NEXT.
 NEXT_HANGUP: Final = "hangup"
@@ -63,5 +73,7 @@ ALL: Final = frozenset(
         TRANSFER_CODE,
         CALLBACK_DIAL,
         CALLBACK_TICKET,
+        CAP_CALLER,
+        CAP_HARD_S,
     }
 )

@@ -33,6 +33,7 @@ from ivr.domain.screening import callback_number
 from ivr.domain.tickets import HOTLINE_AGENCY
 from ivr.domain.vocabulary import CallOutcome, TicketReason
 from ivr.flow.call import CONVERSATION_LIMIT_S, Call
+from ivr.flow.call_cap import capped
 from ivr.flow.callback import callback_number_of
 from ivr.flow.survey import survey
 from ivr.flow.tickets import NewTicket, announce_ticket, open_ticket
@@ -136,7 +137,9 @@ async def wait_in_queue(call: Call, queue: str) -> None:
         waited += (call.now() - started).total_seconds()
         call.event("queue_leave", queue=current.queue, status=status, agent=agent)
         if agent:
-            await survey(call, agent, current.queue)
+            # A conversation the cap ended was settled there (ivr/flow/call_cap.py).
+            if not call.capped:
+                await survey(call, agent, current.queue)
             return
         if status in ENGINE_ENDED and not session.hung_up:
             await _taken_out(call, current.queue)
@@ -159,12 +162,15 @@ async def _round(call: Call, policy: QueuePolicy, wait: Wait) -> tuple[str | Non
     )
     # c: come back here when the agent hangs up first, for the survey (T8).
     # b(): the agent's leg (only that leg) gets the transfer key, 8 + a unit code.
-    await call.session.command(
-        "EXEC",
-        "Queue",
-        f"{queue_name(policy.queue)},cb({dv.AGENT_LEG_GOSUB}),,{whisper},{wait.seconds}",
-        timeout=wait.seconds + CONVERSATION_LIMIT_S,
-    )
+    # The call cap keeps the time of the conversation, if any (Queue's gosub argument).
+    async with capped(call, policy.queue) as cap:
+        await call.session.command(
+            "EXEC",
+            "Queue",
+            f"{queue_name(policy.queue)},cb({dv.AGENT_LEG_GOSUB}),,{whisper},{wait.seconds}"
+            f"{cap.queue_args}",
+            timeout=wait.seconds + CONVERSATION_LIMIT_S,
+        )
     queued = await call.session.get_variables("QUEUESTATUS", "MEMBERNAME")
     return queued["MEMBERNAME"] or None, queued["QUEUESTATUS"] or None
 
