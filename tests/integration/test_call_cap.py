@@ -182,3 +182,28 @@ async def test_capped_call_is_put_through_to_the_direct_line(
     assert "INVITE sip:0227208889@" in invite
     assert record.outcome == "transferred"
     assert await _capped_leg(store, record.uniqueid)
+
+
+async def test_transfer_to_a_unit_is_capped_too(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """A caller keys a unit's dial code; the unit's line answers and never hangs up:
+    Dial's conversation gets the same warning and end as a queue's."""
+    await start_engine(profile=_capped_profile(taipei_profile, tmp_path / "taipei", "end"))
+    unit = _phone(tmp_path, taipei_profile.trunk_ports["t-unit"])
+    try:
+        async with Driver(stack, store) as driver:
+            uid = await driver.place([key("taipei-language-menu", "6900")])
+            record = await driver.ended(uid, timeout_s=240)
+        assert await unit.exited() == 0
+    finally:
+        if unit.uas.poll() is None:
+            unit.uas.kill()
+            unit.uas.wait()
+    _heard_on_both_legs(record)
+    assert [a["dialstatus"] for a in events(record, "dial_attempt")] == ["ANSWER"]
+    assert record.outcome == "transferred"
