@@ -51,7 +51,12 @@ def test_taipei_caps_calls_at_ten_minutes_and_kinmen_has_no_cap() -> None:
             "no trunk 'no-such-trunk' in directory.yaml trunks",
         ),
         (TAIPEI_CAP, "", "call_cap.direct_line", "required field missing"),
-        ("  at_limit: end\n", "  at_limit: end\n  hang_up: true\n", "call_cap.hang_up", "unknown field"),
+        (
+            "  at_limit: end\n",
+            "  at_limit: end\n  hang_up: true\n",
+            "call_cap.hang_up",
+            "unknown field",
+        ),
     ],
 )
 def test_a_bad_cap_is_refused_with_file_field_and_reason(
