@@ -49,8 +49,12 @@ class Cap:
 
 
 @contextlib.asynccontextmanager
-async def capped(call: Call, queue: str | None = None) -> AsyncIterator[Cap]:
-    """Keep the cap on the conversation the wrapped Queue()/Dial() opens."""
+async def capped(
+    call: Call, queue: str | None = None, transfer_id: int | None = None
+) -> AsyncIterator[Cap]:
+    """Keep the cap on the conversation the wrapped Queue()/Dial() opens: a queue's
+    (`queue`, whose stay is marked capped) or a transfer's (`transfer_id`, named in
+    the `cap_reached` event)."""
     policy = call.view.call_cap
     control = call.services.conversations
     if policy is None or control is None:
@@ -59,7 +63,10 @@ async def capped(call: Call, queue: str | None = None) -> AsyncIterator[Cap]:
     await call.session.set_variable(f"_{dv.CAP_CALLER}", call.uniqueid)
     await call.session.set_variable(f"_{dv.CAP_HARD_S}", str(policy.hard_limit_s))
     with control.expecting(call.uniqueid) as answered:
-        clock = asyncio.create_task(_keep_time(call, policy, control, answered))
+        where: dict[str, object] = (
+            {"queue": queue} if queue is not None else {"transfer_id": transfer_id}
+        )
+        clock = asyncio.create_task(_keep_time(call, policy, control, answered, where))
         try:
             yield Cap(f",,{dv.CONVERSATION_CONTEXT}", f"U({dv.CONVERSATION_CONTEXT})")
         finally:
@@ -68,14 +75,23 @@ async def capped(call: Call, queue: str | None = None) -> AsyncIterator[Cap]:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(clock), WHISPER_S)
             clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await clock
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                # The cap failed; the conversation and the caller go on regardless.
+                log.exception("cap_clock_failed", uniqueid=call.uniqueid)
     if call.capped and not call.session.hung_up:
         await _after_limit(call, policy, queue)
 
 
 async def _keep_time(
-    call: Call, policy: CapPolicy, control: ConversationControl, answered: asyncio.Future[str]
+    call: Call,
+    policy: CapPolicy,
+    control: ConversationControl,
+    answered: asyncio.Future[str],
+    where: dict[str, object],
 ) -> None:
     peer = await answered
     loop = asyncio.get_running_loop()
@@ -93,6 +109,7 @@ async def _keep_time(
         after_s=round(loop.time() - start),
         at_limit=policy.at_limit,
         agent_leg_ended=ended,
+        **where,
         **heard,
     )
 

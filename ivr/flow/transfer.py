@@ -94,7 +94,7 @@ async def _dial(call: Call, transfer_id: int, step: Dial) -> str:
     )
     # g: the caller comes back here when the unit hangs up, to close the record.
     # The call cap keeps the time of the conversation, if any (Dial's U() option).
-    async with capped(call) as cap:
+    async with capped(call, transfer_id=transfer_id) as cap:
         await session.command(
             "EXEC",
             "Dial",

@@ -130,6 +130,7 @@ async def test_queue_call_is_warned_on_both_legs_and_ended_at_the_cap(
             phone.uas.kill()
             phone.uas.wait()
     _heard_on_both_legs(record)
+    assert events(record, "cap_reached")[0]["queue"] == "general"
     [leave] = events(record, "queue_leave")
     assert (leave["queue"], leave["agent"]) == ("general", AGENT[1])
     kinds = [e.kind for e in record.events]
@@ -206,4 +207,6 @@ async def test_transfer_to_a_unit_is_capped_too(
             unit.uas.wait()
     _heard_on_both_legs(record)
     assert [a["dialstatus"] for a in events(record, "dial_attempt")] == ["ANSWER"]
+    [reached] = events(record, "cap_reached")
+    assert reached["transfer_id"] == events(record, "transfer")[0]["transfer_id"]
     assert record.outcome == "transferred"
