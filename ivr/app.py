@@ -21,6 +21,7 @@ from ivr.adapters.ami import AmiClient, Outage
 from ivr.adapters.ari import AriClient
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.case_rounds import rounds_for
+from ivr.adapters.conversation import ConversationControl
 from ivr.adapters.durable import SPOOL_FILE, DurableStore
 from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
@@ -143,6 +144,7 @@ def build_router(
     routing: Routing,
     served: ServedVersions | None = None,
     queue_legs: QueueLegs | None = None,
+    conversations: ConversationControl | None = None,
 ) -> AGIRouter:
     async def save_agent_state(
         agent: str, state: str, at: datetime, queues: list[str], reason: str | None = None
@@ -159,6 +161,7 @@ def build_router(
         store=store,
         closures=store.closures,
         queue_legs=queue_legs,
+        conversations=conversations,
     )
     router = AGIRouter()
     # The supervisor's watchdog probe: an answer proves the event loop runs.
@@ -235,11 +238,21 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     queue_events = QueueEventRecorder(queue_legs, clock)
     for name in QUEUE_EVENTS:
         ami.on(name, queue_events.on_event)
+    # The call cap's hands: who answered (AMI UserEvent), prompts to one leg (ARI).
+    conversations = ConversationControl(ari)
+    ami.on("UserEvent", conversations.on_ami)
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
         build_router(
-            durable, tracker, clock, cfg, routing, ServedVersions(store, clock), queue_legs
+            durable,
+            tracker,
+            clock,
+            cfg,
+            routing,
+            ServedVersions(store, clock),
+            queue_legs,
+            conversations,
         ),
         cfg.agi_bind,
         cfg.ports.agi,

@@ -39,10 +39,21 @@ CALLBACK_TICKET: Final = "HOTLINE_CALLBACK_TICKET"
 # the transfer key (Asterisk does not enforce the feature's `callee` restriction).
 AGENT_LEG_GOSUB: Final = "hotline-agent-leg^s^1"
 AGENT_TRANSFER_FEATURE: Final = "hotline_transfer"
-# A queue's whisper: Queue's gosub runs this on the answering agent's channel, which
-# inherits the prompt's name (the "_" prefix) from the caller's channel.
-AGENT_WHISPER_GOSUB: Final = "hotline-agent-whisper"
+# A queue's whisper: the caller's channel holds the prompt's name (the "_" prefix:
+# the answering agent's channel inherits it), played by [hotline-agent-whisper].
 WHISPER: Final = "HOTLINE_WHISPER"
+# The call cap (issue 18). Set by the engine on the caller's channel with one leading
+# underscore before Queue()/Dial(), so the agent's (or unit line's) channel inherits
+# them: the caller's uniqueid, and when Asterisk ends that leg itself (seconds after
+# the answer) should the engine not end it at the cap.
+CAP_CALLER: Final = "HOTLINE_CAP_CALLER"
+CAP_HARD_S: Final = "HOTLINE_CAP_HARD_S"
+# Run on that channel once it answered, before the bridge (Queue's gosub argument,
+# Dial's U()): it sends the engine the HotlineConnected UserEvent and sets the limit.
+CONVERSATION_CONTEXT: Final = "hotline-conversation"
+CONNECTED_EVENT: Final = "HotlineConnected"
+# Queue's gosub argument: the whisper (if any), then [hotline-conversation].
+AGENT_ANSWERED_CONTEXT: Final = "hotline-agent-answered"
 
 # Values of NEXT.
 NEXT_HANGUP: Final = "hangup"
@@ -68,5 +79,7 @@ ALL: Final = frozenset(
         CALLBACK_DIAL,
         CALLBACK_TICKET,
         WHISPER,
+        CAP_CALLER,
+        CAP_HARD_S,
     }
 )

@@ -21,6 +21,8 @@ CATALOGUE = "catalogue.yaml"
 # A short silence the engine listens over when it collects more digits (GET DATA
 # needs a file to play); generated for every language, not written in the catalogue.
 SILENCE = "silence"
+# Two short beeps before each call-cap prompt (ivr.domain.call_cap), in every language.
+CAP_TONE = "cap-tone"
 # 8 kHz mono 16-bit with headroom: Asterisk's native telephone format, no clipping.
 SOX_FORMAT = ["-r", "8000", "-c", "1", "-b", "16"]
 
@@ -120,6 +122,9 @@ def build(recordings_dir: Path, sounds_dir: Path, *, force: bool = False) -> lis
         target = prompt_path(sounds_dir, language, SILENCE).with_suffix(".wav")
         _build_silence(target)
         built.append(BuiltPrompt(SILENCE, language, target, "generated"))
+        tone = prompt_path(sounds_dir, language, CAP_TONE).with_suffix(".wav")
+        _build_tone(tone)
+        built.append(BuiltPrompt(CAP_TONE, language, tone, "generated"))
     return built
 
 
@@ -146,6 +151,17 @@ def _build_silence(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp.wav")
     _run(["sox", "-n", *SOX_FORMAT, str(tmp), "trim", "0", "0.2"], target)
+    tmp.replace(target)
+
+
+def _build_tone(target: Path) -> None:
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp.wav")
+    # 1 kHz, 0.2 s on, 0.15 s off, twice: heard over speech, not mistaken for a ring.
+    synth = ["synth", "0.2", "sine", "1000", "pad", "0", "0.15", "repeat", "1"]
+    _run(["sox", "-n", *SOX_FORMAT, str(tmp), *synth, "gain", "-n", "-6"], target)
     tmp.replace(target)
 
 
@@ -204,4 +220,5 @@ def buildable(
             if studio.exists() or (lang is not None and lang.voice is not None):
                 found.add((language, name))
     found.update((language, SILENCE) for language in catalogue.languages)
+    found.update((language, CAP_TONE) for language in catalogue.languages)
     return frozenset(found)

@@ -181,7 +181,7 @@ class AriClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | httpx.QueryParams | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         try:

@@ -361,3 +361,23 @@ PAUSE_REASON_DIGITS = {
     "5": PauseReason.MEETING,
     "6": PauseReason.TECHNICAL,
 }
+
+
+# ---- the call cap (issue 18): how long one conversation with a person may last
+
+
+class CapAction(StrEnum):
+    """What happens at the cap (profile.yaml call_cap.at_limit)."""
+
+    # Both legs are told; the conversation ends and so does the call.
+    END = "end"
+    # Both legs are told; the caller is put through to the direct line.
+    TRANSFER = "transfer"
+
+
+class CapLeg(StrEnum):
+    """Which side of a conversation a cap prompt is for."""
+
+    CALLER = "caller"
+    # The agent, or the unit's line a transfer reached.
+    AGENT = "agent"

@@ -18,6 +18,7 @@ import structlog
 from ivr import dialplan_vars as dv
 from ivr.adapters.agi.keys import Keyed, KeyReader
 from ivr.adapters.calls import CallTracker
+from ivr.adapters.conversation import ConversationControl
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.domain.calendar import Calendar, ServiceHours, with_days_off
@@ -55,6 +56,9 @@ class Services:
     closures: Closures | None = None
     # The queue stays, where a round the engine ended is noted as "left" (issue 18).
     queue_legs: QueueLegs | None = None
+    # Who answered a queue or a transfer, and prompts to one leg: the call cap's hands
+    # (ivr/flow/call_cap.py). None: no cap is kept.
+    conversations: ConversationControl | None = None
 
     async def _with_closures(self, cal: Calendar, now: datetime) -> Calendar:
         if self.closures is None:
@@ -88,6 +92,8 @@ class Call:
     keys: KeyReader = field(default_factory=KeyReader)
     # Set once the outcome is final (a committed ticket): a later hangup keeps it.
     settled: bool = False
+    # Set when a conversation reached the call cap (ivr/flow/call_cap.py).
+    capped: bool = False
 
     @property
     def store(self) -> EngineStore:

@@ -20,6 +20,7 @@ from ivr.domain.transfer import (
 )
 from ivr.domain.vocabulary import CallOutcome, TransferInitiator, TransferResult
 from ivr.flow.call import CONVERSATION_LIMIT_S, Call
+from ivr.flow.call_cap import capped
 from ivr.flow.tickets import for_transfer, open_ticket, transfer_ticket
 from ivr.flow.tickets import terms as ticket_terms
 from ivr.routing.view import dialstring
@@ -92,13 +93,18 @@ async def _dial(call: Call, transfer_id: int, step: Dial) -> str:
         at=call.now(),
     )
     # g: the caller comes back here when the unit hangs up, to close the record.
-    await session.command(
-        "EXEC",
-        "Dial",
-        f"{target},{step.ring_timeout_s},g",
-        timeout=step.ring_timeout_s + CONVERSATION_LIMIT_S,
-    )
-    dial = await session.get_variables("DIALSTATUS", "HANGUPCAUSE", "DIALEDTIME", "ANSWEREDTIME")
+    # The call cap keeps the time of the conversation, if any (Dial's U() option).
+    async with capped(call, transfer_id=transfer_id) as cap:
+        await session.command(
+            "EXEC",
+            "Dial",
+            f"{target},{step.ring_timeout_s},g{cap.dial_option}",
+            timeout=step.ring_timeout_s + CONVERSATION_LIMIT_S,
+        )
+        # Read before the cap's own Dial to the direct line (on the way out) resets them.
+        dial = await session.get_variables(
+            "DIALSTATUS", "HANGUPCAUSE", "DIALEDTIME", "ANSWEREDTIME"
+        )
     status = dial["DIALSTATUS"] or "UNKNOWN"
     cause = _int(dial["HANGUPCAUSE"])
     dialed = _float(dial["DIALEDTIME"])

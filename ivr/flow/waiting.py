@@ -33,6 +33,7 @@ from ivr.domain.screening import callback_number
 from ivr.domain.tickets import HOTLINE_AGENCY
 from ivr.domain.vocabulary import CallOutcome, TicketReason
 from ivr.flow.call import CONVERSATION_LIMIT_S, Call
+from ivr.flow.call_cap import capped
 from ivr.flow.callback import callback_number_of
 from ivr.flow.survey import survey
 from ivr.flow.tickets import NewTicket, announce_ticket, open_ticket
@@ -136,7 +137,9 @@ async def wait_in_queue(call: Call, queue: str) -> None:
         waited += (call.now() - started).total_seconds()
         call.event("queue_leave", queue=current.queue, status=status, agent=agent)
         if agent:
-            await survey(call, agent, current.queue)
+            # A conversation the cap ended was settled there (ivr/flow/call_cap.py).
+            if not call.capped:
+                await survey(call, agent, current.queue)
             return
         if status in ENGINE_ENDED and not session.hung_up:
             await _taken_out(call, current.queue)
@@ -152,22 +155,23 @@ async def _round(call: Call, policy: QueuePolicy, wait: Wait) -> tuple[str | Non
     call.steps.append("queue")
     # The whisper plays to the answering agent alone, before the bridge, in that
     # agent's language: a gosub on the agent's channel ([hotline-agent-whisper]),
-    # which inherits the prompt's name from this channel.
-    whisper = ""
-    if policy.whisper is not None:
-        await call.session.set_variable(f"_{dv.WHISPER}", policy.whisper)
-        whisper = dv.AGENT_WHISPER_GOSUB
+    # which inherits the prompt's name from this channel ([hotline-agent-answered]).
+    # Set (or cleared) every round: a round of another queue must not inherit it.
+    await call.session.set_variable(f"_{dv.WHISPER}", policy.whisper or "")
     # The estimate for a caller at the back of the queue, which this caller is about
     # to be: Asterisk plays it on entry, after the position (docs/queues.md).
     await publish_entry_estimate(call, policy)
     # c: come back here when the agent hangs up first, for the survey (T8).
     # b(): the agent's leg (only that leg) gets the transfer key, 8 + a unit code.
-    await call.session.command(
-        "EXEC",
-        "Queue",
-        f"{queue_name(policy.queue)},cb({dv.AGENT_LEG_GOSUB}),,,{wait.seconds},,{whisper}",
-        timeout=wait.seconds + CONVERSATION_LIMIT_S,
-    )
+    # The call cap keeps the time of the conversation, if any.
+    async with capped(call, policy.queue):
+        await call.session.command(
+            "EXEC",
+            "Queue",
+            f"{queue_name(policy.queue)},cb({dv.AGENT_LEG_GOSUB}),,,{wait.seconds},,"
+            f"{dv.AGENT_ANSWERED_CONTEXT}",
+            timeout=wait.seconds + CONVERSATION_LIMIT_S,
+        )
     queued = await call.session.get_variables("QUEUESTATUS", "MEMBERNAME")
     return queued["MEMBERNAME"] or None, queued["QUEUESTATUS"] or None
 

@@ -45,7 +45,19 @@ class Tables(MenuRules):
             self._menus(self.menus)
         if self.hours is not None and self.hours.closed is not None:
             self._destination(HOURS, ("closed",), self.hours.closed)
+        if self.profile is not None and self.directory is not None:
+            self._cap_line(self.profile, self.directory)
         return self.found
+
+    def _cap_line(self, profile: Profile, directory: Directory) -> None:
+        cap = profile.call_cap
+        trunks = {t.id for t in directory.trunks}
+        if cap is not None and cap.direct_line.via != LOCAL and cap.direct_line.via not in trunks:
+            self.add(
+                PROFILE,
+                ("call_cap", "direct_line", "via"),
+                f'no trunk {cap.direct_line.via!r} in directory.yaml trunks (or "{LOCAL}")',
+            )
 
     # -- profile.yaml
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field
 
+from ivr.routing.call_cap import CallCap
 from ivr.routing.menus import Ident, Key, PromptName, Strict
 from ivr.routing.privacy import Privacy
 from ivr.routing.table_fields import Text
@@ -46,6 +47,8 @@ class Profile(Strict):
     demo: bool = False
     # Retention periods and per-caller limits (ivr.routing.privacy); defaults if absent.
     privacy: Privacy = Privacy()
+    # How long one conversation with a person may last (ivr.routing.call_cap); none: no cap.
+    call_cap: CallCap | None = None
 
     @property
     def zone(self) -> ZoneInfo:

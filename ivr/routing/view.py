@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from ivr.domain.calendar import ALWAYS_OPEN, Calendar, DayOff, ServiceHours, SlaPolicy
 from ivr.domain.calendar import TimeRange as CalRange
+from ivr.domain.call_cap import CapPolicy
 from ivr.domain.menu import Menu, MenuTable
 from ivr.domain.queueing import QueuePolicy
 from ivr.domain.transfer import Line, OffHoursTransfers, TransferSpec
+from ivr.domain.vocabulary import CapAction
 from ivr.domain.workdays import national_holidays
 from ivr.routing import menus as tables_menus
 from ivr.routing.menus import Destination
@@ -66,6 +68,8 @@ class RoutingView:
     queues: Mapping[str, QueuePolicy] = field(default_factory=dict)
     # Per caller number (profile.yaml privacy.limits).
     limits: CallerLimits = CallerLimits()  # noqa: RUF009 - frozen, so one shared default is safe
+    # How long one conversation with a person may last (profile.yaml call_cap).
+    call_cap: CapPolicy | None = None
 
 
 def _weekly(hours: WeeklyHours) -> dict[int, tuple[CalRange, ...]]:
@@ -190,4 +194,13 @@ def build_view(tables: RoutingTables) -> RoutingView:
         queues=queue_policies(tables),
         service_follows_office=isinstance(service, Calendar) and hours.service_days != "every_day",
         limits=tables.profile.privacy.limits,
+        call_cap=_call_cap(tables),
     )
+
+
+def _call_cap(tables: RoutingTables) -> CapPolicy | None:
+    cap = tables.profile.call_cap
+    if cap is None:
+        return None
+    line = Line(cap.direct_line.number, cap.direct_line.via, "direct line")
+    return CapPolicy(cap.limit_s, cap.warning_before_s, CapAction(cap.at_limit), line)

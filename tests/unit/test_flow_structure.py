@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ivr.adapters.agi.agent import AGENT_PROMPTS
 from ivr.domain.callback_promise import PROMISE_PROMPTS
-from ivr.prompts import SILENCE, load_catalogue
+from ivr.prompts import CAP_TONE, SILENCE, load_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_LINES = 500
@@ -59,8 +59,8 @@ def test_the_engine_prompt_list_names_what_the_engine_composes() -> None:
     assert set(PROMISE_PROMPTS) <= engine
     assert set(AGENT_PROMPTS) <= engine
     assert len(engine) == len(catalogue.engine), "a prompt is listed twice"
-    # Each has words to speak (silence is generated, not spoken).
-    assert {p for p in engine if p not in catalogue.prompts} == {SILENCE}
+    # Each has words to speak (silence and the call cap's tone are generated, not spoken).
+    assert {p for p in engine if p not in catalogue.prompts} == {SILENCE, CAP_TONE}
 
 
 def test_call_flow_files_stay_small() -> None:

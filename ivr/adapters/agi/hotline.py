@@ -17,6 +17,7 @@ import structlog
 
 from ivr import dialplan_vars as dv
 from ivr.adapters.calls import CallTracker
+from ivr.adapters.conversation import ConversationControl
 from ivr.adapters.fastagi.protocol import AGIHangup
 from ivr.adapters.fastagi.server import AGISession
 from ivr.domain.clock import Clock
@@ -50,6 +51,8 @@ class HotlineScript:
     closures: Callable[[date], Awaitable[Mapping[date, ClosureRecord]]] | None = None
     # Where a queue round the engine ended is noted as "left" (issue 18). None: not noted.
     queue_legs: QueueLegs | None = None
+    # The call cap's hands on a bridged conversation. None: no cap is kept.
+    conversations: ConversationControl | None = None
 
     def _services(self) -> Services:
         return Services(
@@ -60,6 +63,7 @@ class HotlineScript:
             store=self.store,
             closures=self.closures,
             queue_legs=self.queue_legs,
+            conversations=self.conversations,
         )
 
     async def __call__(self, session: AGISession) -> None:
