@@ -26,6 +26,7 @@ from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
 from ivr.adapters.malloc import fix_mmap_threshold
 from ivr.adapters.queue_events import QUEUE_EVENTS, QueueEventRecorder
+from ivr.adapters.queued_callbacks import CallbackDialler
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig, check_exposure
@@ -40,6 +41,7 @@ from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
 from ivr.store.queue_legs import QueueLegs
+from ivr.store.queued_callbacks import QueuedCallbacks
 from ivr.watchdog import HEALTH_SCRIPT
 from ivr.web.server import RunningConsole, start_console
 
@@ -141,6 +143,7 @@ def build_router(
     routing: Routing,
     served: ServedVersions | None = None,
     queue_legs: QueueLegs | None = None,
+    queued_callbacks: QueuedCallbacks | None = None,
 ) -> AGIRouter:
     async def save_agent_state(
         agent: str, state: str, at: datetime, queues: list[str], reason: str | None = None
@@ -157,6 +160,7 @@ def build_router(
         store=store,
         closures=store.closures,
         queue_legs=queue_legs,
+        queued_callbacks=queued_callbacks,
     )
     router = AGIRouter()
     # The supervisor's watchdog probe: an answer proves the event loop runs.
@@ -233,11 +237,24 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     queue_events = QueueEventRecorder(queue_legs, clock)
     for name in QUEUE_EVENTS:
         ami.on(name, queue_events.on_event)
+    # Queued callbacks: the caller's place kept, the agent first, never dialled twice.
+    queued = QueuedCallbacks.of(store)
+    dialler = CallbackDialler(
+        queued,
+        store,
+        ari,
+        ami,
+        clock,
+        trunk=lambda: routing.tables().directory.outbound_trunk,
+        office=lambda: routing.view().office,
+        queue_names=lambda: {q: p.name for q, p in routing.view().queues.items()},
+    )
+    dialler.listen()
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
         build_router(
-            durable, tracker, clock, cfg, routing, ServedVersions(store, clock), queue_legs
+            durable, tracker, clock, cfg, routing, ServedVersions(store, clock), queue_legs, queued
         ),
         cfg.agi_bind,
         cfg.ports.agi,
@@ -271,6 +288,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     engine.background += [
         asyncio.create_task(reconciler.run(), name="reconcile"),
         asyncio.create_task(_watch_links(engine), name="link-watch"),
+        asyncio.create_task(dialler.run(), name="queued-callbacks"),
         # The outbox: e-mail, SMS and phone messages to citizens and officials.
         asyncio.create_task(
             run_outbox(cfg, store, ami, clock, lambda: routing.tables().directory.outbound_trunk),

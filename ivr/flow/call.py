@@ -29,6 +29,7 @@ from ivr.prompts import prompt_path
 from ivr.routing.view import RoutingView
 from ivr.store import CaseStore, ClosureRecord
 from ivr.store.queue_legs import QueueLegs
+from ivr.store.queued_callbacks import QueuedCallbacks
 
 log = structlog.get_logger()
 
@@ -55,6 +56,8 @@ class Services:
     closures: Closures | None = None
     # The queue stays, where a round the engine ended is noted as "left" (issue 18).
     queue_legs: QueueLegs | None = None
+    # Where a waiting caller's place is kept for a callback. None: a ticket instead.
+    queued_callbacks: QueuedCallbacks | None = None
 
     async def _with_closures(self, cal: Calendar, now: datetime) -> Calendar:
         if self.closures is None:

@@ -28,6 +28,7 @@ from ivr.flow.transfer import transfer
 from ivr.routing.view import RoutingView
 from ivr.store import CaseStore, ClosureRecord
 from ivr.store.queue_legs import QueueLegs
+from ivr.store.queued_callbacks import QueuedCallbacks
 
 log = structlog.get_logger()
 
@@ -50,6 +51,8 @@ class HotlineScript:
     closures: Callable[[date], Awaitable[Mapping[date, ClosureRecord]]] | None = None
     # Where a queue round the engine ended is noted as "left" (issue 18). None: not noted.
     queue_legs: QueueLegs | None = None
+    # Where a waiting caller's place is kept for a callback. None: a ticket instead.
+    queued_callbacks: QueuedCallbacks | None = None
 
     def _services(self) -> Services:
         return Services(
@@ -60,6 +63,7 @@ class HotlineScript:
             store=self.store,
             closures=self.closures,
             queue_legs=self.queue_legs,
+            queued_callbacks=self.queued_callbacks,
         )
 
     async def __call__(self, session: AGISession) -> None:
