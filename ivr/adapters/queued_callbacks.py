@@ -223,7 +223,9 @@ class CallbackDialler:
             return
         queue = queue_name(cb.queue)
         position = await self._position(queue, cb)
-        display = agent_display(cb.language, self._queue_names().get(cb.queue, cb.queue), cb.number)
+        display = "回電" + agent_display(
+            cb.language, self._queue_names().get(cb.queue, cb.queue), cb.number
+        )
         try:
             await self._ari.originate(
                 f"Local/{cid}@{QUEUE_CONTEXT}/n",

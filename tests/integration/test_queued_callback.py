@@ -1,0 +1,184 @@
+"""A queued callback on the real Asterisk: the caller keeps their place and hangs up;
+the agent is connected first, then the citizen is dialled once over the outbound trunk.
+
+FreePBX's queue callback add-on is reported to dial citizens twice; here the
+citizen's phone (a SIPp UAS on the outbound trunk) must see exactly one INVITE, and
+only after the agent's phone (a SIPp agent) answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from ivr.config import StackConfig
+from ivr.domain.vocabulary import CallbackAttemptOutcome, QueuedCallbackState
+from ivr.store import CaseStore
+from ivr.store.queued_callbacks import QueuedCallbackRecord, QueuedCallbacks
+from tests.harness import free_port
+from tests.integration.calls import StartEngine, events, feature_code, register_agent
+from tests.integration.conftest import ProfileCopy
+from tests.integration.driven import Driver, key
+from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
+
+pytestmark = pytest.mark.asterisk
+
+CITIZEN = "0912345678"
+# a02 speaks Mandarin: a member of the Mandarin `general` queue.
+AGENT = "7002"
+TO_GENERAL = [key("taipei-language-menu", "9"), key("taipei-main-menu", "1")]
+# SIPp's message log: each message opens with a line of dashes and its time.
+_STAMP = re.compile(r"^-+ (\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d+)", re.MULTILINE)
+
+
+@dataclass
+class Phone:
+    uas: subprocess.Popen[str]
+    log: Path
+
+    def messages(self) -> list[tuple[datetime, str]]:
+        """(time, message) of every SIP message the phone sent or received."""
+        if not self.log.exists():
+            return []
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        marks = list(_STAMP.finditer(text))
+        found = []
+        for i, m in enumerate(marks):
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+            found.append((datetime.fromisoformat(m.group(1)), text[m.end() : end]))
+        return found
+
+    def invites(self) -> list[tuple[datetime, str]]:
+        return [(t, m) for t, m in self.messages() if re.search(r"^INVITE sip:", m, re.M)]
+
+    def answers(self) -> list[tuple[datetime, str]]:
+        """The 200 OKs it sent to an INVITE."""
+        return [
+            (t, m)
+            for t, m in self.messages()
+            if "message sent" in m and "SIP/2.0 200 OK" in m and re.search(r"CSeq: \d+ INVITE", m)
+        ]
+
+    def stop(self) -> None:
+        if self.uas.poll() is None:
+            self.uas.kill()
+            self.uas.wait()
+
+
+def _start_phone(scenario: str, port: int, workdir: Path) -> Phone:
+    workdir.mkdir(parents=True, exist_ok=True)
+    uas = start_uas(scenario, port=port, media_port=free_port(), calls=1, workdir=workdir)
+    return Phone(uas, workdir / f"uas-{port}-messages.log")
+
+
+async def _wait_for(
+    what: str, probe: Callable[[], Awaitable[QueuedCallbackRecord | None]], timeout_s: float
+) -> QueuedCallbackRecord:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        found = await probe()
+        if found is not None:
+            return found
+        assert loop.time() < deadline, f"never: {what}"
+        await asyncio.sleep(0.2)
+
+
+@dataclass
+class Setup:
+    agent: Phone
+    citizen: Phone
+    callbacks: QueuedCallbacks
+
+
+@pytest.fixture
+async def setup(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> AsyncIterator[Setup]:
+    """Taipei, the Mandarin queue asking after 20 s; a02 signed in but paused (so a
+    caller waits, and is asked); the citizen's phone on the outbound trunk."""
+    profile = tmp_path / "taipei"
+    shutil.copytree(taipei_profile.directory, profile)
+    agents = profile / "agents.yaml"
+    agents.write_text(
+        agents.read_text(encoding="utf-8").replace(
+            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600}",
+            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600, "
+            "offer_after_s: 20}",
+        ),
+        encoding="utf-8",
+    )
+    await start_engine(profile=profile)
+    agent_port = free_port()
+    await register_agent(stack, AGENT, agent_port)
+    agent = _start_phone(uas_scenario(200), agent_port, tmp_path / "agent")
+    # The citizen answers, talks a moment and hangs up: the agent's phone gets the BYE.
+    citizen = _start_phone(
+        answer_then_hang_up_scenario(CITIZEN, talk_ms=1500),
+        taipei_profile.trunk_ports["t-pstn"],
+        tmp_path / "citizen",
+    )
+    await feature_code(stack, AGENT, "*45")
+    await feature_code(stack, AGENT, "*47")
+    try:
+        yield Setup(agent, citizen, QueuedCallbacks.of(store))
+    finally:
+        await feature_code(stack, AGENT, "*46")
+        agent.stop()
+        citizen.stop()
+
+
+async def test_a_queued_callback_rings_the_agent_first_then_the_citizen_once(
+    stack: StackConfig, store: CaseStore, setup: Setup
+) -> None:
+    async with Driver(stack, store) as driver:
+        uid = await driver.place(
+            [
+                *TO_GENERAL,
+                key("queue-long-wait", "2"),
+                key("callback-number-confirm", "1"),
+            ]
+        )
+        record = await driver.ended(uid, timeout_s=120)
+    kept = events(record, "queue_callback_kept")
+    assert kept and kept[0]["queue"] == "general", [e.kind for e in record.events]
+    assert events(record, "ticket") == []
+    callback_id = int(str(kept[0]["callback"]))
+    held = await setup.callbacks.get(callback_id)
+    assert held is not None
+    assert (held.number, held.language, held.queue) == (CITIZEN, "zh-TW", "general")
+    # Nobody was rung while the only agent was paused.
+    assert setup.agent.invites() == []
+    assert setup.citizen.invites() == []
+    await feature_code(stack, AGENT, "*48")
+
+    async def done() -> QueuedCallbackRecord | None:
+        found = await setup.callbacks.get(callback_id)
+        return found if found is not None and found.state == QueuedCallbackState.COMPLETED else None
+
+    await _wait_for("the callback completed", done, timeout_s=120)
+    [attempt] = await setup.callbacks.attempts_of(callback_id)
+    assert (attempt.attempt, attempt.outcome, attempt.status) == (
+        1,
+        CallbackAttemptOutcome.CONNECTED,
+        "ANSWER",
+    )
+    assert attempt.channel_id == f"qcb-{callback_id}-1"
+    # One INVITE to the citizen, and only after the agent had answered.
+    [(citizen_invited, invite)] = setup.citizen.invites()
+    assert f"INVITE sip:{CITIZEN}@" in invite
+    [(agent_answered, _)] = setup.agent.answers()
+    assert agent_answered < citizen_invited
+    assert len(setup.agent.invites()) == 1
