@@ -14,16 +14,18 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from ivr.adapters.ari import AriClient, AriNotFound
 from ivr.config import StackConfig
+from ivr.domain import queued_callback as qcb
 from ivr.domain.vocabulary import CallbackAttemptOutcome, QueuedCallbackState
 from ivr.store import CaseStore
 from ivr.store.queued_callbacks import QueuedCallbackRecord, QueuedCallbacks
-from tests.harness import free_port
+from tests.harness import EngineProcess, free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
 from tests.integration.driven import Driver, key
@@ -153,7 +155,8 @@ async def test_a_queued_callback_rings_the_agent_first_then_the_citizen_once(
         )
         record = await driver.ended(uid, timeout_s=120)
     kept = events(record, "queue_callback_kept")
-    assert kept and kept[0]["queue"] == "general", [e.kind for e in record.events]
+    assert kept, [e.kind for e in record.events]
+    assert kept[0]["queue"] == "general"
     assert events(record, "ticket") == []
     callback_id = int(str(kept[0]["callback"]))
     held = await setup.callbacks.get(callback_id)
@@ -182,3 +185,119 @@ async def test_a_queued_callback_rings_the_agent_first_then_the_citizen_once(
     [(agent_answered, _)] = setup.agent.answers()
     assert agent_answered < citizen_invited
     assert len(setup.agent.invites()) == 1
+
+
+async def _completed(callbacks: QueuedCallbacks, callback_id: int) -> QueuedCallbackRecord:
+    async def done() -> QueuedCallbackRecord | None:
+        found = await callbacks.get(callback_id)
+        return found if found is not None and found.state == QueuedCallbackState.COMPLETED else None
+
+    return await _wait_for("the callback completed", done, timeout_s=120)
+
+
+async def _alive(ari: AriClient, channel_id: str) -> bool:
+    try:
+        await ari.get_channel(channel_id)
+    except AriNotFound:
+        return False
+    return True
+
+
+@dataclass
+class Restartable:
+    engine: EngineProcess
+    agent: Phone
+    citizen: Phone
+    callbacks: QueuedCallbacks
+    ari: AriClient
+
+
+@pytest.fixture
+async def restartable(
+    stack: StackConfig,
+    store: CaseStore,
+    engine: EngineProcess,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> AsyncIterator[Restartable]:
+    """`ivr serve` as a process the test can SIGKILL; a02 signed in and paused."""
+    agent_port = free_port()
+    await register_agent(stack, AGENT, agent_port)
+    agent = _start_phone(uas_scenario(200), agent_port, tmp_path / "agent")
+    citizen = _start_phone(
+        answer_then_hang_up_scenario(CITIZEN, talk_ms=1500),
+        taipei_profile.trunk_ports["t-pstn"],
+        tmp_path / "citizen",
+    )
+    await feature_code(stack, AGENT, "*45")
+    await feature_code(stack, AGENT, "*47")
+    ari = AriClient(stack.ari_base_url, stack.ari_user, stack.ari_password, stack.ari_app)
+    try:
+        yield Restartable(engine, agent, citizen, QueuedCallbacks.of(store), ari)
+    finally:
+        await feature_code(stack, AGENT, "*46")
+        agent.stop()
+        citizen.stop()
+        await ari.stop()
+
+
+async def _request(callbacks: QueuedCallbacks, uniqueid: str) -> QueuedCallbackRecord:
+    now = datetime.now(UTC)
+    return await callbacks.request(
+        uniqueid=uniqueid,
+        call_id=None,
+        queue="general",
+        language="zh-TW",
+        number=CITIZEN,
+        at=now,
+        waiting_since=now - timedelta(seconds=200),
+    )
+
+
+async def test_a_killed_engine_follows_the_running_attempt_and_dials_nobody_again(
+    stack: StackConfig, restartable: Restartable
+) -> None:
+    """SIGKILL while the virtual entry waits in the queue; the next engine finds the
+    attempt alive in Asterisk, originates nothing, and the citizen is called once."""
+    r = restartable
+    held = await _request(r.callbacks, f"restart-alive-{datetime.now(UTC).timestamp()}")
+    channel = qcb.channel_id(held.id, 1)
+
+    async def waiting_in_queue() -> QueuedCallbackRecord | None:
+        attempts = await r.callbacks.attempts_of(held.id)
+        if attempts and await _alive(r.ari, channel):
+            return await r.callbacks.get(held.id)
+        return None
+
+    await _wait_for("the attempt recorded and alive in Asterisk", waiting_in_queue, 60)
+    r.engine.kill()
+    r.engine.start()
+    await feature_code(stack, AGENT, "*48")
+    await _completed(r.callbacks, held.id)
+    [attempt] = await r.callbacks.attempts_of(held.id)
+    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
+    assert len(r.citizen.invites()) == 1
+    assert len(r.agent.invites()) == 1
+    [(agent_answered, _)] = r.agent.answers()
+    assert agent_answered < r.citizen.invites()[0][0]
+
+
+async def test_an_attempt_recorded_but_never_originated_is_originated_once_on_start(
+    stack: StackConfig, store: CaseStore, restartable: Restartable
+) -> None:
+    """The engine died between recording an attempt and originating it: Asterisk never
+    heard of it (no channel, no AstDB mark), so the next engine originates that same
+    attempt, with the same channel id, and nothing more."""
+    r = restartable
+    r.engine.kill()
+    held = await _request(r.callbacks, f"restart-unsent-{datetime.now(UTC).timestamp()}")
+    channel = qcb.channel_id(held.id, 1)
+    assert await r.callbacks.begin_attempt(held.id, 1, channel, datetime.now(UTC))
+    # Recorded twice: refused, so a second engine could not make it a second attempt.
+    assert not await r.callbacks.begin_attempt(held.id, 1, channel, datetime.now(UTC))
+    r.engine.start()
+    await feature_code(stack, AGENT, "*48")
+    await _completed(r.callbacks, held.id)
+    [attempt] = await r.callbacks.attempts_of(held.id)
+    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
+    assert len(r.citizen.invites()) == 1
