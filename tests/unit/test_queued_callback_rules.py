@@ -51,9 +51,7 @@ def test_no_answer_is_tried_again_until_the_last_attempt_then_a_ticket() -> None
         T0 + timedelta(seconds=qcb.DEFAULT_RETRY_AFTER_S)
     )
     assert isinstance(qcb.after_attempt(Outcome.BUSY, 2, now=T0, max_attempts=3), qcb.Retry)
-    assert qcb.after_attempt(Outcome.BUSY, 3, now=T0, max_attempts=3) == qcb.Settled(
-        State.TICKETED
-    )
+    assert qcb.after_attempt(Outcome.BUSY, 3, now=T0, max_attempts=3) == qcb.Settled(State.TICKETED)
 
 
 def test_an_unknown_end_is_never_dialled_again() -> None:
