@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ivr.domain import queued_callback as qcb
+from ivr.domain.queue_report import Callback, one_per_caller
 from ivr.domain.vocabulary import CallbackAttemptOutcome as Outcome
 from ivr.domain.vocabulary import QueuedCallbackState as State
 
@@ -75,3 +76,10 @@ def test_the_virtual_entry_joins_behind_earlier_callers_and_ahead_of_later_ones(
     assert qcb.queue_position([400, 250, 120, 30, 5], 200) == 3
     assert qcb.queue_position([], 200) == 1
     assert qcb.queue_position([10, 20], 200) == 1
+
+
+def test_a_kept_place_that_became_a_ticket_is_one_callback_in_the_report() -> None:
+    tickets = [Callback("c1", False), Callback("c3", True)]
+    kept = [Callback("c1", False), Callback("c2", True)]
+    merged = sorted(one_per_caller(tickets, kept), key=lambda c: c.uniqueid)
+    assert merged == [Callback("c1", False), Callback("c2", True), Callback("c3", True)]
