@@ -26,7 +26,7 @@ from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
 from ivr.adapters.malloc import fix_mmap_threshold
 from ivr.adapters.queue_events import QUEUE_EVENTS, QueueEventRecorder
-from ivr.adapters.queued_callbacks import CallbackDialler
+from ivr.adapters.queued_callbacks import CallbackDialler, callback_policy
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.config import StackConfig, check_exposure
@@ -248,6 +248,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         trunk=lambda: routing.tables().directory.outbound_trunk,
         office=lambda: routing.view().office,
         queue_names=lambda: {q: p.name for q, p in routing.view().queues.items()},
+        policy=lambda queue: callback_policy(routing.tables(), queue),
     )
     dialler.listen()
     await ami.start()

@@ -43,6 +43,7 @@ from ivr.domain.transfer import Line
 from ivr.domain.vocabulary import CallbackAttemptOutcome as Outcome
 from ivr.domain.vocabulary import QueuedCallbackState as State
 from ivr.domain.vocabulary import TicketReason
+from ivr.routing.tables import RoutingTables
 from ivr.routing.view import dialstring
 from ivr.store import TicketRecord
 from ivr.store.queued_callbacks import QueuedCallbackRecord, QueuedCallbacks
@@ -80,10 +81,6 @@ class TicketStore(Protocol):
 
 @dataclass(frozen=True)
 class DiallerSettings:
-    max_attempts: int = qcb.DEFAULT_MAX_ATTEMPTS
-    retry_after_s: int = qcb.DEFAULT_RETRY_AFTER_S
-    # How long the virtual entry holds the place in the queue.
-    hold_s: int = qcb.DEFAULT_HOLD_S
     # How long the citizen's phone rings.
     ring_s: int = 30
     caller_id: str = "1999"
@@ -101,6 +98,7 @@ class CallbackDialler:
         trunk: Callable[[], str | None],
         office: Callable[[], Calendar],
         queue_names: Callable[[], dict[str, str]] | None = None,
+        policy: Callable[[str], qcb.CallbackPolicy] | None = None,
         settings: DiallerSettings | None = None,
     ) -> None:
         self._callbacks = callbacks
@@ -111,6 +109,8 @@ class CallbackDialler:
         self._trunk = trunk
         self._office = office
         self._queue_names = queue_names or dict
+        # The queue's tries, retry wait and hold, read from the tables at each use.
+        self._policy = policy or (lambda _queue: qcb.CallbackPolicy())
         self.settings = settings or DiallerSettings()
         # Callbacks a task of this engine is driving: never two tasks for one.
         self._active: dict[int, asyncio.Task[None]] = {}
@@ -222,6 +222,7 @@ class CallbackDialler:
             await self._end(cb, attempt, Outcome.FAILED, "no-trunk")
             return
         queue = queue_name(cb.queue)
+        hold_s = self._policy(cb.queue).hold_s
         position = await self._position(queue, cb)
         display = "回電" + agent_display(
             cb.language, self._queue_names().get(cb.queue, cb.queue), cb.number
@@ -233,11 +234,11 @@ class CallbackDialler:
                 extension=cid,
                 priority=1,
                 caller_id=f'"1999" <{self.settings.caller_id}>',
-                timeout_s=self.settings.hold_s + 60,
+                timeout_s=hold_s + 60,
                 variables={
                     dv.QCB_QUEUE: queue,
                     dv.QCB_POSITION: position,
-                    dv.QCB_WAIT: self.settings.hold_s,
+                    dv.QCB_WAIT: hold_s,
                     dv.QCB_DISPLAY: display,
                     dv.QCB_DIAL: dialstring(Line(cb.number, trunk)),
                     dv.QCB_RING: self.settings.ring_s,
@@ -296,12 +297,13 @@ class CallbackDialler:
 
     async def _after(self, cb: QueuedCallbackRecord, attempt: int, outcome: Outcome) -> None:
         now = self._clock()
+        policy = self._policy(cb.queue)
         nxt = qcb.after_attempt(
             outcome,
             attempt,
             now=now,
-            max_attempts=self.settings.max_attempts,
-            retry_after_s=self.settings.retry_after_s,
+            max_attempts=policy.max_attempts,
+            retry_after_s=policy.retry_after_s,
         )
         if isinstance(nxt, qcb.Retry):
             await self._callbacks.retry_at(cb.id, nxt.at)
@@ -359,3 +361,14 @@ class CallbackDialler:
         waits = [float(r.get("Wait", "0") or 0) for r in replies if r.get("Event") == "QueueEntry"]
         waited = (self._clock() - cb.waiting_since).total_seconds()
         return qcb.queue_position(waits, waited)
+
+
+def callback_policy(tables: RoutingTables, queue: str) -> qcb.CallbackPolicy:
+    """The queue's callback settings; a queue since removed from the tables: defaults."""
+    try:
+        found = tables.agents.queue(queue)
+    except KeyError:
+        return qcb.CallbackPolicy()
+    return qcb.CallbackPolicy(
+        found.callback_attempts, found.callback_retry_s, found.callback_hold_s
+    )

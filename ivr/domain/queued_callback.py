@@ -33,6 +33,17 @@ MARK_QUEUED = "queued"
 MARK_DIALLING = "dialling"
 QUEUE_MARK_PREFIX = "queue-"
 
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    """A queue's callback settings (agents.yaml: callback_attempts, callback_retry_s,
+    callback_hold_s)."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_after_s: int = DEFAULT_RETRY_AFTER_S
+    hold_s: int = DEFAULT_HOLD_S
+
+
 _FINAL = {
     "ANSWER": Outcome.CONNECTED,
     "NOANSWER": Outcome.NO_ANSWER,
