@@ -94,6 +94,12 @@ async def _wait_for(
         await asyncio.sleep(0.2)
 
 
+async def _close_leftovers(callbacks: QueuedCallbacks) -> None:
+    """A failed test leaves no open callback for a later test's engine to dial."""
+    for cb in await callbacks.open_callbacks():
+        await callbacks.settle(cb.id, QueuedCallbackState.TICKETED, datetime.now(UTC))
+
+
 @dataclass
 class Setup:
     agent: Phone
@@ -137,6 +143,7 @@ async def setup(
     try:
         yield Setup(agent, citizen, QueuedCallbacks.of(store))
     finally:
+        await _close_leftovers(QueuedCallbacks.of(store))
         await feature_code(stack, AGENT, "*46")
         agent.stop()
         citizen.stop()
@@ -235,6 +242,7 @@ async def restartable(
     try:
         yield Restartable(engine, agent, citizen, QueuedCallbacks.of(store), ari)
     finally:
+        await _close_leftovers(QueuedCallbacks.of(store))
         await feature_code(stack, AGENT, "*46")
         agent.stop()
         citizen.stop()
