@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from ivr.adapters.ari import AriClient, AriNotFound
 from ivr.config import StackConfig
@@ -309,3 +310,61 @@ async def test_an_attempt_recorded_but_never_originated_is_originated_once_on_st
     [attempt] = await r.callbacks.attempts_of(held.id)
     assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
     assert len(r.citizen.invites()) == 1
+
+
+async def test_a_citizen_who_stays_busy_gets_a_ticket_in_their_language(
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    taipei_profile: ProfileCopy,
+    tmp_path: Path,
+) -> None:
+    """`callback_attempts: 1`: the citizen's phone answers 486 once; the callback is
+    not dialled again but becomes a callback ticket in the caller's language."""
+    profile = tmp_path / "taipei"
+    shutil.copytree(taipei_profile.directory, profile)
+    agents = profile / "agents.yaml"
+    agents.write_text(
+        agents.read_text(encoding="utf-8").replace(
+            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600}",
+            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600, "
+            "callback_attempts: 1}",
+        ),
+        encoding="utf-8",
+    )
+    await start_engine(profile=profile)
+    agent_port = free_port()
+    await register_agent(stack, AGENT, agent_port)
+    agent = _start_phone(uas_scenario(200), agent_port, tmp_path / "agent")
+    citizen = _start_phone(
+        uas_scenario(486), taipei_profile.trunk_ports["t-pstn"], tmp_path / "citizen"
+    )
+    callbacks = QueuedCallbacks.of(store)
+    await feature_code(stack, AGENT, "*45")
+    try:
+        held = await _request(callbacks, f"busy-{datetime.now(UTC).timestamp()}")
+
+        async def ticketed() -> QueuedCallbackRecord | None:
+            found = await callbacks.get(held.id)
+            return found if found is not None and found.state == "ticketed" else None
+
+        done = await _wait_for("the callback ticketed", ticketed, timeout_s=120)
+        [attempt] = await callbacks.attempts_of(held.id)
+        assert (attempt.outcome, attempt.status) == (CallbackAttemptOutcome.BUSY, "BUSY")
+        assert done.ticket_number is not None
+        ticket = await store.get_ticket_by_number(done.ticket_number)
+        assert ticket is not None
+        assert (ticket.reason, ticket.caller_number) == ("queue_callback", CITIZEN)
+        async with store.engine.connect() as conn:
+            language = (
+                await conn.execute(
+                    text("SELECT language FROM tickets WHERE id = :i"), {"i": ticket.id}
+                )
+            ).scalar_one()
+        assert language == "zh-TW"
+        assert len(citizen.invites()) == 1
+    finally:
+        await _close_leftovers(callbacks)
+        await feature_code(stack, AGENT, "*46")
+        agent.stop()
+        citizen.stop()
