@@ -8,7 +8,7 @@ from ivr import dialplan_vars as dv
 from ivr.domain.vocabulary import QueuedCallbackState
 from ivr.store.queued_callbacks import QueuedCallbacks
 from tests.flow.conftest import FlowEngine
-from tests.flow.scripted import On, key, keyed, queue
+from tests.flow.scripted import On, hang_up, key, keyed, queue
 from tests.flow.test_queue_waiting import TAIPEI_MAIN, TAIWANESE, signed_in
 
 MAIN_MENU = "taipei-main-menu"
@@ -81,6 +81,21 @@ async def test_with_nobody_signed_in_key_2_is_a_ticket_not_a_held_place(
 async def test_a_caller_who_keeps_waiting_is_not_called_back(engine: FlowEngine) -> None:
     done = await engine.call(
         [*TAIWANESE, key("queue-key-callback", "1"), queue("hotline-taiwanese", agent="a05")],
+        variables=signed_in("taiwanese", 1),
+    )
+    assert done.events("queue_callback_kept") == []
+    assert await QueuedCallbacks.of(engine.store).open_callbacks() == []
+
+
+async def test_a_caller_who_hangs_up_at_the_number_keeps_no_place(engine: FlowEngine) -> None:
+    """Hung up while the number was read out: no machine calls them; the ticket path
+    (an officer) takes the callback, as before places were kept."""
+    done = await engine.call(
+        [
+            *TAIWANESE,
+            key("queue-key-callback", "2"),
+            hang_up("EXEC Read", "callback-number-confirm"),
+        ],
         variables=signed_in("taiwanese", 1),
     )
     assert done.events("queue_callback_kept") == []
