@@ -27,6 +27,7 @@ from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.adapters.mail import SmtpMailer
 from ivr.adapters.malloc import fix_mmap_threshold
 from ivr.adapters.queue_events import QUEUE_EVENTS, QueueEventRecorder
+from ivr.adapters.queued_callbacks import CallbackDialler, callback_policy
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.adapters.wait_keeper import WaitKeeper
@@ -43,6 +44,7 @@ from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore, StoreUnavailable
 from ivr.store.ports import EngineStore
 from ivr.store.queue_legs import QueueLegs
+from ivr.store.queued_callbacks import QueuedCallbacks
 from ivr.watchdog import HEALTH_SCRIPT
 from ivr.web.server import RunningConsole, start_console
 
@@ -145,6 +147,7 @@ def build_router(
     served: ServedVersions | None = None,
     queue_legs: QueueLegs | None = None,
     conversations: ConversationControl | None = None,
+    queued_callbacks: QueuedCallbacks | None = None,
 ) -> AGIRouter:
     async def save_agent_state(
         agent: str, state: str, at: datetime, queues: list[str], reason: str | None = None
@@ -162,6 +165,7 @@ def build_router(
         closures=store.closures,
         queue_legs=queue_legs,
         conversations=conversations,
+        queued_callbacks=queued_callbacks,
     )
     router = AGIRouter()
     # The supervisor's watchdog probe: an answer proves the event loop runs.
@@ -241,6 +245,20 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     # The call cap's hands: who answered (AMI UserEvent), prompts to one leg (ARI).
     conversations = ConversationControl(ari)
     ami.on("UserEvent", conversations.on_ami)
+    # Queued callbacks: the caller's place kept, the agent first, never dialled twice.
+    queued = QueuedCallbacks.of(store)
+    dialler = CallbackDialler(
+        queued,
+        store,
+        ari,
+        ami,
+        clock,
+        trunk=lambda: routing.tables().directory.outbound_trunk,
+        office=lambda: routing.view().office,
+        queue_names=lambda: {q: p.name for q, p in routing.view().queues.items()},
+        policy=lambda queue: callback_policy(routing.tables(), queue),
+    )
+    dialler.listen()
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
@@ -253,6 +271,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
             ServedVersions(store, clock),
             queue_legs,
             conversations,
+            queued,
         ),
         cfg.agi_bind,
         cfg.ports.agi,
@@ -291,6 +310,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
             WaitKeeper(ami, queue_legs, clock, cfg.sounds_dir, routing.view).run(),
             name="wait-estimates",
         ),
+        asyncio.create_task(dialler.run(), name="queued-callbacks"),
         # The outbox: e-mail, SMS and phone messages to citizens and officials.
         asyncio.create_task(
             run_outbox(cfg, store, ami, clock, lambda: routing.tables().directory.outbound_trunk),

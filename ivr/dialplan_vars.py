@@ -34,6 +34,14 @@ TRANSFER_CODE: Final = "HOTLINE_TRANSFER_CODE"
 # Click-to-callback (context hotline-callback).
 CALLBACK_DIAL: Final = "HOTLINE_CALLBACK_DIAL"
 CALLBACK_TICKET: Final = "HOTLINE_CALLBACK_TICKET"
+# Queued callbacks (contexts hotline-qcb-queue and hotline-qcb-citizen).
+QCB_QUEUE: Final = "HOTLINE_QCB_QUEUE"
+QCB_POSITION: Final = "HOTLINE_QCB_POSITION"
+QCB_WAIT: Final = "HOTLINE_QCB_WAIT"
+QCB_DISPLAY: Final = "HOTLINE_QCB_DISPLAY"
+QCB_DIAL: Final = "HOTLINE_QCB_DIAL"
+QCB_RING: Final = "HOTLINE_QCB_RING"
+QCB_KEY: Final = "HOTLINE_QCB_KEY"
 # Agents' in-call features. Queue's b() option runs this pre-dial handler on each
 # agent's channel, which sets DYNAMIC_FEATURES there: the citizen's leg never gets
 # the transfer key (Asterisk does not enforce the feature's `callee` restriction).
@@ -81,5 +89,12 @@ ALL: Final = frozenset(
         WHISPER,
         CAP_CALLER,
         CAP_HARD_S,
+        QCB_QUEUE,
+        QCB_POSITION,
+        QCB_WAIT,
+        QCB_DISPLAY,
+        QCB_DIAL,
+        QCB_RING,
+        QCB_KEY,
     }
 )

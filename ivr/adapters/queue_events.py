@@ -71,7 +71,10 @@ class QueueEventRecorder:
         name = event.get("Event", "")
         uniqueid = event.get("Uniqueid", "")
         queue = table_queue(event.get("Queue", ""))
-        if not uniqueid or not queue:
+        # A queued callback's virtual entry (ARI channel id `qcb-…`) holds a caller's
+        # place: that caller's stay is already counted, and the callback has its own
+        # rows (queued_callbacks).
+        if not uniqueid or not queue or uniqueid.startswith("qcb-"):
             return
         at = self.clock()
         try:

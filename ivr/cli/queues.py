@@ -1,8 +1,9 @@
 """`ivr report queues --month YYYY-MM`: offered, answered, abandoned, callbacks, waits.
 
 Per queue and language, from the store's queue stays (ivr.store.queue_legs) and the
-waiting callers' callback tickets; see ivr.domain.queue_report for what each column
-counts. `--json` prints the rows as JSON instead of a table.
+waiting callers' callbacks (kept places, ivr.store.queued_callbacks, and tickets);
+see ivr.domain.queue_report for what each column counts. `--json` prints the rows as
+JSON instead of a table.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Callable
 
 from ivr.config import StackConfig
-from ivr.domain.queue_report import Callback, QueueRow, as_dicts, queue_rows
+from ivr.domain.queue_report import Callback, QueueRow, as_dicts, one_per_caller, queue_rows
 from ivr.domain.tickets import month_bounds
 from ivr.domain.vocabulary import TicketStatus
 
@@ -49,6 +50,7 @@ async def month_rows(cfg: StackConfig, month: str) -> list[QueueRow]:
     # Imported here: `ivr --help` stays fast (the store pulls in SQLAlchemy).
     from ivr.store import CaseStore
     from ivr.store.queue_legs import QueueLegs
+    from ivr.store.queued_callbacks import QueuedCallbacks
 
     start, end = month_bounds(month)
     store = await CaseStore.open(cfg.database_url)
@@ -56,10 +58,15 @@ async def month_rows(cfg: StackConfig, month: str) -> list[QueueRow]:
         await store.migrate()
         legs = QueueLegs.of(store)
         stays = await legs.between(start, end)
-        callbacks = [
+        tickets = [
             Callback(uid, status in _DONE)
             for uid, status in await legs.callbacks_between(start, end)
         ]
+        kept = [
+            Callback(uid, completed)
+            for uid, completed in await QueuedCallbacks.of(store).requested_between(start, end)
+        ]
+        callbacks = one_per_caller(tickets, kept)
     finally:
         await store.close()
     return queue_rows(stays, callbacks)

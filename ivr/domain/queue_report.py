@@ -3,8 +3,9 @@
 A caller is counted once per queue however many rounds they waited in it: offered
 (they joined), answered (an agent took them), abandoned (they hung up while
 waiting, never answered). Waits are the answered callers' hold times; talk time is
-the conversations' sum. Callbacks are the waiting callers' callback tickets, counted
-in the queue they last waited in.
+the conversations' sum. Callbacks are the waiting callers' callbacks (a kept place or a
+ticket, one per caller: a kept place that failed and became a ticket counts once),
+counted in the queue they last waited in.
 """
 
 from __future__ import annotations
@@ -67,6 +68,15 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, math.ceil(q * len(ordered)))
     return ordered[rank - 1]
+
+
+def one_per_caller(*sources: Iterable[Callback]) -> list[Callback]:
+    """One callback per caller: completed if any of theirs was."""
+    done: dict[str, bool] = {}
+    for source in sources:
+        for cb in source:
+            done[cb.uniqueid] = done.get(cb.uniqueid, False) or cb.completed
+    return [Callback(uid, completed) for uid, completed in done.items()]
 
 
 def queue_rows(stays: Iterable[Stay], callbacks: Iterable[Callback]) -> list[QueueRow]:

@@ -381,3 +381,38 @@ class CapLeg(StrEnum):
     CALLER = "caller"
     # The agent, or the unit's line a transfer reached.
     AGENT = "agent"
+
+
+# ---- queued callbacks: a waiting caller's place kept while they hang up (issue 18) ----
+
+
+class QueuedCallbackState(StrEnum):
+    """Where a queued callback stands (queued_callbacks.state)."""
+
+    # The place is held; the next attempt is due (or waits for its retry time).
+    WAITING = "waiting"
+    # An attempt is in Asterisk: the virtual entry waits in the queue, or the agent
+    # who took it is calling the citizen.
+    CALLING = "calling"
+    # An agent and the citizen were bridged.
+    COMPLETED = "completed"
+    # Given up: a callback ticket in the caller's language was opened instead.
+    TICKETED = "ticketed"
+
+
+class CallbackAttemptOutcome(StrEnum):
+    """How one attempt of a queued callback ended (queued_callback_attempts.outcome)."""
+
+    # Recorded before the origination; no end known yet.
+    IN_FLIGHT = "in_flight"
+    # The agent answered first, then the citizen: bridged.
+    CONNECTED = "connected"
+    # The virtual entry left the queue with no agent (the queue's wait ran out).
+    NO_AGENT = "no_agent"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    # The trunk refused or failed the call (congestion, unavailable, cancelled).
+    FAILED = "failed"
+    # The attempt reached Asterisk but its end is unknown (the engine was down when it
+    # ended): the citizen may have been called, so the machine never dials again.
+    LOST = "lost"

@@ -30,6 +30,7 @@ from ivr.routing.view import RoutingView
 from ivr.store import ClosureRecord
 from ivr.store.ports import EngineStore
 from ivr.store.queue_legs import QueueLegs
+from ivr.store.queued_callbacks import QueuedCallbacks
 
 log = structlog.get_logger()
 
@@ -59,6 +60,8 @@ class Services:
     # Who answered a queue or a transfer, and prompts to one leg: the call cap's hands
     # (ivr/flow/call_cap.py). None: no cap is kept.
     conversations: ConversationControl | None = None
+    # Where a waiting caller's place is kept for a callback. None: a ticket instead.
+    queued_callbacks: QueuedCallbacks | None = None
 
     async def _with_closures(self, cal: Calendar, now: datetime) -> Calendar:
         if self.closures is None:

@@ -9,6 +9,7 @@ pressed the key that accepts it: no silent overflow (DOMAIN 3a).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +36,7 @@ from ivr.domain.vocabulary import CallOutcome, TicketReason
 from ivr.flow.call import CONVERSATION_LIMIT_S, Call
 from ivr.flow.call_cap import capped
 from ivr.flow.callback import callback_number_of
+from ivr.flow.queued_callback import keep_place
 from ivr.flow.survey import survey
 from ivr.flow.tickets import NewTicket, announce_ticket, open_ticket
 from ivr.flow.wait_announce import publish_entry_estimate
@@ -94,6 +96,7 @@ async def wait_in_queue(call: Call, queue: str) -> None:
     current = policy
     waived = False
     waited = 0.0
+    entered = call.now()
     move = next_move(
         current, waited_s=0.0, agents_signed_in=await signed_in(call, queue), offered=False
     )
@@ -101,7 +104,7 @@ async def wait_in_queue(call: Call, queue: str) -> None:
         if isinstance(move, MaxWaitReached):
             call.event("queue_max_wait", queue=current.queue, waited_s=round(waited))
             await call.play("queue-max-wait", "queue")
-            await _callback(call, current.queue, language)
+            await _callback(call, current.queue, language, entered)
             return
         if isinstance(move, Offer):
             choice = await _offer(call, move)
@@ -113,7 +116,7 @@ async def wait_in_queue(call: Call, queue: str) -> None:
                 choice=choice,
             )
             if choice == Choice.CALLBACK:
-                await _callback(call, current.queue, language)
+                await _callback(call, current.queue, language, entered)
                 return
             if choice == Choice.OTHER_LANGUAGE and current.other_language_queue is not None:
                 other = policy_for(call.view, current.other_language_queue)
@@ -199,10 +202,12 @@ async def _offer(call: Call, offer: Offer) -> str:
     return key if key in offer.keys else Choice.KEEP_WAITING
 
 
-async def _callback(call: Call, queue: str, language: str) -> None:
-    """A callback in the caller's language: number confirmed, ticket committed, told."""
+async def _callback(call: Call, queue: str, language: str, entered: datetime) -> None:
+    """A callback in the caller's language: number confirmed, place kept or ticket, told."""
     await call.play("queue-callback", "queue")
     number = await callback_number_of(call)
+    if await keep_place(call, queue, language, number, entered, await signed_in(call, queue)):
+        return
     now = call.now()
     ticket = await open_ticket(
         call,

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
+from ivr.domain import queued_callback as qcb
 from ivr.routing.menus import Digits, Ident, PromptName, Strict
 from ivr.routing.profile_table import LANGUAGE_CODES, LanguageCode
 from ivr.routing.table_fields import Name
@@ -102,6 +103,11 @@ class Queue(Strict):
     # Honest waiting (ivr.domain.wait_estimate): a waiting caller hears their position
     # and the estimated wait on entering the queue and every this many seconds.
     announce_every_s: Annotated[int, Field(ge=20, le=600)] = 60
+    # Queued callbacks (ivr.domain.queued_callback): tries before a kept place becomes a
+    # callback ticket, the wait between tries, how long the virtual entry holds the place.
+    callback_attempts: Annotated[int, Field(ge=1, le=10)] = qcb.DEFAULT_MAX_ATTEMPTS
+    callback_retry_s: Annotated[int, Field(ge=30, le=3600)] = qcb.DEFAULT_RETRY_AFTER_S
+    callback_hold_s: Annotated[int, Field(ge=60, le=14400)] = qcb.DEFAULT_HOLD_S
 
 
 class AgentsTable(Strict):

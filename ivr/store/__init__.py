@@ -6,6 +6,8 @@ from pathlib import Path
 # Tables of their own modules join the one metadata the migrations are checked against.
 from ivr.store import cases_models as _cases_models  # noqa: F401
 from ivr.store import outbox_models as _outbox_models  # noqa: F401
+from ivr.store import queue_legs_models as _queue_legs_models  # noqa: F401
+from ivr.store import queued_callbacks_models as _queued_callbacks_models  # noqa: F401
 from ivr.store import routing_versions_models as _routing_versions_models  # noqa: F401
 from ivr.store import users_models as _users_models  # noqa: F401
 from ivr.store.ports import CaseStorePort, EngineStore

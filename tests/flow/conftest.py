@@ -28,6 +28,7 @@ from ivr.routing.loader import load_profile, prompt_refs
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CallRecord, CaseStore, default_sqlite_url
+from ivr.store.queued_callbacks import QueuedCallbacks
 from tests.flow.scripted import Command, On, ScriptedAsterisk, header, run_session
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,6 +109,7 @@ class FlowEngine:
             current_mode=self.store.current_mode,
             store=self.store,
             closures=self.store.closures,
+            queued_callbacks=QueuedCallbacks.of(self.store),
         )
 
     def use(self, profile: str) -> None:

@@ -157,7 +157,8 @@ async def test_a_full_queue_asks_the_caller_instead_of_moving_them(engine: FlowE
     assert len(done.asterisk.sent("EXEC Queue")) == 1
     [offer] = done.events("queue_offer")
     assert (offer["reason"], offer["choice"]) == ("long_wait", "2")
-    assert [e["reason"] for e in done.events("ticket")] == ["queue_callback"]
+    # An agent is signed in: the caller's place is kept for a callback.
+    assert [e["queue"] for e in done.events("queue_callback_kept")] == ["petition"]
     assert done.next == dv.NEXT_HANGUP
 
 

@@ -122,7 +122,8 @@ async def test_the_longest_wait_ends_in_a_callback_in_the_callers_language(
     engine: FlowEngine,
 ) -> None:
     """Agents signed in but busy: rounds of offer_after_s, a choice after each (silence
-    keeps waiting), and at max_wait_s a callback ticket, never another round."""
+    keeps waiting), and at max_wait_s a callback that keeps the caller's place, never
+    another round."""
     steps: list[On] = [*TAIWANESE, key("callback-number-confirm", "1")]
     done = await engine.call(steps, variables=signed_in("taiwanese", 1))
     rounds = done.asterisk.sent("EXEC Queue")
@@ -131,8 +132,8 @@ async def test_the_longest_wait_ends_in_a_callback_in_the_callers_language(
     assert [o[0] for o in offers(done)] == ["long_wait"] * 4
     assert done.events("queue_max_wait") == [{"queue": "taiwanese", "waited_s": 600}]
     assert "queue-max-wait" in done.played
-    assert await _ticket_language(engine, done) == "nan"
-    assert done.record.outcome == "ticket"
+    [kept] = done.events("queue_callback_kept")
+    assert (kept["queue"], kept["language"]) == ("taiwanese", "nan")
     assert done.next == dv.NEXT_HANGUP
 
 

@@ -29,6 +29,7 @@ from ivr.routing.view import RoutingView
 from ivr.store import ClosureRecord
 from ivr.store.ports import EngineStore
 from ivr.store.queue_legs import QueueLegs
+from ivr.store.queued_callbacks import QueuedCallbacks
 
 log = structlog.get_logger()
 
@@ -53,6 +54,8 @@ class HotlineScript:
     queue_legs: QueueLegs | None = None
     # The call cap's hands on a bridged conversation. None: no cap is kept.
     conversations: ConversationControl | None = None
+    # Where a waiting caller's place is kept for a callback. None: a ticket instead.
+    queued_callbacks: QueuedCallbacks | None = None
 
     def _services(self) -> Services:
         return Services(
@@ -64,6 +67,7 @@ class HotlineScript:
             closures=self.closures,
             queue_legs=self.queue_legs,
             conversations=self.conversations,
+            queued_callbacks=self.queued_callbacks,
         )
 
     async def __call__(self, session: AGISession) -> None:
