@@ -14,11 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ivr.domain.vocabulary import Role, UiLanguage
+from ivr.domain.vocabulary import PauseReason, Role, UiLanguage
 from ivr.errors import ExitStatus, HotlineError
 from ivr.store.users import Session
 from ivr.web import agents, auth, wallboard, work
-from ivr.web.agents import AgentAction, AgentError, PauseReason
+from ivr.web.agents import AgentAction, AgentError
 from ivr.web.auth import console
 
 PREFIX = "/api/v1"
@@ -148,10 +148,18 @@ class DeadlineOut(BaseModel):
     soonest_due: datetime
 
 
+class BoardAgentOut(BaseModel):
+    agent_id: str
+    state: str = Field(description="ready, busy or paused")
+    reason: str | None = Field(description="the pause reason, as Asterisk holds it")
+    queues: list[str]
+
+
 class BoardOut(BaseModel):
     queues: list[QueueOut]
     deadlines: list[DeadlineOut]
     phone_down: bool
+    agents: list[BoardAgentOut]
 
 
 Any_ = Annotated[Session, Depends(auth.signed_in)]
