@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from ivr.domain.vocabulary import Role
 from tests.web.conftest import ConsoleServer, assert_accessible, sign_in_by_keyboard
+from tests.web.test_console import client
 from tests.web.test_console_streams import tab_to
 
 
@@ -85,8 +86,26 @@ def test_a_lookup_without_a_match_says_so_and_escapes_the_query(
     assert_accessible(page, "agent directory lookup, nothing found")
 
 
+def test_the_api_gives_the_same_lookup(console_server: ConsoleServer) -> None:
+    console_server.user("agent-tools4", Role.AGENT, agent_id="a04")
+    c = client(console_server, "agent-tools4")
+    found = c.get("/api/v1/agent/lookup", params={"q": "pothole"}).json()
+    assert [(u["unit"], u["number"], u["matched"]) for u in found["units"]] == [
+        ("new-construction", "2301", "duty")
+    ]
+    assert found["referrals"] == []
+    listed = c.get("/api/v1/agent/lookup").json()
+    assert listed["units"] == []
+    assert [r["phone"] for r in listed["referrals"]][:2] == ["165", "1955"]
+
+
 def test_other_roles_cannot_use_the_agents_lookup(console_server: ConsoleServer) -> None:
     console_server.user("officer-tools", Role.OFFICER, agency_id="police")
     reply = httpx.get(f"{console_server.url}/agent?q=pothole")
     assert reply.status_code == 303
     assert "2301" not in reply.text
+    c = client(console_server, "officer-tools")
+    for path in ("/agent?q=pothole", "/api/v1/agent/lookup?q=pothole"):
+        refused = c.get(path)
+        assert refused.status_code == 403
+        assert "2301" not in refused.text
