@@ -35,6 +35,8 @@ from ivr.routing.files import (
 from ivr.routing.menus import MenuTable
 from ivr.routing.problems import MAX_REASON, UNCHECKED, Problem, RoutingError, render_loc
 from ivr.routing.prompt_refs import PromptRef, catalogue_problems, prompt_refs
+from ivr.routing.referrals import FILE as REFERRALS
+from ivr.routing.referrals import Referrals
 from ivr.routing.replies import FILE as REPLIES
 from ivr.routing.replies import ReplyTemplates
 from ivr.routing.tables import AgentsTable, Blocklist, Directory, Hours, Profile, RoutingTables
@@ -73,7 +75,11 @@ FILES: dict[str, type[BaseModel]] = {
 }
 
 # Files a profile may leave out; the default table applies then.
-OPTIONAL_FILES: dict[str, type[BaseModel]] = {DISPATCH: DispatchItems, REPLIES: ReplyTemplates}
+OPTIONAL_FILES: dict[str, type[BaseModel]] = {
+    DISPATCH: DispatchItems,
+    REPLIES: ReplyTemplates,
+    REFERRALS: Referrals,
+}
 
 log = structlog.get_logger()
 

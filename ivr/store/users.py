@@ -242,8 +242,12 @@ class UserStore:
             user = _user(row)
         return SignIn(user=user, token=token, csrf_token=csrf)
 
-    async def session(self, token: str, *, at: datetime) -> Session | None:
-        """The live session of a cookie's token, touched; None if unknown or expired."""
+    async def session(self, token: str, *, at: datetime, touch: bool = True) -> Session | None:
+        """The live session of a cookie's token, touched; None if unknown or expired.
+
+        `touch=False` only looks: an open event stream checks its session that way, so
+        a page left open does not keep its session alive past the idle limit.
+        """
         at = require_utc_aware(at, "at")
         key = token_hash(token)
         async with self._store._session() as session, session.begin():
@@ -262,6 +266,10 @@ class UserStore:
                     delete(ConsoleSession).where(ConsoleSession.token_hash == key)
                 )
                 return None
+            if not touch:
+                return Session(
+                    user=_user(user), csrf_token=row.csrf_token, created_at=row.created_at
+                )
             await session.execute(
                 update(ConsoleSession)
                 .where(ConsoleSession.token_hash == key)

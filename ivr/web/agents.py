@@ -2,8 +2,11 @@
 
 The phone's *45..*48 run AddQueueMember and friends in the dialplan; the console sends
 their AMI twins (QueueAdd, QueuePause, QueueRemove) for the same interface, member
-name and queues, and stores the change the same way. Either way the store's newest
-state is the agent's state, so the page and the phone stay in step.
+name and queues, and stores the change the same way. A pause carries one of the
+reasons of `*47` and a digit (vocabulary.PauseReason): Asterisk shows it in `queue
+show`, writes it to its queue log and to QueueStatus, and the store keeps it. Either
+way the store's newest state is the agent's state, so the page and the phone stay in
+step.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import structlog
 
 from ivr.adapters.ami import AmiActionFailed, AmiUnavailable
 from ivr.asterisk.generate import agent_queues
-from ivr.domain.vocabulary import AgentState
+from ivr.domain.vocabulary import AgentState, PauseReason
 from ivr.errors import ExitStatus, HotlineError
 from ivr.web.context import Console
 from ivr.web.hub import Message
@@ -32,15 +35,6 @@ class AgentAction(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     LEAVE = "leave"
-
-
-class PauseReason(StrEnum):
-    BREAK = "break"
-    MEAL = "meal"
-    TRAINING = "training"
-    PAPERWORK = "paperwork"
-    # Set by the console after a call, until the wrap-up form is sent.
-    WRAP_UP = "wrap-up"
 
 
 class AgentError(HotlineError):
@@ -105,7 +99,8 @@ async def change(
         raise AgentError("phone_down")
     interface = f"PJSIP/{extension}"
     if action is AgentAction.PAUSE and reason is None:
-        reason = PauseReason.BREAK
+        # As `*47` alone on the phone.
+        reason = PauseReason.UNSPECIFIED
     try:
         for queue in queues:
             await _queue_action(ctx, action, queue, interface, found, reason)

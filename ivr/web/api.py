@@ -11,14 +11,14 @@ from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ivr.domain.vocabulary import Role, UiLanguage
+from ivr.domain.vocabulary import PauseReason, Role, UiLanguage
 from ivr.errors import ExitStatus, HotlineError
 from ivr.store.users import Session
-from ivr.web import agents, auth, wallboard, work
-from ivr.web.agents import AgentAction, AgentError, PauseReason
+from ivr.web import agents, auth, lookup, wallboard, work
+from ivr.web.agents import AgentAction, AgentError
 from ivr.web.auth import console
 
 PREFIX = "/api/v1"
@@ -73,6 +73,32 @@ class StateChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: AgentAction
     reason: PauseReason | None = None
+
+
+class UnitFoundOut(BaseModel):
+    unit: str
+    name: str
+    name_en: str
+    agency: str
+    agency_name: str
+    number: str
+    dial_code: str | None
+    matched: str = Field(description="name or duty: how the query matched")
+    duties: list[str]
+
+
+class ReferralOut(BaseModel):
+    id: str
+    name: str
+    name_en: str
+    phone: str
+    topics: list[str]
+    note: str | None
+
+
+class LookupOut(BaseModel):
+    units: list[UnitFoundOut]
+    referrals: list[ReferralOut]
 
 
 class TicketLineOut(BaseModel):
@@ -148,10 +174,18 @@ class DeadlineOut(BaseModel):
     soonest_due: datetime
 
 
+class BoardAgentOut(BaseModel):
+    agent_id: str
+    state: str = Field(description="ready, busy or paused")
+    reason: str | None = Field(description="the pause reason, as Asterisk holds it")
+    queues: list[str]
+
+
 class BoardOut(BaseModel):
     queues: list[QueueOut]
     deadlines: list[DeadlineOut]
     phone_down: bool
+    agents: list[BoardAgentOut]
 
 
 Any_ = Annotated[Session, Depends(auth.signed_in)]
@@ -218,6 +252,25 @@ async def change_agent_state(request: Request, session: AgentWriter, body: State
     except AgentError as exc:
         raise _agent_error(exc) from exc
     return _agent_out(view)
+
+
+@router.get("/agent/lookup", response_model=LookupOut)
+async def agent_lookup(
+    request: Request,
+    session: Agent,
+    q: Annotated[str, Query(max_length=lookup.MAX_QUERY)] = "",
+) -> LookupOut:
+    """Units by name or duty, and referral numbers (告知電話); without `q`, every
+    referral number and no unit."""
+    ctx = console(request)
+    return LookupOut(
+        units=[
+            UnitFoundOut.model_validate(f, from_attributes=True) for f in lookup.directory(ctx, q)
+        ],
+        referrals=[
+            ReferralOut.model_validate(r, from_attributes=True) for r in lookup.referrals(ctx, q)
+        ],
+    )
 
 
 @router.get("/agent/pop", response_model=PopOut | None)

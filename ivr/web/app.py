@@ -104,6 +104,10 @@ def _install_handlers(app: FastAPI) -> None:
         response: Response = RedirectResponse("/signin", status_code=303)
         if request.url.path.startswith("/agent/events"):
             response = Response(status_code=401)
+        elif request.headers.get("HX-Request") == "true":
+            # htmx would follow a redirect and swap the sign-in page into the part it
+            # refreshes (the wallboard's body); this makes it load sign-in as a page.
+            response = Response(status_code=401, headers={"HX-Redirect": "/signin"})
         auth.clear_session_cookie(response)
         return response
 

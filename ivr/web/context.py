@@ -36,6 +36,8 @@ class Console:
     # Rings an officer's phone, then the citizen: (ticket number, extension) -> dialstatus.
     callback: Callable[[str, str], Awaitable[str]] | None = None
     hub: PopHub = field(default_factory=PopHub)
+    # Seconds between an open event stream's looks at its session (expiry, disabled user).
+    session_check_s: float = 15.0
     # Where routing versions are published (issue 17); None: the routing pages refuse.
     routing_site: Site | None = None
     users: UserStore = field(init=False)

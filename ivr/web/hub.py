@@ -28,6 +28,8 @@ class PopHub:
     def __init__(self) -> None:
         self._pages: dict[str, set[asyncio.Queue[Message]]] = defaultdict(set)
         self.last_pop: dict[str, dict[str, Any]] = {}
+        # Open streams per session (by token hash): signing out ends them at once.
+        self._sessions: dict[str, set[asyncio.Event]] = defaultdict(set)
 
     def publish(self, agent_id: str, message: Message) -> None:
         for queue in self._pages.get(agent_id, ()):
@@ -49,3 +51,19 @@ class PopHub:
             self._pages[agent_id].discard(queue)
             if not self._pages[agent_id]:
                 del self._pages[agent_id]
+
+    @contextlib.asynccontextmanager
+    async def session_watch(self, session_key: str) -> AsyncIterator[asyncio.Event]:
+        """An event set when the session `session_key` is signed out."""
+        ended = asyncio.Event()
+        self._sessions[session_key].add(ended)
+        try:
+            yield ended
+        finally:
+            self._sessions[session_key].discard(ended)
+            if not self._sessions[session_key]:
+                del self._sessions[session_key]
+
+    def end_session(self, session_key: str) -> None:
+        for ended in self._sessions.get(session_key, ()):
+            ended.set()

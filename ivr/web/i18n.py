@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ivr.domain.vocabulary import UiLanguage
+from ivr.domain.vocabulary import PauseReason, UiLanguage
 
 Translate = Callable[..., str]
 
@@ -48,10 +48,51 @@ _WORDS: dict[str, tuple[str, str]] = {
     "pause_reason": ("暫停原因", "Reason for the pause"),
     "resume": ("恢復接聽", "Resume"),
     "leave_queues": ("離開佇列", "Leave the queues"),
+    "lookup_h": ("查詢機關電話", "Directory lookup"),
+    "lookup_label": (
+        "單位名稱或業務（例如：路燈、坑洞）",
+        "Unit name or duty (e.g. streetlight, pothole)",
+    ),
+    "search": ("查詢", "Search"),
+    "lookup_found": ("「{q}」找到 {n} 個單位。", "{n} units found for “{q}”."),
+    "lookup_caption": (
+        "先列名稱相符者，再列業務相符者",
+        "Units matched by name first, then by duty",
+    ),
+    "lookup_number": ("電話", "Number"),
+    "lookup_matched": ("相符於", "Matched by"),
+    "lookup_duties": ("負責業務", "Duties"),
+    "matched_name": ("名稱", "Name"),
+    "matched_duty": ("業務", "Duty"),
+    "dial_code": ("代碼", "Dial code"),
+    "referrals_h": ("告知電話", "Referral numbers"),
+    "referrals_show": ("顯示全部 {n} 個告知電話", "Show all {n} referral numbers"),
+    "referrals_caption": (
+        "非本府權管事項，請民眾撥打的電話",
+        "Numbers for matters that are not the city's",
+    ),
+    "referrals_found": ("告知電話相符 {n} 筆。", "{n} referral numbers match."),
+    "referrals_found_caption": ("相符的告知電話", "Matching referral numbers"),
+    "referral_office": ("機關", "Office"),
+    "referral_topics": ("事項", "Topics"),
+    "agents_h": ("話務人員", "Agents"),
+    "agents_caption": (
+        "已登入佇列的話務人員及其狀態",
+        "Agents signed in to the queues, and their state",
+    ),
+    "agent": ("話務人員", "Agent"),
+    "agent_state": ("狀態", "State"),
+    "member_ready": ("可接聽", "Ready"),
+    "member_busy": ("通話中", "On a call"),
+    "member_paused": ("暫停", "Paused"),
+    "no_agents_in": ("沒有話務人員登入佇列。", "No agent is signed in to a queue."),
     "reason_break": ("休息", "Break"),
     "reason_meal": ("用餐", "Meal"),
+    "reason_after_call_work": ("話後處理", "After-call work"),
     "reason_training": ("訓練", "Training"),
-    "reason_paperwork": ("文書作業", "Paperwork"),
+    "reason_meeting": ("會議", "Meeting"),
+    "reason_technical": ("技術問題", "Technical problem"),
+    "reason_unspecified": ("未說明", "No reason given"),
     "queues": ("佇列", "Queues"),
     "no_agent": (
         "您的帳號未對應話務人員，請洽管理員。",
@@ -91,6 +132,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "wrapped_up": ("話後處理完成。", "Wrap-up done."),
     "state_changed": ("狀態已更新：{state}", "State changed: {state}"),
     "refresh": ("重新整理", "Refresh"),
+    "session_ended": (
+        "您已登出或閒置過久，來電資料不再更新。請重新登入。",
+        "You are signed out or were idle too long: callers are no longer shown. Sign in again.",
+    ),
+    "signin_again": ("重新登入", "Sign in again"),
     # officer
     "work_page": ("我的工作", "My work"),
     "tickets": ("回電單", "Callback tickets"),
@@ -148,6 +194,13 @@ def translator(language: UiLanguage | str) -> Translate:
         return text.format(**values) if values else text
 
     return t
+
+
+def reason_text(t: Translate, reason: str | None) -> str:
+    """A pause reason in the user's words; a reason the console does not know, as is."""
+    if reason is None or reason == "":
+        return t("reason_unspecified")
+    return t(f"reason_{reason}") if reason in set(PauseReason) else reason
 
 
 def word_keys() -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 
 from ivr.store.users import Session
 from ivr.web.auth import console, page_context
+from ivr.web.i18n import reason_text
 
 # Time zone of what pages show: the routing profile's (Taipei).
 
@@ -35,7 +36,12 @@ def render(
         key = "overdue_by" if seconds < 0 else "hours_left"
         return str(t(key, h=minutes // 60, m=minutes % 60))
 
-    context.update(local=local, left=left, errors=values.pop("errors", None))
+    context.update(
+        local=local,
+        left=left,
+        reason_text=lambda reason: reason_text(t, reason),
+        errors=values.pop("errors", None),
+    )
     context.update(values)
     return ctx.templates.TemplateResponse(request, template, context, status_code=status_code)
 

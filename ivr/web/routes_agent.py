@@ -11,25 +11,21 @@ from fastapi import APIRouter, Depends, Form, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import RedirectResponse, Response
 
-from ivr.domain.vocabulary import Role
+from ivr.domain.vocabulary import PAUSE_REASON_DIGITS, PauseReason, Role
 from ivr.store import audit
 from ivr.store.users import Session
-from ivr.web import agents, auth
-from ivr.web.agents import AgentAction, AgentError, PauseReason
+from ivr.web import agents, auth, lookup, streams
+from ivr.web.agents import AgentAction, AgentError
 from ivr.web.auth import console
-from ivr.web.i18n import Translate, translator
+from ivr.web.i18n import Translate, reason_text, translator
 from ivr.web.pages import fragment, render
 
 router = APIRouter(include_in_schema=False)
 
 # Seconds between SSE comments that keep proxies from closing an idle stream.
 PING_S = 15
-PAUSE_REASONS = [
-    (PauseReason.BREAK, "reason_break"),
-    (PauseReason.MEAL, "reason_meal"),
-    (PauseReason.TRAINING, "reason_training"),
-    (PauseReason.PAPERWORK, "reason_paperwork"),
-]
+# The phone's reasons, in the order of their digits after *47 (the agents' card).
+PAUSE_REASONS = [(reason, digit) for digit, reason in sorted(PAUSE_REASON_DIGITS.items())]
 
 
 class ServiceType(StrEnum):
@@ -50,7 +46,7 @@ def state_text(t: Translate, view: agents.AgentView) -> str:
     if view.state == "ready":
         return t("state_ready")
     if view.state == "paused":
-        return t("state_paused", reason=view.reason or "-")
+        return t("state_paused", reason=reason_text(t, view.reason))
     return t("state_logged_out")
 
 
@@ -82,7 +78,7 @@ async def _audit_pop(request: Request, session: Session, pop: dict[str, Any]) ->
 
 
 @router.get("/agent")
-async def agent_page(request: Request, session: Agent) -> Response:
+async def agent_page(request: Request, session: Agent, q: str = "") -> Response:
     ctx = console(request)
     t = translator(session.user.language)
     errors = (
@@ -112,6 +108,10 @@ async def agent_page(request: Request, session: Agent) -> Response:
         pop_summary=pop_summary(t, pop),
         service_types=list(ServiceType),
         errors=errors,
+        q=q[: lookup.MAX_QUERY],
+        found=lookup.directory(ctx, q),
+        referrals_found=lookup.referrals(ctx, q) if q.strip() else [],
+        referrals=lookup.referrals(ctx),
     )
 
 
@@ -161,8 +161,7 @@ async def agent_events(request: Request, session: Agent) -> EventSourceResponse:
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         async with ctx.hub.subscribe(agent_id) as queue:
-            while True:
-                message = await queue.get()
+            async for message in streams.until_session_ends(request, ctx, queue):
                 if message.event == "pop":
                     await _audit_pop(request, session, message.data)
                     html = fragment(
@@ -178,5 +177,8 @@ async def agent_events(request: Request, session: Agent) -> EventSourceResponse:
                     text = t("state_changed", state=state_text(t, shown))
                     data = {"text": text}
                 yield ServerSentEvent(data=json.dumps(data), event=message.event)
+        # The page stops listening (no reconnect) and says so in its live region.
+        ended = {"text": t("session_ended"), "link": t("signin_again"), "href": "/signin"}
+        yield ServerSentEvent(data=json.dumps(ended), event="ended")
 
     return EventSourceResponse(stream(), ping=PING_S)

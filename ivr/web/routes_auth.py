@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ivr.domain.vocabulary import UiLanguage
 from ivr.store import audit
-from ivr.store.users import Session
+from ivr.store.users import Session, token_hash
 from ivr.web import auth
 from ivr.web.auth import console
 from ivr.web.i18n import translator
@@ -92,6 +92,8 @@ async def signout(
 ) -> Response:
     token = request.cookies.get(auth.SESSION_COOKIE, "")
     await console(request).users.sign_out(token)
+    # Open event streams of this session (screen pops) end now, not at their next look.
+    console(request).hub.end_session(token_hash(token))
     response = RedirectResponse("/signin", status_code=303)
     auth.clear_session_cookie(response)
     return response

@@ -40,6 +40,18 @@ class QueueRow:
     abandoned: int = 0
 
 
+@dataclass
+class AgentRow:
+    """One signed-in agent, as Asterisk has them in its queues (phone or console)."""
+
+    agent_id: str
+    # "ready", "busy" or "paused".
+    state: str
+    # The pause reason Asterisk holds (`*47`+digit or the console's), or None.
+    reason: str | None
+    queues: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class DeadlineRow:
     agency_id: str
@@ -55,12 +67,17 @@ class Board:
     deadlines: list[DeadlineRow]
     phone_down: bool = False
     at: datetime | None = None
-    agents: dict[str, str] = field(default_factory=dict)
+    agents: list[AgentRow] = field(default_factory=list)
 
 
-def apply_status(rows: dict[str, QueueRow], messages: list[AmiEvent]) -> None:
-    """Fold QueueStatus's QueueParams, QueueMember and QueueEntry events into the rows."""
+def apply_status(
+    rows: dict[str, QueueRow], messages: list[AmiEvent], agents: dict[str, AgentRow] | None = None
+) -> None:
+    """Fold QueueStatus's QueueParams, QueueMember and QueueEntry events into the rows,
+    and each member (by its MemberName, the agent id) into `agents`."""
     for message in messages:
+        if agents is not None and message.get("Event") == "QueueMember":
+            _apply_member(agents, message, rows)
         row = rows.get(message.get("Queue", ""))
         if row is None:
             continue
@@ -78,6 +95,32 @@ def apply_status(rows: dict[str, QueueRow], messages: list[AmiEvent]) -> None:
                 row.busy += 1
             elif message.get("Status") in _READY_STATES:
                 row.ready += 1
+
+
+def _member_state(message: AmiEvent) -> str:
+    if message.get("Paused") == "1":
+        return "paused"
+    if message.get("Status") in _BUSY_STATES or message.get("InCall") == "1":
+        return "busy"
+    return "ready"
+
+
+def _apply_member(
+    agents: dict[str, AgentRow], message: AmiEvent, rows: dict[str, QueueRow]
+) -> None:
+    name = message.get("MemberName") or message.get("Name") or message.get("Interface", "?")
+    queue = rows.get(message.get("Queue", ""))
+    state = _member_state(message)
+    row = agents.setdefault(name, AgentRow(name, state, None))
+    # Paused in one queue and ready in another is shown as paused: it is why calls
+    # do not reach them there.
+    if state == "paused":
+        row.state = "paused"
+        row.reason = message.get("PausedReason") or row.reason
+    elif state == "busy" and row.state == "ready":
+        row.state = "busy"
+    if queue is not None:
+        row.queues.append(queue.id)
 
 
 def deadlines(tickets: list[reads.TicketRecord], now: datetime) -> list[DeadlineRow]:
@@ -103,11 +146,12 @@ async def board(ctx: Console) -> Board:
     tables = ctx.tables()
     rows = {queue_name(q.id): QueueRow(q.id, q.name) for q in tables.agents.queues}
     rows[FALLBACK_QUEUE] = QueueRow("agents", FALLBACK_QUEUE)
+    agents: dict[str, AgentRow] = {}
     phone_down = ctx.ami is None or not ctx.ami.connected
     if not phone_down:
         assert ctx.ami is not None
         try:
-            apply_status(rows, await ctx.ami.action_list({"Action": "QueueStatus"}))
+            apply_status(rows, await ctx.ami.action_list({"Action": "QueueStatus"}), agents)
         except (AmiUnavailable, AmiActionFailed) as exc:
             log.warning("wallboard_queue_status_failed", error=str(exc))
             phone_down = True
@@ -117,6 +161,7 @@ async def board(ctx: Console) -> Board:
         deadlines=deadlines(await reads.open_tickets(ctx.store), now),
         phone_down=phone_down,
         at=now,
+        agents=sorted(agents.values(), key=lambda a: a.agent_id),
     )
 
 

@@ -6,9 +6,10 @@ import string
 from datetime import UTC, datetime, timedelta
 
 from ivr.domain import signin
+from ivr.domain.vocabulary import PauseReason
 from ivr.web import i18n
 from ivr.web.hub import QUEUE_SIZE, Message, PopHub
-from ivr.web.wallboard import QueueRow, apply_status
+from ivr.web.wallboard import AgentRow, QueueRow, apply_status
 
 T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 
@@ -69,6 +70,55 @@ def test_queue_status_events_fold_into_the_wallboard_rows() -> None:
     row = rows["hotline-general"]
     assert (row.waiting, row.longest_wait_s, row.answered, row.abandoned) == (2, 41, 7, 1)
     assert (row.ready, row.busy, row.paused) == (1, 1, 1)
+
+
+def test_each_agent_is_shown_once_paused_with_its_reason_if_paused_anywhere() -> None:
+    rows = {
+        "hotline-general": QueueRow("general", "一般諮詢"),
+        "hotline-dispatch": QueueRow("dispatch", "派工報案"),
+    }
+    agents: dict[str, AgentRow] = {}
+    member = {"Event": "QueueMember", "Status": "1", "Paused": "0"}
+    apply_status(
+        rows,
+        [
+            {**member, "Queue": "hotline-general", "MemberName": "a01"},
+            {
+                **member,
+                "Queue": "hotline-dispatch",
+                "MemberName": "a01",
+                "Paused": "1",
+                "PausedReason": "meal",
+            },
+            {**member, "Queue": "hotline-general", "MemberName": "a02", "InCall": "1"},
+            {**member, "Queue": "hotline-general", "MemberName": "a03"},
+        ],
+        agents,
+    )
+    shown = {a.agent_id: (a.state, a.reason, a.queues) for a in agents.values()}
+    assert shown == {
+        "a01": ("paused", "meal", ["general", "dispatch"]),
+        "a02": ("busy", None, ["general"]),
+        "a03": ("ready", None, ["general"]),
+    }
+
+
+def test_pause_reasons_are_the_phones_in_the_users_words() -> None:
+    en = i18n.translator("en")
+    assert i18n.reason_text(en, "meal") == "Meal"
+    assert i18n.reason_text(en, None) == "No reason given"
+    # A reason set outside the hotline (Asterisk's CLI) is shown as it is, escaped later.
+    assert i18n.reason_text(en, "coffee") == "coffee"
+    # Every reason of the phone has its words.
+    assert all(i18n.reason_text(en, reason) != str(reason) for reason in PauseReason)
+
+
+async def test_signing_out_ends_the_sessions_open_streams_only() -> None:
+    hub = PopHub()
+    async with hub.session_watch("s1") as mine, hub.session_watch("s2") as other:
+        hub.end_session("s1")
+        assert mine.is_set()
+        assert not other.is_set()
 
 
 async def test_a_page_that_stops_reading_loses_old_messages_not_memory() -> None:

@@ -15,6 +15,19 @@
     detail.innerHTML = data.html;
     live.textContent = data.summary;
   });
+  // The session ended (signed out, idle too long): stop listening, take the caller's
+  // details off the screen, and say so; the link leads back to sign-in.
+  source.addEventListener("ended", function (e) {
+    var data = JSON.parse(e.data);
+    source.close();
+    detail.textContent = "";
+    var again = document.createElement("a");
+    again.id = "signin-again";
+    again.href = data.href;
+    again.textContent = data.link;
+    detail.appendChild(again);
+    live.textContent = data.text;
+  });
   source.addEventListener("state", function (e) {
     var data = JSON.parse(e.data);
     stateText.textContent = data.text;
