@@ -21,6 +21,7 @@ from ivr.web import (
     routes_auth,
     routes_routing,
     routes_routing_api,
+    routes_routing_blocklist,
     routes_wallboard,
     routes_work,
 )
@@ -63,6 +64,8 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_wallboard.router)
     app.include_router(api.router)
     app.include_router(routes_routing.router)
+    app.include_router(routes_routing_blocklist.router)
+    app.include_router(routes_routing_blocklist.api)
     app.include_router(routes_routing_api.api)
     _install_handlers(app)
 
