@@ -22,6 +22,7 @@ from ivr.web import (
     routes_routing,
     routes_routing_api,
     routes_routing_blocklist,
+    routes_routing_calendar,
     routes_wallboard,
     routes_work,
 )
@@ -66,6 +67,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_routing.router)
     app.include_router(routes_routing_blocklist.router)
     app.include_router(routes_routing_blocklist.api)
+    app.include_router(routes_routing_calendar.router)
     app.include_router(routes_routing_api.api)
     _install_handlers(app)
 

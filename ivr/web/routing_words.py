@@ -125,6 +125,35 @@ _WORDS: dict[str, tuple[str, str]] = {
     "unblock": ("移除 {name}", "Remove {name}"),
     "block_add": ("加入號碼", "Add a number"),
     "block_add_button": ("加入草稿", "Add to the draft"),
+    # The calendar overrides editor.
+    "edit_calendar": ("編輯行事曆例外", "Edit the calendar's exceptions"),
+    "calendar_title": (
+        "行事曆例外：草稿 {id}（自第 {base} 版，修訂 {rev}）",
+        "Calendar exceptions: draft {id} (from version {base}, revision {rev})",
+    ),
+    "calendar_intro": (
+        "國定假日與補假來自 holidays 套件；這裡只加上地方的放假日、半天上班日與補行上班日。"
+        "它們決定回電時限何時計時，不影響 1999 的接聽時間。",
+        "National holidays and their observed days come from the holidays package; "
+        "here you add local days off, half days and make-up working days. They decide "
+        "when the callback clock runs, not when 1999 answers.",
+    ),
+    "cal_holidays": ("地方放假日", "Local days off"),
+    "cal_half_days": ("半天上班日", "Half days"),
+    "cal_makeup_workdays": ("補行上班日", "Make-up working days"),
+    "cal_caption": ("此草稿中的 {n} 天", "{n} in this draft"),
+    "cal_none": ("沒有。", "None."),
+    "cal_field_date": ("日期", "Date"),
+    "cal_field_name": ("名稱", "Name"),
+    "cal_field_closes_at": ("下班時間", "Closes at"),
+    "cal_hint_date": ("年-月-日，例如 2027-05-03", "Year-month-day, e.g. 2027-05-03"),
+    "cal_hint_name": ("例如 市府停止上班", "e.g. 市府停止上班 (city offices closed)"),
+    "cal_hint_closes_at": ("時:分，例如 12:00", "Hours:minutes, e.g. 12:00"),
+    "cal_add_holidays": ("加入地方放假日", "Add a local day off"),
+    "cal_add_half_days": ("加入半天上班日", "Add a half day"),
+    "cal_add_makeup_workdays": ("加入補行上班日", "Add a make-up working day"),
+    "cal_add_button": ("加入草稿", "Add to the draft"),
+    "cal_remove": ("移除 {name}", "Remove {name}"),
 }
 
 
