@@ -68,6 +68,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_routing_blocklist.router)
     app.include_router(routes_routing_blocklist.api)
     app.include_router(routes_routing_calendar.router)
+    app.include_router(routes_routing_calendar.api)
     app.include_router(routes_routing_api.api)
     _install_handlers(app)
 

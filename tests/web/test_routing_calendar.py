@@ -15,7 +15,7 @@ from ivr.store import routing_versions as rv
 from ivr.web.routing_calendar import LISTS
 from ivr.web.routing_words import keys
 from tests.web.conftest import ConsoleServer, assert_accessible, screenshot, sign_in_by_keyboard
-from tests.web.test_routing_admin import Reloads, person, site, tab_to
+from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -106,3 +106,41 @@ def test_admin_adds_a_day_off_is_refused_at_the_field_publishes_and_rolls_back(
     expect(page.locator(".notice")).to_have_text("Version 3 published.")
     assert yaml.safe_load(read_document(made.routing_dir)["hours.yaml"])["holidays"] == []
     assert len(reloads.seen) == 2
+
+
+def test_the_calendar_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
+    a = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=a).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/calendar"
+    assert agent.get(url).status_code == 403
+    day = {"revision": 1, "date": "2027-02-03", "name": "春節前半日", "closes_at": "25:00"}
+    assert (
+        agent.post(f"{url}/half_days", json=day, headers={"X-CSRF-Token": agent_csrf}).status_code
+        == 403
+    )
+    bad = admin.post(f"{url}/half_days", json=day, headers=a)
+    assert bad.status_code == 422
+    assert [p["path"] for p in bad.json()["problems"]] == ["half_days[0].closes_at"]
+    assert admin.post(f"{url}/weekends", json=day, headers=a).status_code == 422
+    done = admin.post(f"{url}/half_days", json={**day, "closes_at": "12:00"}, headers=a)
+    assert done.status_code == 200, done.text
+    listed = admin.get(url).json()
+    assert listed["half_days"] == [
+        {
+            "index": 0,
+            "date": "2027-02-03",
+            "name": "春節前半日",
+            "closes_at": "12:00",
+            "problems": [],
+        }
+    ]
+    assert listed["holidays"] == []
+    gone = admin.post(
+        f"{url}/half_days/0/remove", json={"revision": done.json()["revision"]}, headers=a
+    )
+    assert gone.status_code == 200, gone.text
+    assert admin.get(url).json()["half_days"] == []
