@@ -56,10 +56,14 @@ class Catalogue(_Strict):
     engine: tuple[str, ...] = ()
 
 
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_catalogue(recordings_dir: Path) -> Catalogue:
     path = recordings_dir / CATALOGUE
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml when PyYAML has it: the same safe constructors, read several times faster.
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
         return Catalogue.model_validate(raw)
     except FileNotFoundError as exc:
         raise PromptError(f"{path}: prompt catalogue not found") from exc

@@ -13,6 +13,7 @@ Secrets are never shown, only that they changed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -143,8 +144,14 @@ def _show(value: Any) -> str:
     return json.dumps(_plain(value), ensure_ascii=False, separators=(", ", ": "))
 
 
+@functools.lru_cache(maxsize=8)
 def parse_text(text: str) -> Any:
     """One file as data, for comparing and searching; None when it cannot be read.
+
+    The result is shared: read it, never change it. The same texts come back again
+    and again (an edit diffs the draft against its base, then publishing diffs the
+    same two; every page of a draft reads it), and building a 1,000-unit directory
+    costs about half a second of CPU, so the last few are kept.
 
     libyaml's parser when PyYAML has it (a 1,000-unit directory parses about ten
     times faster); the checker's own reader for anything libyaml refuses, so a file

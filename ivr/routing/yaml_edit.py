@@ -117,8 +117,70 @@ def remove(text: str, path: Path, index: int) -> str:
     if not isinstance(node, SequenceNode) or not 0 <= index < len(node.value):
         raise EditError(f"no entry {index} to remove")
     if node.flow_style:
-        raise EditError("a list written on one line [a, b] is edited as text")
+        return _remove_flow(text, node, index)
     item = node.value[index]
     start, end = _lines_of(item)
     lines = text.splitlines(keepends=True)
+    if len(node.value) == 1:
+        # The last entry: the list becomes `[]`, not an empty value (which reads as null).
+        before = "".join(lines[:start]).rstrip()
+        if before.endswith(":"):
+            return before + " []\n" + "".join(lines[end:])
+        raise EditError("the list's last entry is not on lines of its own")
     return "".join(lines[:start] + lines[end:])
+
+
+def _block_entry(indent: str, fields: dict[str, str]) -> str:
+    pad = indent + "  "
+    return "".join(
+        f"{pad if i else indent + '- '}{k}: {json.dumps(v, ensure_ascii=False)}\n"
+        for i, (k, v) in enumerate(fields.items())
+    )
+
+
+def append(text: str, path: Path, entry: dict[str, str | None]) -> str:
+    """The file with a mapping of text values added at the end of the list at `path`.
+
+    Values are written in double quotes (JSON's string syntax is YAML's too), so a
+    value never changes type (`0912345678` stays text); a None value is left out. An
+    empty `[]` becomes a block list, one field a line, as an admin would write it.
+    """
+    node = find(text, path)
+    if not isinstance(node, SequenceNode):
+        raise EditError("not a list")
+    fields = {k: v for k, v in entry.items() if v is not None}
+    if not fields:
+        raise EditError("nothing to add")
+    lines = text.splitlines(keepends=True)
+    if node.flow_style:
+        start, close = node.start_mark.index, node.end_mark.index - 1
+        if text[close] != "]":
+            raise EditError("cannot find the end of the list")
+        if node.value:
+            # `[{...}]`: the entry goes in before the closing bracket, on the same line.
+            flow = json.dumps(fields, ensure_ascii=False)
+            return text[:close] + ", " + flow + text[close:]
+        line = lines[node.start_mark.line]
+        indent = line[: len(line) - len(line.lstrip(" "))] + "  "
+        block = _block_entry(indent, fields)
+        rest = text[close + 1 :]
+        if rest.startswith("\n") or not rest:
+            block = block[:-1]
+        return text[:start].rstrip(" ") + "\n" + block + rest
+    first = lines[node.value[0].start_mark.line]
+    indent = first[: len(first) - len(first.lstrip(" "))]
+    end = _last_end_line(node.value[-1]) + 1
+    if 0 < end <= len(lines) and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    return "".join(lines[:end]) + _block_entry(indent, fields) + "".join(lines[end:])
+
+
+def _remove_flow(text: str, node: SequenceNode, index: int) -> str:
+    """Entry `index` of a list written `[a, b]` removed with its comma."""
+    items = node.value
+    start, end = items[index].start_mark.index, items[index].end_mark.index
+    if len(items) == 1:
+        return text[:start] + text[end:]
+    if index + 1 < len(items):
+        return text[:start] + text[items[index + 1].start_mark.index :]
+    return text[: items[index - 1].end_mark.index] + text[end:]

@@ -21,6 +21,8 @@ from ivr.web import (
     routes_auth,
     routes_routing,
     routes_routing_api,
+    routes_routing_blocklist,
+    routes_routing_calendar,
     routes_wallboard,
     routes_work,
 )
@@ -63,6 +65,10 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_wallboard.router)
     app.include_router(api.router)
     app.include_router(routes_routing.router)
+    app.include_router(routes_routing_blocklist.router)
+    app.include_router(routes_routing_blocklist.api)
+    app.include_router(routes_routing_calendar.router)
+    app.include_router(routes_routing_calendar.api)
     app.include_router(routes_routing_api.api)
     _install_handlers(app)
 

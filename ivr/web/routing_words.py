@@ -87,6 +87,73 @@ _WORDS: dict[str, tuple[str, str]] = {
     "schedule": ("排定", "Schedule"),
     "back": ("回到路由設定", "Back to routing"),
     "reload": ("重新載入結果", "Reload"),
+    # The block list editor.
+    "parts": ("草稿的其他部分", "Other parts of the draft"),
+    "edit_blocklist": ("編輯停止服務名單", "Edit the block list"),
+    "blocklist_title": (
+        "停止服務名單：草稿 {id}（自第 {base} 版，修訂 {rev}）",
+        "Block list: draft {id} (from version {base}, revision {rev})",
+    ),
+    "blocklist_intro": (
+        "名單上的來電號碼聽到停止服務的說明後掛斷。每筆須寫明原因；請設定到期日，到期自動恢復服務。",
+        "Callers on this list hear that their service is suspended, then the call ends. "
+        "Every entry says why; give an expiry so that service comes back by itself.",
+    ),
+    "back_to_draft": ("回到草稿 {id}", "Back to draft {id}"),
+    "blocked_numbers": ("停止服務的號碼", "Suspended numbers"),
+    "blocked_caption": ("此草稿中的 {n} 筆", "{n} in this draft"),
+    "no_blocked": ("名單是空的。", "The list is empty."),
+    "pattern": ("號碼或字首", "Number or prefix"),
+    "pattern_hint": (
+        "數字，可加開頭的 +；字首以 * 結尾，例如 0912345678 或 0204*",
+        'Digits, optionally a leading "+"; a prefix ends in "*", e.g. 0912345678 or 0204*',
+    ),
+    "block_reason": ("原因", "Reason"),
+    "reason_hint": (
+        "為何停止服務（例如案號）",
+        "Why the service is suspended (a case number, say)",
+    ),
+    "added_by": ("決定者", "Added by"),
+    "added_at": ("加入時間", "Added at"),
+    "expires_at": ("到期日", "Expires"),
+    "expires_hint": (
+        "留空表示不會自動到期（含當日）",
+        "Empty: it never expires (the date itself is included)",
+    ),
+    "no_expiry": ("不到期", "never"),
+    "action": ("動作", "Action"),
+    "unblock": ("移除 {name}", "Remove {name}"),
+    "block_add": ("加入號碼", "Add a number"),
+    "block_add_button": ("加入草稿", "Add to the draft"),
+    # The calendar overrides editor.
+    "edit_calendar": ("編輯行事曆例外", "Edit the calendar's exceptions"),
+    "calendar_title": (
+        "行事曆例外：草稿 {id}（自第 {base} 版，修訂 {rev}）",
+        "Calendar exceptions: draft {id} (from version {base}, revision {rev})",
+    ),
+    "calendar_intro": (
+        "國定假日與補假來自 holidays 套件；這裡只加上地方的放假日、半天上班日與補行上班日。"
+        "它們決定回電時限何時計時，不影響 1999 的接聽時間。",
+        "National holidays and their observed days come from the holidays package; "
+        "here you add local days off, half days and make-up working days. They decide "
+        "when the callback clock runs, not when 1999 answers.",
+    ),
+    "cal_holidays": ("地方放假日", "Local days off"),
+    "cal_half_days": ("半天上班日", "Half days"),
+    "cal_makeup_workdays": ("補行上班日", "Make-up working days"),
+    "cal_caption": ("此草稿中的 {n} 天", "{n} in this draft"),
+    "cal_none": ("沒有。", "None."),
+    "cal_field_date": ("日期", "Date"),
+    "cal_field_name": ("名稱", "Name"),
+    "cal_field_closes_at": ("下班時間", "Closes at"),
+    "cal_hint_date": ("年-月-日，例如 2027-05-03", "Year-month-day, e.g. 2027-05-03"),
+    "cal_hint_name": ("例如 市府停止上班", "e.g. 市府停止上班 (city offices closed)"),
+    "cal_hint_closes_at": ("時:分，例如 12:00", "Hours:minutes, e.g. 12:00"),
+    "cal_add_holidays": ("加入地方放假日", "Add a local day off"),
+    "cal_add_half_days": ("加入半天上班日", "Add a half day"),
+    "cal_add_makeup_workdays": ("加入補行上班日", "Add a make-up working day"),
+    "cal_add_button": ("加入草稿", "Add to the draft"),
+    "cal_remove": ("移除 {name}", "Remove {name}"),
 }
 
 

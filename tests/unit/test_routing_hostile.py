@@ -358,3 +358,86 @@ def test_text_reaching_config_or_logs_is_refused_with_its_field(
     assert path in [p.path for p in problems], problems
     if reason is not None:
         assert any(reason in p.reason for p in problems if p.path == path), problems
+
+
+# ---------------------------------------------------------------- libyaml reading (issue 17)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "kind"),
+    [
+        ('entries: []\n1: "x"\n', "[1]", "a number"),
+        ("entries: []\n2026-01-01: x\n", '["2026-01-01"]', "a date"),
+        ("entries: []\nnull: 1\n", "null", "empty (null)"),
+        ("entries: []\ntrue: 1\n", "true", "true or false"),
+        ("entries: []\n1.5: 1\n", '["1.5"]', "a number"),
+    ],
+    ids=["int", "date", "null", "bool", "float"],
+)
+def test_a_key_that_is_not_text_is_refused_at_its_field(
+    tmp_path: Path, text: str, path: str, kind: str
+) -> None:
+    """YAML reads `1:` as a number; the file is refused with the key's field and line."""
+    d = copy_of(tmp_path)
+    (d / "blocklist.yaml").write_text(text, encoding="utf-8")
+    problems = only(refused(d), "blocklist.yaml")
+    assert [p.path for p in problems] == [path]
+    assert f"is read as {kind}, not text; write it in quotes" in problems[0].reason
+    assert "(line 2)" in problems[0].reason
+
+
+def test_a_nested_key_that_is_not_text_names_its_whole_path(tmp_path: Path) -> None:
+    d = copy_of(tmp_path)
+    text = (d / "hours.yaml").read_text(encoding="utf-8")
+    (d / "hours.yaml").write_text(text + "sla_extra:\n  inner:\n    7: x\n", encoding="utf-8")
+    problems = only(refused(d), "hours.yaml")
+    assert [p.path for p in problems] == ["sla_extra.inner[7]"]
+
+
+def test_libyaml_reads_the_tables_when_pyyaml_has_it() -> None:
+    """The speed of the editor's publish rests on this (bench/routing_versions.py)."""
+    import yaml
+
+    from ivr.routing import yaml_read
+
+    assert yaml.__with_libyaml__, "PyYAML without libyaml: tables are read 5x slower"
+    assert issubclass(yaml_read._UniqueKeyLoader, yaml.CSafeLoader)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "entries: " + "[" * 1500 + "]" * 1500,
+        "entries:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)) + "  " * 200 + "x",
+        "entries: [" + "a, " * 600_000 + "]",
+        "a: &a [x, x]\n"
+        + "".join(
+            f"b{i}: &b{i} [*{'a' if i == 0 else f'b{i - 1}'}, *{'a' if i == 0 else f'b{i - 1}'}]\n"
+            for i in range(40)
+        ),
+        "entries: [\x00]",
+        "entries: [\ud800]",
+        "? {a: 1}\n: 2\n",
+        "entries: [1, 2\n",
+    ],
+    ids=[
+        "flow-1500",
+        "block-200",
+        "600k-values",
+        "alias-doubling",
+        "nul",
+        "surrogate",
+        "mapping-key",
+        "unclosed",
+    ],
+)
+def test_hostile_text_in_memory_is_one_reason_never_an_exception(text: str) -> None:
+    """A draft's text (from the web or the API) goes through the same reader."""
+    from ivr.routing.yaml_read import read_table_text
+
+    data, problems = read_table_text(text)
+    assert data is None
+    assert len(problems) == 1
+    loc, reason = problems[0]
+    assert loc == ()
+    assert reason

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivr.routing.yaml_edit import EditError, remove, set_text, swap
+from ivr.routing.yaml_edit import EditError, append, remove, set_text, swap
 
 DIRECTORY = (
     Path(__file__).resolve().parents[2] / "routing" / "taipei" / "directory.yaml"
@@ -51,3 +51,50 @@ def test_a_path_that_leads_nowhere_is_an_edit_error(path: list[str | int]) -> No
 def test_a_broken_file_is_an_edit_error() -> None:
     with pytest.raises(EditError):
         set_text("a: [unclosed\n", ["a"], "1")
+
+
+BLOCKLIST = (
+    Path(__file__).resolve().parents[2] / "routing" / "taipei" / "blocklist.yaml"
+).read_text(encoding="utf-8")
+
+
+def test_adding_to_an_empty_list_makes_a_block_list_and_keeps_the_comments() -> None:
+    entry = {"pattern": "0912345678", "reason": '說 "x": 1', "expires_at": None}
+    added = append(BLOCKLIST, ["entries"], entry)
+    assert yaml.safe_load(added) == {"entries": [{"pattern": "0912345678", "reason": '說 "x": 1'}]}
+    assert added.startswith(BLOCKLIST[: BLOCKLIST.index("entries: []")])
+    again = append(added, ["entries"], {"pattern": "0204*", "reason": "r"})
+    assert [e["pattern"] for e in yaml.safe_load(again)["entries"]] == ["0912345678", "0204*"]
+    # Removing both gives back the empty list, not an empty value (which reads as null).
+    emptied = remove(remove(again, ["entries"], 1), ["entries"], 0)
+    assert emptied == BLOCKLIST
+
+
+def test_values_are_written_as_text_whatever_they_look_like() -> None:
+    added = append(
+        "entries: []\n", ["entries"], {"pattern": "0912", "at": "2026-01-01", "n": "null"}
+    )
+    assert yaml.safe_load(added) == {
+        "entries": [{"pattern": "0912", "at": "2026-01-01", "n": "null"}]
+    }
+
+
+def test_a_flow_list_gains_and_loses_entries_in_place() -> None:
+    text = "entries: [{pattern: '1'}, {pattern: '2'}]  # kept\n"
+    added = append(text, ["entries"], {"pattern": "3"})
+    assert [e["pattern"] for e in yaml.safe_load(added)["entries"]] == ["1", "2", "3"]
+    assert added.endswith("  # kept\n")
+    for i, left in ((0, ["2"]), (1, ["1"])):
+        assert [
+            e["pattern"] for e in yaml.safe_load(remove(text, ["entries"], i))["entries"]
+        ] == left
+
+
+@pytest.mark.parametrize(
+    ("path", "entry"), [(["nope"], {"a": "b"}), (["entries"], {}), (["x"], {"a": "b"})]
+)
+def test_appending_where_no_list_is_an_edit_error(
+    path: list[str | int], entry: dict[str, str | None]
+) -> None:
+    with pytest.raises(EditError):
+        append("entries: []\nx: 1\n", path, entry)

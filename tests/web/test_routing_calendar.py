@@ -1,0 +1,146 @@
+"""The calendar exceptions editor of a routing draft, keyboard only in Debian's
+chromium, axe on every state (issue 17): an impossible date refused at its field, a
+local day off and a half day added, one removed, published, rolled back.
+"""
+
+from __future__ import annotations
+
+import yaml
+from playwright.sync_api import Page, expect
+
+from ivr.domain.vocabulary import Role
+from ivr.routing.publish import Site
+from ivr.routing.versions import read_document
+from ivr.store import routing_versions as rv
+from ivr.web.routing_calendar import LISTS
+from ivr.web.routing_words import keys
+from tests.web.conftest import ConsoleServer, assert_accessible, screenshot, sign_in_by_keyboard
+from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+
+__all__ = ["site"]  # the fixture, shared with the editor's other tests
+
+
+def test_every_list_and_field_has_its_words() -> None:
+    words = set(keys())
+    for key, fields in LISTS.items():
+        assert {f"cal_{key}", f"cal_add_{key}"} <= words
+        assert {f"cal_field_{f}" for f in fields} <= words
+        assert {f"cal_hint_{f}" for f in fields} <= words
+
+
+def fill(page: Page, key: str, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        tab_to(page, f"#{key}-{name}")
+        page.keyboard.press("Control+A")
+        page.keyboard.type(value)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_admin_adds_a_day_off_is_refused_at_the_field_publishes_and_rolls_back(
+    console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
+) -> None:
+    made, reloads = site
+    base = console_server.url
+    sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
+    page.goto(f"{base}/admin/routing")
+    tab_to(page, "#new-draft")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
+    tab_to(page, "#edit-calendar")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#holidays-none")).to_be_visible()
+    assert_accessible(page, "calendar exceptions, none yet")
+
+    fill(page, "holidays", {"date": "2027-02-30", "name": "市府停止上班"})
+    error = page.locator("#holidays-date-error")
+    expect(error).to_contain_text("day value is outside expected range")
+    field = page.locator("#holidays-date")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_attribute("aria-describedby", "holidays-date-hint holidays-date-error")
+    expect(page.locator("#holidays-name")).to_have_value("市府停止上班")
+    assert_accessible(page, "impossible date refused at the field")
+    draft = console_server.run(rv.draft(console_server.console.store, draft_id))
+    assert draft.revision == 1
+
+    fill(page, "holidays", {"date": "2027-05-03"})
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    expect(page.locator("#holidays-0")).to_contain_text("2027-05-03")
+    expect(page.locator("#holidays-0")).to_contain_text("市府停止上班")
+    fill(page, "half_days", {"date": "2027-02-03", "name": "春節前半日", "closes_at": "12:00"})
+    expect(page.locator("#half_days-0")).to_contain_text("12:00")
+    assert_accessible(page, "a day off and a half day")
+    screenshot(page, "routing-calendar")
+    tab_to(page, "#half_days-remove-0")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#half_days-none")).to_be_visible()
+    draft = console_server.run(rv.draft(console_server.console.store, draft_id))
+    hours = yaml.safe_load(draft.files["hours.yaml"])
+    assert hours["holidays"] == [{"date": "2027-05-03", "name": "市府停止上班"}]
+    assert hours["half_days"] == []
+
+    tab_to(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, "#comment")
+    page.keyboard.type("City offices closed on 3 May 2027")
+    tab_to(page, "#publish")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".notice")).to_have_text("Version 2 published.")
+    expect(page.locator("tr.change").first).to_contain_text("hours.yaml")
+    expect(page.locator("main")).to_contain_text("2027-05-03")
+    assert_accessible(page, "calendar published")
+    on_disk = yaml.safe_load(read_document(made.routing_dir)["hours.yaml"])
+    assert [h["name"] for h in on_disk["holidays"]] == ["市府停止上班"]
+
+    page.goto(f"{base}/admin/routing")
+    tab_to(page, "#rollback-comment-1")
+    page.keyboard.type("Not a day off after all")
+    page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".notice")).to_have_text("Version 3 published.")
+    assert yaml.safe_load(read_document(made.routing_dir)["hours.yaml"])["holidays"] == []
+    assert len(reloads.seen) == 2
+
+
+def test_the_calendar_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
+    a = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=a).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/calendar"
+    assert agent.get(url).status_code == 403
+    day = {"revision": 1, "date": "2027-02-03", "name": "春節前半日", "closes_at": "25:00"}
+    assert (
+        agent.post(f"{url}/half_days", json=day, headers={"X-CSRF-Token": agent_csrf}).status_code
+        == 403
+    )
+    bad = admin.post(f"{url}/half_days", json=day, headers=a)
+    assert bad.status_code == 422
+    assert [p["path"] for p in bad.json()["problems"]] == ["half_days[0].closes_at"]
+    assert admin.post(f"{url}/weekends", json=day, headers=a).status_code == 422
+    done = admin.post(f"{url}/half_days", json={**day, "closes_at": "12:00"}, headers=a)
+    assert done.status_code == 200, done.text
+    listed = admin.get(url).json()
+    assert listed["half_days"] == [
+        {
+            "index": 0,
+            "date": "2027-02-03",
+            "name": "春節前半日",
+            "closes_at": "12:00",
+            "problems": [],
+        }
+    ]
+    assert listed["holidays"] == []
+    gone = admin.post(
+        f"{url}/half_days/0/remove", json={"revision": done.json()["revision"]}, headers=a
+    )
+    assert gone.status_code == 200, gone.text
+    assert admin.get(url).json()["half_days"] == []
