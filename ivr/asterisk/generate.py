@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ivr.asterisk import render
 from ivr.asterisk.conf_text import ConfValueError, conf_value
+from ivr.asterisk.media import MEDIA_FILE, agent_video, codec_lines, media_conf
 from ivr.asterisk.tls import PHONE_TEMPLATE, TLS_FILE, tls_conf
 from ivr.config import StackConfig
 from ivr.routing import trunk_secrets
@@ -29,7 +30,7 @@ UNIT_CONTEXT = "hotline-unit-phone"
 # through the dialplan's safety net still meets a person.
 FALLBACK_QUEUE = "hotline-agents"
 
-_CODECS = "disallow = all\nallow = ulaw,alaw\ndtmf_mode = rfc4733\ndirect_media = no\n"
+_CODECS = codec_lines()
 
 
 def queue_name(queue_id: str) -> str:
@@ -59,12 +60,17 @@ def _acl(networks: list[str] | None) -> str:
 
 
 def _phone(
-    name: str, context: str, secret: str, callerid: str, networks: list[str] | None = None
+    name: str,
+    context: str,
+    secret: str,
+    callerid: str,
+    networks: list[str] | None = None,
+    codecs: str = _CODECS,
 ) -> str:
     return (
         # The template (tls.py) carries the stack's SRTP setting for every phone.
         f"[{name}]({PHONE_TEMPLATE})\ntype = endpoint\ntransport = transport-udp\n"
-        f"context = {context}\n{_CODECS}{_acl(networks)}"
+        f"context = {context}\n{codecs}{_acl(networks)}"
         # A phone proves who it is with its password, never by its address.
         "identify_by = username\n"
         f"auth = {name}-auth\naors = {name}\ncallerid = {callerid}\n\n"
@@ -121,7 +127,11 @@ def pjsip_conf(
         if agent.secret is None:  # render_stack fills it from the secrets file or env
             raise ConfValueError(f"agent {agent.id} has no SIP secret")
         networks = tables.agents.networks_of(agent)
-        parts.append(_phone(agent.extension, AGENT_CONTEXT, agent.secret, callerid, networks))
+        # A sign-language agent's phone is offered the video queue's codecs too (media.py).
+        codecs = codec_lines(agent_video(tables.agents, agent))
+        parts.append(
+            _phone(agent.extension, AGENT_CONTEXT, agent.secret, callerid, networks, codecs)
+        )
     seen: set[str] = set()
     for agency in tables.directory.agencies:
         refs = [r for u in agency.units for r in (u.primary, *u.adjacent)]
@@ -171,6 +181,7 @@ def generated_files(
     return {
         PJSIP_FILE: pjsip_conf(tables, stack_secret, trunk_passwords),
         QUEUES_FILE: queues_conf(tables),
+        MEDIA_FILE: media_conf(tables.agents),
     }
 
 

@@ -12,6 +12,8 @@ from ivr.routing.menus import Digits, Ident, PromptName, Strict
 from ivr.routing.table_fields import Name
 
 Skill = Literal["zh-TW", "en", "nan", "hak", "dispatch", "petition", "sign-language", "supervisor"]
+# Video codecs Asterisk passes through (it never transcodes video): ivr.domain.video.
+VideoCodec = Literal["vp8", "h264"]
 
 
 def _secret(value: str) -> str:
@@ -74,6 +76,10 @@ class Queue(Strict):
     offer_after_s: Annotated[int, Field(ge=20, le=3600)] = 180
     other_language_queue: Ident | None = None
     whisper: PromptName | None = None
+    # A sign-language video queue (issue 18): the video codecs allowed on the inbound
+    # side and on its agents' phones. Calls whose negotiated stream carries one of them
+    # come here past the voice menus (ivr.flow.video); checked in video_check.py.
+    video_codecs: Annotated[list[VideoCodec], Field(min_length=1, max_length=2)] | None = None
 
 
 class AgentsTable(Strict):
@@ -93,3 +99,7 @@ class AgentsTable(Strict):
 
     def agents_for(self, queue: Queue) -> list[Agent]:
         return [a for a in self.agents if set(queue.skills) <= set(a.skills)]
+
+    def video_queue(self) -> Queue | None:
+        """The sign-language video queue, if the table has one (the check allows one)."""
+        return next((q for q in self.queues if q.video_codecs is not None), None)
