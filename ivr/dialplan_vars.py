@@ -39,6 +39,11 @@ CALLBACK_TICKET: Final = "HOTLINE_CALLBACK_TICKET"
 # the transfer key (Asterisk does not enforce the feature's `callee` restriction).
 AGENT_LEG_GOSUB: Final = "hotline-agent-leg^s^1"
 AGENT_TRANSFER_FEATURE: Final = "hotline_transfer"
+# A sign-language video call's negotiated video codec (vp8, h264), set by the engine
+# with the "_" prefix so the agent's leg inherits it; the pre-dial handler offers the
+# agent's phone that codec only (PJSIP_MEDIA_OFFER): Asterisk cannot transcode video,
+# and a phone that chose another offered codec would get no picture.
+VIDEO_OFFER: Final = "HOTLINE_VIDEO_OFFER"
 
 # Values of NEXT.
 NEXT_HANGUP: Final = "hangup"
@@ -63,5 +68,6 @@ ALL: Final = frozenset(
         TRANSFER_CODE,
         CALLBACK_DIAL,
         CALLBACK_TICKET,
+        VIDEO_OFFER,
     }
 )

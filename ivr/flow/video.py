@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import structlog
 
+from ivr import dialplan_vars as dv
 from ivr.adapters.queue_events import LANGUAGE_VAR
 from ivr.domain.calendar import next_working_day_end
 from ivr.domain.queueing import Wait, agent_display
@@ -53,6 +54,8 @@ async def video_call(call: Call, formats: tuple[str, ...]) -> None:
     # The agent's phone shows the queue's name (no spoken language): `[手語視訊] 0912○○○678`.
     await session.set_variable("CALLERID(name)", agent_display(None, policy.name, call.caller))
     await session.set_variable(LANGUAGE_VAR, SIGN_LANGUAGE)
+    # The agent's leg inherits it ("_"): its phone is offered the caller's codec only.
+    await session.set_variable(f"_{dv.VIDEO_OFFER}", formats[0])
     waited = 0.0
     while True:
         move = video_move(
