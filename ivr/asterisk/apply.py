@@ -37,7 +37,8 @@ _MODULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^rtp\.conf$"), "res_rtp_asterisk.so"),
     (re.compile(r"^ari\.conf$"), "res_ari.so"),
 )
-_SECTION = re.compile(r"^\[([^\]]+)\]\s*$", re.MULTILINE)
+# A section header, with or without the templates it inherits (`[carrier](media)`).
+_SECTION = re.compile(r"^\[([^\]]+)\](?:\([^)\n]*\))?\s*$", re.MULTILINE)
 
 
 @dataclass

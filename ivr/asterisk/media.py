@@ -40,7 +40,12 @@ def agent_video(agents: AgentsTable, agent: Agent) -> tuple[str, ...]:
 
 def media_conf(agents: AgentsTable) -> str:
     """The carrier's codecs: what a caller's phone may negotiate on the inbound side."""
+    video = video_codecs(agents)
+    # With video, the caller's leg keeps one codec per stream (the first of ours its
+    # phone offered): the agent's leg is then offered exactly that video codec
+    # (dialplans/hotline.conf, [hotline-agent-leg]), never one the caller's leg lacks.
+    one = "incoming_call_offer_pref = local_first\n" if video else ""
     return (
         "; Generated from the routing tables by hotline1999. Do not edit.\n\n"
-        f"[{CARRIER_TEMPLATE}](!)\n{codec_lines(video_codecs(agents))}\n"
+        f"[{CARRIER_TEMPLATE}](!)\n{codec_lines(video)}{one}\n"
     )

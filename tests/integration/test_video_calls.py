@@ -57,12 +57,26 @@ def _video(message: str) -> list[tuple[str, tuple[str, ...]]]:
     ]
 
 
-@pytest.mark.parametrize("codec", ["vp8", "h264"])
+@pytest.mark.parametrize(
+    ("offered", "codec"),
+    [
+        (("vp8",), "vp8"),
+        (("h264",), "h264"),
+        # Both offered: the caller's leg keeps one (the tables' first), and the agent's
+        # leg is offered that one only, so the legs cannot end up in different codecs.
+        (("h264", "vp8"), "vp8"),
+    ],
+)
 async def test_video_caller_reaches_a_signing_agent_with_video_on_both_legs(
-    stack: StackConfig, store: CaseStore, start_engine: StartEngine, tmp_path: Path, codec: str
+    stack: StackConfig,
+    store: CaseStore,
+    start_engine: StartEngine,
+    tmp_path: Path,
+    offered: tuple[str, ...],
+    codec: str,
 ) -> None:
     """Audio + video offered: no menu, the sign-language queue, a03 answers; the agent's
-    INVITE and the caller's 200 OK both carry m=video on a real port in `codec`."""
+    INVITE and the caller's 200 OK both carry m=video on a real port in `codec` only."""
     await start_engine()
     extension, agent_id = SIGNING_AGENT
     port = free_port()
@@ -84,7 +98,7 @@ async def test_video_caller_reaches_a_signing_agent_with_video_on_both_legs(
             run_caller,
             stack.ports.sip,
             "1999",
-            video_caller_scenario(caller, codec),
+            video_caller_scenario(caller, offered),
             local_port=free_port(),
             media_port=video_media_port(),
             timeout_s=90,
@@ -104,6 +118,11 @@ async def test_video_caller_reaches_a_signing_agent_with_video_on_both_legs(
     answers = [m for m in traced(caller_log, OK) if re.search(r"(?m)^CSeq: 1 INVITE", m)]
     assert len(answers) == 1, answers
     assert _video(answers[0]) == [(ANY_PORT, (codec,))], answers[0]
+    # A bridge may re-offer the caller's streams (Asterisk aligns the legs' topologies
+    # when the caller offered more than one codec): never another video codec.
+    reoffers = [m for m in traced(caller_log, INVITE) if not re.search(r"(?m)^CSeq: 1 ", m)]
+    for reoffer in reoffers:
+        assert _video(reoffer) == [(ANY_PORT, (codec,))], reoffer
     record = await _record_of(store, caller)
     assert events(record, "video_call") == [{"queue": "sign-language", "formats": [codec]}]
     # Past the voice menus: nothing was read from the caller, nothing asked.

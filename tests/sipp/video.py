@@ -31,21 +31,21 @@ a=fmtp:101 0-15
 a=sendrecv"""
 
 
-def _video_lines(codec: str, payload: str) -> str:
-    _, name, fmtp = RTPMAP[codec]
-    lines = [f"m=video [media_port+2] RTP/AVP {payload}", f"a=rtpmap:{payload} {name}"]
-    if fmtp:
-        lines.append(f"a=fmtp:{payload} {fmtp}")
-    return "\n".join([*lines, "a=sendrecv"])
+def caller_sdp(codecs: tuple[str, ...]) -> str:
+    """Audio (G.711, RFC 2833) and one video stream offering `codecs`, in that order."""
+    payloads = " ".join(RTPMAP[c][0] for c in codecs)
+    lines = [f"m=video [media_port+2] RTP/AVP {payloads}"]
+    for codec in codecs:
+        payload, name, fmtp = RTPMAP[codec]
+        lines.append(f"a=rtpmap:{payload} {name}")
+        if fmtp:
+            lines.append(f"a=fmtp:{payload} {fmtp}")
+    return "\n".join([_AUDIO, *lines, "a=sendrecv"])
 
 
-def caller_sdp(codec: str) -> str:
-    """Audio (G.711, RFC 2833) and one video stream in `codec`."""
-    return f"{_AUDIO}\n{_video_lines(codec, RTPMAP[codec][0])}"
-
-
-def video_caller_scenario(caller: str, codec: str) -> str:
-    """A citizen's video phone calls [service] and stays until the hotline hangs up."""
+def video_caller_scenario(caller: str, codecs: tuple[str, ...]) -> str:
+    """A citizen's video phone calls [service] and stays until the hotline hangs up,
+    answering any re-INVITE on the way."""
     if not caller.isdigit():
         raise ValueError("caller must be digits")
     tag = "tag=[pid]SIPpTag00[call_number]"
@@ -64,7 +64,7 @@ Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
-{caller_sdp(codec)}
+{caller_sdp(codecs)}
 ]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
@@ -80,10 +80,34 @@ Contact: <sip:{caller}@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
+  <label id="talk"/>
+  <recv request="INVITE" optional="true" next="reinvite">
+    <action>
+      <ereg regexp="m=video [0-9]+ RTP/AVP ([0-9]+)" search_in="body" check_it="true"
+            assign_to="rline,rpt"/>
+      <ereg regexp="a=rtpmap:[0-9]+ ([A-Za-z0-9]+)/90000" search_in="body" check_it="true"
+            assign_to="rmap,rname"/>
+    </action>
+  </recv>
   <recv request="BYE" timeout="90000"/>
 {OK_NO_TAG}
+  <nop next="end"/>
+  <label id="reinvite"/>
+{_reinvite_answer(caller)}
+  <recv request="ACK" crlf="true" next="talk"/>
+  <label id="end"/>
+  <Reference variables="rline,rmap"/>
 </scenario>
 """
+
+
+def _reinvite_answer(caller: str) -> str:
+    """A 200 OK to Asterisk's re-INVITE (a bridge aligning the legs' streams): audio,
+    and the one video codec offered, at the payload type offered."""
+    video = "m=video [media_port+2] RTP/AVP [$rpt]\na=rtpmap:[$rpt] [$rname]/90000\na=sendrecv"
+    return sip_reply("200 OK", to_tag=False, contact=caller, sdp=True, retrans=True).replace(
+        "a=sendrecv", f"a=sendrecv\n{video}", 1
+    )
 
 
 def video_agent_scenario(extension: str, codec: str, talk_ms: int) -> str:

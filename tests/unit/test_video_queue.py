@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr.asterisk.apply import sections
 from ivr.asterisk.generate import pjsip_conf
 from ivr.asterisk.media import CARRIER_TEMPLATE, media_conf
 from ivr.domain.video import (
@@ -233,3 +234,15 @@ def test_the_carrier_endpoint_takes_its_codecs_from_the_generated_template() -> 
     assert pjsip.index("#include pjsip_media.conf") < pjsip.index(f"[carrier]({CARRIER_TEMPLATE})")
     carrier = pjsip.split(f"[carrier]({CARRIER_TEMPLATE})", 1)[1].split("\n\n", 1)[0]
     assert "allow" not in carrier
+
+
+def test_reload_check_reads_sections_that_inherit_a_template() -> None:
+    """`[carrier](hotline-carrier-media)` is the carrier endpoint, not more of the
+    section before it (the reload's check once took the transport for an endpoint)."""
+    conf = (
+        "[transport-udp]\ntype = transport\nprotocol = udp\n\n"
+        f"[{CARRIER_TEMPLATE}](!)\nallow = ulaw\n\n"
+        f"[carrier]({CARRIER_TEMPLATE})\ntype = endpoint\ncontext = hotline-inbound\n"
+    )
+    assert set(sections(conf, "endpoint")) == {"carrier"}
+    assert set(sections(conf, "transport")) == {"transport-udp"}
