@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ivr.domain.vocabulary import VideoWaitEnd
+
 # The agents' skill, and the language a video caller's queue stay and callback are
 # owed in (the store's `language` columns take up to 16 characters).
 SIGN_LANGUAGE = "sign-language"
@@ -57,21 +59,17 @@ class VideoWait:
 class VideoCallback:
     """Stop waiting: a callback ticket in sign language for the caller's number."""
 
-    reason: str
+    reason: VideoWaitEnd
 
 
 @dataclass(frozen=True)
 class VideoGiveUp:
     """Stop waiting with no callback possible: the caller's number is unknown."""
 
-    reason: str
+    reason: VideoWaitEnd
 
 
 VideoMove = VideoWait | VideoCallback | VideoGiveUp
-
-# Why the waiting ended without an agent.
-NO_AGENTS = "no_agents"
-MAX_WAIT = "max_wait"
 
 
 def video_move(
@@ -86,5 +84,5 @@ def video_move(
     left = int(max_wait_s - waited_s)
     if agents_signed_in > 0 and left >= MIN_ROUND_S:
         return VideoWait(left)
-    reason = NO_AGENTS if agents_signed_in <= 0 else MAX_WAIT
+    reason = VideoWaitEnd.NO_AGENTS if agents_signed_in <= 0 else VideoWaitEnd.MAX_WAIT
     return VideoCallback(reason) if caller_known else VideoGiveUp(reason)

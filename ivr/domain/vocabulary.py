@@ -361,3 +361,15 @@ PAUSE_REASON_DIGITS = {
     "5": PauseReason.MEETING,
     "6": PauseReason.TECHNICAL,
 }
+
+
+# ---- Sign-language video calls (issue 18, ivr.domain.video)
+
+
+class VideoWaitEnd(StrEnum):
+    """Why a video caller's wait for a signing agent ended without one."""
+
+    # Nobody with the sign-language skill signed in (at entry, or after a round).
+    NO_AGENTS = "no_agents"
+    # The queue's longest wait (max_wait_s) was used up.
+    MAX_WAIT = "max_wait"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import uuid
 from pathlib import Path
 
@@ -79,7 +80,8 @@ async def test_video_caller_reaches_a_signing_agent_with_video_on_both_legs(
     INVITE and the caller's 200 OK both carry m=video on a real port in `codec` only."""
     await start_engine()
     extension, agent_id = SIGNING_AGENT
-    port = free_port()
+    # SIPp binds UDP: a port free for TCP may be a UDP port in use (an RTP stream).
+    port = free_port(socket.SOCK_DGRAM)
     await register_agent(stack, extension, port)
     agent = start_uas(
         video_agent_scenario(extension, codec, talk_ms=2000),
@@ -99,7 +101,7 @@ async def test_video_caller_reaches_a_signing_agent_with_video_on_both_legs(
             stack.ports.sip,
             "1999",
             video_caller_scenario(caller, offered),
-            local_port=free_port(),
+            local_port=free_port(socket.SOCK_DGRAM),
             media_port=video_media_port(),
             timeout_s=90,
             message_file=caller_log,
@@ -148,7 +150,7 @@ async def test_audio_only_caller_still_goes_through_the_menus(
         stack.ports.sip,
         "1999",
         scenario,
-        local_port=free_port(),
+        local_port=free_port(socket.SOCK_DGRAM),
         media_port=video_media_port(),
     )
     assert result.ok, result.output

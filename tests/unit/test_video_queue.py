@@ -12,8 +12,6 @@ from ivr.asterisk.apply import sections
 from ivr.asterisk.generate import pjsip_conf
 from ivr.asterisk.media import CARRIER_TEMPLATE, media_conf
 from ivr.domain.video import (
-    MAX_WAIT,
-    NO_AGENTS,
     VideoCallback,
     VideoGiveUp,
     VideoWait,
@@ -21,6 +19,7 @@ from ivr.domain.video import (
     video_formats,
     video_move,
 )
+from ivr.domain.vocabulary import VideoWaitEnd
 from ivr.routing.loader import RoutingError, load_profile
 from ivr.routing.view import build_view
 
@@ -66,7 +65,7 @@ def test_a_video_call_needs_video_in_a_codec_the_agents_take() -> None:
 
 def test_nobody_signed_in_is_a_callback_at_once() -> None:
     move = video_move(agents_signed_in=0, waited_s=0, max_wait_s=600, caller_known=True)
-    assert move == VideoCallback(NO_AGENTS)
+    assert move == VideoCallback(VideoWaitEnd.NO_AGENTS)
 
 
 def test_a_signing_agent_signed_in_means_waiting_the_whole_longest_wait() -> None:
@@ -82,12 +81,12 @@ def test_after_a_round_only_what_is_left_of_the_longest_wait() -> None:
 def test_the_longest_wait_used_up_is_a_callback_not_another_round() -> None:
     """A round cut a second short by Queue() buys no extra round of a few seconds."""
     move = video_move(agents_signed_in=1, waited_s=596, max_wait_s=600, caller_known=True)
-    assert move == VideoCallback(MAX_WAIT)
+    assert move == VideoCallback(VideoWaitEnd.MAX_WAIT)
 
 
 def test_an_unknown_number_cannot_be_called_back() -> None:
     move = video_move(agents_signed_in=0, waited_s=0, max_wait_s=600, caller_known=False)
-    assert move == VideoGiveUp(NO_AGENTS)
+    assert move == VideoGiveUp(VideoWaitEnd.NO_AGENTS)
 
 
 # ---------------------------------------------------------------- the table
