@@ -62,6 +62,11 @@ CONVERSATION_CONTEXT: Final = "hotline-conversation"
 CONNECTED_EVENT: Final = "HotlineConnected"
 # Queue's gosub argument: the whisper (if any), then [hotline-conversation].
 AGENT_ANSWERED_CONTEXT: Final = "hotline-agent-answered"
+# A sign-language video call's negotiated video codec (vp8, h264), set by the engine
+# with the "_" prefix so the agent's leg inherits it; the pre-dial handler offers the
+# agent's phone that codec only (PJSIP_MEDIA_OFFER): Asterisk cannot transcode video,
+# and a phone that chose another offered codec would get no picture.
+VIDEO_OFFER: Final = "HOTLINE_VIDEO_OFFER"
 
 # Values of NEXT.
 NEXT_HANGUP: Final = "hangup"
@@ -96,5 +101,6 @@ ALL: Final = frozenset(
         QCB_DIAL,
         QCB_RING,
         QCB_KEY,
+        VIDEO_OFFER,
     }
 )

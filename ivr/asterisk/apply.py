@@ -39,7 +39,8 @@ _MODULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # How queue positions are said (ivr.asterisk.say_conf).
     (re.compile(r"^say\.conf$"), "app_playback.so"),
 )
-_SECTION = re.compile(r"^\[([^\]]+)\]\s*$", re.MULTILINE)
+# A section header, with or without the templates it inherits (`[carrier](media)`).
+_SECTION = re.compile(r"^\[([^\]]+)\](?:\([^)\n]*\))?\s*$", re.MULTILINE)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ivr.asterisk import render
 from ivr.asterisk.conf_text import ConfValueError, conf_value
+from ivr.asterisk.media import MEDIA_FILE, agent_video, codec_lines, media_conf
 from ivr.asterisk.queue_sounds import (
     AFTER,
     BEFORE,
@@ -44,7 +45,7 @@ FALLBACK_QUEUE = "hotline-agents"
 # The highest position said as a number (a single digit; see ivr.asterisk.say_conf).
 POSITION_LIMIT = 9
 
-_CODECS = "disallow = all\nallow = ulaw,alaw\ndtmf_mode = rfc4733\ndirect_media = no\n"
+_CODECS = codec_lines()
 
 
 def queue_name(queue_id: str) -> str:
@@ -80,13 +81,14 @@ def _phone(
     callerid: str,
     networks: list[str] | None = None,
     language: str | None = None,
+    codecs: str = _CODECS,
 ) -> str:
     # The channel's language: what the agent hears in [hotline-agent-whisper].
     spoken = f"language = {conf_value(language)}\n" if language else ""
     return (
         # The template (tls.py) carries the stack's SRTP setting for every phone.
         f"[{name}]({PHONE_TEMPLATE})\ntype = endpoint\ntransport = transport-udp\n"
-        f"context = {context}\n{spoken}{_CODECS}{_acl(networks)}"
+        f"context = {context}\n{spoken}{codecs}{_acl(networks)}"
         # A phone proves who it is with its password, never by its address.
         "identify_by = username\n"
         f"auth = {name}-auth\naors = {name}\ncallerid = {callerid}\n\n"
@@ -144,8 +146,18 @@ def pjsip_conf(
             raise ConfValueError(f"agent {agent.id} has no SIP secret")
         networks = tables.agents.networks_of(agent)
         language = agent_prompt_language(tables, agent)
+        # A sign-language agent's phone is offered the video queue's codecs too (media.py).
+        codecs = codec_lines(agent_video(tables.agents, agent))
         parts.append(
-            _phone(agent.extension, AGENT_CONTEXT, agent.secret, callerid, networks, language)
+            _phone(
+                agent.extension,
+                AGENT_CONTEXT,
+                agent.secret,
+                callerid,
+                networks,
+                language=language,
+                codecs=codecs,
+            )
         )
     seen: set[str] = set()
     for agency in tables.directory.agencies:
@@ -243,6 +255,7 @@ def generated_files(
     files = {
         PJSIP_FILE: pjsip_conf(tables, stack_secret, trunk_passwords),
         QUEUES_FILE: queues_conf(tables, sounds_dir),
+        MEDIA_FILE: media_conf(tables.agents),
     }
     if sounds_dir is not None:
         default = tables.profile.default_language

@@ -416,3 +416,15 @@ class CallbackAttemptOutcome(StrEnum):
     # The attempt reached Asterisk but its end is unknown (the engine was down when it
     # ended): the citizen may have been called, so the machine never dials again.
     LOST = "lost"
+
+
+# ---- Sign-language video calls (issue 18, ivr.domain.video)
+
+
+class VideoWaitEnd(StrEnum):
+    """Why a video caller's wait for a signing agent ended without one."""
+
+    # Nobody with the sign-language skill signed in (at entry, or after a round).
+    NO_AGENTS = "no_agents"
+    # The queue's longest wait (max_wait_s) was used up.
+    MAX_WAIT = "max_wait"

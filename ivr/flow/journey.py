@@ -8,12 +8,18 @@ from ivr.flow.call import Call
 from ivr.flow.destinations import destination
 from ivr.flow.menu import menus
 from ivr.flow.screening import screened_out
+from ivr.flow.video import video_call, video_formats
 
 
 async def journey(call: Call, disaster: bool) -> None:
     view = call.view
     now = call.now()
     if await screened_out(call, now):
+        return
+    # A video caller may not hear: no greeting, hours notice or menu decides for them;
+    # the sign-language queue's agents are their service (its empty queue a callback).
+    if formats := await video_formats(call):
+        await video_call(call, formats)
         return
     hours = await call.services.service_hours(view, now)
     state = compute_service_state(hours, now, disaster=disaster)

@@ -14,6 +14,8 @@ from ivr.routing.profile_table import LANGUAGE_CODES, LanguageCode
 from ivr.routing.table_fields import Name
 
 Skill = Literal["zh-TW", "en", "nan", "hak", "dispatch", "petition", "sign-language", "supervisor"]
+# Video codecs Asterisk passes through (it never transcodes video): ivr.domain.video.
+VideoCodec = Literal["vp8", "h264"]
 
 
 def _secret(value: str) -> str:
@@ -108,6 +110,10 @@ class Queue(Strict):
     callback_attempts: Annotated[int, Field(ge=1, le=10)] = qcb.DEFAULT_MAX_ATTEMPTS
     callback_retry_s: Annotated[int, Field(ge=30, le=3600)] = qcb.DEFAULT_RETRY_AFTER_S
     callback_hold_s: Annotated[int, Field(ge=60, le=14400)] = qcb.DEFAULT_HOLD_S
+    # A sign-language video queue (issue 18): the video codecs allowed on the inbound
+    # side and on its agents' phones. Calls whose negotiated stream carries one of them
+    # come here past the voice menus (ivr.flow.video); checked in video_check.py.
+    video_codecs: Annotated[list[VideoCodec], Field(min_length=1, max_length=2)] | None = None
 
 
 class AgentsTable(Strict):
@@ -127,3 +133,7 @@ class AgentsTable(Strict):
 
     def agents_for(self, queue: Queue) -> list[Agent]:
         return [a for a in self.agents if set(queue.skills) <= set(a.skills)]
+
+    def video_queue(self) -> Queue | None:
+        """The sign-language video queue, if the table has one (the check allows one)."""
+        return next((q for q in self.queues if q.video_codecs is not None), None)

@@ -23,6 +23,7 @@ from ivr.routing.tables import (
     Weekday,
 )
 from ivr.routing.validate_secrets import table_secret_problems
+from ivr.routing.video_check import video_problems
 from ivr.routing.yaml_read import Loc
 
 
@@ -256,7 +257,8 @@ class Tables(MenuRules):
                     ("queues", i, "skills"),
                     f"no agent has all of {', '.join(queue.skills)}: callers would wait forever",
                 )
-            if not any(s in LANGUAGE_CODES for s in queue.skills):
+            # A video queue's language is sign language (video_check.py holds it to that).
+            if queue.video_codecs is None and not any(s in LANGUAGE_CODES for s in queue.skills):
                 self.add(
                     AGENTS,
                     ("queues", i, "skills"),
@@ -264,4 +266,6 @@ class Tables(MenuRules):
                     "choice is honoured)",
                 )
         for loc, reason in queue_problems(agents):
+            self.add(AGENTS, loc, reason)
+        for loc, reason in video_problems(agents):
             self.add(AGENTS, loc, reason)

@@ -70,6 +70,10 @@ class RoutingView:
     limits: CallerLimits = CallerLimits()  # noqa: RUF009 - frozen, so one shared default is safe
     # How long one conversation with a person may last (profile.yaml call_cap).
     call_cap: CapPolicy | None = None
+    # The sign-language video queue and its video codecs (agents.yaml), if any: a call
+    # whose negotiated video is in one of them goes there past the menus (flow/video.py).
+    video_queue: str | None = None
+    video_codecs: tuple[str, ...] = ()
 
 
 def _weekly(hours: WeeklyHours) -> dict[int, tuple[CalRange, ...]]:
@@ -144,6 +148,7 @@ def build_view(tables: RoutingTables) -> RoutingView:
     hours = tables.hours
     office = working_calendar(hours, tables.profile.zone)
     service = service_calendar(hours, office)
+    video = tables.agents.video_queue()
 
     extensions: dict[str, TransferSpec] = {}
     units: dict[str, TransferSpec] = {}
@@ -195,6 +200,8 @@ def build_view(tables: RoutingTables) -> RoutingView:
         service_follows_office=isinstance(service, Calendar) and hours.service_days != "every_day",
         limits=tables.profile.privacy.limits,
         call_cap=_call_cap(tables),
+        video_queue=video.id if video else None,
+        video_codecs=tuple(video.video_codecs or ()) if video else (),
     )
 
 

@@ -176,8 +176,12 @@ def run_caller(
     media_port: int,
     timeout_s: float = 90.0,
     local_ip: str = "127.0.0.1",
+    message_file: Path | None = None,
 ) -> SippResult:
-    """Run one SIPp call to 127.0.0.1:target_port from `local_ip`; wait for its end."""
+    """Run one SIPp call to 127.0.0.1:target_port from `local_ip`; wait for its end.
+
+    With `message_file`, every SIP message sent and received is traced there.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         sf = Path(tmp) / "scenario.xml"
         sf.write_text(scenario, encoding="utf-8")
@@ -208,6 +212,8 @@ def run_caller(
             "-error_file",
             str(Path(tmp) / "errors.log"),
         ]
+        if message_file is not None:
+            cmd += ["-trace_msg", "-message_file", str(message_file)]
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout_s + 30, check=False, cwd=tmp
         )
