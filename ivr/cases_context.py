@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,8 +48,9 @@ class CaseContext:
     replies: ReplyTemplates = field(default_factory=ReplyTemplates)
     mailer: Mailer | None = None
 
-    @property
+    @cached_property
     def items(self) -> dict[int, DispatchItem]:
+        # Built once per context: every case opened or moved asks for it.
         return self.tables.dispatch.domain_items()
 
     @property

@@ -77,6 +77,17 @@ class CaseReader:
             stmt = stmt.where(Case.id.in_(late))
         return await self._load(stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit))
 
+    async def event_id(self, case_id: int, action: str, key: str | None = None) -> int | None:
+        """The history row an action wrote: the one with `key`, else its latest."""
+        stmt = select(CaseEvent.id).where(CaseEvent.case_id == case_id)
+        if key is not None:
+            stmt = stmt.where(CaseEvent.idempotency_key == key)
+        else:
+            stmt = stmt.where(CaseEvent.action == action).order_by(CaseEvent.id.desc()).limit(1)
+        async with self._engine.connect() as conn:
+            found = (await conn.execute(stmt)).scalar()
+        return None if found is None else int(found)
+
     async def events(self, case_id: int) -> list[CaseEventRecord]:
         stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
         async with self._engine.connect() as conn:
