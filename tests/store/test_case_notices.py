@@ -103,3 +103,28 @@ async def test_a_notice_without_a_number_or_address_queues_nothing(
                          text="done")  # fmt: skip
     assert (done.notices, done.sent) == ((), 0)
     assert await list_messages(store, ref=f"case:{order.case.number}") == []
+
+
+async def test_the_reports_medians_from_sql_are_the_rules_medians(ctx: svc.CaseContext) -> None:
+    """The database's medians (window functions) agree with `statistics.median`."""
+    from ivr.cases_report import report_rows
+    from ivr.domain.cases.report import reply_medians
+
+    hours = [1, 5, 2, 9, 4, 7, 30]
+    times = []
+    for i, h in enumerate(hours):
+        kind_input = pothole(address=f"臺北市某路{i}號") if i % 2 else petition(f"p{i}")
+        opened = await svc.open_case(ctx, kind_input, at=T0, who="a")
+        action, grade = (CaseAction.CLOSED, None) if i % 2 else (CaseAction.REPLIED, CaseGrade.A)
+        await svc.act(ctx, opened.case.number, action, at=T0 + timedelta(hours=h), who="o",
+                      text="ok", grade=grade)  # fmt: skip
+        times.append((opened.case.kind, opened.case.agency_id, h * 3600.0))
+    per, every = reply_medians(times)
+    rows = await report_rows(ctx, "2026-06")
+    got = {(r.service, r.agency_id): (r.replied, r.median_reply_s) for r in rows[:-1]}
+    for key, (n, median) in per.items():
+        assert got[key][0] == n
+        assert got[key][1] == pytest.approx(median, abs=0.01)
+    assert (rows[-1].replied, rows[-1].median_reply_s) == (every[0], pytest.approx(every[1]))
+    empty = await report_rows(ctx, "2026-01")
+    assert (empty[-1].replied, empty[-1].median_reply_s) == (0, None)
