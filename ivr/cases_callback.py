@@ -52,7 +52,8 @@ async def spawn_callback(
         raise CaseError(f"case {case.number} has no caller number to call back")
     move = allowed_move(ctx, case, CaseAction.CALLBACK, at)
     sla = ctx.tables.hours.sla
-    due = callback_due(SlaPolicy(float(sla.callback_hours), sla.basis), ctx.office, at)
+    cal = ctx.calendar_for(case.agency_id)
+    due = callback_due(SlaPolicy(float(sla.callback_hours), sla.basis), cal, at)
     ticket_key = callback_key(case, at, key)
     try:
         ticket = await store.create_ticket(

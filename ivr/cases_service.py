@@ -163,7 +163,9 @@ async def act(
             case_facts(ctx, case),
             action,
             at,
-            ctx.office,
+            # The calendar of the agency responsible after the action (a re-assignment's
+            # new agency): its days off move the deadlines it starts.
+            ctx.calendar_for(changes.get("agency_id", case.agency_id)),
             grade=grade,
             score=score,
             new_item=new_item,
