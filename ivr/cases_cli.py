@@ -25,6 +25,7 @@ from ivr import config as stack_config
 from ivr.cases_cli_bulk import cmd_deidentify, cmd_import, cmd_report, cmd_sample, cmd_service
 from ivr.cases_cli_commands import (
     cmd_assign,
+    cmd_callback,
     cmd_close,
     cmd_convert,
     cmd_grade,
@@ -200,6 +201,13 @@ def register(sub: Any) -> None:  # noqa: PLR0915 - one flat table of commands
     merge.add_argument("into", metavar="INTO")
     merge.add_argument("--reason", default=None)
     merge.set_defaults(func=_run(cmd_merge))
+
+    callback = csub.add_parser(
+        "callback", help="open a callback ticket for the case's citizen, linked both ways"
+    )
+    _act_args(callback)
+    callback.add_argument("--note", default=None, help="what the callback is about")
+    callback.set_defaults(func=_run(cmd_callback))
 
     imp = csub.add_parser("import", help="back-fill cases from a paper log (CSV), all or none")
     imp.add_argument("file", type=Path)

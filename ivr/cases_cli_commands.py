@@ -274,3 +274,28 @@ async def cmd_merge(args: argparse.Namespace, cfg: StackConfig, clock: Clock = s
             {"case": done.case.number, "into": done.extra["into"], "applied": done.applied}
         )
     return f"case {done.case.number}: merged into {done.extra['into']}"
+
+
+async def cmd_callback(
+    args: argparse.Namespace, cfg: StackConfig, clock: Clock = system_clock
+) -> str:
+    from ivr.cases_callback import spawn_callback
+
+    async with session(cfg, clock) as s:
+        case, ticket, made = await spawn_callback(
+            s.ctx, s.store, args.case, at=clock(), who=who_acts(args), note=args.note, key=args.key
+        )
+    if args.json:
+        return as_json(
+            {
+                "case": case.number,
+                "ticket": ticket.number,
+                "due_at": ticket.due_at,
+                "made": made,
+            }
+        )
+    again = "" if made else " (made before)"
+    return (
+        f"case {case.number}: callback ticket {ticket.number}{again}, "
+        f"due {local_time(ticket.due_at)}"
+    )

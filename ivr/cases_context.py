@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from ivr.domain.calendar import Calendar, with_days_off
+from ivr.domain.calendar import Calendar, DayOff, with_days_off
 from ivr.domain.cases.deadlines import DispatchItem
 from ivr.domain.cases.numbers import BadCaseNumber, parse_case_number
 from ivr.domain.cases.workflow import CaseFacts, CaseMoveRefused, Move, decide
@@ -47,13 +48,21 @@ class CaseContext:
     replies: ReplyTemplates = field(default_factory=ReplyTemplates)
     mailer: Mailer | None = None
 
-    @property
+    @cached_property
     def items(self) -> dict[int, DispatchItem]:
+        # Built once per context: every case opened or moved asks for it.
         return self.tables.dispatch.domain_items()
 
     @property
     def merge_radius_m(self) -> float:
         return self.tables.dispatch.merge_radius_m
+
+    def calendar_for(self, agency_id: str | None) -> Calendar:
+        """The working calendar of an agency: the office calendar and its own days off."""
+        for a in self.tables.directory.agencies:
+            if a.id == agency_id and a.days_off:
+                return with_days_off(self.office, {d.date: DayOff(d.name) for d in a.days_off})
+        return self.office
 
     def agency_ids(self) -> set[str]:
         return {a.id for a in self.tables.directory.agencies}
@@ -112,6 +121,6 @@ def case_facts(ctx: CaseContext, case: CaseRecord) -> CaseFacts:
 def allowed_move(ctx: CaseContext, case: CaseRecord, action: CaseAction, at: datetime) -> Move:
     """The rules' move for `action` on the case, or CaseError naming the case."""
     try:
-        return decide(case_facts(ctx, case), action, at, ctx.office)
+        return decide(case_facts(ctx, case), action, at, ctx.calendar_for(case.agency_id))
     except CaseMoveRefused as exc:
         raise CaseError(f"case {case.number}: {exc}") from exc

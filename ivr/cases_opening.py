@@ -93,7 +93,8 @@ def prepare(
     if unit_id is not None and unit_id not in ctx.units_of(agency_id):
         raise CaseError(f"agency {agency_id!r} has no unit {unit_id!r}")
     try:
-        clocks = opening_clocks(data.kind, at, ctx.office, item, data.variant)
+        cal = ctx.calendar_for(agency_id)
+        clocks = opening_clocks(data.kind, at, cal, item, data.variant)
     except (CaseMoveRefused, ValueError) as exc:
         raise CaseError(str(exc)) from exc
     password = new_password() if data.kind is CaseKind.PETITION else None

@@ -76,7 +76,9 @@ async def report_rows(ctx: CaseContext, month: str) -> list[CaseReportRow]:
     except ValueError as exc:
         raise CaseError(str(exc)) from exc
     facts = await ctx.book.report_facts(start, end)
-    return case_report_rows(facts.cases, facts.overdue, facts.reply_seconds, facts.services)
+    return case_report_rows(
+        facts.cases, facts.overdue, facts.replies, facts.services, facts.all_replies
+    )
 
 
 async def monthly_report(

@@ -25,7 +25,7 @@ from ivr.cases_context import (
     context_for,
     find,
 )
-from ivr.cases_notify import Notice, citizen_notice, queue_notification
+from ivr.cases_notify import Notice, citizen_notice, outbox_rows, queue_notification
 from ivr.cases_opening import CaseInput, Opened, import_key, open_case, prepare, seal
 from ivr.domain.calendar import Calendar
 from ivr.domain.cases.deadlines import DispatchItem
@@ -163,7 +163,9 @@ async def act(
             case_facts(ctx, case),
             action,
             at,
-            ctx.office,
+            # The calendar of the agency responsible after the action (a re-assignment's
+            # new agency): its days off move the deadlines it starts.
+            ctx.calendar_for(changes.get("agency_id", case.agency_id)),
             grade=grade,
             score=score,
             new_item=new_item,
@@ -176,29 +178,36 @@ async def act(
         changes["closed_at"] = at
     if move.state is CaseState.ASSIGNED and case.state in (CaseState.CLOSED, CaseState.REVIEW):
         changes["closed_at"] = None
+    notice = None
+    if move.notify_citizen:
+        subject = f"1999 case {case.number}: {move.state}"
+        body = text or ""
+        if move.survey:
+            body += (
+                "\n\nHow satisfied are you with this reply? Answer 1 (very dissatisfied) "
+                f"to 5 (very satisfied), quoting case {case.number}."
+            )
+        notice = citizen_notice(case, subject, body, action=action, at=at, key=key)
     try:
         after, applied = await ctx.book.apply(
-            case, action, move, at=at, who=who, text=text, changes=changes, key=key
+            case,
+            action,
+            move,
+            at=at,
+            who=who,
+            text=text,
+            changes=changes,
+            key=key,
+            messages=outbox_rows(notice, at),
         )
     except CaseChanged as exc:
         raise CaseError(f"{exc}; try again") from exc
     except ValueError as exc:
         raise CaseError(f"case {case.number}: {exc}") from exc
-    notices: list[Notice] = []
-    if applied and move.notify_citizen:
-        subject = f"1999 case {after.number}: {after.state}"
-        body = text or ""
-        if move.survey:
-            body += (
-                "\n\nHow satisfied are you with this reply? Answer 1 (very dissatisfied) "
-                f"to 5 (very satisfied), quoting case {after.number}."
-            )
-        notice = citizen_notice(after, subject, body)
-        if notice is not None:
-            notices.append(notice)
+    notices = (notice,) if applied and notice is not None else ()
     sent = 0
-    for notice in notices:
-        sent += await queue_notification(ctx, notice)
+    for each in notices:
+        sent += await queue_notification(ctx, each)
     return Done(after, applied, tuple(notices), sent)
 
 

@@ -128,7 +128,7 @@ def ticket_dict(
 
 
 # A ticket's own fields that identify it, never a person: shown as they are.
-_TICKET_IDS = frozenset({"id", "number", "call_id", "transfer_id"})
+_TICKET_IDS = frozenset({"id", "number", "call_id", "transfer_id", "cases"})
 
 
 def masked_dict(data: dict[str, Any], *, unmask: bool) -> dict[str, Any]:
@@ -283,6 +283,7 @@ async def show_ticket(
     async with _store(cfg) as store:
         ticket = await _resolve(store, ref)
         events = await store.ticket_events(ticket.id)
+        cases = await _cases_of(store, ticket.id)
         # Written before anything is shown: a view that cannot be audited is not made.
         await audit_view(
             store,
@@ -292,8 +293,18 @@ async def show_ticket(
             detail="json" if as_json else "text",
         )
     if as_json:
-        return _json(masked_dict(ticket_dict(ticket, events), unmask=unmask))
-    return _format_ticket(ticket, events, unmask=unmask)
+        data = ticket_dict(ticket, events)
+        data["cases"] = [{"number": n, "role": r} for n, r in cases]
+        return _json(masked_dict(data, unmask=unmask))
+    # The case a callback was spawned from, or the case that absorbed the ticket.
+    lines = [f"cases ({len(cases)}):", *(f"  {n}  {r}" for n, r in cases)]
+    return "\n".join([_format_ticket(ticket, events, unmask=unmask), *lines])
+
+
+async def _cases_of(store: CaseStore, ticket_id: int) -> list[tuple[str, str]]:
+    from ivr.store.cases import CaseBook
+
+    return await CaseBook.of(store, "").cases_of_ticket(ticket_id)
 
 
 async def assign_ticket(

@@ -67,6 +67,7 @@ REASON_LABELS: Mapping[str, str] = {
     TicketReason.DISPUTED_JURISDICTION: "權責爭議",
     TicketReason.VOICEMAIL: "語音留言",
     TicketReason.QUEUE_CALLBACK: "等候中選擇回電",
+    TicketReason.CASE_CALLBACK: "案件回電",
 }
 STATUS_LABELS: Mapping[str, str] = {
     TicketStatus.OPEN: "待處理",

@@ -46,6 +46,8 @@ class TicketReason(StrEnum):
     VOICEMAIL = "voicemail"
     # A waiting caller chose a callback in their language, or waited the queue's longest.
     QUEUE_CALLBACK = "queue_callback"
+    # An officer asked for the citizen of a case to be called back (the case links it).
+    CASE_CALLBACK = "case_callback"
 
 
 class TicketStatus(StrEnum):
@@ -259,6 +261,8 @@ class CaseAction(StrEnum):
     ABSORBED = "absorbed"
     DEIDENTIFIED = "deidentified"
     NOTIFIED = "notified"
+    # The case spawned a callback ticket (linked both ways in case_links).
+    CALLBACK = "callback"
 
 
 class CheckOutcome(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from itertools import pairwise
 from typing import Annotated, Literal
 
@@ -115,6 +116,13 @@ class Unit(Strict):
     supervisor_email: Email | None = None
 
 
+class AgencyDayOff(Strict):
+    """A day the agency does not work though the office calendar does (its own closure)."""
+
+    date: date
+    name: Name
+
+
 class Agency(Strict):
     id: Ident
     name: Name
@@ -124,6 +132,9 @@ class Agency(Strict):
     # Called in this order for urgent matters out of office hours (T2(4)4, K4(4)).
     emergency_contacts: list[EmergencyContact]
     units: Annotated[list[Unit], Field(min_length=1)]
+    # The agency's working calendar for case deadlines: the office calendar of the
+    # profile with these days off as well (P7: "the agency's working days").
+    days_off: list[AgencyDayOff] = Field(default_factory=list)
 
     @field_validator("emergency_contacts")
     @classmethod

@@ -77,6 +77,28 @@ class CaseReader:
             stmt = stmt.where(Case.id.in_(late))
         return await self._load(stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit))
 
+    async def cases_of_ticket(self, ticket_id: int) -> list[tuple[str, str]]:
+        """(case number, link role) of every case a ticket is linked to, oldest first."""
+        stmt = (
+            select(Case.number, CaseLink.role)
+            .join(CaseLink, CaseLink.case_id == Case.id)
+            .where(CaseLink.ticket_id == ticket_id)
+            .order_by(CaseLink.id)
+        )
+        async with self._engine.connect() as conn:
+            return [(str(n), str(r)) for n, r in (await conn.execute(stmt)).all()]
+
+    async def event_id(self, case_id: int, action: str, key: str | None = None) -> int | None:
+        """The history row an action wrote: the one with `key`, else its latest."""
+        stmt = select(CaseEvent.id).where(CaseEvent.case_id == case_id)
+        if key is not None:
+            stmt = stmt.where(CaseEvent.idempotency_key == key)
+        else:
+            stmt = stmt.where(CaseEvent.action == action).order_by(CaseEvent.id.desc()).limit(1)
+        async with self._engine.connect() as conn:
+            found = (await conn.execute(stmt)).scalar()
+        return None if found is None else int(found)
+
     async def events(self, case_id: int) -> list[CaseEventRecord]:
         stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
         async with self._engine.connect() as conn:

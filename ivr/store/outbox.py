@@ -97,7 +97,7 @@ def _record(row: OutboxMessage, history: Sequence[OutboxAttempt] = ()) -> Messag
     )
 
 
-_INSERT = {
+INSERT_MESSAGE = {
     name: dialect.insert(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
     for name, dialect in (("postgresql", pg), ("sqlite", sqlite))
 }
@@ -120,6 +120,42 @@ async def enqueue(
     `key` is the enqueuer's deterministic name for the message, e.g.
     "case:2511000123:completion:sms". A second enqueue with the same key changes
     nothing, even if its text differs: the first message stands.
+    """
+    values = message_values(
+        key=key,
+        channel=channel,
+        recipient=recipient,
+        body=body,
+        purpose=purpose,
+        at=at,
+        subject=subject,
+        ref=ref,
+    )
+
+    def op(conn: Connection) -> None:
+        conn.execute(INSERT_MESSAGE[conn.dialect.name], values)
+
+    await store._write(op)
+    found = await get(store, key)
+    assert found is not None  # inserted or already there: the key is unique
+    return found
+
+
+def message_values(
+    *,
+    key: str,
+    channel: NotifyChannel | str,
+    recipient: str,
+    body: str,
+    purpose: str,
+    at: datetime,
+    subject: str = "",
+    ref: str = "",
+) -> dict[str, Any]:
+    """The outbox row of a message, checked; OutboxError for bad input.
+
+    For a write that enqueues in its own transaction (a case's move and the notice it
+    owes the citizen): insert it with `INSERT_MESSAGE`, which skips a key already there.
     """
     try:
         channel = NotifyChannel(channel)
@@ -148,14 +184,7 @@ async def enqueue(
         "created_at": at,
         "next_attempt_at": at,
     }
-
-    def op(conn: Connection) -> None:
-        conn.execute(_INSERT[conn.dialect.name], values)
-
-    await store._write(op)
-    found = await get(store, key)
-    assert found is not None  # inserted or already there: the key is unique
-    return found
+    return values
 
 
 def _claimable(now: datetime) -> Any:

@@ -15,7 +15,7 @@ from ivr.domain.calendar import Calendar, TimeRange
 from ivr.domain.cases.check import CheckAttempt, next_step, status_text
 from ivr.domain.cases.deadlines import DispatchItem
 from ivr.domain.cases.digest import DigestContacts, OverdueOrder, dispatch_digest, next_daily_at
-from ivr.domain.cases.report import Closed, case_report_rows, draw_spot_check
+from ivr.domain.cases.report import Closed, case_report_rows, draw_spot_check, reply_medians
 from ivr.domain.cases.secret import caller_key, hash_password, password_matches
 from ivr.domain.cases.workflow import (
     ALLOWED_FROM,
@@ -278,15 +278,15 @@ def test_caller_key_ignores_how_the_number_was_written() -> None:
 
 
 def test_report_rows_total_and_median() -> None:
+    replies, every = reply_medians(
+        [("petition", "pwd", 10.0), ("petition", "pwd", 30.0), ("dispatch", "epd", 5.0)]
+    )
     rows = case_report_rows(
         cases={("petition", "pwd"): (3, 1, 1), ("dispatch", "epd"): (2, 0, 0)},
         overdue={("dispatch", "epd", "stage1"): 1, ("petition", "pwd", "reply"): 2},
-        reply_seconds=[
-            ("petition", "pwd", 10.0),
-            ("petition", "pwd", 30.0),
-            ("dispatch", "epd", 5.0),
-        ],
+        replies=replies,
         services={("consultation", "pwd"): 7},
+        all_replies=every,
     )
     assert [(r.service, r.agency_id) for r in rows] == [
         ("consultation", "pwd"),

@@ -45,24 +45,40 @@ class CaseReportRow:
         return self.service == TOTAL
 
 
+def reply_medians(
+    reply_seconds: Iterable[tuple[str, str, float]],
+) -> tuple[dict[tuple[str, str], tuple[int, float]], tuple[int, float | None]]:
+    """(count, median) per (kind, agency) and over all, from single reply times.
+
+    What the store computes in SQL; kept here as the rule the SQL must agree with.
+    """
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for kind, agency, seconds in reply_seconds:
+        groups[kind, agency].append(seconds)
+    every = [s for times in groups.values() for s in times]
+    per = {k: (len(v), statistics.median(v)) for k, v in groups.items()}
+    return per, (len(every), statistics.median(every) if every else None)
+
+
 def case_report_rows(
     cases: Mapping[tuple[str, str], tuple[int, int, int]],
     overdue: Mapping[tuple[str, str, str], int],
-    reply_seconds: Iterable[tuple[str, str, float]],
+    replies: Mapping[tuple[str, str], tuple[int, float]],
     services: Mapping[tuple[str, str], int],
+    all_replies: tuple[int, float | None] = (0, None),
 ) -> list[CaseReportRow]:
-    """One row per (service type, agency) with anything to count, then the total."""
-    keys = set(cases) | {(k, a) for k, a, _ in overdue} | set(services)
-    replies: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for kind, agency, seconds in reply_seconds:
-        replies[kind, agency].append(seconds)
-        keys.add((kind, agency))
+    """One row per (service type, agency) with anything to count, then the total.
+
+    `replies` is (cases replied, median seconds to reply) per group, `all_replies`
+    the same over the month, as the store computed them.
+    """
+    keys = set(cases) | {(k, a) for k, a, _ in overdue} | set(services) | set(replies)
     order = {k.value: i for i, k in enumerate(CaseKind)}
     rows = []
     for key in sorted(keys, key=lambda k: (order.get(k[0], 99), k[0], k[1])):
         n, b, d = cases.get(key, (0, 0, 0))
         late = {s: overdue.get((key[0], key[1], s), 0) for s in STAGES}
-        times = replies.get(key, [])
+        replied, median = replies.get(key, (0, None))
         rows.append(
             CaseReportRow(
                 service=key[0],
@@ -72,11 +88,10 @@ def case_report_rows(
                 overdue=late,
                 grade_b=b,
                 dissatisfied=d,
-                replied=len(times),
-                median_reply_s=statistics.median(times) if times else None,
+                replied=replied,
+                median_reply_s=median,
             )
         )
-    every = [s for times in replies.values() for s in times]
     rows.append(
         CaseReportRow(
             service=TOTAL,
@@ -86,8 +101,8 @@ def case_report_rows(
             overdue={s: sum(r.overdue.get(s, 0) for r in rows) for s in STAGES},
             grade_b=sum(r.grade_b for r in rows),
             dissatisfied=sum(r.dissatisfied for r in rows),
-            replied=sum(r.replied for r in rows),
-            median_reply_s=statistics.median(every) if every else None,
+            replied=all_replies[0],
+            median_reply_s=all_replies[1],
         )
     )
     return rows

@@ -38,7 +38,9 @@ S = CaseState
 FINAL = frozenset({S.MERGED, S.CONVERTED})
 WORKING = frozenset({S.OPEN, S.ASSIGNED})
 # Actions that only add to the history: allowed in any state but a final one.
-RECORD_ONLY = frozenset({A.NOTE, A.ABSORBED, A.NOTIFIED, A.CONTACT_ATTEMPT, A.DEIDENTIFIED})
+RECORD_ONLY = frozenset(
+    {A.NOTE, A.ABSORBED, A.NOTIFIED, A.CONTACT_ATTEMPT, A.DEIDENTIFIED, A.CALLBACK}
+)
 
 # Which states each action may start from. Kind-specific limits are in `decide`.
 ALLOWED_FROM: Mapping[CaseAction, frozenset[CaseState]] = MappingProxyType(
