@@ -34,6 +34,8 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("profile", "number"),
         Index("ix_cases_kind_created_at", "kind", "created_at"),
+        # The month's report reads one profile's cases of one month, not all of them.
+        Index("ix_cases_profile_created_at", "profile", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
