@@ -170,8 +170,8 @@ async def _act(
     for k in running:
         text += f"\n  {k.clock} due {local_time(k.due_at)}"
     for n in done.notices:
-        how = "sent" if done.sent else "queued"
-        text += f"\n  citizen notified by {n.channel} ({how})"
+        how = "queued in the outbox" if done.sent else "not queued (no address)"
+        text += f"\n  citizen notice by {n.channel}: {how}"
     return text
 
 

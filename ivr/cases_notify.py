@@ -1,11 +1,12 @@
-"""What a case owes the citizen: one notice, and the single place notices are sent.
+"""What a case owes the citizen: one notice, queued in the outbox with the move.
 
-SMS and phone notices go to the notifications outbox (docs/notifications.md) in the
-same transaction as the move that owes them: `outbox_rows` makes their rows, and
-`CaseBook.apply` writes them with the move. A move is never recorded without its
-notice, and an action retried with its key (after a crash, or a double click) finds
-both written and queues nothing twice. The engine's sender (or `ivr outbox run`)
-delivers them, with retries.
+Every notice (e-mail, SMS or phone) goes to the notifications outbox
+(docs/notifications.md) in the same transaction as the move that owes it:
+`outbox_rows` makes its row, and `CaseBook.apply` writes it with the move. A move is
+never recorded without its notice, and an action retried with its key (after a
+crash, or a double click) finds both written and queues nothing twice. Nothing is
+sent from here: the engine's sender (or `ivr outbox run`) delivers, with retries, so
+a mail server that is down delays a notice instead of losing it.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ from typing import Any
 
 import structlog
 
-from ivr.cases_context import CaseContext
 from ivr.domain.masking import mask_number
-from ivr.domain.tickets import Mail, MailNotSent
 from ivr.store.cases import CaseRecord
 from ivr.store.outbox import OutboxError, message_values
 
 log = structlog.get_logger(__name__)
 
-# Channels the outbox delivers for cases; e-mail still goes out at once (see below).
-OUTBOX_CHANNELS = frozenset({"sms", "phone"})
+# Channels the outbox delivers for cases: all of a citizen's.
+OUTBOX_CHANNELS = frozenset({"email", "sms", "phone"})
 
 
 @dataclass(frozen=True)
@@ -57,55 +56,55 @@ def notice_key(case: CaseRecord, action: str, at: datetime, key: str | None, cha
 
 
 def outbox_rows(notice: Notice | None, at: datetime) -> tuple[dict[str, Any], ...]:
-    """The outbox row of an SMS or phone notice, to write with the move; () otherwise."""
-    if notice is None or notice.channel not in OUTBOX_CHANNELS or notice.key is None:
+    """The outbox row of a keyed notice, to write with the move; () without one.
+
+    A notice that cannot be queued (no key, an address de-identified to "○") is
+    logged, the number masked, and the move stands: it must not block the officer.
+    """
+    if notice is None:
         return ()
+    if notice.channel not in OUTBOX_CHANNELS or notice.key is None or not _reachable(notice):
+        _not_queued(notice, "no key or no address")
+        return ()
+    if notice.channel == "email":
+        # An e-mail carries its subject in the header; a notice without text still
+        # tells the citizen its news by the subject, so that is its body.
+        body = notice.body.strip() or notice.subject
+    else:
+        body = f"{notice.subject}\n{notice.body}".strip()
     try:
         row = message_values(
             key=notice.key,
             channel=notice.channel,
             recipient=notice.to,
-            body=f"{notice.subject}\n{notice.body}".strip(),
+            body=body,
             purpose=notice.purpose,
             at=at,
             subject=notice.subject,
             ref=f"case:{notice.case_number}",
         )
     except OutboxError as exc:
-        # The move stands: a notice that cannot be sent must not block the officer.
-        log.warning("case_notice_refused", case=notice.case_number, error=str(exc))
+        _not_queued(notice, str(exc))
         return ()
+    log.info("case_notice_queued", case=notice.case_number, channel=notice.channel)
     return (row,)
 
 
-async def queue_notification(ctx: CaseContext, notice: Notice) -> bool:
-    """After the move: the single place every case notification is accounted for.
+def _reachable(notice: Notice) -> bool:
+    # De-identification leaves "○" for an e-mail address: nobody to write to.
+    return notice.channel != "email" or "@" in notice.to
 
-    An SMS or phone notice was queued in the move's transaction (`outbox_rows`): True.
-    E-mail goes out now through the stack's SMTP mailer, as the ticket digest does;
-    True once the mail server accepted it. Anything else is logged, number masked,
-    and returns False.
-    """
-    if notice.channel in OUTBOX_CHANNELS and notice.key is not None:
-        log.info("case_notice_queued", case=notice.case_number, channel=notice.channel)
-        return True
-    if notice.channel == "email" and ctx.mailer is not None and "@" in notice.to:
-        try:
-            await ctx.mailer.send(Mail((notice.to,), notice.subject, notice.body))
-        except MailNotSent as exc:
-            log.warning("case_notice_not_sent", case=notice.case_number, error=str(exc))
-            return False
-        log.info("case_notice_sent", case=notice.case_number, role=notice.role)
-        return True
+
+def _not_queued(notice: Notice, why: str) -> None:
     shown = notice.to if "@" in notice.to else mask_number(notice.to)
     log.warning(
-        "case_notice_not_sent",
+        "case_notice_not_queued",
         case=notice.case_number,
         role=notice.role,
         channel=notice.channel,
         to=shown,
+        error=why,
     )
-    return False
 
 
 def citizen_channel(case: CaseRecord) -> tuple[str, str] | None:

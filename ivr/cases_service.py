@@ -25,7 +25,7 @@ from ivr.cases_context import (
     context_for,
     find,
 )
-from ivr.cases_notify import Notice, citizen_notice, outbox_rows, queue_notification
+from ivr.cases_notify import Notice, citizen_notice, outbox_rows
 from ivr.cases_opening import CaseInput, Opened, import_key, open_case, prepare, seal
 from ivr.domain.calendar import Calendar
 from ivr.domain.cases.deadlines import DispatchItem
@@ -54,7 +54,6 @@ __all__ = [
     "merge",
     "open_case",
     "prepare",
-    "queue_notification",
     "seal",
 ]
 
@@ -64,6 +63,7 @@ class Done:
     case: CaseRecord
     applied: bool
     notices: tuple[Notice, ...] = ()
+    # Notices queued in the outbox with the move (the outbox's sender sends them).
     sent: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -188,6 +188,7 @@ async def act(
                 f"to 5 (very satisfied), quoting case {case.number}."
             )
         notice = citizen_notice(case, subject, body, action=action, at=at, key=key)
+    rows = outbox_rows(notice, at)
     try:
         after, applied = await ctx.book.apply(
             case,
@@ -198,17 +199,15 @@ async def act(
             text=text,
             changes=changes,
             key=key,
-            messages=outbox_rows(notice, at),
+            messages=rows,
         )
     except CaseChanged as exc:
         raise CaseError(f"{exc}; try again") from exc
     except ValueError as exc:
         raise CaseError(f"case {case.number}: {exc}") from exc
     notices = (notice,) if applied and notice is not None else ()
-    sent = 0
-    for each in notices:
-        sent += await queue_notification(ctx, each)
-    return Done(after, applied, tuple(notices), sent)
+    # Queued with the move (the outbox's sender delivers them), counted once.
+    return Done(after, applied, notices, len(rows) if applied else 0)
 
 
 async def convert(ctx: CaseContext, ref: str, *, at: datetime, who: str, reason: str) -> Done:

@@ -1,4 +1,4 @@
-"""A case's SMS and phone notices go to the outbox with the move, once, on both databases."""
+"""A case's notices (e-mail, SMS, phone) go to the outbox with the move, once, on both databases."""
 
 from __future__ import annotations
 
@@ -8,11 +8,22 @@ import pytest
 
 from ivr import cases_service as svc
 from ivr.domain.cases.workflow import CaseFacts, decide
-from ivr.domain.vocabulary import CaseAction, CaseGrade, CaseKind, CaseState, NotifyChannel
+from ivr.domain.outbox_policy import RetryPolicy
+from ivr.domain.tickets import Mail
+from ivr.domain.vocabulary import (
+    CaseAction,
+    CaseGrade,
+    CaseKind,
+    CaseState,
+    NotifyChannel,
+    OutboxState,
+)
+from ivr.notify.sender import Sender
+from ivr.notify.transport import TemporaryFailure
 from ivr.routing.view import build_view
 from ivr.store import CaseStore
 from ivr.store.cases import CaseBook
-from ivr.store.outbox import list_messages
+from ivr.store.outbox import MessageRecord, get, list_messages
 from tests.store.test_cases_store import T0, TAIPEI_DIR, petition, pothole
 
 
@@ -51,6 +62,112 @@ async def test_completion_of_an_order_queues_one_sms_to_the_mobile(
         await svc.act(ctx, number, CaseAction.CLOSED, at=T0 + timedelta(hours=3), who="crew",
                       text="已填補坑洞", key="close-1")  # fmt: skip
     assert len(await list_messages(store, ref=f"case:{number}")) == 1
+
+
+class NoSmtp:
+    """The stack's mailer, which a case's notice must no longer use: it keeps any mail."""
+
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+
+    async def send(self, mail: Mail) -> None:
+        self.sent.append(mail)
+
+
+class MailServer:
+    """The outbox's e-mail channel: down for the first try, then accepting."""
+
+    def __init__(self) -> None:
+        self.tries: list[MessageRecord] = []
+
+    async def send(self, message: MessageRecord) -> str:
+        self.tries.append(message)
+        if len(self.tries) == 1:
+            raise TemporaryFailure("mail server unreachable")
+        return "accepted"
+
+
+async def test_an_email_notice_is_queued_with_the_move_once_per_key(
+    store: CaseStore, ctx: svc.CaseContext
+) -> None:
+    """The reply's e-mail goes to the outbox in the move's transaction, not to SMTP;
+    the action retried with its key after a crash queues nothing twice."""
+    smtp = NoSmtp()
+    ctx.mailer = smtp
+    made = await svc.open_case(ctx, petition(caller_email="wang@example.tw"), at=T0, who="a")
+    before = made.case
+    at = T0 + timedelta(days=1)
+    done = await svc.act(
+        ctx, before.number, CaseAction.REPLIED, at=at, who="officer",
+        text="已修復", grade=CaseGrade.A, key="reply-1",
+    )  # fmt: skip
+    assert (done.applied, done.sent) == (True, 1)
+    assert smtp.sent == []  # nothing went out directly
+    (message,) = await list_messages(store, ref=f"case:{before.number}")
+    assert (message.channel, message.recipient, message.state) == (
+        NotifyChannel.EMAIL, "wang@example.tw", OutboxState.PENDING,
+    )  # fmt: skip
+    assert message.subject == f"1999 case {before.number}: {done.case.state}"
+    assert "已修復" in message.body
+    assert "1 (very dissatisfied) to 5" in message.body
+    assert message.key == done.notices[0].key
+    assert message.key.endswith(":email")
+    assert message.created_at == at
+    # A retry after a crash: the case as read before the move, the same key and notice.
+    move = decide(svc.case_facts(ctx, before), CaseAction.REPLIED, at, ctx.office,
+                  grade=CaseGrade.A)  # fmt: skip
+    notice = svc.citizen_notice(before, message.subject, "again", action=CaseAction.REPLIED,
+                                at=at, key="reply-1")  # fmt: skip
+    assert notice is not None
+    assert notice.key == message.key
+    from ivr.cases_notify import outbox_rows
+
+    _, applied = await ctx.book.apply(
+        before, CaseAction.REPLIED, move, at=at, who="officer", text="已修復",
+        key="reply-1", messages=outbox_rows(notice, at),
+    )  # fmt: skip
+    assert not applied
+    assert [m.id for m in await list_messages(store, ref=f"case:{before.number}")] == [message.id]
+    assert smtp.sent == []
+
+
+async def test_a_queued_email_notice_survives_a_failed_send(
+    store: CaseStore, ctx: svc.CaseContext
+) -> None:
+    """The outbox's sender delivers the notice; a mail server that is down delays it."""
+    made = await svc.open_case(ctx, petition(caller_email="wang@example.tw"), at=T0, who="a")
+    await svc.act(ctx, made.case.number, CaseAction.REPLIED, at=T0, who="officer",
+                  text="已修復", grade=CaseGrade.A)  # fmt: skip
+    (message,) = await list_messages(store, ref=f"case:{made.case.number}")
+    server = MailServer()
+    now = [T0]
+    policy = RetryPolicy(
+        first_delay=timedelta(seconds=30), factor=2, max_delay=timedelta(hours=1), max_attempts=3
+    )
+    sender = Sender(store, {NotifyChannel.EMAIL: server}, lambda: now[0], policy, name="s1")
+    assert await sender.run_once() == 1
+    waiting = await get(store, str(message.id))
+    assert waiting is not None
+    assert waiting.state is OutboxState.PENDING
+    now[0] = T0 + timedelta(seconds=30)
+    assert await sender.run_once() == 1
+    delivered = await get(store, str(message.id))
+    assert delivered is not None
+    assert delivered.state is OutboxState.DELIVERED
+    assert [m.key for m in server.tries] == [message.key] * 2
+    assert server.tries[1].subject.startswith(f"1999 case {made.case.number}")
+
+
+async def test_a_deidentified_email_address_queues_nothing(
+    store: CaseStore, ctx: svc.CaseContext
+) -> None:
+    """An address masked to "○" is nobody to write to: the move stands, no message."""
+    made = await svc.open_case(ctx, petition(caller_email="○"), at=T0, who="a")
+    done = await svc.act(ctx, made.case.number, CaseAction.REPLIED, at=T0, who="officer",
+                         text="已修復", grade=CaseGrade.A)  # fmt: skip
+    assert done.applied
+    assert done.sent == 0
+    assert await list_messages(store, ref=f"case:{made.case.number}") == []
 
 
 async def test_a_landline_citizen_is_called_and_a_survey_asks_for_a_score(
