@@ -63,12 +63,19 @@ def _link(path: Path, target: str) -> None:
 def publish(sounds_dir: Path, queue_id: str, language: str, estimate_prompt: str | None) -> None:
     """Set the queue's announcements: the position words, and the estimate or none."""
     folder = queue_sounds(sounds_dir, queue_id)
+    # Owner-only like the rest of the state directory, and owned by whoever owns the
+    # sounds (Asterisk's own account when the engine runs as root): an unreadable
+    # folder would make Asterisk skip the announcements without a word.
+    owner = sounds_dir.stat()
     for part in (folder.parent, folder):
-        part.mkdir(exist_ok=True)
-        # Asterisk reads these as its own user, and the engine's umask is 077: prompts
-        # are no secret, and an unreadable one would be silently skipped.
-        if part.stat().st_mode & 0o777 != 0o755:
-            part.chmod(0o755)
+        part.mkdir(mode=0o700, exist_ok=True)
+        if part.stat().st_mode & 0o777 != 0o700:
+            part.chmod(0o700)
+        if os.geteuid() == 0 and (part.stat().st_uid, part.stat().st_gid) != (
+            owner.st_uid,
+            owner.st_gid,
+        ):
+            os.chown(part, owner.st_uid, owner.st_gid)
     base = f"../../{language}"
     for name, prompt in _WORDS.items():
         _link(folder / f"{name}.wav", f"{base}/{prompt}.wav")

@@ -192,7 +192,9 @@ def test_the_estimate_link_is_replaced_whole_and_removed_when_nothing_is_true(
     assert os.readlink(folder / "estimate.wav") == "../../zh-TW/queue-wait-about-2.wav"
     assert os.readlink(folder / "next.wav") == "../../zh-TW/queue-position-next.wav"
     assert announced(sounds, "general") == "queue-wait-about-2"
-    assert folder.stat().st_mode & 0o777 == 0o755
+    # Owner-only, as everything in the state directory, and owned as the sounds are.
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert folder.stat().st_uid == sounds.stat().st_uid
     publish(sounds, "general", "zh-TW", "queue-wait-about-5")
     assert announced(sounds, "general") == "queue-wait-about-5"
     publish(sounds, "general", "zh-TW", None)
