@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ivr.cli.common import columns
 from ivr.config import StackConfig
 from ivr.domain.pause_report import PauseRow, as_dicts, pause_rows
 from ivr.domain.tickets import month_bounds
@@ -84,10 +85,7 @@ def format_rows(rows: list[PauseRow]) -> str:
             for r in rows
         ),
     ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(_HEADER))]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table
-    )
+    return columns(table)
 
 
 def write_csv(rows: list[PauseRow], path: Path) -> None:

@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Callable
 
+from ivr.cli.common import columns
 from ivr.config import StackConfig
 from ivr.domain.queue_report import Callback, QueueRow, as_dicts, one_per_caller, queue_rows
 from ivr.domain.tickets import month_bounds
@@ -96,10 +97,7 @@ def format_rows(rows: list[QueueRow]) -> str:
             for r in rows
         ),
     ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(_HEADER))]
-    return "\n".join(
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table
-    )
+    return columns(table)
 
 
 def command(cfg: StackConfig, month: str, *, as_json: bool) -> int:
