@@ -128,11 +128,15 @@ Content-Length: 0
 """
 
 
-def uas_scenario(reply: int, *, answer_hold_ms: int = 2000) -> str:
-    """A unit or agent phone: 200 (answer, then wait for BYE), 486 (busy) or 180 only."""
+def uas_scenario(reply: int, *, answer_hold_ms: int = 2000, ring_ms: int = 0) -> str:
+    """A unit or agent phone: 200 (answer, then wait for BYE), 486 (busy) or 180 only.
+
+    `ring_ms` rings that long before a 200, so a test can tell "after the answer"
+    from "after the ring" by far more than two processes' log-time jitter."""
     ringing = sip_reply("180 Ringing", contact="")
     if reply == 200:
-        middle = f"""{ringing}
+        pause = f'\n  <pause milliseconds="{ring_ms}"/>' if ring_ms else ""
+        middle = f"""{ringing}{pause}
 {sip_reply("200 OK", contact="", sdp=True, retrans=True)}
   <recv request="ACK" rtd="true" crlf="true"/>
   <recv request="BYE" timeout="{answer_hold_ms + 600000}"/>
