@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 import wave
 from collections.abc import Mapping
@@ -90,6 +91,7 @@ class _Seen:
         self.uniqueid = uniqueid
         self.fallback_reason: str | None = None
         self.queue_joined: str | None = None
+        self.channel = ""
         self.joined = asyncio.Event()
 
     def on_user_event(self, event: Mapping[str, str]) -> None:
@@ -99,6 +101,7 @@ class _Seen:
     def on_queue_join(self, event: Mapping[str, str]) -> None:
         if event.get("Uniqueid") == self.uniqueid:
             self.queue_joined = event.get("Queue")
+            self.channel = event.get("Channel", "")
             self.joined.set()
 
 
@@ -107,10 +110,25 @@ async def _call_and_watch(stack: StackConfig, ami: AmiClient) -> tuple[_Seen, di
     seen = _Seen(f"{call_uid}-hotline")
     ami.on("UserEvent", seen.on_user_event)
     ami.on("QueueCallerJoin", seen.on_queue_join)
-    result = await place_call(
-        stack, "1999", dtmf="", caller="0912000000", wait_s=0.5, hold_s=6.0, call_uid=call_uid
+    # The caller stays until the queue join is seen, then is hung up: a fixed hold
+    # could end before a slow machine had played the fallback notice.
+    placed = asyncio.create_task(
+        place_call(
+            stack, "1999", dtmf="", caller="0912000000", wait_s=0.5, hold_s=120.0, call_uid=call_uid
+        )
     )
-    return seen, result
+    try:
+        async with asyncio.timeout(90):
+            await seen.joined.wait()
+    except TimeoutError:
+        pass
+    if seen.channel:
+        await ami.action({"Action": "Hangup", "Channel": seen.channel})
+    else:
+        placed.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        return seen, await placed
+    return seen, {"reached": None}
 
 
 async def test_engine_down_call_takes_fallback_and_reaches_agent_queue(
