@@ -227,3 +227,14 @@ class Driver:
                     "Async": "false",
                 }
             )
+
+
+async def until_queued(stack: StackConfig, store: CaseStore, script: list[On]) -> CallRecord:
+    """A caller who keys `script` as each menu listens, then stays until the engine
+    puts them in a queue, and hangs up: nothing is timed against prompt lengths, so a
+    slow machine delays the call but cannot lose a digit or end it early."""
+    async with Driver(stack, store) as driver:
+        uid = await driver.place(script)
+        await driver.until(uid, lambda r: any(e.kind == "queue_enter" for e in r.events))
+        await driver.hang_up(uid)
+        return await driver.ended(uid)

@@ -19,11 +19,11 @@ import pytest
 from ivr.config import StackConfig
 from ivr.domain.calendar import next_working_day_end
 from ivr.domain.menu import INTERDIGIT_S
-from ivr.store import CallRecord, CaseStore
+from ivr.store import CaseStore
 from tests.harness import EngineProcess, free_port
 from tests.integration.calls import StartEngine, call, events, greeting_s, secs
 from tests.integration.conftest import BLOCKED_NUMBER, ProfileCopy
-from tests.integration.driven import Driver, On, key
+from tests.integration.driven import key, until_queued
 from tests.sipp.scenarios import caller_scenario, run_caller, start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -31,17 +31,6 @@ pytestmark = pytest.mark.asterisk
 TAIPEI = ZoneInfo("Asia/Taipei")
 DISASTER_PROMPT = "kinmen-disaster-notice"
 LANGUAGE_MENU = "taipei-language-menu"
-
-
-async def _until_queued(stack: StackConfig, store: CaseStore, script: list[On]) -> CallRecord:
-    """A caller who keys `script` as each menu listens, then stays until the engine
-    puts them in a queue, and hangs up: nothing is timed against prompt lengths, so a
-    slow machine delays the call but cannot lose a digit or end it early."""
-    async with Driver(stack, store) as driver:
-        uid = await driver.place(script)
-        await driver.until(uid, lambda r: any(e.kind == "queue_enter" for e in r.events))
-        await driver.hang_up(uid)
-        return await driver.ended(uid)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +44,7 @@ async def test_mandarin_main_menu_key_reaches_its_queue(
     """Mandarin (9) then a main-menu key puts the caller in that key's queue."""
     await start_engine()
     script = [key(LANGUAGE_MENU, "9"), key("taipei-main-menu", entry)]
-    record = await _until_queued(stack, store, script)
+    record = await until_queued(stack, store, script)
     assert events(record, "language") == [{"language": "zh-TW"}]
     menus = events(record, "menu")
     assert [(m["menu"], m["entry"]) for m in menus] == [("language", "9"), ("main", entry)]
@@ -69,7 +58,7 @@ async def test_english_caller_reaches_the_english_queue(
     """English (0) switches the prompts to English and routes to English-speaking agents."""
     await start_engine()
     script = [key(LANGUAGE_MENU, "0"), key("taipei-main-menu-en", "1")]
-    record = await _until_queued(stack, store, script)
+    record = await until_queued(stack, store, script)
     assert events(record, "language") == [{"language": "en"}]
     played = events(record, "played")
     assert any(p["prompt"] == "taipei-main-menu-en" or p["language"] == "en" for p in played) or (
@@ -84,7 +73,7 @@ async def test_emergency_advice_without_a_key_still_reaches_an_agent(
     """Key 4 gives the 110/119 advice; a caller who presses nothing then meets an agent."""
     await start_engine()
     script = [key(LANGUAGE_MENU, "9"), key("taipei-main-menu", "4")]
-    record = await _until_queued(stack, store, script)
+    record = await until_queued(stack, store, script)
     assert events(record, "emergency_advice") == [{"key": None}]
     assert events(record, "queue_enter")[0]["queue"] == "general"
 
@@ -139,7 +128,7 @@ async def test_three_invalid_keys_reach_an_agent(
     await start_engine()
     # Each 7 is keyed when the main menu listens again, after the retry notice.
     script = [key(LANGUAGE_MENU, "9"), *[key("taipei-main-menu", "7")] * 3]
-    record = await _until_queued(stack, store, script)
+    record = await until_queued(stack, store, script)
     main = [m for m in events(record, "menu") if m["menu"] == "main"]
     assert [m["entry"] for m in main] == ["7", "7", "7"]
     assert [m["decision"] for m in main][:2] == [{"retry": "invalid"}, {"retry": "invalid"}]
@@ -152,7 +141,7 @@ async def test_three_timeouts_reach_an_agent(
 ) -> None:
     """A caller who presses nothing at the main menu is put through to an agent."""
     await start_engine()
-    record = await _until_queued(stack, store, [key(LANGUAGE_MENU, "9")])
+    record = await until_queued(stack, store, [key(LANGUAGE_MENU, "9")])
     main = [m for m in events(record, "menu") if m["menu"] == "main"]
     assert [m["timed_out"] for m in main] == [True, True, True]
     assert main[2]["decision"]["reason"] == "exhausted"  # type: ignore[index]
@@ -309,7 +298,9 @@ async def test_bad_table_is_refused_by_name_and_the_old_table_keeps_serving(
         assert 'menus.main.options["2"]' in refused.stderr
         assert "nowhere" in refused.stderr
         # The running table still sends key 2 to the dispatch queue.
-        record = await call(stack, store, dtmf="9#ww2#", wait_s=greeting_s(stack), hold_s=3)
+        record = await until_queued(
+            stack, store, [key(LANGUAGE_MENU, "9"), key("taipei-main-menu", "2")]
+        )
         assert events(record, "queue_enter")[0]["queue"] == "dispatch"
     finally:
         menus.write_text(original, encoding="utf-8")
