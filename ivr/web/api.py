@@ -135,19 +135,24 @@ class WorkItemOut(BaseModel):
     notes: list[tuple[str, str]]
 
 
+# Not blank: the services refuse whitespace only, so the schema says so and such a
+# body gets the documented validation error, not a bare refusal.
+NOT_BLANK = r"^\s*\S"
+
+
 class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=4000, pattern=NOT_BLANK)
 
 
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    assignee: str = Field(min_length=1, max_length=64)
+    assignee: str = Field(min_length=1, max_length=64, pattern=NOT_BLANK)
 
 
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    outcome: str = Field(min_length=1, max_length=256)
+    outcome: str = Field(min_length=1, max_length=256, pattern=NOT_BLANK)
 
 
 class Done(BaseModel):
