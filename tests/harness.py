@@ -24,10 +24,10 @@ from pathlib import Path
 
 from ivr import config as stack_config
 from ivr import prompts
-from ivr.app import ENGINE_FILE
 from ivr.asterisk import install, process
 from ivr.asterisk.generate import render_stack
 from ivr.config import Ports, StackConfig
+from ivr.engine_file import ENGINE_FILE
 from ivr.store_cli import upgrade
 
 
