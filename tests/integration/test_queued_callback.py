@@ -283,6 +283,18 @@ async def _request(callbacks: QueuedCallbacks, uniqueid: str) -> QueuedCallbackR
     )
 
 
+async def _connected_once_when_unpaused(
+    stack: StackConfig, r: Restartable, callback_id: int, channel: str
+) -> None:
+    """a02 unpaused: the callback completes in one attempt, on `channel`, and the
+    citizen's phone got one INVITE."""
+    await feature_code(stack, AGENT, "*48")
+    await _completed(r.callbacks, callback_id)
+    [attempt] = await r.callbacks.attempts_of(callback_id)
+    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
+    assert len(r.citizen.invites()) == 1
+
+
 async def test_a_killed_engine_follows_the_running_attempt_and_dials_nobody_again(
     stack: StackConfig, restartable: Restartable
 ) -> None:
@@ -301,11 +313,7 @@ async def test_a_killed_engine_follows_the_running_attempt_and_dials_nobody_agai
     await _wait_for("the attempt recorded and alive in Asterisk", waiting_in_queue, 60)
     r.engine.kill()
     r.engine.start()
-    await feature_code(stack, AGENT, "*48")
-    await _completed(r.callbacks, held.id)
-    [attempt] = await r.callbacks.attempts_of(held.id)
-    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
-    assert len(r.citizen.invites()) == 1
+    await _connected_once_when_unpaused(stack, r, held.id, channel)
     _assert_citizen_dialled_after_the_answer(r.agent, r.citizen.invites()[0][0])
 
 
@@ -323,11 +331,7 @@ async def test_an_attempt_recorded_but_never_originated_is_originated_once_on_st
     # Recorded twice: refused, so a second engine could not make it a second attempt.
     assert not await r.callbacks.begin_attempt(held.id, 1, channel, datetime.now(UTC))
     r.engine.start()
-    await feature_code(stack, AGENT, "*48")
-    await _completed(r.callbacks, held.id)
-    [attempt] = await r.callbacks.attempts_of(held.id)
-    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
-    assert len(r.citizen.invites()) == 1
+    await _connected_once_when_unpaused(stack, r, held.id, channel)
 
 
 async def test_a_citizen_who_stays_busy_gets_a_ticket_in_their_language(
