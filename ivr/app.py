@@ -339,10 +339,8 @@ async def _start_console(
 ) -> RunningConsole | None:
     """The web console on the engine's loop, store and AMI link (None: port not free).
 
-    Imported here, not with the engine: the web stack (FastAPI, Starlette, Jinja,
-    uvicorn) costs about two seconds of start-up, which nothing else that imports the
-    engine (the supervisor, a benchmark, a test) should pay. It is imported in a
-    thread, so the FastAGI server, already listening, serves calls meanwhile.
+    Its web stack (~2 s to import) is loaded only here, in a thread: FastAGI, already
+    listening, serves calls meanwhile, and whoever imports `ivr.app` never pays it.
     """
     await asyncio.to_thread(importlib.import_module, "ivr.web.server")
     from ivr.control import ControlError, click_to_callback
