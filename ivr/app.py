@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -33,6 +34,7 @@ from ivr.adapters.scheduler import OverdueScheduler
 from ivr.adapters.wait_keeper import WaitKeeper
 from ivr.config import StackConfig, check_exposure
 from ivr.domain.clock import Clock, system_clock
+from ivr.engine_file import ENGINE_FILE
 from ivr.notify.service import run_outbox
 from ivr.routing.holder import TableHolder
 from ivr.routing.last_good import remember, start_tables
@@ -46,11 +48,12 @@ from ivr.store.ports import EngineStore
 from ivr.store.queue_legs import QueueLegs
 from ivr.store.queued_callbacks import QueuedCallbacks
 from ivr.watchdog import HEALTH_SCRIPT
-from ivr.web.server import RunningConsole, start_console
+
+if TYPE_CHECKING:
+    from ivr.web.server import RunningConsole
 
 log = structlog.get_logger()
 
-ENGINE_FILE = "engine.json"
 # How often the engine looks at its AMI and ARI links to note a change in ENGINE_FILE.
 LINK_POLL_S = 0.25
 # Written on SIGUSR1, for benchmarks: the FastAGI command round trips so far.
@@ -334,8 +337,14 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
 async def _start_console(
     cfg: StackConfig, store: CaseStore, ami: AmiClient, routing: Routing, clock: Clock
 ) -> RunningConsole | None:
-    """The web console on the engine's loop, store and AMI link (None: port not free)."""
+    """The web console on the engine's loop, store and AMI link (None: port not free).
+
+    Its web stack (~2 s to import) is loaded only here, in a thread: FastAGI, already
+    listening, serves calls meanwhile, and whoever imports `ivr.app` never pays it.
+    """
+    await asyncio.to_thread(importlib.import_module, "ivr.web.server")
     from ivr.control import ControlError, click_to_callback
+    from ivr.web.server import start_console
 
     async def callback(ticket: str, extension: str) -> str:
         try:

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 
 from ivr.adapters.ami import AmiClient, AmiUnavailable
-from ivr.app import ENGINE_FILE
 from ivr.asterisk import install, process
 from ivr.config import StackConfig
+from ivr.engine_file import ENGINE_FILE
 from ivr.store import CaseStore, StoreUnavailable
 
 TIMEOUT_S = 3.0

@@ -27,10 +27,10 @@ from typing import Any
 import structlog
 
 from ivr import watchdog
-from ivr.app import ENGINE_FILE
 from ivr.asterisk import process
 from ivr.asterisk.install import AsteriskRuntime
 from ivr.config import StackConfig
+from ivr.engine_file import ENGINE_FILE
 
 log = structlog.get_logger()
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from ivr import config as stack_config
 from ivr import prompts
-from ivr.app import ENGINE_FILE
 from ivr.asterisk import install, process
 from ivr.asterisk.generate import render_stack
 from ivr.config import Ports, StackConfig
+from ivr.engine_file import ENGINE_FILE
 from ivr.store_cli import upgrade
 
 
@@ -140,8 +140,8 @@ class EngineProcess:
         self.cfg = cfg
         self.proc: subprocess.Popen[bytes] | None = None
 
-    # A guard against a hang, not a speed target: the engine imports the console's web
-    # stack before it listens, and a loaded CI machine runs four suites at once.
+    # A guard against a hang, not a speed target: a loaded CI machine runs four suites
+    # at once.
     def start(self, timeout: float = 60.0) -> None:
         engine_file = self.cfg.run_dir / ENGINE_FILE
         engine_file.unlink(missing_ok=True)

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 import structlog
@@ -47,6 +46,7 @@ from ivr.routing.tables import RoutingTables
 from ivr.routing.view import dialstring
 from ivr.store import TicketRecord
 from ivr.store.queued_callbacks import QueuedCallbackRecord, QueuedCallbacks
+from ivr.store.ticket_records import CreateTicket
 
 log = structlog.get_logger()
 
@@ -61,22 +61,13 @@ CHECK_S = 2.0
 
 
 class TicketStore(Protocol):
-    """What the dialler needs of the case store: the existing callback ticket."""
+    """What the dialler needs of the case store: a ticket written as its record.
 
-    async def create_ticket(
-        self,
-        *,
-        call_id: int | None,
-        transfer_id: int | None,
-        caller_number: str,
-        agency_id: str,
-        unit_id: str | None,
-        reason: str,
-        created_at: datetime,
-        due_at: datetime,
-        idempotency_key: str | None = None,
-        language: str | None = None,
-    ) -> TicketRecord: ...
+    The record, not `create_ticket`'s keywords: the dialler makes the key itself, and
+    the store's one way to write a ticket needs no copy of its signature here.
+    """
+
+    async def create_ticket_record(self, record: CreateTicket) -> TicketRecord: ...
 
 
 @dataclass(frozen=True)
@@ -312,7 +303,8 @@ class CallbackDialler:
             await self._callbacks.settle(cb.id, State.COMPLETED, now)
             return
         # Given up: the callback ticket in the caller's language, made once (its key).
-        ticket = await self._tickets.create_ticket(
+        record = CreateTicket(
+            key=f"qcb:{cb.id}:ticket",
             call_id=cb.call_id,
             transfer_id=None,
             caller_number=cb.number,
@@ -321,9 +313,9 @@ class CallbackDialler:
             reason=TicketReason.QUEUE_CALLBACK,
             created_at=now,
             due_at=next_working_day_end(self._office(), now),
-            idempotency_key=f"qcb:{cb.id}:ticket",
             language=cb.language,
         )
+        ticket = await self._tickets.create_ticket_record(record)
         await self._callbacks.settle(cb.id, State.TICKETED, now, ticket_number=ticket.number)
         log.info("queued_callback_ticketed", callback=cb.id, ticket=ticket.number)
 

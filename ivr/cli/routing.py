@@ -146,7 +146,7 @@ def _apply_asterisk(cfg: StackConfig) -> None:
 
 
 def _engine_info(cfg: StackConfig) -> dict[str, Any] | None:
-    from ivr.app import ENGINE_FILE
+    from ivr.engine_file import ENGINE_FILE
 
     try:
         info: dict[str, Any] = json.loads((cfg.run_dir / ENGINE_FILE).read_text(encoding="utf-8"))

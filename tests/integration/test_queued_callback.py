@@ -9,6 +9,7 @@ only after the agent's phone (a SIPp agent) answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import subprocess
@@ -114,11 +115,63 @@ async def _close_leftovers(callbacks: QueuedCallbacks) -> None:
         await callbacks.settle(cb.id, QueuedCallbackState.TICKETED, datetime.now(UTC))
 
 
+def _general_queue_with(taipei_profile: ProfileCopy, tmp_path: Path, settings: str) -> Path:
+    """A copy of the Taipei profile whose Mandarin `general` queue also has `settings`."""
+    profile = tmp_path / "taipei"
+    shutil.copytree(taipei_profile.directory, profile)
+    agents = profile / "agents.yaml"
+    agents.write_text(
+        agents.read_text(encoding="utf-8").replace(
+            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600}",
+            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600, "
+            f"{settings}}}",
+        ),
+        encoding="utf-8",
+    )
+    return profile
+
+
 @dataclass
-class Setup:
+class Phones:
     agent: Phone
     citizen: Phone
     callbacks: QueuedCallbacks
+
+
+@contextlib.asynccontextmanager
+async def _phones(
+    stack: StackConfig,
+    store: CaseStore,
+    taipei_profile: ProfileCopy,
+    workdir: Path,
+    citizen_scenario: str,
+    *,
+    paused: bool,
+) -> AsyncIterator[Phones]:
+    """a02's phone (ringing RING_MS before it answers) registered and signed in, paused
+    if `paused`; the citizen's phone on the outbound trunk playing `citizen_scenario`.
+    On the way out: no callback left open, a02 signed out, both phones stopped."""
+    agent_port = free_port()
+    await register_agent(stack, AGENT, agent_port)
+    agent = _start_phone(uas_scenario(200, ring_ms=RING_MS), agent_port, workdir / "agent")
+    citizen = _start_phone(
+        citizen_scenario, taipei_profile.trunk_ports["t-pstn"], workdir / "citizen"
+    )
+    callbacks = QueuedCallbacks.of(store)
+    await feature_code(stack, AGENT, "*45")
+    if paused:
+        await feature_code(stack, AGENT, "*47")
+    try:
+        yield Phones(agent, citizen, callbacks)
+    finally:
+        await _close_leftovers(callbacks)
+        await feature_code(stack, AGENT, "*46")
+        agent.stop()
+        citizen.stop()
+
+
+# The citizen answers, talks a moment and hangs up: the agent's phone gets the BYE.
+CITIZEN_ANSWERS = answer_then_hang_up_scenario(CITIZEN, talk_ms=1500)
 
 
 @pytest.fixture
@@ -128,43 +181,26 @@ async def setup(
     start_engine: StartEngine,
     taipei_profile: ProfileCopy,
     tmp_path: Path,
-) -> AsyncIterator[Setup]:
+) -> AsyncIterator[Phones]:
     """Taipei, the Mandarin queue asking after 20 s; a02 signed in but paused (so a
     caller waits, and is asked); the citizen's phone on the outbound trunk."""
-    profile = tmp_path / "taipei"
-    shutil.copytree(taipei_profile.directory, profile)
-    agents = profile / "agents.yaml"
-    agents.write_text(
-        agents.read_text(encoding="utf-8").replace(
-            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600}",
-            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600, "
-            "offer_after_s: 20}",
-        ),
-        encoding="utf-8",
-    )
-    await start_engine(profile=profile)
-    agent_port = free_port()
-    await register_agent(stack, AGENT, agent_port)
-    agent = _start_phone(uas_scenario(200, ring_ms=RING_MS), agent_port, tmp_path / "agent")
-    # The citizen answers, talks a moment and hangs up: the agent's phone gets the BYE.
-    citizen = _start_phone(
-        answer_then_hang_up_scenario(CITIZEN, talk_ms=1500),
-        taipei_profile.trunk_ports["t-pstn"],
-        tmp_path / "citizen",
-    )
-    await feature_code(stack, AGENT, "*45")
-    await feature_code(stack, AGENT, "*47")
-    try:
-        yield Setup(agent, citizen, QueuedCallbacks.of(store))
-    finally:
-        await _close_leftovers(QueuedCallbacks.of(store))
-        await feature_code(stack, AGENT, "*46")
-        agent.stop()
-        citizen.stop()
+    await start_engine(profile=_general_queue_with(taipei_profile, tmp_path, "offer_after_s: 20"))
+    async with _phones(
+        stack, store, taipei_profile, tmp_path, CITIZEN_ANSWERS, paused=True
+    ) as phones:
+        yield phones
+
+
+async def _completed(callbacks: QueuedCallbacks, callback_id: int) -> QueuedCallbackRecord:
+    async def done() -> QueuedCallbackRecord | None:
+        found = await callbacks.get(callback_id)
+        return found if found is not None and found.state == QueuedCallbackState.COMPLETED else None
+
+    return await _wait_for("the callback completed", done, timeout_s=120)
 
 
 async def test_a_queued_callback_rings_the_agent_first_then_the_citizen_once(
-    stack: StackConfig, store: CaseStore, setup: Setup
+    stack: StackConfig, store: CaseStore, setup: Phones
 ) -> None:
     async with Driver(stack, store) as driver:
         uid = await driver.place(
@@ -187,12 +223,7 @@ async def test_a_queued_callback_rings_the_agent_first_then_the_citizen_once(
     assert setup.agent.invites() == []
     assert setup.citizen.invites() == []
     await feature_code(stack, AGENT, "*48")
-
-    async def done() -> QueuedCallbackRecord | None:
-        found = await setup.callbacks.get(callback_id)
-        return found if found is not None and found.state == QueuedCallbackState.COMPLETED else None
-
-    await _wait_for("the callback completed", done, timeout_s=120)
+    await _completed(setup.callbacks, callback_id)
     [attempt] = await setup.callbacks.attempts_of(callback_id)
     assert (attempt.attempt, attempt.outcome, attempt.status) == (
         1,
@@ -206,14 +237,6 @@ async def test_a_queued_callback_rings_the_agent_first_then_the_citizen_once(
     _assert_citizen_dialled_after_the_answer(setup.agent, citizen_invited)
 
 
-async def _completed(callbacks: QueuedCallbacks, callback_id: int) -> QueuedCallbackRecord:
-    async def done() -> QueuedCallbackRecord | None:
-        found = await callbacks.get(callback_id)
-        return found if found is not None and found.state == QueuedCallbackState.COMPLETED else None
-
-    return await _wait_for("the callback completed", done, timeout_s=120)
-
-
 async def _alive(ari: AriClient, channel_id: str) -> bool:
     try:
         await ari.get_channel(channel_id)
@@ -223,11 +246,8 @@ async def _alive(ari: AriClient, channel_id: str) -> bool:
 
 
 @dataclass
-class Restartable:
+class Restartable(Phones):
     engine: EngineProcess
-    agent: Phone
-    citizen: Phone
-    callbacks: QueuedCallbacks
     ari: AriClient
 
 
@@ -240,25 +260,14 @@ async def restartable(
     tmp_path: Path,
 ) -> AsyncIterator[Restartable]:
     """`ivr serve` as a process the test can SIGKILL; a02 signed in and paused."""
-    agent_port = free_port()
-    await register_agent(stack, AGENT, agent_port)
-    agent = _start_phone(uas_scenario(200, ring_ms=RING_MS), agent_port, tmp_path / "agent")
-    citizen = _start_phone(
-        answer_then_hang_up_scenario(CITIZEN, talk_ms=1500),
-        taipei_profile.trunk_ports["t-pstn"],
-        tmp_path / "citizen",
-    )
-    await feature_code(stack, AGENT, "*45")
-    await feature_code(stack, AGENT, "*47")
-    ari = AriClient(stack.ari_base_url, stack.ari_user, stack.ari_password, stack.ari_app)
-    try:
-        yield Restartable(engine, agent, citizen, QueuedCallbacks.of(store), ari)
-    finally:
-        await _close_leftovers(QueuedCallbacks.of(store))
-        await feature_code(stack, AGENT, "*46")
-        agent.stop()
-        citizen.stop()
-        await ari.stop()
+    async with _phones(
+        stack, store, taipei_profile, tmp_path, CITIZEN_ANSWERS, paused=True
+    ) as phones:
+        ari = AriClient(stack.ari_base_url, stack.ari_user, stack.ari_password, stack.ari_app)
+        try:
+            yield Restartable(phones.agent, phones.citizen, phones.callbacks, engine, ari)
+        finally:
+            await ari.stop()
 
 
 async def _request(callbacks: QueuedCallbacks, uniqueid: str) -> QueuedCallbackRecord:
@@ -272,6 +281,18 @@ async def _request(callbacks: QueuedCallbacks, uniqueid: str) -> QueuedCallbackR
         at=now,
         waiting_since=now - timedelta(seconds=200),
     )
+
+
+async def _connected_once_when_unpaused(
+    stack: StackConfig, r: Restartable, callback_id: int, channel: str
+) -> None:
+    """a02 unpaused: the callback completes in one attempt, on `channel`, and the
+    citizen's phone got one INVITE."""
+    await feature_code(stack, AGENT, "*48")
+    await _completed(r.callbacks, callback_id)
+    [attempt] = await r.callbacks.attempts_of(callback_id)
+    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
+    assert len(r.citizen.invites()) == 1
 
 
 async def test_a_killed_engine_follows_the_running_attempt_and_dials_nobody_again(
@@ -292,11 +313,7 @@ async def test_a_killed_engine_follows_the_running_attempt_and_dials_nobody_agai
     await _wait_for("the attempt recorded and alive in Asterisk", waiting_in_queue, 60)
     r.engine.kill()
     r.engine.start()
-    await feature_code(stack, AGENT, "*48")
-    await _completed(r.callbacks, held.id)
-    [attempt] = await r.callbacks.attempts_of(held.id)
-    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
-    assert len(r.citizen.invites()) == 1
+    await _connected_once_when_unpaused(stack, r, held.id, channel)
     _assert_citizen_dialled_after_the_answer(r.agent, r.citizen.invites()[0][0])
 
 
@@ -314,11 +331,7 @@ async def test_an_attempt_recorded_but_never_originated_is_originated_once_on_st
     # Recorded twice: refused, so a second engine could not make it a second attempt.
     assert not await r.callbacks.begin_attempt(held.id, 1, channel, datetime.now(UTC))
     r.engine.start()
-    await feature_code(stack, AGENT, "*48")
-    await _completed(r.callbacks, held.id)
-    [attempt] = await r.callbacks.attempts_of(held.id)
-    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.CONNECTED)
-    assert len(r.citizen.invites()) == 1
+    await _connected_once_when_unpaused(stack, r, held.id, channel)
 
 
 async def test_a_citizen_who_stays_busy_gets_a_ticket_in_their_language(
@@ -330,27 +343,13 @@ async def test_a_citizen_who_stays_busy_gets_a_ticket_in_their_language(
 ) -> None:
     """`callback_attempts: 1`: the citizen's phone answers 486 once; the callback is
     not dialled again but becomes a callback ticket in the caller's language."""
-    profile = tmp_path / "taipei"
-    shutil.copytree(taipei_profile.directory, profile)
-    agents = profile / "agents.yaml"
-    agents.write_text(
-        agents.read_text(encoding="utf-8").replace(
-            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600}",
-            "skills: [zh-TW], strategy: rrmemory, announce_position: true, max_wait_s: 600, "
-            "callback_attempts: 1}",
-        ),
-        encoding="utf-8",
+    await start_engine(
+        profile=_general_queue_with(taipei_profile, tmp_path, "callback_attempts: 1")
     )
-    await start_engine(profile=profile)
-    agent_port = free_port()
-    await register_agent(stack, AGENT, agent_port)
-    agent = _start_phone(uas_scenario(200, ring_ms=RING_MS), agent_port, tmp_path / "agent")
-    citizen = _start_phone(
-        uas_scenario(486), taipei_profile.trunk_ports["t-pstn"], tmp_path / "citizen"
-    )
-    callbacks = QueuedCallbacks.of(store)
-    await feature_code(stack, AGENT, "*45")
-    try:
+    async with _phones(
+        stack, store, taipei_profile, tmp_path, uas_scenario(486), paused=False
+    ) as phones:
+        callbacks, citizen = phones.callbacks, phones.citizen
         held = await _request(callbacks, f"busy-{datetime.now(UTC).timestamp()}")
 
         async def ticketed() -> QueuedCallbackRecord | None:
@@ -372,8 +371,3 @@ async def test_a_citizen_who_stays_busy_gets_a_ticket_in_their_language(
             ).scalar_one()
         assert language == "zh-TW"
         assert len(citizen.invites()) == 1
-    finally:
-        await _close_leftovers(callbacks)
-        await feature_code(stack, AGENT, "*46")
-        agent.stop()
-        citizen.stop()

@@ -21,11 +21,15 @@ from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore
 from tests.harness import free_port
 from tests.integration.calls import StartEngine, events, feature_code, greeting_s, register_agent
-from tests.sipp.scenarios import caller_scenario, run_caller, start_uas
+from tests.sipp.scenarios import (
+    answer_then_hang_up_scenario,
+    caller_scenario,
+    run_caller,
+    start_uas,
+)
 from tests.sipp.video import (
     sdp_media,
     traced,
-    video_agent_scenario,
     video_caller_scenario,
     video_media_port,
 )
@@ -84,7 +88,7 @@ async def test_video_caller_reaches_a_signing_agent_with_video_on_both_legs(
     port = free_port(socket.SOCK_DGRAM)
     await register_agent(stack, extension, port)
     agent = start_uas(
-        video_agent_scenario(extension, codec, talk_ms=2000),
+        answer_then_hang_up_scenario(extension, talk_ms=2000, video=codec),
         port=port,
         media_port=video_media_port(),
         calls=1,

@@ -64,23 +64,62 @@ def sip_reply(
 TRYING = sip_reply("100 Trying", to_tag=False)
 OK_NO_TAG = sip_reply("200 OK", to_tag=False)
 
+# Video codecs as SDP names them: the payload type a video caller offers, the rtpmap
+# name, and the fmtp parameters ("" for none).
+RTPMAP = {
+    "vp8": ("96", "VP8/90000", ""),
+    "h264": ("97", "H264/90000", "profile-level-id=42e01f;packetization-mode=1"),
+}
 
-def caller_scenario(
-    caller: str, digits: str, *, pre_ms: int, gap_ms: int, hold_ms: int, name: str = "Citizen"
-) -> str:
-    """A citizen calls [service], waits, keys `digits` in RFC 2833, stays, hangs up."""
+
+def offer_sdp(video: tuple[str, ...] = ()) -> str:
+    """Our audio offer (G.711, RFC 2833) and, with `video`, one video stream offering
+    those codecs (keys of RTPMAP) in that order, at the media port + 2."""
+    if not video:
+        return _SDP
+    lines = [f"m=video [media_port+2] RTP/AVP {' '.join(RTPMAP[c][0] for c in video)}"]
+    for codec in video:
+        payload, name, fmtp = RTPMAP[codec]
+        lines.append(f"a=rtpmap:{payload} {name}")
+        if fmtp:
+            lines.append(f"a=fmtp:{payload} {fmtp}")
+    return "\n".join([_SDP, *lines, "a=sendrecv"])
+
+
+def with_video(reply: str, payload: str, name: str, fmtp: str = "") -> str:
+    """A `sip_reply` with SDP, its audio followed by a video stream answering
+    `payload` (a number or a SIPp variable) as `name` (rtpmap) with `fmtp`."""
+    video = [f"m=video [media_port+2] RTP/AVP {payload}", f"a=rtpmap:{payload} {name}"]
+    if fmtp:
+        video.append(f"a=fmtp:{payload} {fmtp}")
+    stream = "\n".join([*video, "a=sendrecv"])
+    return reply.replace("a=sendrecv", f"a=sendrecv\n{stream}", 1)
+
+
+def _caller_request(method: str, cseq: int, caller: str, name: str, *, retrans: bool) -> str:
+    """An in-dialog request without a body from the caller (UAC) to [service]."""
+    attrs = ' retrans="500"' if retrans else ""
+    return f"""  <send{attrs}><![CDATA[
+{method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "{name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {cseq} {method}
+Contact: <sip:{caller}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+]]></send>"""
+
+
+def caller_dials(caller: str, sdp: str, *, name: str = "Citizen") -> str:
+    """The caller's INVITE to [service] offering `sdp`, the answer, and the ACK: the
+    start of every caller scenario, audio (`offer_sdp()`) or video."""
     if not caller.isdigit():
         raise ValueError("caller must be digits")
     if '"' in name or "]]>" in name:
         raise ValueError("name must fit in a quoted display name")
-    dtmf = "\n".join(
-        f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_{_PCAP_NAME.get(d, d)}.pcap"/>'
-        f'</action></nop>\n  <pause milliseconds="{gap_ms}"/>'
-        for d in digits
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="hotline caller with RFC 2833 DTMF">
-  <send retrans="500"><![CDATA[
+    return f"""  <send retrans="500"><![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: "{name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -92,37 +131,32 @@ Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
-{_SDP}
+{sdp}
 ]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   <recv response="200" rtd="true"/>
-  <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "{name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: <sip:{caller}@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
+{_caller_request("ACK", 1, caller, name, retrans=False)}"""
+
+
+def caller_scenario(
+    caller: str, digits: str, *, pre_ms: int, gap_ms: int, hold_ms: int, name: str = "Citizen"
+) -> str:
+    """A citizen calls [service], waits, keys `digits` in RFC 2833, stays, hangs up."""
+    dial = caller_dials(caller, offer_sdp(), name=name)
+    dtmf = "\n".join(
+        f'  <nop><action><exec play_pcap_audio="{PCAP_DIR}/dtmf_2833_{_PCAP_NAME.get(d, d)}.pcap"/>'
+        f'</action></nop>\n  <pause milliseconds="{gap_ms}"/>'
+        for d in digits
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<scenario name="hotline caller with RFC 2833 DTMF">
+{dial}
   <pause milliseconds="{pre_ms}"/>
 {dtmf}
   <pause milliseconds="{hold_ms}"/>
-  <send retrans="500"><![CDATA[
-BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "{name}" <sip:{caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 2 BYE
-Contact: <sip:{caller}@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
+{_caller_request("BYE", 2, caller, name, retrans=True)}
   <recv response="200" crlf="true"/>
 </scenario>
 """
@@ -285,23 +319,48 @@ Content-Length: 0
 """
 
 
-def _answer(extension: str) -> str:
-    """Take an INVITE and answer it, keeping the caller's Contact and From for later."""
-    return f"""  <recv request="INVITE" crlf="true">
-    <action>
-      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
-    </action>
-  </recv>
+def _answer(extension: str, video: str | None = None) -> str:
+    """Take an INVITE and answer it, keeping the caller's Contact and From for later.
+
+    With `video` (a key of RTPMAP) the answer also takes the offer's video in that
+    codec, at the payload type the offer gave it (RFC 3264); an offer without that
+    codec fails the scenario.
+    """
+    take = [
+        '      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>',
+        '      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>',
+    ]
+    if video is not None:
+        _, name, fmtp = RTPMAP[video]
+        take.append(
+            f'      <ereg regexp="a=rtpmap:([0-9]+) {name}" search_in="body" check_it="true"\n'
+            '            assign_to="vline,vpt"/>'
+        )
+    invite = "\n".join(['  <recv request="INVITE" crlf="true">', "    <action>", *take])
+    invite += "\n    </action>\n  </recv>"
+    if video is None:
+        return f"""{invite}
 {sip_reply("200 OK", contact=extension, sdp=True)}
   <recv request="ACK" crlf="true"/>"""
+    answer = with_video(
+        sip_reply("200 OK", contact=extension, sdp=True, retrans=True), "[$vpt]", name, fmtp
+    )
+    return f"""{invite}
+{TRYING}
+{answer}
+  <recv request="ACK" rtd="true" crlf="true"/>"""
 
 
-def answer_then_hang_up_scenario(extension: str, talk_ms: int) -> str:
-    """An agent answers, talks for `talk_ms`, then hangs up first (the survey's cue)."""
+def answer_then_hang_up_scenario(extension: str, talk_ms: int, *, video: str | None = None) -> str:
+    """An agent answers, talks for `talk_ms`, then hangs up first (the survey's cue).
+
+    `video`: a video phone, answering with audio and that codec's video (see `_answer`).
+    """
+    name = "agent video phone answers" if video else "agent answers"
+    reference = '\n  <Reference variables="vline"/>' if video else ""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<scenario name="agent answers and hangs up first">
-{_answer(extension)}
+<scenario name="{name} and hangs up first">
+{_answer(extension, video)}
   <pause milliseconds="{talk_ms}"/>
   <send retrans="500"><![CDATA[
 BYE [$contact] SIP/2.0
@@ -313,7 +372,7 @@ CSeq: 1 BYE
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-  <recv response="200" crlf="true"/>
+  <recv response="200" crlf="true"/>{reference}
 </scenario>
 """
 
