@@ -20,6 +20,7 @@ from ivr.web import (
     routes_agent,
     routes_auth,
     routes_routing,
+    routes_routing_agents,
     routes_routing_api,
     routes_routing_blocklist,
     routes_routing_calendar,
@@ -75,6 +76,8 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_routing_hours.api)
     app.include_router(routes_routing_dispatch.router)
     app.include_router(routes_routing_dispatch.api)
+    app.include_router(routes_routing_agents.router)
+    app.include_router(routes_routing_agents.api)
     app.include_router(routes_routing_api.api)
     _install_handlers(app)
 

@@ -146,6 +146,8 @@ def text_of(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return ", ".join(f"{k}={text_of(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(text_of(v) for v in value)
     if hasattr(value, "isoformat"):
         text: str = value.isoformat()
         return text[:5] if len(text) == 8 and text.endswith(":00") else text
