@@ -9,7 +9,7 @@ reports); a path that does not lead to a value is an `EditError`, never a crash.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -130,7 +130,7 @@ def remove(text: str, path: Path, index: int) -> str:
     return "".join(lines[:start] + lines[end:])
 
 
-def _block_entry(indent: str, fields: dict[str, str]) -> str:
+def _block_entry(indent: str, fields: Mapping[str, object]) -> str:
     pad = indent + "  "
     return "".join(
         f"{pad if i else indent + '- '}{k}: {json.dumps(v, ensure_ascii=False)}\n"
@@ -138,11 +138,12 @@ def _block_entry(indent: str, fields: dict[str, str]) -> str:
     )
 
 
-def append(text: str, path: Path, entry: dict[str, str | None]) -> str:
-    """The file with a mapping of text values added at the end of the list at `path`.
+def append(text: str, path: Path, entry: Mapping[str, object]) -> str:
+    """The file with a mapping of values added at the end of the list at `path`.
 
-    Values are written in double quotes (JSON's string syntax is YAML's too), so a
-    value never changes type (`0912345678` stays text); a None value is left out. An
+    Values are written as JSON, which YAML reads as written: text in double quotes, so
+    a value never changes type (`0912345678` stays text), and numbers, true/false and
+    mappings as the caller typed them; a None value is left out. An
     empty `[]` becomes a block list, one field a line, as an admin would write it.
     """
     node = find(text, path)

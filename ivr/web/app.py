@@ -20,9 +20,12 @@ from ivr.web import (
     routes_agent,
     routes_auth,
     routes_routing,
+    routes_routing_agents,
     routes_routing_api,
     routes_routing_blocklist,
     routes_routing_calendar,
+    routes_routing_dispatch,
+    routes_routing_hours,
     routes_wallboard,
     routes_work,
 )
@@ -69,6 +72,12 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_routing_blocklist.api)
     app.include_router(routes_routing_calendar.router)
     app.include_router(routes_routing_calendar.api)
+    app.include_router(routes_routing_hours.router)
+    app.include_router(routes_routing_hours.api)
+    app.include_router(routes_routing_dispatch.router)
+    app.include_router(routes_routing_dispatch.api)
+    app.include_router(routes_routing_agents.router)
+    app.include_router(routes_routing_agents.api)
     app.include_router(routes_routing_api.api)
     _install_handlers(app)
 

@@ -9,13 +9,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ivr.store.users import Session
-from ivr.web import routing_admin as admin
+from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_calendar as calendar
 from ivr.web.auth import console
-from ivr.web.pages import render
 from ivr.web.routes_routing import BASE, Reader, Writer, client_address
 from ivr.web.routes_routing_api import (
     _ERRORS,
@@ -29,59 +28,30 @@ from ivr.web.routes_routing_api import (
     _draft_out,
 )
 from ivr.web.routes_routing_api import api as routing_api
-from ivr.web.routing_blocklist import FormRefused
-from ivr.web.routing_words import routing_translator
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=routing_api.prefix, tags=["routing"])
 ListKey = Literal["holidays", "half_days", "makeup_workdays"]
-# Which list a refused form belongs to, and what was typed in it.
-Typed = tuple[str, dict[str, str], dict[str, list[str]]]
 
 
-async def _page(
-    request: Request,
-    session: Session,
-    draft_id: int,
-    *,
-    status_code: int = 200,
-    errors: list[str] | None = None,
-    notice: str | None = None,
-    typed: Typed | None = None,
-) -> Response:
-    w = routing_translator(session.user.language)
-    try:
-        seen = await calendar.page(console(request), draft_id)
-    except admin.AdminError as exc:
-        return render(
-            request, "routing.html", session, w=w, status_code=exc.status, errors=[exc.detail]
-        )
-    key, form, form_errors = typed or ("", {}, {})
-    values: dict[str, Any] = {
-        "page": seen,
-        "can_edit": session.user.role in admin.EDITORS,
-        "typed_key": key,
-        "word": lambda prefix, name: prefix + name,
-        "form": form,
-        "form_errors": {k: "; ".join(v) for k, v in form_errors.items()},
-    }
-    return render(
+async def _page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
+    return await shared.show(
         request,
-        "routing_calendar.html",
         session,
-        w=w,
-        status_code=status_code,
-        errors=errors,
-        notice=notice,
-        **values,
+        "routing_calendar.html",
+        lambda: calendar.page(console(request), draft_id),
+        action=shared.draft_url(draft_id, "calendar"),
+        **shown,
     )
+
+
+def _done(draft_id: int, key: str) -> str:
+    return f"{shared.draft_url(draft_id, 'calendar')}?notice=saved#{key}"
 
 
 @router.get(BASE + "/drafts/{draft_id}/calendar")
 async def calendar_page(request: Request, session: Reader, draft_id: int) -> Response:
-    w = routing_translator(session.user.language)
-    notice = w("saved") if request.query_params.get("notice") == "saved" else None
-    return await _page(request, session, draft_id, notice=notice)
+    return await _page(request, session, draft_id, notice=shared.notice_of(request, session))
 
 
 @router.post(BASE + "/drafts/{draft_id}/calendar/{key}/add")
@@ -96,37 +66,21 @@ async def add_form(
     closes_at: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     form = {"date": date, "name": name, "closes_at": closes_at}
-    try:
-        await calendar.add(
-            console(request),
-            session.user,
-            draft_id,
-            key,
-            revision=revision,
-            values=form,
-            address=client_address(request),
-        )
-    except FormRefused as exc:
-        reasons = [r for rs in exc.at_field.values() for r in rs]
-        return await _page(
-            request,
-            session,
-            draft_id,
-            status_code=exc.status,
-            errors=[exc.detail, *reasons],
-            typed=(key, form, exc.at_field),
-        )
-    except admin.AdminError as exc:
-        return await _page(
-            request,
-            session,
-            draft_id,
-            status_code=exc.status,
-            errors=[exc.detail],
-            typed=(key, form, {}),
-        )
-    return RedirectResponse(
-        f"{BASE}/drafts/{draft_id}/calendar?notice=saved#{key}", status_code=303
+    change = calendar.add(
+        console(request),
+        session.user,
+        draft_id,
+        key,
+        revision=revision,
+        values=form,
+        address=client_address(request),
+    )
+    return await shared.form_change(
+        change,
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key=key,
+        form=form,
+        done=_done(draft_id, key),
     )
 
 
@@ -139,20 +93,21 @@ async def remove_form(
     revision: Annotated[int, Form()],
     index: Annotated[int, Form(ge=0)],
 ) -> Response:
-    try:
-        await calendar.remove_day(
-            console(request),
-            session.user,
-            draft_id,
-            key,
-            revision=revision,
-            index=index,
-            address=client_address(request),
-        )
-    except admin.AdminError as exc:
-        return await _page(request, session, draft_id, status_code=exc.status, errors=[exc.detail])
-    return RedirectResponse(
-        f"{BASE}/drafts/{draft_id}/calendar?notice=saved#{key}", status_code=303
+    change = calendar.remove_day(
+        console(request),
+        session.user,
+        draft_id,
+        key,
+        revision=revision,
+        index=index,
+        address=client_address(request),
+    )
+    return await shared.form_change(
+        change,
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key="",
+        form={},
+        done=_done(draft_id, key),
     )
 
 
@@ -177,20 +132,10 @@ class DayIn(BaseModel):
 
 @api.get("/drafts/{draft_id}/calendar", response_model=dict[str, list[DayOut]], responses=_ERRORS)
 async def api_calendar(request: Request, session: ApiReader, draft_id: RowId) -> Any:
-    def out(seen: calendar.CalendarPage) -> dict[str, list[dict[str, Any]]]:
-        return {
-            day_list.key: [
-                {
-                    "index": day.index,
-                    **day.values,
-                    "problems": [r for rs in day.errors.values() for r in rs],
-                }
-                for day in day_list.days
-            ]
-            for day_list in seen.lists
-        }
-
-    return await _answer(calendar.page(console(request), draft_id), out)
+    return await _answer(
+        calendar.page(console(request), draft_id),
+        lambda seen: {rl.spec.key: shared.rows_out(rl.rows) for rl in seen.lists},
+    )
 
 
 @api.post("/drafts/{draft_id}/calendar/{key}", response_model=DraftOut, responses=_ERRORS)

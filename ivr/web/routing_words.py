@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ivr.web.i18n import Translate
+from ivr.web.routing_words_lists import WORDS as LIST_WORDS
 
 _WORDS: dict[str, tuple[str, str]] = {
     "routing": ("路由設定", "Routing"),
@@ -155,6 +156,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "cal_add_button": ("加入草稿", "Add to the draft"),
     "cal_remove": ("移除 {name}", "Remove {name}"),
 }
+_WORDS.update(LIST_WORDS)
 
 
 def routing_translator(language: str) -> Translate:

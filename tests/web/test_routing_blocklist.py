@@ -44,38 +44,40 @@ def test_admin_blocks_a_number_is_refused_at_the_field_removes_publishes_and_rol
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("Block list: draft")
-    expect(page.locator("#no-entries")).to_be_visible()
+    expect(page.locator("#entries-none")).to_be_visible()
     assert_accessible(page, "empty block list")
 
     # A prefix of two digits would silence a whole network: the checker refuses it.
-    tab_to(page, "#block-pattern")
+    tab_to(page, "#entries-pattern")
     page.keyboard.type("09*")
-    tab_to(page, "#block-reason")
+    tab_to(page, "#entries-reason")
     page.keyboard.type(REASON)
-    tab_to(page, "#block-pattern")
+    tab_to(page, "#entries-pattern")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    error = page.locator("#block-pattern-error")
+    error = page.locator("#entries-pattern-error")
     expect(error).to_have_text(
         "'09*': a prefix pattern needs at least 4 digits before \"*\"", use_inner_text=True
     )
-    field = page.locator("#block-pattern")
+    field = page.locator("#entries-pattern")
     expect(field).to_have_attribute("aria-invalid", "true")
-    expect(field).to_have_attribute("aria-describedby", "block-pattern-hint block-pattern-error")
+    expect(field).to_have_attribute(
+        "aria-describedby", "entries-pattern-hint entries-pattern-error"
+    )
     expect(field).to_have_value("09*")
-    expect(page.locator("#block-reason")).to_have_value(REASON)
-    expect(page.locator("#no-entries")).to_be_visible()
+    expect(page.locator("#entries-reason")).to_have_value(REASON)
+    expect(page.locator("#entries-none")).to_be_visible()
     assert_accessible(page, "pattern refused at the field")
     draft = console_server.run(rv.draft(console_server.console.store, draft_id))
     assert draft.revision == 1
     assert blocked(draft.files["blocklist.yaml"]) == []
 
     for pattern in ("0912345678", "0204*"):
-        tab_to(page, "#block-pattern")
+        tab_to(page, "#entries-pattern")
         page.keyboard.press("Control+A")
         page.keyboard.type(pattern)
         if pattern == "0204*":
-            tab_to(page, "#block-reason")
+            tab_to(page, "#entries-reason")
             page.keyboard.type(REASON)
         with page.expect_navigation():
             page.keyboard.press("Enter")
@@ -88,7 +90,7 @@ def test_admin_blocks_a_number_is_refused_at_the_field_removes_publishes_and_rol
     assert_accessible(page, "two numbers blocked")
     screenshot(page, "routing-blocklist")
 
-    tab_to(page, "#remove-1")
+    tab_to(page, "#entries-remove-1")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(rows).to_have_count(1)
@@ -134,7 +136,7 @@ def test_only_admins_edit_the_block_list_and_a_stale_revision_is_refused(
     entry = {"pattern": "0912345678", "reason": REASON, "expires_at": "2027-06-12"}
     read = auditor.get(url)
     assert read.status_code == 200
-    assert 'id="block-add"' not in read.text
+    assert 'id="entries-add"' not in read.text
     refused = auditor.post(f"{url}/add", data={"csrf_token": auditor_csrf, "revision": 1, **entry})
     assert refused.status_code == 403
     added = admin.post(f"{url}/add", data={"csrf_token": csrf, "revision": 1, **entry})

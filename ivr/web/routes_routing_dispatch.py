@@ -1,0 +1,288 @@
+"""The dispatch items editor (issue 17): a draft's dispatch catalogue, list, add,
+change, remove (after "what refers to this"). Its pages, and the same in the JSON API
+under /api/v1/routing/drafts/{id}/dispatch; the service is `ivr.web.routing_dispatch`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse, Response
+
+from ivr.store.users import Session
+from ivr.web import routes_routing_lists as shared
+from ivr.web import routing_admin as admin
+from ivr.web import routing_dispatch as dispatch
+from ivr.web.auth import console
+from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing_api import (
+    _ERRORS,
+    ApiReader,
+    ApiWriter,
+    DraftOut,
+    Index,
+    RowId,
+    _answer,
+    _draft_out,
+    _refused,
+)
+from ivr.web.routes_routing_api import api as routing_api
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix=routing_api.prefix, tags=["routing"])
+KEY = dispatch.SPEC.key
+PART = "dispatch"
+
+
+async def _page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
+    return await shared.show(
+        request,
+        session,
+        "routing_dispatch.html",
+        lambda: dispatch.page(console(request), draft_id),
+        action=shared.draft_url(draft_id, PART),
+        **shown,
+    )
+
+
+async def _item_page(
+    request: Request, session: Session, draft_id: int, index: int, **shown: Any
+) -> Response:
+    async def load() -> Any:
+        return await dispatch.item_at(console(request), draft_id, index)
+
+    return await shared.show(
+        request,
+        session,
+        "routing_dispatch_item.html",
+        load,
+        action=shared.draft_url(draft_id, PART),
+        spec=dispatch.SPEC,
+        **shown,
+    )
+
+
+def _done(draft_id: int, anchor: str = KEY) -> str:
+    return f"{shared.draft_url(draft_id, PART)}?notice=saved#{anchor}"
+
+
+async def _typed(request: Request) -> dict[str, str]:
+    """The item's fields as the form sent them (a checkbox left off is not sent)."""
+    form = await request.form()
+    return {
+        f.name: str(form.get(f.name, ""))[: f.maxlength if f.kind != "checkbox" else 5]
+        for f in dispatch.SPEC.typed
+    }
+
+
+@router.get(BASE + "/drafts/{draft_id}/dispatch")
+async def dispatch_page(request: Request, session: Reader, draft_id: int) -> Response:
+    return await _page(request, session, draft_id, notice=shared.notice_of(request, session))
+
+
+@router.post(BASE + "/drafts/{draft_id}/dispatch/add")
+async def add_form(
+    request: Request, session: Writer, draft_id: int, revision: Annotated[int, Form()]
+) -> Response:
+    typed = await _typed(request)
+    return await shared.form_change(
+        dispatch.add(
+            console(request),
+            session.user,
+            draft_id,
+            revision=revision,
+            typed=typed,
+            address=client_address(request),
+        ),
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key=KEY,
+        form=typed,
+        done=_done(draft_id),
+    )
+
+
+@router.get(BASE + "/drafts/{draft_id}/dispatch/{index:int}")
+async def item_page(request: Request, session: Reader, draft_id: int, index: int) -> Response:
+    return await _item_page(request, session, draft_id, index)
+
+
+@router.post(BASE + "/drafts/{draft_id}/dispatch/{index:int}")
+async def change_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    index: int,
+    revision: Annotated[int, Form()],
+) -> Response:
+    typed = await _typed(request)
+    return await shared.form_change(
+        dispatch.change(
+            console(request),
+            session.user,
+            draft_id,
+            revision=revision,
+            index=index,
+            typed=typed,
+            address=client_address(request),
+        ),
+        lambda **shown: _item_page(request, session, draft_id, index, **shown),
+        key=KEY,
+        form=typed,
+        done=_done(draft_id, f"{KEY}-{index}"),
+    )
+
+
+@router.post(BASE + "/drafts/{draft_id}/dispatch/remove")
+async def remove_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    revision: Annotated[int, Form()],
+    index: Annotated[int, Form(ge=0)],
+    confirm: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    c = console(request)
+    try:
+        await dispatch.remove(
+            c,
+            session.user,
+            draft_id,
+            revision=revision,
+            index=index,
+            confirm=confirm == "yes",
+            address=client_address(request),
+        )
+    except dispatch.Referred as exc:
+        # What refers to the item, and the same button again to confirm.
+        return await shared.show(
+            request,
+            session,
+            "routing_dispatch_refs.html",
+            lambda: dispatch.item_at(c, draft_id, index),
+            status_code=exc.status,
+            refs=exc.refs,
+            action=shared.draft_url(draft_id, PART),
+        )
+    except admin.AdminError as exc:
+        return await _page(request, session, draft_id, status_code=exc.status, errors=[exc.detail])
+    return shared.saved(shared.draft_url(draft_id, PART), f"#{KEY}")
+
+
+# ---------------------------------------------------------------- JSON API
+
+
+class ItemIn(BaseModel):
+    """An item as the form takes it: each field as text, numbers written as numbers."""
+
+    model_config = ConfigDict(extra="forbid")
+    revision: int
+    item: str = Field(max_length=3)
+    name: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    agency: str = Field(max_length=64)
+    unit: str = Field(max_length=64)
+    stage1_hours: str = Field(default="", max_length=8)
+    stage2_days: str = Field(default="", max_length=8)
+    stage2_hours: str = Field(default="", max_length=8)
+    stage2_variants: str = Field(default="", max_length=200, description="wiring=3, total=7")
+    same_day_rule: bool = False
+    contact_attempts: str = Field(default="", max_length=2)
+    note: str = Field(default="", max_length=500)
+
+    def typed(self) -> dict[str, str]:
+        values = self.model_dump(exclude={"revision"})
+        values["same_day_rule"] = "true" if self.same_day_rule else ""
+        return {k: str(v) for k, v in values.items()}
+
+
+class RemoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    revision: int
+    confirm: bool = Field(default=False, description="remove even if something refers to it")
+
+
+class ItemRefOut(BaseModel):
+    where: str
+    path: str
+    what: str
+
+
+@api.get("/drafts/{draft_id}/dispatch", response_model=list[shared.RowOut], responses=_ERRORS)
+async def api_items(request: Request, session: ApiReader, draft_id: RowId) -> Any:
+    return await _answer(
+        dispatch.page(console(request), draft_id),
+        lambda seen: shared.rows_out(seen.rows(KEY), flat=False),
+    )
+
+
+@api.post("/drafts/{draft_id}/dispatch", response_model=DraftOut, responses=_ERRORS)
+async def api_add(request: Request, session: ApiWriter, draft_id: RowId, body: ItemIn) -> Any:
+    """Add an item; refused with 422 and `problems` at the item if the checker says so."""
+    return await _answer(
+        dispatch.add(
+            console(request),
+            session.user,
+            draft_id,
+            revision=body.revision,
+            typed=body.typed(),
+            address=client_address(request),
+        ),
+        _draft_out,
+    )
+
+
+@api.put("/drafts/{draft_id}/dispatch/{index}", response_model=DraftOut, responses=_ERRORS)
+async def api_change(
+    request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: ItemIn
+) -> Any:
+    return await _answer(
+        dispatch.change(
+            console(request),
+            session.user,
+            draft_id,
+            revision=body.revision,
+            index=index,
+            typed=body.typed(),
+            address=client_address(request),
+        ),
+        _draft_out,
+    )
+
+
+@api.get(
+    "/drafts/{draft_id}/dispatch/{index}/references",
+    response_model=list[ItemRefOut],
+    responses=_ERRORS,
+)
+async def api_references(
+    request: Request, session: ApiReader, draft_id: RowId, index: Index
+) -> Any:
+    return await _answer(
+        dispatch.references(console(request), draft_id, index),
+        lambda found: [r.__dict__ for r in found],
+    )
+
+
+@api.post("/drafts/{draft_id}/dispatch/{index}/remove", response_model=DraftOut, responses=_ERRORS)
+async def api_remove(
+    request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: RemoveIn
+) -> Any:
+    """Remove an item; 409 with `references` if something refers to it, unless `confirm`."""
+    try:
+        done = await dispatch.remove(
+            console(request),
+            session.user,
+            draft_id,
+            revision=body.revision,
+            index=index,
+            confirm=body.confirm,
+            address=client_address(request),
+        )
+    except dispatch.Referred as exc:
+        refs = [r.__dict__ for r in exc.refs]
+        return JSONResponse({"detail": exc.detail, "references": refs}, status_code=exc.status)
+    except admin.AdminError as exc:
+        return _refused(exc)
+    return _draft_out(done)

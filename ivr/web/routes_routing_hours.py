@@ -1,0 +1,165 @@
+"""The weekly hours editor (issue 17): each day's ranges of hours.yaml's `weekly` and
+`office_hours` in a draft. Its page, and the same in the JSON API under
+/api/v1/routing/drafts/{id}/hours; the service is `ivr.web.routing_hours`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from ivr.store import routing_versions as rv
+from ivr.store.users import Session
+from ivr.web import routes_routing_lists as shared
+from ivr.web import routing_hours as hours
+from ivr.web.auth import console
+from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing_api import (
+    _ERRORS,
+    ApiReader,
+    ApiWriter,
+    DraftOut,
+    FieldProblemOut,
+    RowId,
+    _answer,
+    _draft_out,
+)
+from ivr.web.routes_routing_api import api as routing_api
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix=routing_api.prefix, tags=["routing"])
+TableKey = Literal["weekly", "office_hours"]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+async def _page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
+    return await shared.show(
+        request,
+        session,
+        "routing_hours.html",
+        lambda: hours.page(console(request), draft_id),
+        action=shared.draft_url(draft_id, "hours"),
+        **shown,
+    )
+
+
+@router.get(BASE + "/drafts/{draft_id}/hours")
+async def hours_page(request: Request, session: Reader, draft_id: int) -> Response:
+    return await _page(request, session, draft_id, notice=shared.notice_of(request, session))
+
+
+@router.post(BASE + "/drafts/{draft_id}/hours/{key}/{day}")
+async def day_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    key: str,
+    day: str,
+    revision: Annotated[int, Form()],
+    ranges: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    async def change() -> rv.DraftRecord:
+        return await hours.set_day(
+            console(request),
+            session.user,
+            draft_id,
+            key,
+            day,
+            revision=revision,
+            ranges=hours.parse_ranges(ranges),
+            address=client_address(request),
+        )
+
+    return await shared.form_change(
+        change(),
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key=f"{key}-{day}",
+        form={hours.FIELD: ranges},
+        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#{key}-{day}",
+    )
+
+
+# ---------------------------------------------------------------- JSON API
+
+
+class DayHoursOut(BaseModel):
+    day: str
+    ranges: list[list[str]]
+    problems: list[str]
+
+
+class WeekOut(BaseModel):
+    present: bool
+    days: list[DayHoursOut]
+    problems: list[str]
+
+
+class HoursOut(BaseModel):
+    always_open: bool
+    weekly: WeekOut
+    office_hours: WeekOut
+
+
+class DayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    revision: int
+    ranges: list[
+        tuple[Annotated[str, Field(max_length=16)], Annotated[str, Field(max_length=16)]]
+    ] = Field(max_length=24, description='[["08:30", "12:30"], ...]; empty: closed all day')
+
+
+class DaySavedOut(DraftOut):
+    problems: list[FieldProblemOut]
+
+
+@api.get("/drafts/{draft_id}/hours", response_model=HoursOut, responses=_ERRORS)
+async def api_hours(request: Request, session: ApiReader, draft_id: RowId) -> Any:
+    def out(seen: hours.HoursPage) -> dict[str, Any]:
+        return {
+            "always_open": seen.always_open,
+            **{
+                t.key: {
+                    "present": t.present,
+                    "days": [
+                        {
+                            "day": d.day,
+                            "ranges": d.ranges,
+                            "problems": [r for rs in d.errors.values() for r in rs],
+                        }
+                        for d in t.days
+                    ],
+                    "problems": t.errors,
+                }
+                for t in seen.tables
+            },
+        }
+
+    return await _answer(hours.page(console(request), draft_id), out)
+
+
+@api.put("/drafts/{draft_id}/hours/{key}/{day}", response_model=DaySavedOut, responses=_ERRORS)
+async def api_set_day(
+    request: Request, session: ApiWriter, draft_id: RowId, key: TableKey, day: Day, body: DayIn
+) -> Any:
+    """Save a day's ranges as given; the answer carries the checker's problems at the day
+    (saved all the same: publishing refuses the draft until they are fixed)."""
+
+    async def change() -> dict[str, Any]:
+        c = console(request)
+        saved = await hours.set_day(
+            c,
+            session.user,
+            draft_id,
+            key,
+            day,
+            revision=body.revision,
+            ranges=body.ranges,
+            address=client_address(request),
+        )
+        found = await hours.day_problems(c, saved, key, day)
+        return {**_draft_out(saved), "problems": [p.as_json() for p in found]}
+
+    return await _answer(change(), lambda done: done)

@@ -1,0 +1,172 @@
+"""The weekly hours editor of a routing draft, keyboard only in Debian's chromium, axe on
+every state (issue 17): a day's ranges saved as typed, the checker's error shown at the
+day with the CLI's own text, a publish refused for it, fixed, published; the API's roles.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from playwright.sync_api import Page, expect
+
+from ivr.cli.routing import routing_problems
+from ivr.domain.vocabulary import Role
+from ivr.routing.publish import Site
+from ivr.routing.versions import read_document, write_document
+from ivr.store import routing_versions as rv
+from ivr.store.audit import entries
+from tests.web.conftest import (
+    REPO,
+    ConsoleServer,
+    assert_accessible,
+    screenshot,
+    sign_in_by_keyboard,
+)
+from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+
+__all__ = ["site"]  # the fixture, shared with the editor's other tests
+
+
+def type_into(page: Page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def cli_reasons(files: dict[str, str], where: Path, path: str) -> list[str]:
+    """What `ivr routing check` says at `path` of hours.yaml for these files."""
+    where.mkdir()
+    write_document(files, where)
+    problems = routing_problems(where, REPO / "recordings")
+    return [
+        p.reason for p in problems if Path(p.file).name == "hours.yaml" and p.path.startswith(path)
+    ]
+
+
+def test_admin_edits_office_hours_is_refused_at_publish_fixes_and_publishes(
+    console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page, tmp_path: Path
+) -> None:
+    made, reloads = site
+    base = console_server.url
+    admin = person(console_server, Role.ADMIN)
+    sign_in_by_keyboard(page, base, admin)
+    page.goto(f"{base}/admin/routing")
+    tab_to(page, "#new-draft")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
+    tab_to(page, "#edit-hours")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("Weekly hours: draft")
+    # Taipei answers around the clock: no weekly hours to edit, only office hours.
+    expect(page.locator("#weekly-absent")).to_be_visible()
+    expect(page.locator("#office_hours-mon")).to_have_value("08:30-12:30, 13:30-17:30")
+    expect(page.locator("#office_hours-sat")).to_have_value("")
+    assert_accessible(page, "office hours as shipped")
+
+    # Saved as typed (a draft need not be valid); the checker's words at the day.
+    type_into(page, "#office_hours-mon", "13:30-12:30, 13:30-17:30")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    field = page.locator("#office_hours-mon")
+    expect(field).to_have_value("13:30-12:30, 13:30-17:30")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_attribute("aria-describedby", "office_hours-hint office_hours-mon-error")
+    draft = console_server.run(rv.draft(console_server.console.store, draft_id))
+    assert draft.revision == 2
+    [reason] = cli_reasons(draft.files, tmp_path / "bad", "office_hours.mon")
+    assert "ends before it starts" in reason
+    expect(page.locator("#office_hours-mon-error")).to_have_text(reason)
+    assert_accessible(page, "a day's error at the field")
+
+    # Publishing refuses the draft, with the same problem at its field.
+    tab_to(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, "#comment")
+    page.keyboard.type("Monday afternoons only")
+    tab_to(page, "#publish")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("refused: 1 problem(s) in the draft")
+    expect(summary).to_contain_text(f"hours.yaml: office_hours.mon[0]: {reason}")
+    assert_accessible(page, "publish refused")
+    assert (
+        console_server.run(rv.versions(console_server.console.store, made.profile))[0].number == 1
+    )
+
+    tab_to(page, "#edit-hours")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#office_hours-mon-error")).to_have_text(reason)
+    type_into(page, "#office_hours-mon", "08:30-12:30")
+    expect(page.locator("#office_hours-mon-error")).to_have_count(0)
+    type_into(page, "#office_hours-sat", "09:00-12:00")
+    expect(page.locator("#check-ok")).to_be_visible()
+    expect(page.locator("#office_hours-sat")).to_have_value("09:00-12:00")
+    assert_accessible(page, "office hours changed")
+    screenshot(page, "routing-hours")
+
+    tab_to(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, "#comment")
+    page.keyboard.type("Monday mornings; Saturday mornings open")
+    tab_to(page, "#publish")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".notice")).to_have_text("Version 2 published.")
+    expect(page.locator("main")).to_contain_text("office_hours")
+    on_disk = yaml.safe_load(read_document(made.routing_dir)["hours.yaml"])
+    assert on_disk["office_hours"]["mon"] == [["08:30", "12:30"]]
+    assert on_disk["office_hours"]["sat"] == [["09:00", "12:00"]]
+    assert on_disk["office_hours"]["tue"] == [["08:30", "12:30"], ["13:30", "17:30"]]
+    assert len(reloads.seen) == 1
+    edits = [
+        r
+        for r in console_server.run(entries(console_server.console.store, who=admin))
+        if r.action == "routing_edit"
+    ]
+    assert len(edits) == 3
+    assert "office_hours" in (edits[-1].detail or "")
+
+
+def test_the_hours_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
+    a = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=a).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/hours"
+    assert agent.get(url).status_code == 403
+    day = {"revision": 1, "ranges": [["09:00", "25:00"]]}
+    put = agent.put(f"{url}/office_hours/sat", json=day, headers={"X-CSRF-Token": agent_csrf})
+    assert put.status_code == 403
+    # Saved, and told what the checker says of it.
+    saved = admin.put(f"{url}/office_hours/sat", json=day, headers=a)
+    assert saved.status_code == 200, saved.text
+    body = saved.json()
+    assert body["revision"] == 2
+    assert [p["path"] for p in body["problems"]] == ["office_hours.sat[0].end"]
+    listed = admin.get(url).json()
+    assert listed["always_open"] is True
+    assert listed["weekly"]["present"] is False
+    sat = next(x for x in listed["office_hours"]["days"] if x["day"] == "sat")
+    assert sat["ranges"] == [["09:00", "25:00"]]
+    assert sat["problems"] == [p["reason"] for p in body["problems"]]
+    assert admin.put(f"{url}/office_hours/someday", json=day, headers=a).status_code == 422
+    # Taipei has no weekly table to change: refused, nothing saved.
+    stale = admin.put(f"{url}/weekly/sat", json={**day, "revision": 2}, headers=a)
+    assert stale.status_code == 422
+    closed = admin.put(f"{url}/office_hours/sat", json={"revision": 2, "ranges": []}, headers=a)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["problems"] == []
+    again = admin.put(f"{url}/office_hours/sat", json={"revision": 2, "ranges": []}, headers=a)
+    assert again.status_code == 409
+    spec = admin.get("/api/v1/openapi.json").json()
+    assert "/api/v1/routing/drafts/{draft_id}/hours/{key}/{day}" in spec["paths"]
