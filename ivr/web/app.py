@@ -19,6 +19,7 @@ from ivr.web import (
     auth,
     routes_agent,
     routes_auth,
+    routes_faq,
     routes_routing,
     routes_routing_api,
     routes_routing_blocklist,
@@ -70,6 +71,8 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_routing_calendar.router)
     app.include_router(routes_routing_calendar.api)
     app.include_router(routes_routing_api.api)
+    app.include_router(routes_faq.router)
+    app.include_router(routes_faq.api)
     _install_handlers(app)
 
     @app.middleware("http")

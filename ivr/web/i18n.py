@@ -75,6 +75,17 @@ _WORDS: dict[str, tuple[str, str]] = {
     "referrals_found_caption": ("相符的告知電話", "Matching referral numbers"),
     "referral_office": ("機關", "Office"),
     "referral_topics": ("事項", "Topics"),
+    # the FAQ knowledge base (T2(1))
+    "faq_h": ("常見問答", "FAQ"),
+    "faq_label": ("搜尋常見問答（問題或關鍵字）", "Search the FAQ (a question or keywords)"),
+    "faq_search": ("搜尋問答", "Search the FAQ"),
+    "faq_found": ("常見問答相符「{q}」{n} 則。", '{n} FAQ answers match "{q}".'),
+    "faq_none": ("沒有常見問答相符「{q}」。", 'No FAQ answer matches "{q}".'),
+    "faq_results": ("常見問答搜尋結果", "FAQ answers found"),
+    "faq_kept_by": ("提供機關", "Kept by"),
+    "faq_hotline": ("1999 熱線", "the 1999 hotline"),
+    "faq_reviewed": ("最後檢視", "Last reviewed"),
+    "faq_back": ("回到話務人員頁", "Back to the agent page"),
     "agents_h": ("話務人員", "Agents"),
     "agents_caption": (
         "已登入佇列的話務人員及其狀態",
