@@ -24,6 +24,7 @@ from ivr.web import (
     routes_routing_api,
     routes_routing_blocklist,
     routes_routing_calendar,
+    routes_service,
     routes_wallboard,
     routes_work,
 )
@@ -73,6 +74,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_routing_api.api)
     app.include_router(routes_faq.router)
     app.include_router(routes_faq.api)
+    app.include_router(routes_service.router)
     _install_handlers(app)
 
     @app.middleware("http")

@@ -86,6 +86,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "faq_hotline": ("1999 熱線", "the 1999 hotline"),
     "faq_reviewed": ("最後檢視", "Last reviewed"),
     "faq_back": ("回到話務人員頁", "Back to the agent page"),
+    "service_page": ("服務模式與颱風停班日", "Service mode and typhoon closures"),
     "agents_h": ("話務人員", "Agents"),
     "agents_caption": (
         "已登入佇列的話務人員及其狀態",
