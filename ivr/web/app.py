@@ -27,6 +27,7 @@ from ivr.web import (
     routes_service,
     routes_wallboard,
     routes_work,
+    routes_work_cases,
 )
 from ivr.web.context import STATIC_DIR, Console
 from ivr.web.i18n import translator
@@ -75,6 +76,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_faq.router)
     app.include_router(routes_faq.api)
     app.include_router(routes_service.router)
+    app.include_router(routes_work_cases.router)
     _install_handlers(app)
 
     @app.middleware("http")
