@@ -18,6 +18,7 @@ from ivr.web import (
     api,
     auth,
     routes_agent,
+    routes_agent_day,
     routes_auth,
     routes_faq,
     routes_routing,
@@ -77,6 +78,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_faq.api)
     app.include_router(routes_service.router)
     app.include_router(routes_work_cases.router)
+    app.include_router(routes_agent_day.router)
     _install_handlers(app)
 
     @app.middleware("http")

@@ -87,6 +87,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "faq_reviewed": ("最後檢視", "Last reviewed"),
     "faq_back": ("回到話務人員頁", "Back to the agent page"),
     "service_page": ("服務模式與颱風停班日", "Service mode and typhoon closures"),
+    "agent_day_page": ("話務人員的一天（狀態與來電）", "An agent's day (states and calls)"),
     # cases on "My work" (issues 15, 16)
     "cases_h": ("案件", "Cases"),
     "cases_caption": ("待辦案件，最早到期者在前", "Cases with work left, soonest due first"),

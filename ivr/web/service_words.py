@@ -57,6 +57,33 @@ _WORDS: dict[str, tuple[str, str]] = {
     "not_closed": ("{day} 並未停班，未變更。", "{day} was not closed; nothing changed."),
     "bad_day": ("日期請寫成 年-月-日，例如 2026-09-01。", "Write the day as 2026-09-01."),
     "bad_time": ("時間請寫成 時:分，例如 12:00。", "Write the time as 12:00."),
+    # an agent's day
+    "day_title": ("話務人員的一天", "An agent's day"),
+    "day_link": ("話務人員的一天（狀態與來電）", "An agent's day (states and calls)"),
+    "day_agent": ("話務人員", "Agent"),
+    "day_date": ("日期（年-月-日）", "Date (year-month-day)"),
+    "day_show": ("顯示", "Show"),
+    "day_heading": ("{agent} 於 {day}", "{agent} on {day}"),
+    "day_totals_caption": ("當日合計", "The day's totals"),
+    "day_signed_in": ("登入時間", "Signed in"),
+    "day_paused": ("暫停時間", "Paused"),
+    "day_paused_reason": ("暫停：{reason}", "Paused: {reason}"),
+    "day_calls": ("接聽來電", "Calls answered"),
+    "day_talk": ("通話時間", "Talk time"),
+    "day_caption": (
+        "狀態變更與接聽來電，依時間",
+        "State changes and calls answered, in time order",
+    ),
+    "day_time": ("時間", "Time"),
+    "day_event": ("事件", "Event"),
+    "day_detail": ("說明", "Detail"),
+    "day_call": ("接聽來電（{queue}）", "Answered a call ({queue})"),
+    "day_call_detail": ("等候 {hold} 秒，通話 {talk} 秒", "waited {hold} s, talked {talk} s"),
+    "day_nothing": ("這天沒有狀態變更或來電。", "No state change or call on this day."),
+    "day_state_logged_in": ("登入", "Signed in"),
+    "day_state_logged_out": ("登出", "Signed out"),
+    "day_state_paused": ("暫停", "Paused"),
+    "day_state_unpaused": ("就緒", "Ready"),
 }
 
 

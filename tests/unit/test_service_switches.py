@@ -11,7 +11,7 @@ from ivr.service_switches import disaster_on, in_force
 from ivr.store import ClosureRecord, ModeChange
 from ivr.web.service_words import keys, service_translator
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "ivr" / "web" / "templates" / "service.html"
+TEMPLATES = Path(__file__).resolve().parents[2] / "ivr" / "web" / "templates"
 AT = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
 
 
@@ -37,8 +37,14 @@ def test_disaster_mode_is_its_newest_switch() -> None:
 def test_every_word_of_the_service_page_exists_in_both_languages() -> None:
     zh, en = service_translator("zh-TW"), service_translator("en")
     for key in keys():
-        assert zh(key, at="t", by="b", day="d").strip()
-        assert en(key, at="t", by="b", day="d").strip()
-    used = set(re.findall(r'\bs\("([a-z_]+)"', TEMPLATE.read_text(encoding="utf-8")))
-    assert used
-    assert used <= set(keys())
+        assert zh(
+            key, at="t", by="b", day="d", agent="a", reason="r", queue="q", hold=1, talk=2
+        ).strip()
+        assert en(
+            key, at="t", by="b", day="d", agent="a", reason="r", queue="q", hold=1, talk=2
+        ).strip()
+    for name in ("service.html", "agent_day.html"):
+        text = (TEMPLATES / name).read_text(encoding="utf-8")
+        used = set(re.findall(r'\bs\("([a-z_]+)"[,)]', text))
+        assert used
+        assert used <= set(keys())
