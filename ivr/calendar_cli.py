@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from ivr import config as stack_config
+from ivr import service_switches as switches
 from ivr.config import StackConfig
 from ivr.domain.calendar import Calendar, with_days_off
 from ivr.domain.clock import Clock, system_clock
@@ -72,16 +73,10 @@ async def close_day(
     store = await CaseStore.open(cfg.database_url)
     try:
         await store.migrate()
-        await store.set_closure(
-            day,
-            closed=True,
-            at=clock(),
-            by=by,
-            reason=reason.strip(),
-            closes_at=closes_at,
-            note=note,
+        await switches.close_day(
+            store, day, reason=reason, closes_at=closes_at, at=clock(), by=by, note=note
         )
-    except ValueError as exc:
+    except switches.SwitchRefused as exc:
         raise CalendarCommandError(str(exc)) from None
     finally:
         await store.close()
@@ -98,11 +93,9 @@ async def open_day(
     store = await CaseStore.open(cfg.database_url)
     try:
         await store.migrate()
-        closed = await store.closures(day)
-        if day not in closed:
+        if not await switches.open_day(store, day, at=clock(), by=by, note=note):
             return f"{day} was not closed; nothing changed"
-        await store.set_closure(day, closed=False, at=clock(), by=by, note=note)
-    except ValueError as exc:
+    except switches.SwitchRefused as exc:
         raise CalendarCommandError(str(exc)) from None
     finally:
         await store.close()
@@ -119,10 +112,7 @@ async def stack_closures(cfg: StackConfig, since: date) -> list[ClosureRecord]:
 
 
 def _in_force(history: Sequence[ClosureRecord]) -> list[ClosureRecord]:
-    latest: dict[date, ClosureRecord] = {}
-    for record in history:
-        latest[record.day] = record
-    return [r for r in latest.values() if r.closed]
+    return switches.in_force(history)
 
 
 _WHY = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from ivr import service_switches as switches
 from ivr.config import StackConfig
 from ivr.domain.clock import system_clock
 from ivr.domain.masking import mask_numbers_deep, mask_text, shown_number
@@ -122,8 +123,9 @@ async def set_mode(cfg: StackConfig, *, active: bool, by: str, note: str | None)
     store = await CaseStore.open(cfg.database_url)
     try:
         await store.migrate()
-        await store.set_mode("disaster", active=active, at=system_clock(), by=by, note=note)
-        mode = await store.current_mode(system_clock())
+        mode = await switches.set_disaster(
+            store, active=active, at=system_clock(), by=by, note=note
+        )
     finally:
         await store.close()
     return (

@@ -432,3 +432,13 @@ class VideoWaitEnd(StrEnum):
     NO_AGENTS = "no_agents"
     # The queue's longest wait (max_wait_s) was used up.
     MAX_WAIT = "max_wait"
+
+
+# ---- Service switches from the console (issue 16, ivr.service_switches)
+
+
+class ServiceAudit(StrEnum):
+    """Audit actions of the switches a supervisor throws on the service page."""
+
+    DISASTER_MODE = "disaster_mode"
+    CLOSURE = "calendar_closure"

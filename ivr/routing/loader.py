@@ -20,6 +20,8 @@ from pydantic import BaseModel
 from ivr.prompts import Catalogue
 from ivr.routing.cross_checks import Tables as _Tables
 from ivr.routing.dispatch_table import DispatchItems, dispatch_problems
+from ivr.routing.faq_table import FILE as FAQ
+from ivr.routing.faq_table import FaqTable, faq_problems
 
 # The table file names, problems and prompt checks live in their own modules; they are
 # re-exported here, where the rest of the project has always imported them from.
@@ -79,6 +81,7 @@ OPTIONAL_FILES: dict[str, type[BaseModel]] = {
     DISPATCH: DispatchItems,
     REPLIES: ReplyTemplates,
     REFERRALS: Referrals,
+    FAQ: FaqTable,
 }
 
 log = structlog.get_logger()
@@ -139,6 +142,13 @@ def load_profile(directory: Path, *, catalogue: Catalogue | None = None) -> Rout
                 for path, reason in dispatch_problems(dispatch, units)
             ]
             complete = replace(complete, dispatch=dispatch)
+        faq = parsed.get(FAQ)
+        if complete is not None and isinstance(faq, FaqTable):
+            known = {a.id for a in complete.directory.agencies}
+            problems += [
+                Problem(str(directory / FAQ), path, reason)
+                for path, reason in faq_problems(faq, known)
+            ]
         if complete is not None and catalogue is not None:
             problems += catalogue_problems(complete, catalogue)
     except Exception as exc:  # as in _validate: refuse, never crash the caller

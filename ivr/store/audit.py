@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from ivr.domain.vocabulary import RoutingAudit, values
+from ivr.domain.vocabulary import RoutingAudit, ServiceAudit, values
 from ivr.store.models import AuditEntry, require_utc_aware
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ ACTIONS = (
     "retention",
     "limit",
     *values(RoutingAudit),
+    *values(ServiceAudit),
     "signin",
 )
 # An arbitrary constant naming the audit chain's lock among PostgreSQL advisory locks.

@@ -18,7 +18,9 @@ from ivr.web import (
     api,
     auth,
     routes_agent,
+    routes_agent_day,
     routes_auth,
+    routes_faq,
     routes_routing,
     routes_routing_agents,
     routes_routing_api,
@@ -26,8 +28,10 @@ from ivr.web import (
     routes_routing_calendar,
     routes_routing_dispatch,
     routes_routing_hours,
+    routes_service,
     routes_wallboard,
     routes_work,
+    routes_work_cases,
 )
 from ivr.web.context import STATIC_DIR, Console
 from ivr.web.i18n import translator
@@ -79,6 +83,11 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_routing_agents.router)
     app.include_router(routes_routing_agents.api)
     app.include_router(routes_routing_api.api)
+    app.include_router(routes_faq.router)
+    app.include_router(routes_faq.api)
+    app.include_router(routes_service.router)
+    app.include_router(routes_work_cases.router)
+    app.include_router(routes_agent_day.router)
     _install_handlers(app)
 
     @app.middleware("http")

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ivr.domain.vocabulary import Role
 from ivr.store.users import Session
-from ivr.web import auth, work
+from ivr.web import auth, work, work_cases
 from ivr.web.auth import console
 from ivr.web.i18n import translator
 from ivr.web.pages import render
@@ -28,6 +28,7 @@ _NOTICES = ("done", "callback_done")
 @router.get("/work")
 async def work_page(request: Request, session: Reader) -> Response:
     items = await work.my_work(console(request), session.user)
+    cases = await work_cases.my_cases(console(request), session.user)
     t = translator(session.user.language)
     shown = request.query_params.get("notice")
     return render(
@@ -35,6 +36,7 @@ async def work_page(request: Request, session: Reader) -> Response:
         "work.html",
         session,
         items=items,
+        cases=cases,
         can_act=session.user.role in auth.WORKERS,
         notice=t("done") if shown in _NOTICES else None,
     )
