@@ -18,6 +18,7 @@ from ivr.web import (
     api,
     auth,
     routes_agent,
+    routes_agent_case,
     routes_auth,
     routes_routing,
     routes_routing_api,
@@ -61,6 +62,7 @@ def create_app(console: Console) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_auth.router)
     app.include_router(routes_agent.router)
+    app.include_router(routes_agent_case.router)
     app.include_router(routes_work.router)
     app.include_router(routes_wallboard.router)
     app.include_router(api.router)

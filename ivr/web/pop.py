@@ -19,6 +19,7 @@ from ivr.adapters.ami import AmiEvent
 from ivr.domain.masking import mask_number
 from ivr.domain.screening import blocked_by
 from ivr.store import console as reads
+from ivr.web import wrapup
 from ivr.web.context import Console
 from ivr.web.hub import Message
 
@@ -50,8 +51,10 @@ class Pop:
     calls_90_days: int
     open_tickets: tuple[TicketLine, ...]
     blocked: str | None
-    # The cases issue adds the caller's open cases here.
+    # The cases opened from this call on the agent's page (number and state).
     cases: tuple[dict[str, Any], ...] = field(default=())
+    # The call's id in the store (None: the engine has not recorded it).
+    call_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,7 +85,10 @@ async def build(ctx: Console, event: AmiEvent, phase: str) -> Pop:
     view = ctx.routing_view()
     rule = blocked_by(view.blocklist, number, now, tz=view.office.tz) if number else None
     return Pop(
-        uniqueid=uniqueid,
+        # The call's own id where the store knows it (the event may name a local leg),
+        # so the page's actions (a case, a transfer) find the call by it.
+        uniqueid=call.uniqueid if call is not None else uniqueid,
+        call_id=call.id if call is not None else None,
         queue=event.get("Queue", ""),
         phase=phase,
         number=mask_number(number) or "-",
@@ -128,4 +134,7 @@ async def on_queue_event(ctx: Console, event: AmiEvent) -> None:
         log.exception("screen_pop_failed", agent=agent, event_name=name)
         return
     ctx.hub.last_pop[agent] = pop
+    if phase == "answered":
+        # Before the pop is shown: the page then offers the form the hold needs.
+        await wrapup.hold(ctx, agent, pop)
     ctx.hub.publish(agent, Message("pop", pop))
