@@ -136,5 +136,9 @@ async def on_queue_event(ctx: Console, event: AmiEvent) -> None:
     ctx.hub.last_pop[agent] = pop
     if phase == "answered":
         # Before the pop is shown: the page then offers the form the hold needs.
-        await wrapup.hold(ctx, agent, pop)
+        try:
+            await wrapup.hold(ctx, agent, pop)
+        except Exception:
+            # As a pop: a hold that fails must not take the AMI link with it.
+            log.exception("wrapup_hold_failed", agent=agent)
     ctx.hub.publish(agent, Message("pop", pop))
