@@ -28,6 +28,10 @@ log = structlog.get_logger()
 POP_EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete")
 HISTORY = timedelta(days=90)
 _PHASES = {"AgentCalled": "ringing", "AgentConnect": "answered", "AgentComplete": "wrap_up"}
+_ORDER = {"ringing": 0, "answered": 1, "wrap_up": 2}
+# What the page added to a call's pop (its cases, its transfer, its wrap-up hold): a
+# later phase of the same call keeps it.
+_KEPT = ("cases", "transferred", "wrapup_form")
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,15 @@ async def on_queue_event(ctx: Console, event: AmiEvent) -> None:
         # A pop that cannot be built must never take the engine's AMI link with it.
         log.exception("screen_pop_failed", agent=agent, event_name=name)
         return
+    previous = ctx.hub.last_pop.get(agent)
+    if previous is not None and previous.get("uniqueid") == pop.get("uniqueid"):
+        # Each event is handled in its own task: a ring whose lookup finished late
+        # must not undo the answer (nor the answer, the end).
+        if _ORDER.get(str(previous.get("phase")), 0) > _ORDER[phase]:
+            return
+        for key in _KEPT:
+            if key in previous and not pop.get(key):
+                pop[key] = previous[key]
     ctx.hub.last_pop[agent] = pop
     if phase == "answered":
         # Before the pop is shown: the page then offers the form the hold needs.

@@ -158,8 +158,8 @@ async def wrap_up(
     pop = ctx.hub.last_pop.get(agent_id)
     if pop is not None and pop.get("uniqueid") == uniqueid:
         del ctx.hub.last_pop[agent_id]
-        # The queue held the agent for this form: the next call may come now.
-        await wrapup.release(ctx, agent_id, pop)
+    # The queue held the agent for this call's form: the next call may come now.
+    await wrapup.release(ctx, agent_id, uniqueid)
     return RedirectResponse("/agent", status_code=303)
 
 

@@ -38,6 +38,7 @@ async def hold(ctx: Console, agent_id: str, pop: dict[str, Any]) -> None:
     if not needs_form(ctx, str(pop.get("queue", ""))):
         return
     pop[HELD] = True
+    ctx.hub.wrapup_held[agent_id] = str(pop.get("uniqueid", ""))
     try:
         await agents.change(ctx, agent_id, AgentAction.PAUSE, PauseReason.AFTER_CALL_WORK)
     except AgentError as exc:
@@ -46,10 +47,11 @@ async def hold(ctx: Console, agent_id: str, pop: dict[str, Any]) -> None:
         log.warning("wrapup_hold_failed", agent=agent_id, error=exc.key)
 
 
-async def release(ctx: Console, agent_id: str, pop: dict[str, Any] | None) -> None:
+async def release(ctx: Console, agent_id: str, uniqueid: str) -> None:
     """After the form: resume the agent that this call's wrap-up held, and no other."""
-    if not pop or not pop.get(HELD):
+    if ctx.hub.wrapup_held.get(agent_id) != uniqueid:
         return
+    del ctx.hub.wrapup_held[agent_id]
     view = await agents.view(ctx, agent_id)
     if view.state != "paused" or view.reason != PauseReason.AFTER_CALL_WORK:
         return
