@@ -102,6 +102,9 @@ class Queue(Strict):
     # After each call the agent has this long before the queue offers them another
     # (app_queue's wrapuptime); 0: at once.
     wrapup_s: Annotated[int, Field(ge=0, le=600)] = 0
+    # The agent stays paused after each call of this queue until they submit the
+    # wrap-up form on the console (ivr/web/wrapup.py); wrapup_s still applies.
+    wrapup_form: bool = False
     # Honest waiting (ivr.domain.wait_estimate): a waiting caller hears their position
     # and the estimated wait on entering the queue and every this many seconds.
     announce_every_s: Annotated[int, Field(ge=20, le=600)] = 60

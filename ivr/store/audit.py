@@ -39,6 +39,8 @@ ACTIONS = (
     *values(RoutingAudit),
     *values(ServiceAudit),
     "signin",
+    # "transfer": an agent moved a live caller from the console's screen pop (issue 16).
+    "transfer",
 )
 # An arbitrary constant naming the audit chain's lock among PostgreSQL advisory locks.
 _PG_LOCK_KEY = 1999_0013

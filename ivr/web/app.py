@@ -18,6 +18,7 @@ from ivr.web import (
     api,
     auth,
     routes_agent,
+    routes_agent_case,
     routes_agent_day,
     routes_auth,
     routes_faq,
@@ -68,6 +69,7 @@ def create_app(console: Console) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(routes_auth.router)
     app.include_router(routes_agent.router)
+    app.include_router(routes_agent_case.router)
     app.include_router(routes_work.router)
     app.include_router(routes_wallboard.router)
     app.include_router(api.router)

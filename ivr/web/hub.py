@@ -28,6 +28,8 @@ class PopHub:
     def __init__(self) -> None:
         self._pages: dict[str, set[asyncio.Queue[Message]]] = defaultdict(set)
         self.last_pop: dict[str, dict[str, Any]] = {}
+        # Agents the queue holds for the wrap-up form: agent id -> the call's uniqueid.
+        self.wrapup_held: dict[str, str] = {}
         # Open streams per session (by token hash): signing out ends them at once.
         self._sessions: dict[str, set[asyncio.Event]] = defaultdict(set)
 

@@ -145,7 +145,6 @@ _WORDS: dict[str, tuple[str, str]] = {
     "calls_90": ("最近90天來電", "Calls in the last 90 days"),
     "open_tickets": ("未結案回電單", "Open callback tickets"),
     "cases": ("案件", "Cases"),
-    "cases_slot": ("案件功能即將提供。", "Cases will be shown here."),
     "block_status": ("封鎖狀態", "Block status"),
     "blocked_yes": ("已封鎖：{reason}", "Blocked: {reason}"),
     "blocked_no": ("未封鎖", "Not blocked"),
@@ -208,6 +207,60 @@ _WORDS: dict[str, tuple[str, str]] = {
     "soonest": ("最早到期", "Soonest due"),
     "none": ("無", "None"),
     "routing_admin": ("路由設定", "Routing"),
+    # the call's actions on the agent's page: a case, a transfer, the wrap-up
+    "call_actions_h": ("本通來電的處理", "Act on this call"),
+    "call_actions_none": (
+        "有來電時，可在此立案或轉接。",
+        "With a call, open a case or transfer here.",
+    ),
+    "case_new": ("由本通來電立案", "Open a case from this call"),
+    "case_kind": ("案件類別", "Kind of case"),
+    "case_summary": ("案情摘要", "Summary"),
+    "case_agency": ("主管機關（陳情必填）", "Responsible agency (needed for a petition)"),
+    "case_agency_auto": ("依派工項目", "From the dispatch item"),
+    "case_dispatch_fields": ("派工報案", "For a dispatch order"),
+    "case_item": ("派工項目", "Dispatch item"),
+    "case_address": ("地點（地址）", "Place (address)"),
+    "case_district": ("行政區", "District"),
+    "case_caller_name": ("民眾姓名（選填）", "Caller's name (optional)"),
+    "case_create": ("立案", "Open the case"),
+    "case_created": ("已立案：{kind}案件 {number}。", "Case {number} ({kind}) is opened."),
+    "case_made_before": (
+        "案件 {number} 先前已立案，未重複建立。",
+        "Case {number} was opened before; nothing was added.",
+    ),
+    "case_merged": (
+        "同地點已有派工案件 {number}，已併案：請告知民眾此案號。",
+        "Merged into open order {number} at the same place: tell the caller this number.",
+    ),
+    "case_password": (
+        "查詢密碼 {password}：請現在告知民眾，之後不再顯示。",
+        "Password {password}: tell the caller now; it is not shown again.",
+    ),
+    "case_refused": ("無法立案：{why}", "The case was not opened: {why}"),
+    "case_summary_needed": ("請填寫案情摘要。", "Write the case's summary."),
+    "case_agency_needed": (
+        "陳情案件請選擇主管機關。",
+        "Choose the responsible agency for a petition.",
+    ),
+    "case_item_needed": (
+        "派工案件請選擇派工項目。",
+        "Choose the dispatch item for a dispatch order.",
+    ),
+    "case_address_needed": ("派工案件請填寫地點。", "Write the place for a dispatch order."),
+    "call_not_on_screen": ("這通來電已不在您的畫面上。", "This call is no longer on your screen."),
+    "call_not_found": ("查無這通來電的紀錄。", "No record of this call was found."),
+    "call_gone": ("來電者已掛斷，無法轉接。", "The caller has hung up; nothing was transferred."),
+    "transfer_h": ("轉接來電者", "Transfer the caller"),
+    "transfer_unit": ("轉接單位", "Unit to transfer to"),
+    "transfer_go": ("轉接", "Transfer"),
+    "transfer_done": ("已將來電者轉接至 {unit}。", "The caller is being transferred to {unit}."),
+    "transfer_no_unit": ("通訊錄中沒有這個單位。", "No such unit in the directory."),
+    "transfer_done_before": ("這通來電已轉接。", "This call has already been transferred."),
+    "wrapup_required": (
+        "請先完成話後處理，才會接到下一通來電。",
+        "Finish the wrap-up: no call is offered until you do.",
+    ),
 }
 
 LANGUAGES = tuple(UiLanguage)

@@ -19,6 +19,7 @@ from ivr.adapters.ami import AmiEvent
 from ivr.domain.masking import mask_number
 from ivr.domain.screening import blocked_by
 from ivr.store import console as reads
+from ivr.web import wrapup
 from ivr.web.context import Console
 from ivr.web.hub import Message
 
@@ -27,6 +28,10 @@ log = structlog.get_logger()
 POP_EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete")
 HISTORY = timedelta(days=90)
 _PHASES = {"AgentCalled": "ringing", "AgentConnect": "answered", "AgentComplete": "wrap_up"}
+_ORDER = {"ringing": 0, "answered": 1, "wrap_up": 2}
+# What the page added to a call's pop (its cases, its transfer, its wrap-up hold): a
+# later phase of the same call keeps it.
+_KEPT = ("cases", "transferred", "wrapup_form")
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,10 @@ class Pop:
     calls_90_days: int
     open_tickets: tuple[TicketLine, ...]
     blocked: str | None
-    # The cases issue adds the caller's open cases here.
+    # The cases opened from this call on the agent's page (number and state).
     cases: tuple[dict[str, Any], ...] = field(default=())
+    # The call's id in the store (None: the engine has not recorded it).
+    call_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,7 +89,10 @@ async def build(ctx: Console, event: AmiEvent, phase: str) -> Pop:
     view = ctx.routing_view()
     rule = blocked_by(view.blocklist, number, now, tz=view.office.tz) if number else None
     return Pop(
-        uniqueid=uniqueid,
+        # The call's own id where the store knows it (the event may name a local leg),
+        # so the page's actions (a case, a transfer) find the call by it.
+        uniqueid=call.uniqueid if call is not None else uniqueid,
+        call_id=call.id if call is not None else None,
         queue=event.get("Queue", ""),
         phase=phase,
         number=mask_number(number) or "-",
@@ -127,5 +137,21 @@ async def on_queue_event(ctx: Console, event: AmiEvent) -> None:
         # A pop that cannot be built must never take the engine's AMI link with it.
         log.exception("screen_pop_failed", agent=agent, event_name=name)
         return
+    previous = ctx.hub.last_pop.get(agent)
+    if previous is not None and previous.get("uniqueid") == pop.get("uniqueid"):
+        # Each event is handled in its own task: a ring whose lookup finished late
+        # must not undo the answer (nor the answer, the end).
+        if _ORDER.get(str(previous.get("phase")), 0) > _ORDER[phase]:
+            return
+        for key in _KEPT:
+            if key in previous and not pop.get(key):
+                pop[key] = previous[key]
     ctx.hub.last_pop[agent] = pop
+    if phase == "answered":
+        # Before the pop is shown: the page then offers the form the hold needs.
+        try:
+            await wrapup.hold(ctx, agent, pop)
+        except Exception:
+            # As a pop: a hold that fails must not take the AMI link with it.
+            log.exception("wrapup_hold_failed", agent=agent)
     ctx.hub.publish(agent, Message("pop", pop))

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from ivr.domain.vocabulary import PAUSE_REASON_DIGITS, PauseReason, Role
 from ivr.store import audit
 from ivr.store.users import Session
-from ivr.web import agents, auth, lookup, streams
+from ivr.web import agents, auth, call_actions, lookup, streams, wrapup
 from ivr.web.agents import AgentAction, AgentError
 from ivr.web.auth import console
 from ivr.web.i18n import Translate, reason_text, translator
@@ -79,17 +79,24 @@ async def _audit_pop(request: Request, session: Session, pop: dict[str, Any]) ->
 
 @router.get("/agent")
 async def agent_page(request: Request, session: Agent, q: str = "") -> Response:
+    t = translator(session.user.language)
+    key = request.query_params.get("error")
+    errors = [t(key)] if key in ("phone_down", "no_agent") else None
+    return await show(request, session, q=q, errors=errors)
+
+
+async def show(
+    request: Request,
+    session: Session,
+    *,
+    q: str = "",
+    errors: list[str] | None = None,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    """The agent's page; the call actions' routes answer with it (and what they did)."""
     ctx = console(request)
     t = translator(session.user.language)
-    errors = (
-        [t(request.query_params["error"])]
-        if request.query_params.get("error")
-        in (
-            "phone_down",
-            "no_agent",
-        )
-        else None
-    )
     try:
         view = await agents.view(ctx, session.user.agent_id)
     except AgentError as exc:
@@ -101,6 +108,7 @@ async def agent_page(request: Request, session: Agent, q: str = "") -> Response:
         request,
         "agent.html",
         session,
+        status_code=status_code,
         agent=view,
         state_text=state_text(t, view),
         reasons=PAUSE_REASONS,
@@ -112,6 +120,7 @@ async def agent_page(request: Request, session: Agent, q: str = "") -> Response:
         found=lookup.directory(ctx, q),
         referrals_found=lookup.referrals(ctx, q) if q.strip() else [],
         referrals=lookup.referrals(ctx),
+        **{**call_actions.form_context(ctx), **extra},
     )
 
 
@@ -149,6 +158,8 @@ async def wrap_up(
     pop = ctx.hub.last_pop.get(agent_id)
     if pop is not None and pop.get("uniqueid") == uniqueid:
         del ctx.hub.last_pop[agent_id]
+    # The queue held the agent for this call's form: the next call may come now.
+    await wrapup.release(ctx, agent_id, uniqueid)
     return RedirectResponse("/agent", status_code=303)
 
 
@@ -164,14 +175,19 @@ async def agent_events(request: Request, session: Agent) -> EventSourceResponse:
             async for message in streams.until_session_ends(request, ctx, queue):
                 if message.event == "pop":
                     await _audit_pop(request, session, message.data)
-                    html = fragment(
-                        request,
-                        "_pop.html",
-                        session,
-                        pop=message.data,
-                        service_types=list(ServiceType),
-                    )
-                    data = {"summary": pop_summary(t, message.data), "html": html}
+                    values = {
+                        "pop": message.data,
+                        "service_types": list(ServiceType),
+                        **call_actions.form_context(ctx),
+                    }
+                    data = {
+                        "summary": pop_summary(t, message.data),
+                        "html": fragment(request, "_pop.html", session, **values),
+                        # The page swaps the call's forms only for a new call, so what
+                        # the agent is typing survives the call's next phase.
+                        "uniqueid": message.data.get("uniqueid", ""),
+                        "actions": fragment(request, "_call_actions.html", session, **values),
+                    }
                 else:
                     shown = agents.AgentView(agent_id, "", (), **message.data)
                     text = t("state_changed", state=state_text(t, shown))

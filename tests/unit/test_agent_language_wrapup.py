@@ -78,3 +78,21 @@ def test_a_bad_wrapup_time_is_refused(tmp_path: Path, value: str) -> None:
         load_profile(profile)
     [problem] = caught.value.problems
     assert problem.path == "queues[0].wrapup_s"
+
+
+def test_a_wrapup_form_is_asked_only_by_the_queues_that_say_so(tmp_path: Path) -> None:
+    """`wrapup_form: true` (issue 16): the console holds the agent until the form is done."""
+    profile = copy_of(tmp_path)
+    edit(profile / "agents.yaml", GENERAL, f"{GENERAL} wrapup_form: true,")
+    queues = {q.id: q.wrapup_form for q in load_profile(profile).agents.queues}
+    assert queues["general"] is True
+    assert queues["english"] is False
+
+
+def test_a_bad_wrapup_form_flag_is_refused(tmp_path: Path) -> None:
+    profile = copy_of(tmp_path)
+    edit(profile / "agents.yaml", GENERAL, f"{GENERAL} wrapup_form: sometimes,")
+    with pytest.raises(RoutingError) as caught:
+        load_profile(profile)
+    [problem] = caught.value.problems
+    assert problem.path == "queues[0].wrapup_form"
