@@ -23,6 +23,7 @@ from ivr.web import (
     routes_routing_api,
     routes_routing_blocklist,
     routes_routing_calendar,
+    routes_routing_menus,
     routes_wallboard,
     routes_work,
 )
@@ -70,6 +71,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_routing_calendar.router)
     app.include_router(routes_routing_calendar.api)
     app.include_router(routes_routing_api.api)
+    routes_routing_menus.register(app)
     _install_handlers(app)
 
     @app.middleware("http")
