@@ -30,6 +30,7 @@ from ivr.web import (
     routes_routing_dispatch,
     routes_routing_hours,
     routes_service,
+    routes_routing_menus,
     routes_wallboard,
     routes_work,
     routes_work_cases,
@@ -90,6 +91,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_service.router)
     app.include_router(routes_work_cases.router)
     app.include_router(routes_agent_day.router)
+    routes_routing_menus.register(app)
     _install_handlers(app)
 
     @app.middleware("http")

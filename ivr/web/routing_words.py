@@ -128,6 +128,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "block_add_button": ("加入草稿", "Add to the draft"),
     # The calendar overrides editor.
     "edit_calendar": ("編輯行事曆例外", "Edit the calendar's exceptions"),
+    "edit_menus": ("編輯語音選單", "Edit the menus"),
     "calendar_title": (
         "行事曆例外：草稿 {id}（自第 {base} 版，修訂 {rev}）",
         "Calendar exceptions: draft {id} (from version {base}, revision {rev})",
