@@ -294,7 +294,6 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
             store,
             routing.tables,
             lambda: routing.view().office,
-            SmtpMailer.from_config(cfg),
             cfg.state_dir,
         ),
     )

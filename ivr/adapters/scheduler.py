@@ -56,7 +56,7 @@ class Mailer(Protocol):
 
 class DailyRound(Protocol):
     async def run_once(self, now: datetime) -> int:
-        """Do what is due at `now` (the cases' 08:00 digest); mails sent."""
+        """Do what is due at `now` (the cases' 08:00 digest); messages queued."""
 
 
 def mail_directory(directory: Directory) -> dict[str, AgencyContacts]:

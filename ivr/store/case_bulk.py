@@ -3,11 +3,12 @@
 `CaseBook.create_many` and `CaseBook.apply_many` run here. They keep every rule of the
 one-case writes (checked values, numbers from the per-profile counter, idempotency
 keys, conditional state changes, a history row per action) but send each table's rows
-as one `executemany` instead of a round trip per row: a paper log of a day, or a month
-of cases, is written in seconds instead of minutes.
+in one statement (`ivr.store.bulk_rows`: an `executemany` on SQLite, the rows unnested
+from arrays on PostgreSQL) instead of a round trip per row: a paper log of a day, or a
+month of cases, is written in seconds instead of minutes.
 
-Ids of new cases are read back by their numbers (unique per profile) rather than with
-`RETURNING`, which SQLite runs row by row in an executemany.
+Ids of new cases come back by their numbers (unique per profile): from the INSERT's
+RETURNING on PostgreSQL, read back on SQLite.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ivr.domain.cases.numbers import case_number
 from ivr.domain.cases.workflow import ClockStart, Move
 from ivr.domain.vocabulary import CaseAction
+from ivr.store.bulk_rows import insert_returning, insert_rows, update_rows
 from ivr.store.case_records import CaseChanged
 from ivr.store.cases_models import Case, CaseClockRow, CaseCounter, CaseEvent, CaseLink
 from ivr.store.models import clip_to_column, require_utc_aware
@@ -67,11 +69,6 @@ _NEXT_SEQ = {
         index_elements=["profile"], set_={"last_seq": CaseCounter.last_seq + bindparam("n")}
     )
     .returning(CaseCounter.last_seq)
-    for name, dialect in (("postgresql", pg), ("sqlite", sqlite))
-}
-
-_EVENT_SKIP = {
-    name: dialect.insert(CaseEvent).on_conflict_do_nothing(index_elements=["idempotency_key"])
     for name, dialect in (("postgresql", pg), ("sqlite", sqlite))
 }
 
@@ -200,14 +197,16 @@ async def _insert_fresh(
     for (values_, *_), number in zip(fresh, numbers, strict=True):
         stamp = require_utc_aware(recorded_at or values_["created_at"], "recorded_at")
         case_rows.append({**values_, "profile": profile, "number": number, "recorded_at": stamp})
-    await conn.execute(insert(Case), case_rows)
-    by_number: dict[str, int] = {}
-    for start in range(0, len(numbers), CHUNK):
-        chunk = numbers[start : start + CHUNK]
-        found = await conn.execute(
-            select(Case.number, Case.id).where(Case.profile == profile, Case.number.in_(chunk))
-        )
-        by_number.update({str(n): int(i) for n, i in found.all()})
+    made = await insert_returning(conn, Case, case_rows, (Case.number, Case.id))
+    if made is None:
+        made = []
+        for start in range(0, len(numbers), CHUNK):
+            chunk = numbers[start : start + CHUNK]
+            found = await conn.execute(
+                select(Case.number, Case.id).where(Case.profile == profile, Case.number.in_(chunk))
+            )
+            made += [tuple(r) for r in found.all()]
+    by_number = {str(n): int(i) for n, i in made}
     ids = [by_number[n] for n in numbers]
     clocks: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -239,11 +238,9 @@ async def _insert_fresh(
                         "at": at,
                     }
                 )
-    if clocks:
-        await conn.execute(insert(CaseClockRow), clocks)
-    await conn.execute(insert(CaseEvent), events)
-    if links:
-        await conn.execute(insert(CaseLink), links)
+    await insert_rows(conn, CaseClockRow, clocks)
+    await insert_rows(conn, CaseEvent, events)
+    await insert_rows(conn, CaseLink, links)
     return ids
 
 
@@ -298,30 +295,25 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[Change]) -> lis
             }
         )
     for names, params in groups.items():
-        stmt = (
-            update(Case)
-            .where(Case.id == bindparam("_id"), Case.state == bindparam("_expected"))
-            .values(state=bindparam("_state"), **{n: bindparam(n) for n in names})
+        moved = await update_rows(
+            conn,
+            Case,
+            params,
+            match={"id": "_id", "state": "_expected"},
+            values={"state": "_state", **{n: n for n in names}},
         )
-        moved = await conn.execute(stmt, params)
-        sane = len(params) == 1 or conn.dialect.supports_sane_multi_rowcount
-        if sane and moved.rowcount != len(params):
+        if moved != len(params):
             raise CaseChanged("a case changed since it was read")
-    if stops:
-        await conn.execute(
-            update(CaseClockRow)
-            .where(
-                CaseClockRow.case_id == bindparam("_id"),
-                CaseClockRow.clock == bindparam("_clock"),
-                CaseClockRow.stopped_at.is_(None),
-            )
-            .values(stopped_at=bindparam("_at")),
-            stops,
-        )
-    if starts:
-        await conn.execute(insert(CaseClockRow), starts)
-    if events:
-        await conn.execute(_EVENT_SKIP[conn.dialect.name], events)
+    await update_rows(
+        conn,
+        CaseClockRow,
+        stops,
+        match={"case_id": "_id", "clock": "_clock"},
+        values={"stopped_at": "_at"},
+        where=[CaseClockRow.stopped_at.is_(None)],
+    )
+    await insert_rows(conn, CaseClockRow, starts)
+    await insert_rows(conn, CaseEvent, events, skip_on=["idempotency_key"])
     if messages:
         await conn.execute(INSERT_MESSAGE[conn.dialect.name], messages)
     applied = {c.case_id for c in todo}

@@ -21,14 +21,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ivr.domain.cases.workflow import ClockStart, Move
 from ivr.domain.vocabulary import CaseAction
+from ivr.store.bulk_rows import insert_rows
 from ivr.store.case_bulk import UPDATABLE, Change, apply_changes, insert_cases
 from ivr.store.case_facts import ReportFacts, report_facts
 from ivr.store.case_reads import CaseReader
@@ -48,6 +45,7 @@ from ivr.store.case_records import (
 )
 from ivr.store.cases_models import CallService, Case, CaseEvent, CaseLink
 from ivr.store.models import clip_to_column, require_utc_aware
+from ivr.store.outbox_models import OutboxMessage
 
 __all__ = [
     "ACTIONS",
@@ -72,11 +70,6 @@ __all__ = [
 # One case for `create_many`: the case, its clocks, its call, the ticket it absorbs,
 # and data for its "created" event.
 NewEntry = tuple[NewCase, Sequence[ClockStart], int | None, int | None, dict[str, Any]]
-
-
-def _insert_skip(conn: Connection | AsyncConnection, model: type[Any]) -> Any:
-    dialect = pg if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=["idempotency_key"])
 
 
 _NEW_FIELDS = tuple(f.name for f in fields(NewCase))
@@ -306,11 +299,15 @@ class CaseBook(CaseReader):
         if not rows:
             return 0
         async with self._engine.begin() as conn:
-            done = await conn.execute(_insert_skip(conn, CallService), rows)
-        if len(rows) == 1 or conn.dialect.supports_sane_multi_rowcount:
-            return int(done.rowcount)
-        # PostgreSQL's driver gives no total for many rows: count them as written.
-        return len(rows)
+            return await insert_rows(conn, CallService, rows, skip_on=["idempotency_key"])
+
+    async def queue_messages(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Put outbox rows (`ivr.store.outbox.message_values`) in the outbox in one
+        transaction, all or none; how many were new (a key already queued is skipped)."""
+        if not rows:
+            return 0
+        async with self._engine.begin() as conn:
+            return await insert_rows(conn, OutboxMessage, rows, skip_on=["idempotency_key"])
 
     async def mask_events(self, case_id: int, masked: Mapping[int, str]) -> None:
         """Replace the text of the given events (id → text) with their masked text."""

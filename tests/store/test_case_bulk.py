@@ -53,7 +53,9 @@ async def test_insert_many_numbers_in_order_and_makes_a_key_once(ctx: svc.CaseCo
     one = cases[0]
     assert one is not None
     assert {c.clock for c in one.clocks} == {"stage1", "stage2"}
-    assert [e.action for e in await ctx.book.events(one.id)] == ["created"]
+    [created] = await ctx.book.events(one.id)
+    assert created.action == "created"
+    assert created.data["number"] == one.number
 
 
 async def test_apply_many_is_all_or_nothing_when_one_case_moved(ctx: svc.CaseContext) -> None:
@@ -86,7 +88,8 @@ async def test_log_services_skips_keys_already_logged(ctx: svc.CaseContext) -> N
     logs = [ServiceLog("consultation", T0, agency_id="pwd", idempotency_key=f"s{i}")
             for i in range(3)]  # fmt: skip
     assert await ctx.book.log_services(logs[:1]) == 1
-    await ctx.book.log_services(logs)
+    # The count of new rows is true on both databases (the first was there already).
+    assert await ctx.book.log_services(logs) == 2
     assert not await ctx.book.log_service(service="consultation", at=T0, key="s2")
     with pytest.raises(ValueError, match="service must be one of"):
         await ctx.book.log_services([ServiceLog("gossip", T0)])
@@ -94,3 +97,23 @@ async def test_log_services_skips_keys_already_logged(ctx: svc.CaseContext) -> N
 
     rows = await report_rows(ctx, "2026-06")
     assert rows[-1].calls == 3
+
+
+async def test_apply_many_keeps_history_text_and_data_as_given(ctx: svc.CaseContext) -> None:
+    """A move's history row keeps its text and data (Chinese, nested, null) exactly."""
+    [(case_id, _)] = await ctx.book.insert_many([entry(ctx, 0, "k0")], who="a")
+    case = await ctx.book.get(case_id)
+    assert case is not None
+    change = replace(
+        close(ctx, case_id, case.number, "open", "c0"),
+        text="已修復 路面平整",
+        data={"結果": "完成", "crew": ["甲", "乙"], "note": None},
+        changes={"reply": "已修復", "officer": None},
+    )
+    assert await ctx.book.apply_many([change]) == [True]
+    closed = (await ctx.book.events(case_id))[-1]
+    assert (closed.action, closed.text) == ("closed", "已修復 路面平整")
+    assert {"結果": "完成", "crew": ["甲", "乙"], "note": None}.items() <= closed.data.items()
+    after = await ctx.book.get(case_id)
+    assert after is not None
+    assert (after.state, after.reply, after.officer) == ("closed", "已修復", None)

@@ -12,14 +12,12 @@ from alembic.config import Config
 from sqlalchemy import Connection, text
 
 from ivr import cases_service as svc
-from ivr.adapters.case_rounds import CaseRounds
 from ivr.cases_check import check_case
 from ivr.cases_import import ImportRefused, import_file
 from ivr.cases_report import draw_sample, report_rows
 from ivr.domain.cases.check import CheckAttempt
 from ivr.domain.cases.numbers import parse_case_number
 from ivr.domain.cases.secret import password_matches
-from ivr.domain.tickets import Mail
 from ivr.domain.vocabulary import CaseAction, CaseGrade, CaseKind, CaseState
 from ivr.routing.loader import load_profile
 from ivr.routing.view import build_view
@@ -363,36 +361,6 @@ async def test_a_batch_with_a_missing_link_writes_nothing(ctx: svc.CaseContext) 
     assert await ctx.book.search() == []
     made, _ = await ctx.book.create(new, clocks, who="a")
     assert parse_case_number(made.number) == 1  # the failed batch used up no number
-
-
-class Outbox:
-    """A mail server that accepts everything: the digest's mails, as sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[Mail] = []
-
-    async def send(self, mail: Mail) -> None:
-        self.sent.append(mail)
-
-
-async def test_daily_round_mails_overdue_orders_once_a_day(
-    ctx: svc.CaseContext, tmp_path: Path
-) -> None:
-    """K7(3): at 08:00 every day, once; a restarted engine does not send it again."""
-    outbox = Outbox()
-    ctx.mailer = outbox
-    await svc.open_case(ctx, pothole(), at=T0, who="a")  # stage 1 due 14:00 Monday
-    rounds = CaseRounds(lambda: ctx, tmp_path)
-    saturday_8 = datetime(2026, 6, 6, 0, 0, tzinfo=UTC)  # 08:00 in Taipei
-    assert await rounds.run_once(saturday_8 - timedelta(hours=1)) == 0  # first round: base
-    assert await rounds.run_once(saturday_8) == 1
-    [mail] = outbox.sent
-    assert mail.to == ("supervisor@pwd.taipei.example",)
-    assert "stage" in mail.body
-    assert await rounds.run_once(saturday_8 + timedelta(minutes=5)) == 0
-    restarted = CaseRounds(lambda: ctx, tmp_path)
-    assert await restarted.run_once(saturday_8 + timedelta(minutes=10)) == 0
-    assert await restarted.run_once(saturday_8 + timedelta(days=1)) == 1  # Sunday too
 
 
 async def test_a_caller_checks_a_case_with_its_password_and_every_try_is_logged(

@@ -53,6 +53,15 @@ def _late(span: timedelta) -> str:
     return f"{days}d {hours}h" if days else f"{hours}h"
 
 
+@dataclass(frozen=True)
+class UnitDigest:
+    """The digest of one unit: whose orders (agency, unit) and the mail listing them."""
+
+    agency_id: str
+    unit_id: str
+    mail: Mail
+
+
 def dispatch_digest(
     now: datetime,
     orders: Iterable[OverdueOrder],
@@ -60,11 +69,21 @@ def dispatch_digest(
     tz: ZoneInfo,
 ) -> list[Mail]:
     """One mail per (agency, unit) with orders past due at `now`, most overdue first."""
+    return [d.mail for d in unit_digests(now, orders, contacts, tz)]
+
+
+def unit_digests(
+    now: datetime,
+    orders: Iterable[OverdueOrder],
+    contacts: Mapping[str, DigestContacts],
+    tz: ZoneInfo,
+) -> list[UnitDigest]:
+    """`dispatch_digest`, each mail with the (agency, unit) it is about."""
     groups: dict[tuple[str, str], list[OverdueOrder]] = defaultdict(list)
     for order in orders:
         if order.due_at <= now:
             groups[order.agency_id, order.unit_id or ""].append(order)
-    mails = []
+    mails: list[UnitDigest] = []
     day = f"{now.astimezone(tz):%Y-%m-%d}"
     for (agency_id, unit_id), listed in sorted(groups.items()):
         who = contacts.get(agency_id)
@@ -85,12 +104,11 @@ def dispatch_digest(
                 f"due {o.due_at.astimezone(tz):%m-%d %H:%M}, late {_late(now - o.due_at)}  {place}"
             )
         lines += ["", "-- 1999 話務系統 (hotline1999), 每日 08:00 逾期派工稽催 (K7(3))"]
-        mails.append(
-            Mail(
-                to=tuple(dict.fromkeys(to)),
-                subject=f"[1999] 逾期派工 Overdue dispatch orders {day} {agency_id}/{unit_id} "
-                f"({len(listed)})",
-                body="\n".join(lines) + "\n",
-            )
+        mail = Mail(
+            to=tuple(dict.fromkeys(to)),
+            subject=f"[1999] 逾期派工 Overdue dispatch orders {day} {agency_id}/{unit_id} "
+            f"({len(listed)})",
+            body="\n".join(lines) + "\n",
         )
+        mails.append(UnitDigest(agency_id, unit_id, mail))
     return mails
