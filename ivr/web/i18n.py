@@ -95,7 +95,6 @@ _WORDS: dict[str, tuple[str, str]] = {
     "case": ("案件", "Case"),
     "case_kind_petition": ("陳情", "petition"),
     "case_kind_dispatch": ("派工", "dispatch order"),
-    "case_summary": ("內容", "Summary"),
     "case_reply": ("回覆", "Reply"),
     "case_grade": ("等級", "Grade"),
     "case_grade_a": ("甲：已辦結", "A: done"),
