@@ -384,8 +384,9 @@ async def test_a_citizen_who_stays_busy_gets_a_ticket_in_their_language(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="found by this test: the restarted engine reads no AstDB mark for the ended "
-    "attempt (queued_callback_resumed decision=Originate) and originates it again",
+    reason="found by this test: AstDB holds no hotline-qcb mark at all, even while the "
+    "virtual entry waits (`database show hotline-qcb`: 0 results), so the restarted "
+    "engine decides Originate and dials the ended attempt again",
 )
 async def test_an_attempt_that_ended_while_the_engine_was_down_is_lost_and_never_redialled(
     stack: StackConfig, store: CaseStore, restartable: Restartable
