@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from ivr.cli import agents_report
 from ivr.cli import pauses as pause_report
 from ivr.cli import queues as queue_report
 from ivr.cli.common import EXIT_FAIL, EXIT_OK, admin, json_flag, load, unmask_args
@@ -76,6 +77,7 @@ def _register_reports(sub: Any) -> None:
     cases_cli.register_report(rsub)
     queue_report.register(rsub, load)
     pause_report.register(rsub, load)
+    agents_report.register(rsub, load)
 
 
 def cmd_tickets_list(args: argparse.Namespace) -> int:

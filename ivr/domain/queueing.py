@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ivr.domain.masking import mask_number
+from ivr.domain.wait_estimate import WaitEstimate
 
 # What an agent's phone shows before the number, so one agent serving five queues
 # knows which language to answer in.
@@ -48,6 +49,9 @@ class OfferReason(StrEnum):
     NO_AGENTS = "no_agents"
     # The caller waited the queue's threshold.
     LONG_WAIT = "long_wait"
+    # On joining, the estimated wait passes the queue's threshold: asked at once, not
+    # after waiting a round to learn what the engine already knew.
+    LONG_ESTIMATE = "long_estimate"
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,9 @@ class QueuePolicy:
     other_language: str | None = None
     # Played to the agent alone before the bridge (a prompt name), if set.
     whisper: str | None = None
+    # A caller about to join is asked at once when the estimated wait is longer than
+    # this; None: only the time waited and an empty queue lead to the question.
+    offer_when_estimate_over_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,9 @@ class Offer:
 
     reason: OfferReason
     keys: tuple[Choice, ...]
+    # Said before the keys when known ("about N minutes"); None: nothing said of the
+    # wait, never a guess.
+    estimate: WaitEstimate | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,12 @@ def offer_keys(policy: QueuePolicy, waived: bool) -> tuple[Choice, ...]:
     return keys
 
 
+def estimate_too_long(policy: QueuePolicy, estimate: WaitEstimate | None) -> bool:
+    """The queue has a threshold and the known estimate is past it (unknown never is)."""
+    limit = policy.offer_when_estimate_over_s
+    return limit is not None and estimate is not None and estimate.seconds > limit
+
+
 def next_move(
     policy: QueuePolicy,
     *,
@@ -115,29 +131,39 @@ def next_move(
     agents_signed_in: int,
     offered: bool,
     waived: bool = False,
+    estimate: WaitEstimate | None = None,
 ) -> Move:
     """What happens next to a caller who has waited `waited_s` in all.
 
     `offered`: the caller was just asked and chose to keep waiting, so the next move
     is a round of waiting even with nobody signed in (they chose it; the round ends
-    in a new question, and the longest wait still bounds it).
+    in a new question, and the longest wait still bounds it). `estimate`: the wait of
+    a caller joining now at the back (ivr.domain.wait_estimate), if known.
     """
     remaining = policy.max_wait_s - waited_s
     if remaining < MIN_ROUND_S:
         return MaxWaitReached()
     if agents_signed_in <= 0 and not offered:
-        return Offer(OfferReason.NO_AGENTS, offer_keys(policy, waived))
+        return Offer(OfferReason.NO_AGENTS, offer_keys(policy, waived), estimate)
+    if estimate_too_long(policy, estimate) and not offered:
+        return Offer(OfferReason.LONG_ESTIMATE, offer_keys(policy, waived), estimate)
     return Wait(policy.queue, int(min(policy.offer_after_s, remaining)))
 
 
 def after_round(
-    policy: QueuePolicy, *, waited_s: float, agents_signed_in: int, waived: bool
+    policy: QueuePolicy,
+    *,
+    waited_s: float,
+    agents_signed_in: int,
+    waived: bool,
+    estimate: WaitEstimate | None = None,
 ) -> Move:
-    """A round of waiting ended with nobody answering: ask, or end in a callback."""
+    """A round of waiting ended with nobody answering: ask (saying the estimate when
+    known), or end in a callback."""
     if policy.max_wait_s - waited_s < MIN_ROUND_S:
         return MaxWaitReached()
     reason = OfferReason.NO_AGENTS if agents_signed_in <= 0 else OfferReason.LONG_WAIT
-    return Offer(reason, offer_keys(policy, waived))
+    return Offer(reason, offer_keys(policy, waived), estimate)
 
 
 def agent_display(language: str | None, queue_name: str, caller: str | None) -> str:

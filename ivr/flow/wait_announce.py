@@ -14,7 +14,7 @@ import structlog
 from ivr.adapters.wait_keeper import handled, publish_estimate
 from ivr.asterisk.generate import queue_name
 from ivr.domain.queueing import QueuePolicy
-from ivr.domain.wait_estimate import estimate_wait, recent_talk
+from ivr.domain.wait_estimate import WaitEstimate, estimate_wait, recent_talk
 from ivr.flow.call import Call
 
 log = structlog.get_logger()
@@ -40,8 +40,9 @@ async def _answering_agents(call: Call, name: str) -> int:
     return max(0, logged - paused)
 
 
-async def publish_entry_estimate(call: Call, policy: QueuePolicy) -> None:
-    """Publish the estimate for this caller, about to join `policy`'s queue at the back."""
+async def publish_entry_estimate(call: Call, policy: QueuePolicy) -> WaitEstimate | None:
+    """Publish the estimate for this caller, about to join `policy`'s queue at the back,
+    and return it (None: unknown, and nothing is said)."""
     name = queue_name(policy.queue)
     waiting = _count(await call.session.get_variable(f"QUEUE_WAITING_COUNT({name})"))
     agents = await _answering_agents(call, name)
@@ -59,3 +60,6 @@ async def publish_entry_estimate(call: Call, policy: QueuePolicy) -> None:
         answered=len(recent_talk(talk, now)),
         prompt=estimate.prompt if estimate and published else None,
     )
+    # The figure is true whether or not the queue's file could be written: the offer
+    # plays its prompt itself.
+    return estimate

@@ -45,7 +45,11 @@ from ivr.store import StoreUnavailable
 
 log = structlog.get_logger()
 
-_OFFER_PROMPT = {OfferReason.NO_AGENTS: "queue-no-agents", OfferReason.LONG_WAIT: "queue-long-wait"}
+_OFFER_PROMPT = {
+    OfferReason.NO_AGENTS: "queue-no-agents",
+    OfferReason.LONG_WAIT: "queue-long-wait",
+    OfferReason.LONG_ESTIMATE: "queue-busy-now",
+}
 _KEY_PROMPT = {
     Choice.KEEP_WAITING: "queue-key-wait",
     Choice.CALLBACK: "queue-key-callback",
@@ -97,8 +101,13 @@ async def wait_in_queue(call: Call, queue: str) -> None:
     waived = False
     waited = 0.0
     entered = call.now()
+    agents = await signed_in(call, queue)
+    # The estimate decides only where the queue has a threshold and someone to answer;
+    # otherwise it is computed just before the round, as the caller joins.
+    fresh = policy.offer_when_estimate_over_s is not None and agents > 0
+    estimate = await publish_entry_estimate(call, policy) if fresh else None
     move = next_move(
-        current, waited_s=0.0, agents_signed_in=await signed_in(call, queue), offered=False
+        current, waited_s=0.0, agents_signed_in=agents, offered=False, estimate=estimate
     )
     while True:
         if isinstance(move, MaxWaitReached):
@@ -107,6 +116,8 @@ async def wait_in_queue(call: Call, queue: str) -> None:
             await _callback(call, current.queue, language, entered)
             return
         if isinstance(move, Offer):
+            # The caller's answer takes time: the estimate is recomputed as they join.
+            fresh = False
             choice = await _offer(call, move)
             call.event(
                 "queue_offer",
@@ -114,6 +125,8 @@ async def wait_in_queue(call: Call, queue: str) -> None:
                 reason=move.reason,
                 keys="".join(move.keys),
                 choice=choice,
+                # Only when one was said: "estimate" names the prompt heard.
+                **({"estimate": move.estimate.prompt} if move.estimate else {}),
             )
             if choice == Choice.CALLBACK:
                 await _callback(call, current.queue, language, entered)
@@ -136,7 +149,8 @@ async def wait_in_queue(call: Call, queue: str) -> None:
             continue
         assert isinstance(move, Wait)
         started = call.now()
-        agent, status = await _round(call, current, move)
+        agent, status = await _round(call, current, move, published=fresh)
+        fresh = False
         waited += (call.now() - started).total_seconds()
         call.event("queue_leave", queue=current.queue, status=status, agent=agent)
         if agent:
@@ -146,15 +160,19 @@ async def wait_in_queue(call: Call, queue: str) -> None:
             return
         if status in ENGINE_ENDED and not session.hung_up:
             await _taken_out(call, current.queue)
+        agents = await signed_in(call, current.queue)
+        # The question after a round says how much longer a caller rejoining now
+        # would wait, when that is known.
+        asked = agents > 0 and not session.hung_up
+        estimate = await publish_entry_estimate(call, current) if asked else None
         move = after_round(
-            current,
-            waited_s=waited,
-            agents_signed_in=await signed_in(call, current.queue),
-            waived=waived,
+            current, waited_s=waited, agents_signed_in=agents, waived=waived, estimate=estimate
         )
 
 
-async def _round(call: Call, policy: QueuePolicy, wait: Wait) -> tuple[str | None, str | None]:
+async def _round(
+    call: Call, policy: QueuePolicy, wait: Wait, *, published: bool = False
+) -> tuple[str | None, str | None]:
     call.steps.append("queue")
     # The whisper plays to the answering agent alone, before the bridge, in that
     # agent's language: a gosub on the agent's channel ([hotline-agent-whisper]),
@@ -162,8 +180,10 @@ async def _round(call: Call, policy: QueuePolicy, wait: Wait) -> tuple[str | Non
     # Set (or cleared) every round: a round of another queue must not inherit it.
     await call.session.set_variable(f"_{dv.WHISPER}", policy.whisper or "")
     # The estimate for a caller at the back of the queue, which this caller is about
-    # to be: Asterisk plays it on entry, after the position (docs/queues.md).
-    await publish_entry_estimate(call, policy)
+    # to be: Asterisk plays it on entry, after the position (docs/queues.md). Not
+    # again when it was published a moment ago, with nothing said in between.
+    if not published:
+        await publish_entry_estimate(call, policy)
     # c: come back here when the agent hangs up first, for the survey (T8).
     # b(): the agent's leg (only that leg) gets the transfer key, 8 + a unit code.
     # The call cap keeps the time of the conversation, if any.
@@ -192,7 +212,10 @@ async def _taken_out(call: Call, queue: str) -> None:
 
 
 async def _offer(call: Call, offer: Offer) -> str:
-    prompts = [_OFFER_PROMPT[offer.reason], *(_KEY_PROMPT[k] for k in offer.keys)]
+    # The estimate, when known, is said before the keys: "about N minutes" (nothing
+    # when unknown: never a guess).
+    said = [offer.estimate.prompt] if offer.estimate is not None else []
+    prompts = [_OFFER_PROMPT[offer.reason], *said, *(_KEY_PROMPT[k] for k in offer.keys)]
     # Still the queue step: a caller who hangs up at the choice is a queued caller
     # who left while waiting, as one who hangs up in Queue() (the stays say which).
     call.steps.append("queue")

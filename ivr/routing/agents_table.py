@@ -108,6 +108,10 @@ class Queue(Strict):
     # Honest waiting (ivr.domain.wait_estimate): a waiting caller hears their position
     # and the estimated wait on entering the queue and every this many seconds.
     announce_every_s: Annotated[int, Field(ge=20, le=600)] = 60
+    # A caller about to join (and at each round's end) is told the estimated wait and
+    # offered the choice at once when that estimate is longer than this; unset: never
+    # on the estimate alone (an unknown estimate never triggers it).
+    offer_when_estimate_over_s: Annotated[int, Field(ge=30, le=3600)] | None = None
     # Queued callbacks (ivr.domain.queued_callback): tries before a kept place becomes a
     # callback ticket, the wait between tries, how long the virtual entry holds the place.
     callback_attempts: Annotated[int, Field(ge=1, le=10)] = qcb.DEFAULT_MAX_ATTEMPTS

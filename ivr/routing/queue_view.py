@@ -18,6 +18,7 @@ def queue_policies(tables: RoutingTables) -> dict[str, QueuePolicy]:
             other_language_queue=q.other_language_queue,
             other_language=langs.get(q.other_language_queue or ""),
             whisper=q.whisper,
+            offer_when_estimate_over_s=q.offer_when_estimate_over_s,
         )
         for q in tables.agents.queues
     }

@@ -28,6 +28,7 @@ from ivr.routing.loader import load_profile, prompt_refs
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CallRecord, CaseStore, default_sqlite_url
+from ivr.store.queue_legs import QueueLegs
 from ivr.store.queued_callbacks import QueuedCallbacks
 from tests.flow.scripted import Command, On, ScriptedAsterisk, header, run_session
 
@@ -110,6 +111,7 @@ class FlowEngine:
             store=self.store,
             closures=self.store.closures,
             queued_callbacks=QueuedCallbacks.of(self.store),
+            queue_legs=QueueLegs.of(self.store),
         )
 
     def use(self, profile: str) -> None:

@@ -7,10 +7,13 @@ Asterisk counts them), so the longest wait is reached as on a real line.
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+
 from sqlalchemy import text
 
 from ivr import dialplan_vars as dv
 from ivr.asterisk.generate import queue_name
+from ivr.store.queue_legs import QueueLegs
 from tests.flow.conftest import Finished, FlowEngine
 from tests.flow.scripted import On, key, queue
 
@@ -160,3 +163,107 @@ async def test_the_entry_estimate_counts_the_caller_and_only_unpaused_agents(
     # Computed before the caller joined: the estimate is there when Asterisk plays it.
     kinds = [e.kind for e in done.record.events]
     assert kinds.index("queue_estimate") < kinds.index("queue_leave")
+
+
+async def _answered_stays(engine: FlowEngine, queue: str, talk_s: float, count: int = 5) -> None:
+    """`count` answered stays of `queue` that ended ten minutes before the call."""
+    legs = QueueLegs.of(engine.store)
+    ended = engine.now.astimezone(UTC) - timedelta(minutes=10)
+    for n in range(count):
+        uid = f"seeded-{queue}-{n}"
+        joined = ended - timedelta(seconds=talk_s + 30)
+        await legs.joined(uniqueid=uid, queue=queue, language="nan", at=joined)
+        await legs.answered(
+            uniqueid=uid, queue=queue, agent="a05", hold_s=30, at=joined + timedelta(seconds=30)
+        )
+        await legs.completed(uniqueid=uid, queue=queue, talk_s=talk_s, transferred=False, at=ended)
+
+
+async def test_an_estimate_past_the_threshold_is_said_and_asked_before_any_round(
+    engine: FlowEngine,
+) -> None:
+    """The Taiwanese queue asks past 300 s. Five stays of 400 s in the last hour and one
+    agent signed in: the caller, next in line, would wait about 7 minutes. They hear
+    that at once, with the choice, before they are ever queued; key 1 then queues them."""
+    await _answered_stays(engine, "taiwanese", 400.0)
+    done = await engine.call(
+        [
+            *TAIWANESE,
+            key("queue-busy-now", "1"),
+            queue(queue_name("taiwanese"), agent="agent-05"),
+        ],
+        variables=signed_in("taiwanese", 1),
+    )
+    asked = done.asterisk.sent("EXEC Read")[-1]
+    assert asked.prompts == (
+        "queue-busy-now",
+        "queue-wait-about-7",
+        "queue-key-wait",
+        "queue-key-callback",
+        "queue-key-other-language",
+    )
+    [offer] = done.events("queue_offer")
+    assert offer == {
+        "queue": "taiwanese",
+        "reason": "long_estimate",
+        "keys": "123",
+        "choice": "1",
+        "estimate": "queue-wait-about-7",
+    }
+    reads_then_queue = [c.line.split()[1] for c in done.asterisk.sent("EXEC ")][-2:]
+    assert reads_then_queue == ["Read", "Queue"]
+    # Computed on entry, and again as the caller joined after the question.
+    assert [e["answered"] for e in done.events("queue_estimate")] == [5, 5]
+    assert done.events("queue_leave")[0]["agent"] == "agent-05"
+
+
+async def test_an_estimate_under_the_threshold_queues_the_caller_at_once(
+    engine: FlowEngine,
+) -> None:
+    """Five stays of 100 s: about 2 minutes, under 300 s. No question; one estimate,
+    computed once, then the round."""
+    await _answered_stays(engine, "taiwanese", 100.0)
+    done = await engine.call(
+        [*TAIWANESE, queue(queue_name("taiwanese"), agent="agent-05")],
+        variables=signed_in("taiwanese", 1),
+    )
+    assert offers(done) == []
+    assert [(e["position"], e["answered"]) for e in done.events("queue_estimate")] == [(1, 5)]
+    assert len(done.asterisk.sent("EXEC Queue")) == 1
+
+
+async def test_with_too_little_data_nothing_is_asked_on_the_estimate(
+    engine: FlowEngine,
+) -> None:
+    """Four long stays are too few to say anything: no guess, no question, a round."""
+    await _answered_stays(engine, "taiwanese", 900.0, count=4)
+    done = await engine.call(
+        [*TAIWANESE, queue(queue_name("taiwanese"), agent="agent-05")],
+        variables=signed_in("taiwanese", 1),
+    )
+    assert offers(done) == []
+    assert not [p for p in done.played if p.startswith("queue-wait-")]
+
+
+async def test_the_question_after_a_round_says_the_estimate(engine: FlowEngine) -> None:
+    """A round ends unanswered (the agents are busy): the question says the wait of a
+    caller rejoining now, about 2 minutes, before the keys."""
+    await _answered_stays(engine, "general", 100.0)
+    done = await engine.call(
+        [
+            *TAIPEI_MAIN,
+            key(MAIN_MENU, "1"),
+            queue(queue_name("general"), status="TIMEOUT"),
+            key("queue-long-wait", "1"),
+            queue(queue_name("general"), agent="agent-01"),
+        ],
+        variables=signed_in("general", 1),
+    )
+    asked = done.asterisk.sent("EXEC Read")[-1]
+    assert asked.prompts == (
+        "queue-long-wait",
+        "queue-wait-about-2",
+        "queue-key-wait",
+        "queue-key-callback",
+    )
+    assert [(o[0], o[2]) for o in offers(done)] == [("long_wait", "1")]

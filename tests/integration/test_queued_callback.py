@@ -22,6 +22,8 @@ import pytest
 from sqlalchemy import text
 
 from ivr.adapters.ari import AriClient, AriNotFound
+from ivr.asterisk import install, process
+from ivr.asterisk.generate import queue_name
 from ivr.config import StackConfig
 from ivr.domain import queued_callback as qcb
 from ivr.domain.vocabulary import CallbackAttemptOutcome, QueuedCallbackState
@@ -30,7 +32,7 @@ from ivr.store.queued_callbacks import QueuedCallbackRecord, QueuedCallbacks
 from tests.harness import EngineProcess, free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
-from tests.integration.driven import Driver, key
+from tests.integration.driven import Driver, On, key
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -371,3 +373,135 @@ async def test_a_citizen_who_stays_busy_gets_a_ticket_in_their_language(
             ).scalar_one()
         assert language == "zh-TW"
         assert len(citizen.invites()) == 1
+
+
+async def test_an_attempt_that_ended_while_the_engine_was_down_is_lost_and_never_redialled(
+    stack: StackConfig, store: CaseStore, restartable: Restartable
+) -> None:
+    """SIGKILL while the virtual entry waits in the queue, and the entry is hung up
+    before the next engine starts: its end is unknown (AstDB still says `queued`), so
+    the attempt is LOST and becomes a callback ticket in the caller's language; nobody
+    is dialled, now or later."""
+    r = restartable
+    held = await _request(r.callbacks, f"restart-lost-{datetime.now(UTC).timestamp()}")
+    channel = qcb.channel_id(held.id, 1)
+
+    async def waiting_in_queue() -> QueuedCallbackRecord | None:
+        attempts = await r.callbacks.attempts_of(held.id)
+        if attempts and await _alive(r.ari, channel):
+            return await r.callbacks.get(held.id)
+        return None
+
+    await _wait_for("the attempt recorded and alive in Asterisk", waiting_in_queue, 60)
+    r.engine.kill()
+    await r.ari.hangup(channel)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while await _alive(r.ari, channel) or await _alive(r.ari, qcb.queue_channel_id(held.id, 1)):
+        assert loop.time() < deadline, "the attempt's channels outlived their hangup"
+        await asyncio.sleep(0.2)
+    r.engine.start()
+
+    async def ticketed() -> QueuedCallbackRecord | None:
+        found = await r.callbacks.get(held.id)
+        return found if found is not None and found.state == QueuedCallbackState.TICKETED else None
+
+    try:
+        done = await _wait_for("the lost attempt ticketed", ticketed, timeout_s=120)
+    except AssertionError:
+        raise AssertionError(
+            (await r.callbacks.get(held.id), await r.callbacks.attempts_of(held.id))
+        ) from None
+    [attempt] = await r.callbacks.attempts_of(held.id)
+    assert (attempt.channel_id, attempt.outcome) == (channel, CallbackAttemptOutcome.LOST)
+    assert done.ticket_number is not None
+    ticket = await store.get_ticket_by_number(done.ticket_number)
+    assert ticket is not None
+    assert (ticket.reason, ticket.caller_number) == ("queue_callback", CITIZEN)
+    # Settled: no longer among the callbacks the dialler picks up, so no second
+    # attempt can follow; and nobody was rung.
+    assert held.id not in [cb.id for cb in await r.callbacks.open_callbacks()]
+    assert r.citizen.invites() == []
+    assert r.agent.invites() == []
+
+
+def _queue_order(stack: StackConfig) -> list[str]:
+    """The general queue's waiting channels, head first, as Asterisk lists them."""
+    shown = process.rx(install.ensure(), stack, f"queue show {queue_name('general')}")
+    return [
+        line.split(". ", 1)[1].split(" ", 1)[0]
+        for line in shown.splitlines()
+        if "(wait:" in line and ". " in line
+    ]
+
+
+async def _until_order(
+    stack: StackConfig, seen: Callable[[list[str]], bool], what: str
+) -> list[str]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while True:
+        order = _queue_order(stack)
+        if seen(order):
+            return order
+        assert loop.time() < deadline, f"never: {what}; the queue: {order}"
+        await asyncio.sleep(0.2)
+
+
+def _wait_s(stack: StackConfig, channel_part: str) -> int:
+    shown = process.rx(install.ensure(), stack, f"queue show {queue_name('general')}")
+    for line in shown.splitlines():
+        if channel_part in line and "(wait: " in line:
+            minutes, seconds = line.split("(wait: ", 1)[1].split(",", 1)[0].split(":")
+            return int(minutes) * 60 + int(seconds)
+    return -1
+
+
+async def test_a_kept_place_joins_behind_callers_who_waited_longer_and_ahead_of_later_ones(
+    stack: StackConfig, store: CaseStore, restartable: Restartable
+) -> None:
+    """A live caller waits in the Mandarin queue (its only agent paused). A kept place
+    whose caller had waited less joins behind them; one whose caller had waited an
+    hour joins ahead of them, at the head."""
+    r = restartable
+    async with Driver(stack, store) as driver:
+        live = await driver.place(TO_GENERAL, caller="0912000009")
+        await driver.command_started(live, On("EXEC Queue"))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        # The live caller has waited a few seconds in Asterisk's count before the kept
+        # places are asked for, so "waited less" is unambiguous.
+        while _wait_s(stack, "@hotline-inbound") < 3:
+            assert loop.time() < deadline, _queue_order(stack)
+            await asyncio.sleep(0.2)
+        stamp = datetime.now(UTC).timestamp()
+        now = datetime.now(UTC)
+        later = await r.callbacks.request(
+            uniqueid=f"behind-{stamp}", call_id=None, queue="general", language="zh-TW",
+            number=CITIZEN, at=now, waiting_since=now,
+        )  # fmt: skip
+        behind = f"qcb-{later.id}-1@"
+        order = await _until_order(
+            stack, lambda o: any(behind in c for c in o), "the later kept place queued"
+        )
+        earlier = await r.callbacks.request(
+            uniqueid=f"ahead-{stamp}", call_id=None, queue="general", language="zh-TW",
+            number=CITIZEN, at=now, waiting_since=now - timedelta(hours=1),
+        )  # fmt: skip
+        ahead = f"qcb-{earlier.id}-1@"
+        order = await _until_order(
+            stack, lambda o: any(ahead in c for c in o), "the earlier kept place queued"
+        )
+        try:
+            assert len(order) == 3, order
+            assert ahead in order[0], order
+            assert "@hotline-inbound" in order[1], order
+            assert behind in order[2], order
+        finally:
+            await driver.hang_up(live)
+            for held in (later, earlier):
+                with contextlib.suppress(AriNotFound):
+                    await r.ari.hangup(qcb.channel_id(held.id, 1))
+            await driver.ended(live)
+    # Nobody was rung while the only agent was paused.
+    assert r.citizen.invites() == []
