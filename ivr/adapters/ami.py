@@ -200,6 +200,37 @@ class AmiClient:
             raise AmiActionFailed(f"{action.get('Action')}: {messages[0].get('Message', '')}")
         return messages
 
+    async def db_get(self, family: str, key: str, timeout: float = ACTION_TIMEOUT_S) -> str | None:
+        """AstDB's value for family/key, or None when there is no such entry.
+
+        Sent without saying whether a list follows: panoramisk then takes an error as
+        the whole reply, where a list action would wait for a completion that an
+        error never sends.
+        """
+        manager = self._manager
+        if manager is None or not self.connected:
+            raise AmiUnavailable("AMI is not connected")
+        payload = {
+            "ActionID": f"hotline-{next(self._ids)}",
+            "Action": "DBGet",
+            "Family": family,
+            "Key": key,
+        }
+        try:
+            reply = await asyncio.wait_for(manager.send_action(payload), timeout)
+        except TimeoutError as exc:
+            raise AmiUnavailable("AMI action DBGet timed out") from exc
+        messages = reply if isinstance(reply, list) else [reply]
+        for message in messages:
+            if message.get("Event") == "DBGetResponse":
+                return str(message.get("Val", "")) or None
+        first = messages[0] if messages else {}
+        if str(first.get("Response", "")).lower() == "error":
+            if "not found" in str(first.get("Message", "")).lower():
+                return None
+            raise AmiActionFailed(f"DBGet: {first.get('Message', '')}")
+        return None
+
     async def _supervise(self) -> None:
         delay = BACKOFF_START_S
         while not self._closing:

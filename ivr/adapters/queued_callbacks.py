@@ -327,18 +327,12 @@ class CallbackDialler:
         return True
 
     async def _mark(self, cid: str) -> str | None:
-        """What the dialplan left in AstDB for the attempt; None: nothing."""
-        try:
-            # ARI reads a dialplan function as a global variable. The client has no
-            # method of its own for it: this one read is the only one the engine needs.
-            resp = await self._ari._request(
-                "GET", "/asterisk/variable", params={"variable": f"DB({DB_FAMILY}/{cid})"}
-            )
-        except AriNotFound:
-            return None
-        data = resp.json()
-        value = data.get("value") if isinstance(data, dict) else None
-        return value if isinstance(value, str) and value else None
+        """What the dialplan left in AstDB for the attempt; None: nothing.
+
+        AMI's DBGet, not ARI: ARI's /asterisk/variable reads global variables only and
+        answers "" for DB(...), which made every finished attempt look never run.
+        """
+        return await self._ami.db_get(DB_FAMILY, cid)
 
     async def _position(self, queue: str, cb: QueuedCallbackRecord) -> int | str:
         """The caller's place: behind those who waited longer, ahead of later callers.

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import pytest
 
 from ivr.adapters.ami import AmiClient
+from ivr.asterisk import install, process
 from ivr.config import StackConfig
 from ivr.testcall import place_call
 
@@ -67,3 +68,18 @@ async def test_engine_ami_user_receives_only_the_events_the_engine_handles(
     assert set(got) <= allowed, got
     assert got["Hangup"] == all_events["Hangup"] >= 2
     assert len(handled) == got["Hangup"]
+
+
+async def test_the_engine_reads_astdb_marks_and_a_missing_one_is_none(stack: StackConfig) -> None:
+    """The engine's AMI user reads AstDB (the queued-callback marks). A missing key
+    answers None at once: a list action would wait for a completion an error never
+    sends, and the resume after a restart would stall on it."""
+    process.rx(install.ensure(), stack, "database put hotline-qcb qcb-probe-1 dialling")
+    client = AmiClient(stack.host, stack.ports.ami, stack.ami_user, stack.ami_secret)
+    await client.start()
+    try:
+        await client.wait_connected(10.0)
+        assert await client.db_get("hotline-qcb", "qcb-probe-1") == "dialling"
+        assert await client.db_get("hotline-qcb", "qcb-probe-none", timeout=5.0) is None
+    finally:
+        await client.stop()
