@@ -27,7 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ivr.domain.cases.numbers import case_number
 from ivr.domain.cases.workflow import ClockStart, Move
 from ivr.domain.vocabulary import CaseAction
-from ivr.store.bulk_rows import insert_returning, insert_rows, update_rows
+from ivr.store.bulk_rows import (
+    insert_returning,
+    insert_rows,
+    prefer_indexes,
+    update_rows,
+    where_in,
+)
 from ivr.store.case_records import CaseChanged
 from ivr.store.cases_models import Case, CaseClockRow, CaseCounter, CaseEvent, CaseLink
 from ivr.store.models import clip_to_column, require_utc_aware
@@ -115,7 +121,7 @@ async def ids_by_key(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, in
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         rows = await conn.execute(
-            select(Case.idempotency_key, Case.id).where(Case.idempotency_key.in_(chunk))
+            select(Case.idempotency_key, Case.id).where(where_in(conn, Case.idempotency_key, chunk))
         )
         found.update({str(k): int(i) for k, i in rows.all()})
     return found
@@ -147,6 +153,7 @@ async def insert_cases(
     A key already in the store, or repeated within `rows`, makes one case: the later
     rows get its id and False.
     """
+    await prefer_indexes(conn)
     keys = [r[0]["idempotency_key"] for r in rows if r[0]["idempotency_key"]]
     known = await ids_by_key(conn, keys)
     # Per row: the index of its new case in `fresh`, or the id of the case it already is.
@@ -252,6 +259,7 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[Change]) -> lis
     """
     for change in changes:
         check_change(change)
+    await prefer_indexes(conn)
     ids = [c.case_id for c in changes]
     if len(set(ids)) != len(ids):
         raise ValueError("one change per case in a batch: apply the next after this one")
@@ -260,7 +268,7 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[Change]) -> lis
     for start in range(0, len(keys), CHUNK):
         found = await conn.execute(
             select(CaseEvent.idempotency_key).where(
-                CaseEvent.idempotency_key.in_(keys[start : start + CHUNK])
+                where_in(conn, CaseEvent.idempotency_key, keys[start : start + CHUNK])
             )
         )
         done.update(str(k) for k in found.scalars())
@@ -304,20 +312,50 @@ async def apply_changes(conn: AsyncConnection, changes: Sequence[Change]) -> lis
         )
         if moved != len(params):
             raise CaseChanged("a case changed since it was read")
-    await update_rows(
-        conn,
-        CaseClockRow,
-        stops,
-        match={"case_id": "_id", "clock": "_clock"},
-        values={"stopped_at": "_at"},
-        where=[CaseClockRow.stopped_at.is_(None)],
-    )
+    await _stop_clocks(conn, stops)
     await insert_rows(conn, CaseClockRow, starts)
     await insert_rows(conn, CaseEvent, events, skip_on=["idempotency_key"])
     if messages:
         await conn.execute(INSERT_MESSAGE[conn.dialect.name], messages)
     applied = {c.case_id for c in todo}
     return [c.case_id in applied for c in changes]
+
+
+async def _stop_clocks(conn: AsyncConnection, stops: Sequence[dict[str, Any]]) -> None:
+    """Stop the running clocks named by `stops` (case id, clock, when)."""
+    if conn.dialect.name != "postgresql":
+        await update_rows(
+            conn,
+            CaseClockRow,
+            stops,
+            match={"case_id": "_id", "clock": "_clock"},
+            values={"stopped_at": "_at"},
+            where=[CaseClockRow.stopped_at.is_(None)],
+        )
+        return
+    # PostgreSQL: the clocks are found by case (locked, then picked here), and updated
+    # by id. With "stopped_at IS NULL" in the UPDATE itself, the planner may walk the
+    # index of open clocks for every row of the batch (measured: a second per batch
+    # at a month's scale) instead of the index on the case.
+    when = {(s["_id"], s["_clock"]): s["_at"] for s in stops}
+    cases = sorted({case_id for case_id, _ in when})
+    for start in range(0, len(cases), CHUNK):
+        found = await conn.execute(
+            select(
+                CaseClockRow.id, CaseClockRow.case_id, CaseClockRow.clock, CaseClockRow.stopped_at
+            )
+            .where(where_in(conn, CaseClockRow.case_id, cases[start : start + CHUNK]))
+            .with_for_update()
+        )
+        # Open ones picked here, not in SQL: that is the index to keep the planner off.
+        rows = [
+            {"_row": row_id, "_at": when[case_id, clock]}
+            for row_id, case_id, clock, stopped_at in found.all()
+            if stopped_at is None and (case_id, clock) in when
+        ]
+        await update_rows(
+            conn, CaseClockRow, rows, match={"id": "_row"}, values={"stopped_at": "_at"}
+        )
 
 
 async def _check_states(conn: AsyncConnection, todo: Sequence[Change]) -> None:
@@ -333,7 +371,7 @@ async def _check_states(conn: AsyncConnection, todo: Sequence[Change]) -> None:
     for start in range(0, len(wanted), CHUNK):
         rows = await conn.execute(
             select(Case.id, Case.state)
-            .where(Case.id.in_(wanted[start : start + CHUNK]))
+            .where(where_in(conn, Case.id, wanted[start : start + CHUNK]))
             .with_for_update()
         )
         for case_id, state in rows.all():
