@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import RedirectResponse, Response
 
@@ -17,6 +17,7 @@ from ivr.store.users import Session
 from ivr.web import agents, auth, call_actions, lookup, streams, wrapup
 from ivr.web.agents import AgentAction, AgentError
 from ivr.web.auth import console
+from ivr.web.hub import Message
 from ivr.web.i18n import Translate, reason_text, translator
 from ivr.web.pages import fragment, render
 
@@ -164,14 +165,24 @@ async def wrap_up(
 
 
 @router.get("/agent/events")
-async def agent_events(request: Request, session: Agent) -> EventSourceResponse:
-    """Server-sent events for the agent's page: `pop` and `state`, as escaped HTML/text."""
+async def agent_events(
+    request: Request, session: Agent, seen: Annotated[str, Query(max_length=200)] = ""
+) -> EventSourceResponse:
+    """Server-sent events for the agent's page: `pop` and `state`, as escaped HTML/text.
+
+    `seen` is the call and phase the page was rendered with ("uniqueid:phase"): a pop
+    that moved on between the render and this stream (the call ended while the page
+    loaded) is sent at once, or the page would wait for an event already gone.
+    """
     ctx = console(request)
     agent_id = session.user.agent_id or ""
     t = translator(session.user.language)
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         async with ctx.hub.subscribe(agent_id) as queue:
+            now = ctx.hub.last_pop.get(agent_id)
+            if now is not None and f"{now.get('uniqueid', '')}:{now.get('phase', '')}" != seen:
+                queue.put_nowait(Message("pop", now))
             async for message in streams.until_session_ends(request, ctx, queue):
                 if message.event == "pop":
                     await _audit_pop(request, session, message.data)

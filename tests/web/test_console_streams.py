@@ -8,7 +8,7 @@ would keep receiving callers' numbers after sign-out.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -118,3 +118,37 @@ def test_the_wallboard_goes_to_sign_in_when_the_session_expires(
         streams.clock.offset -= timedelta(minutes=31)
     assert page.locator("#wallboard-body").count() == 0
     assert page.locator("#username").is_visible()
+
+
+def _first_pop(lines: Iterator[str]) -> str:
+    """The data line of the first `pop` event a stream sends."""
+    pop_next = False
+    for line in lines:
+        if line == "event: pop":
+            pop_next = True
+        elif pop_next and line.startswith("data: "):
+            return line
+    raise AssertionError("the stream ended without a pop")
+
+
+def test_a_pop_that_moved_on_while_the_page_loaded_is_sent_when_its_stream_opens(
+    streams: ConsoleServer,
+) -> None:
+    """The call ends while the agent's page is loading (after a form's post): the page
+    was rendered with the answered pop, and its stream opens after the wrap-up was
+    published. The stream sends the wrap-up at once; a pop the page already shows is
+    not sent again, so the next pop is the next event's."""
+    hub = streams.console.hub
+    c = client(streams, "agent1")
+    feed_pop(streams, "AgentCalled", uniqueid="1764500300.1")
+    feed_pop(streams, "AgentConnect", uniqueid="1764500300.1")
+    feed_pop(streams, "AgentComplete", uniqueid="1764500300.1")
+    with c.stream("GET", "/agent/events?seen=1764500300.1:answered", timeout=60) as reply:
+        assert '"uniqueid": "1764500300.1"' in _first_pop(reply.iter_lines())
+        assert hub.last_pop["a01"]["phase"] == "wrap_up"
+    wait_until(lambda: hub.pages("a01") == 0, "the first stream closed")
+    with c.stream("GET", "/agent/events?seen=1764500300.1:wrap_up", timeout=60) as reply:
+        wait_until(lambda: hub.pages("a01") == 1, "the stream is open")
+        feed_pop(streams, "AgentCalled", uniqueid="1764500301.1")
+        assert '"uniqueid": "1764500301.1"' in _first_pop(reply.iter_lines())
+    feed_pop(streams, "AgentComplete", uniqueid="1764500301.1")
