@@ -135,9 +135,11 @@ class WorkItemOut(BaseModel):
     notes: list[tuple[str, str]]
 
 
-# Not blank: the services refuse whitespace only, so the schema says so and such a
-# body gets the documented validation error, not a bare refusal.
-NOT_BLANK = r"^\s*\S"
+# Not blank: the services refuse what str.strip() leaves empty, so the schema says so
+# and such a body gets the documented validation error, not a bare refusal. \x1c-\x1f
+# are spelled out: Python strips them, but they are not Unicode white space, which is
+# what \s means to the validator.
+NOT_BLANK = r"^[\s\x1c-\x1f]*[^\s\x1c-\x1f]"
 
 
 class NoteIn(BaseModel):

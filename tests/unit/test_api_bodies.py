@@ -10,7 +10,7 @@ import pytest
 from ivr.web.api import AssignIn, CloseIn, NoteIn
 
 
-@pytest.mark.parametrize("blank", [" ", "  \t", "\n"])
+@pytest.mark.parametrize("blank", [" ", "  \t", "\n", "\x1d", " \x1c\x1f "])
 def test_blank_text_is_refused_by_the_schema(blank: str) -> None:
     for model, field in ((NoteIn, "text"), (AssignIn, "assignee"), (CloseIn, "outcome")):
         with pytest.raises(pydantic.ValidationError):

@@ -117,6 +117,10 @@ async def sign_in_ready(page: Page, base: str, username: str) -> None:
     await expect(page.locator("#state-text")).to_have_text("可接聽")
 
 
+# How long the agent's phone talks before it hangs up.
+TALK_MS = 20_000
+
+
 async def test_agent_takes_a_real_call_by_keyboard_alone(
     stack: StackConfig,  # noqa: F811
     store: CaseStore,  # noqa: F811
@@ -147,7 +151,9 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
     port = free_port()
     await register_agent(stack, agent.extension, port)
     uas = start_uas(
-        answer_then_hang_up_scenario(agent.extension, talk_ms=3000),
+        # The call stays answered long enough for the page's checks on a loaded machine
+        # (the pop, axe, the queue's hold); the steps after it hold in either phase.
+        answer_then_hang_up_scenario(agent.extension, talk_ms=TALK_MS),
         port=port,
         media_port=free_port(),
         calls=1,
@@ -186,7 +192,13 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
             # The page is live (SSE) before the call rings.
             await page.wait_for_function("document.getElementById('pop-live') !== null")
             placed = asyncio.create_task(
-                call(stack, store, dtmf="9#ww1#", wait_s=greeting_s(stack), hold_s=10)
+                call(
+                    stack,
+                    store,
+                    dtmf="9#ww1#",
+                    wait_s=greeting_s(stack),
+                    hold_s=TALK_MS / 1000 + 20,
+                )
             )
             live = page.locator("#pop-live")
             await expect(live).to_contain_text("0912○○○678", timeout=60_000)
@@ -224,7 +236,7 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
             await expect(page.locator("#pop-cases")).to_contain_text(number[0])
             results = await Axe().run(page)
             assert results.violations_count == 0, results.generate_report()
-            # The agent's phone hangs up after 3 s: AgentComplete brings the wrap-up form,
+            # The agent's phone hangs up after TALK_MS: AgentComplete brings the wrap-up form,
             # which comes before the call's forms on the page.
             await expect(page.locator("#wrap-up")).to_be_visible(timeout=60_000)
             await expect(page.locator("#wrapup-required")).to_be_visible()
