@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import shutil
 import socket
 import subprocess
@@ -21,8 +22,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from tests.harness import free_port
 
 BARESIP = "baresip"
 MODULES = Path("/usr/lib/baresip/modules")
@@ -53,23 +52,39 @@ def _silence(path: Path) -> None:
         w.writeframes(b"\0\0" * 8000 * 60)
 
 
-def _free_even_udp_block() -> int:
-    """The start of ten free UDP ports (RTP, RTCP) that no Asterisk stack range uses."""
-    while True:
-        start = free_port(socket.SOCK_DGRAM) & ~1
-        socks: list[socket.socket] = []
+# baresip binds its SIP port over UDP and TCP and SIP/TLS on the next TCP port, and
+# has no switch to leave TLS out. Ports the kernel hands out (bind to 0) lie in its
+# ephemeral range, where any test's outgoing connection may take the next port
+# between our check and baresip's bind; CI lost a run to exactly that. So the phone's
+# ports come from a block below that range and below every stack's RTP range
+# (tests.harness.fresh_ports), where only an explicit bind can land.
+_BLOCK = 16  # SIP (UDP+TCP), SIP/TLS (TCP), control (TCP), spare, then 10 RTP/RTCP
+_LOW, _HIGH = 20000, 30000
+
+
+@dataclass(frozen=True)
+class PhonePorts:
+    sip: int
+    ctrl: int
+    rtp: int
+
+
+def _bindable(port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as s:
         try:
-            for port in range(start, start + 10):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", port))
+            s.bind(("127.0.0.1", port))
         except OSError:
-            continue
-        else:
-            return start
-        finally:
-            for s in socks:
-                s.close()
+            return False
+    return True
+
+
+def phone_ports() -> PhonePorts:
+    """A free block of ports for one baresip, outside every range the kernel or Asterisk uses."""
+    while True:
+        start = random.randrange(_LOW, _HIGH - _BLOCK, _BLOCK)
+        ports = range(start, start + _BLOCK)
+        if all(_bindable(p, socket.SOCK_STREAM) and _bindable(p, socket.SOCK_DGRAM) for p in ports):
+            return PhonePorts(sip=start, ctrl=start + 2, rtp=start + 4)
 
 
 @dataclass
@@ -91,12 +106,11 @@ class Softphone:
             raise AssertionError("baresip is missing: apt-get install baresip-core (make deps)")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workdir.chmod(0o700)
-        ctrl_port = free_port()
+        ports = phone_ports()
+        ctrl_port = ports.ctrl
         microphone = self.workdir / "microphone.wav"
         _silence(microphone)
-        config = _config(
-            free_port(socket.SOCK_DGRAM), ctrl_port, _free_even_udp_block(), microphone
-        )
+        config = _config(ports.sip, ctrl_port, ports.rtp, microphone)
         (self.workdir / "config").write_text(config, encoding="utf-8")
         # The account is added over the control connection once it is up, so the
         # test hears its registration (events before the connection are not kept).
