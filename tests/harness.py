@@ -29,12 +29,7 @@ from ivr.asterisk.generate import render_stack
 from ivr.config import Ports, StackConfig
 from ivr.engine_file import ENGINE_FILE
 from ivr.store_cli import upgrade
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.ports import free_port
 
 
 def fresh_ports() -> Ports:

@@ -15,12 +15,13 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+
+from tests.ports import free_port
 
 PG_ROOT = Path("/usr/lib/postgresql")
 DATABASE = "hotline_test"
@@ -42,10 +43,7 @@ def find_bindir(root: Path = PG_ROOT) -> Path:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return free_port()
 
 
 class PostgresServer:

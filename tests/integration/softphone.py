@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.ports import bindable
+
 BARESIP = "baresip"
 MODULES = Path("/usr/lib/baresip/modules")
 Event = Mapping[str, Any]
@@ -69,21 +71,12 @@ class PhonePorts:
     rtp: int
 
 
-def _bindable(port: int, kind: int) -> bool:
-    with socket.socket(socket.AF_INET, kind) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def phone_ports() -> PhonePorts:
     """A free block of ports for one baresip, outside every range the kernel or Asterisk uses."""
     while True:
         start = random.randrange(_LOW, _HIGH - _BLOCK, _BLOCK)
         ports = range(start, start + _BLOCK)
-        if all(_bindable(p, socket.SOCK_STREAM) and _bindable(p, socket.SOCK_DGRAM) for p in ports):
+        if all(bindable(p, socket.SOCK_STREAM) and bindable(p, socket.SOCK_DGRAM) for p in ports):
             return PhonePorts(sip=start, ctrl=start + 2, rtp=start + 4)
 
 
