@@ -42,10 +42,6 @@ def find_bindir(root: Path = PG_ROOT) -> Path:
     return max(candidates, key=lambda b: int(b.parent.name))
 
 
-def _free_port() -> int:
-    return free_port()
-
-
 class PostgresServer:
     """Start a PostgreSQL cluster on a free loopback port; stop and delete it on exit."""
 
@@ -108,7 +104,7 @@ class PostgresServer:
             "--no-instructions",
         )
         # The port is fixed once, so `url` stays valid across stop()/start().
-        self.port = _free_port()
+        self.port = free_port()
         settings = {
             "port": str(self.port),
             "listen_addresses": "'127.0.0.1'",

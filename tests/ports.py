@@ -17,6 +17,7 @@ import random
 import socket
 
 SERVICE_PORTS = range(10000, 20000)
+PHONE_PORTS = range(20000, 30000)
 
 
 def bindable(port: int, kind: int) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.ports import bindable
+from tests.ports import PHONE_PORTS, bindable
 
 BARESIP = "baresip"
 MODULES = Path("/usr/lib/baresip/modules")
@@ -54,14 +54,9 @@ def _silence(path: Path) -> None:
         w.writeframes(b"\0\0" * 8000 * 60)
 
 
-# baresip binds its SIP port over UDP and TCP and SIP/TLS on the next TCP port, and
-# has no switch to leave TLS out. Ports the kernel hands out (bind to 0) lie in its
-# ephemeral range, where any test's outgoing connection may take the next port
-# between our check and baresip's bind; CI lost a run to exactly that. So the phone's
-# ports come from a block below that range and below every stack's RTP range
-# (tests.harness.fresh_ports), where only an explicit bind can land.
+# baresip binds SIP/TLS on the port after its SIP port and has no switch to leave it
+# out, so a phone takes a whole block from the range tests.ports keeps for phones.
 _BLOCK = 16  # SIP (UDP+TCP), SIP/TLS (TCP), control (TCP), spare, then 10 RTP/RTCP
-_LOW, _HIGH = 20000, 30000
 
 
 @dataclass(frozen=True)
@@ -74,7 +69,7 @@ class PhonePorts:
 def phone_ports() -> PhonePorts:
     """A free block of ports for one baresip, outside every range the kernel or Asterisk uses."""
     while True:
-        start = random.randrange(_LOW, _HIGH - _BLOCK, _BLOCK)
+        start = random.randrange(PHONE_PORTS.start, PHONE_PORTS.stop - _BLOCK, _BLOCK)
         ports = range(start, start + _BLOCK)
         if all(bindable(p, socket.SOCK_STREAM) and bindable(p, socket.SOCK_DGRAM) for p in ports):
             return PhonePorts(sip=start, ctrl=start + 2, rtp=start + 4)
@@ -100,10 +95,9 @@ class Softphone:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workdir.chmod(0o700)
         ports = phone_ports()
-        ctrl_port = ports.ctrl
         microphone = self.workdir / "microphone.wav"
         _silence(microphone)
-        config = _config(ports.sip, ctrl_port, ports.rtp, microphone)
+        config = _config(ports.sip, ports.ctrl, ports.rtp, microphone)
         (self.workdir / "config").write_text(config, encoding="utf-8")
         # The account is added over the control connection once it is up, so the
         # test hears its registration (events before the connection are not kept).
@@ -122,7 +116,7 @@ class Softphone:
         deadline = loop.time() + 20
         while True:
             try:
-                self._reader, self._writer = await asyncio.open_connection("127.0.0.1", ctrl_port)
+                self._reader, self._writer = await asyncio.open_connection("127.0.0.1", ports.ctrl)
                 break
             except OSError:
                 if self.proc.returncode is not None or loop.time() > deadline:
