@@ -78,7 +78,13 @@ class Gateway:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length", "0"))
-        raw = handler.rfile.read(length).decode("utf-8")
+        body_bytes = handler.rfile.read(length)
+        if len(body_bytes) < length:
+            # The sender died mid-request: a real gateway reads a short body as a broken
+            # request and takes nothing from it. Parsing it would invent a message
+            # without its client id, or with half of one.
+            return
+        raw = body_bytes.decode("utf-8")
         kind = handler.headers.get("Content-Type", "")
         if kind.startswith("application/json"):
             fields = {str(k): str(v) for k, v in json.loads(raw).items()}
