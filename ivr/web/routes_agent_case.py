@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from ivr.domain.vocabulary import EmergencyService
 from ivr.web import call_actions, threeway
+from ivr.web.api import _COMMON as COMMON_RESPONSES
 from ivr.web.api import PREFIX, ApiError, Problem
 from ivr.web.api import AgentWriter as ApiAgentWriter
 from ivr.web.auth import console
@@ -25,7 +26,7 @@ from ivr.web.routes_agent import AgentWriter, show
 
 router = APIRouter(include_in_schema=False)
 # The same action in the JSON API (in the OpenAPI document).
-api = APIRouter(prefix=PREFIX, tags=["console"])
+api = APIRouter(prefix=PREFIX, tags=["console"], responses=COMMON_RESPONSES)
 
 Key = Annotated[str, Form(min_length=8, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
 Text = Annotated[str, Form(max_length=200)]
@@ -142,6 +143,7 @@ async def api_threeway(request: Request, session: ApiAgentWriter, body: Threeway
             body.service,
         )
     except CallActionError as exc:
-        status = 503 if exc.key == "phone_down" else 409
-        raise ApiError(status, exc.key) from exc
+        if exc.key == "phone_down":
+            raise ApiError(503, "the phone system is not reachable") from exc
+        raise ApiError(409, translator("en")(exc.key)) from exc
     return ThreewayOut(service=started.service, number=started.number, id=started.session)
