@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
 from ivr.domain.vocabulary import ConferenceParty, DialStatus, EmergencyService, ThreewayOutcome
+from ivr.errors import NotFound
 
 CITIZEN = ConferenceParty.CITIZEN
 AGENT = ConferenceParty.AGENT
@@ -115,8 +116,10 @@ def ended_outcome(cause: int | None) -> ThreewayOutcome:
     return _CAUSES.get(cause or 0, ThreewayOutcome.FAILED)
 
 
-class NoSuchLine(LookupError):
+class NoSuchLine(NotFound):
     """The tables offer no line for that service: nothing is dialled."""
+
+    code = "threeway.no_line"
 
 
 class Line(Protocol):

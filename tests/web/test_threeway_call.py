@@ -8,10 +8,12 @@ hangs up and the agent is let go, the bridge destroyed. The call's record tells 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import async_playwright, expect
@@ -182,3 +184,90 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
     assert [(r.who, r.action) for r in rows if r.action == "threeway"] == [
         ("agent7001t", "threeway")
     ]
+
+
+async def test_a_busy_119_leaves_the_citizen_and_the_agent_together(
+    stack: StackConfig,  # noqa: F811
+    store: CaseStore,  # noqa: F811
+    start_engine: StartEngine,  # noqa: F811
+    taipei_profile: ProfileCopy,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Asked through the JSON API this time; 119 answers 486 Busy Here."""
+    engine = await start_engine()
+    assert engine.console is not None
+    await engine.ami.wait_connected(20)
+    await engine.ari.wait_connected(20)
+    users = UserStore(store)
+    await users.add("agent7001b", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01")
+    port = free_port()
+    await register_agent(stack, "7001", port)
+    phone = start_uas(
+        uas_scenario(200), port=port, media_port=free_port(), calls=1, workdir=tmp_path
+    )
+    busy = start_uas(
+        uas_scenario(486),
+        port=taipei_profile.trunk_ports["emergency-pstn"],
+        media_port=free_port(),
+        calls=1,
+        workdir=tmp_path,
+    )
+    base = engine.console.url.rstrip("/")
+    try:
+        async with httpx.AsyncClient(base_url=base, follow_redirects=False) as web:
+            form = await web.get("/signin")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert token is not None
+            signed = await web.post(
+                "/signin",
+                data={"username": "agent7001b", "password": PASSWORD, "csrf_token": token[1]},
+            )
+            assert signed.status_code == 303
+            page = await web.get("/agent")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+            assert csrf is not None
+            headers = {"X-CSRF-Token": csrf[1]}
+            ready = await web.post("/api/v1/agent/state", json={"action": "ready"}, headers=headers)
+            assert ready.status_code == 200, ready.text
+            placed = asyncio.create_task(
+                call(stack, store, dtmf="9#ww1#", wait_s=greeting_s(stack), hold_s=45)
+            )
+
+            async def answered() -> str | None:
+                pop = engine.console.console.hub.last_pop.get("a01") if engine.console else None
+                return str(pop["uniqueid"]) if pop and pop.get("phase") == "answered" else None
+
+            uniqueid = await until(answered, "the agent answered")
+            asked = await web.post(
+                "/api/v1/agent/threeway",
+                json={"uniqueid": uniqueid, "service": "fire"},
+                headers=headers,
+            )
+            assert asked.status_code == 200, asked.text
+            assert asked.json()["number"] == "119"
+
+            async def outcome() -> list[dict[str, object]] | None:
+                record = await store.get_call_by_uniqueid(uniqueid)
+                found = events(record, "threeway_dial") if record else []
+                return found or None
+
+            assert await until(outcome, "the dial's outcome") == [
+                {"service": "fire", "outcome": "busy", "detail": "BUSY"}
+            ]
+            bridge = await threeway_bridge(engine)
+            assert bridge is not None
+            assert len(bridge.channels) == 2
+            assert uniqueid in bridge.channels
+            record = await placed
+    finally:
+        for proc in (phone, busy):
+            if proc.poll() is None:
+                proc.kill()
+
+    async def gone() -> bool | None:
+        return True if await threeway_bridge(engine) is None else None
+
+    await until(gone, "the bridge destroyed")
+    fresh = await store.get_call_by_uniqueid(record.uniqueid)
+    assert fresh is not None
+    assert events(fresh, "threeway_left") == [{"party": "citizen", "ended": ["agent"]}]
