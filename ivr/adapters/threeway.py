@@ -29,7 +29,15 @@ import structlog
 
 from ivr.adapters import ari_bridges as bridges
 from ivr.adapters.ami import AmiActionFailed, AmiClient, AmiUnavailable
-from ivr.adapters.ari import AriClient, AriError, AriEvent, Dial, StasisEnd, StasisStart
+from ivr.adapters.ari import (
+    AriClient,
+    AriError,
+    AriEvent,
+    ChannelDestroyed,
+    Dial,
+    StasisEnd,
+    StasisStart,
+)
 from ivr.domain import threeway as rules
 from ivr.domain.clock import Clock
 from ivr.domain.vocabulary import ConferenceParty, EmergencyService, ThreewayOutcome
@@ -224,6 +232,10 @@ class ThreeWayCalls:
             session = self._of_channel(event.channel.id)
             if session is not None:
                 await self._on_left(session, event.channel.id)
+        elif isinstance(event, ChannelDestroyed):
+            session = self._of_channel(event.channel.id)
+            if session is not None and event.channel.id == session.emergency_id:
+                await self._on_unanswered_end(session, event.cause, event.cause_txt)
 
     def _of_channel(self, channel_id: str) -> Session | None:
         for session in self._sessions.values():
@@ -254,6 +266,12 @@ class ThreeWayCalls:
             )
             await self._apply(session, step)
 
+    async def _on_unanswered_end(self, session: Session, cause: int, text: str) -> None:
+        """The emergency leg ended before any final dial status: its cause tells why."""
+        async with session.lock:
+            if session.outcome is None:
+                await self._dial_over(session, rules.ended_outcome(cause), text or str(cause))
+
     async def _dial_over(self, session: Session, outcome: ThreewayOutcome, detail: str) -> None:
         session.outcome = outcome
         await self._record(
@@ -268,8 +286,7 @@ class ThreeWayCalls:
         async with session.lock:
             party = session.party_of(channel_id)
             if channel_id == session.emergency_id and session.outcome is None:
-                # Ended unanswered without a final dial status (the carrier refused it).
-                await self._dial_over(session, ThreewayOutcome.FAILED, "ended unanswered")
+                # Ended unanswered: ChannelDestroyed, next, carries the cause (busy...).
                 return
             if party is None:
                 return
