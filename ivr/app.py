@@ -263,8 +263,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         policy=lambda queue: callback_policy(routing.tables(), queue),
     )
     dialler.listen()
-    # The agent's emergency three-way call (issue 16): ARI bridges, recorded on the call.
-    threeway = ThreeWayCalls(ari, ami, durable, clock)
+    threeway = ThreeWayCalls(ari, ami, durable, clock)  # the agent's 110/119 call (issue 16)
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
