@@ -31,6 +31,7 @@ from ivr.adapters.queue_events import QUEUE_EVENTS, QueueEventRecorder
 from ivr.adapters.queued_callbacks import CallbackDialler, callback_policy
 from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
+from ivr.adapters.threeway import ThreeWayCalls
 from ivr.adapters.wait_keeper import WaitKeeper
 from ivr.config import StackConfig, check_exposure
 from ivr.domain.clock import Clock, system_clock
@@ -262,6 +263,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
         policy=lambda queue: callback_policy(routing.tables(), queue),
     )
     dialler.listen()
+    threeway = ThreeWayCalls(ari, ami, durable, clock)  # the agent's 110/119 call (issue 16)
     await ami.start()
     await ari.start()
     agi = FastAGIServer(
@@ -301,6 +303,8 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari, tracker)
     engine.console = await _start_console(cfg, store, ami, routing, clock)
+    if engine.console is not None:
+        engine.console.console.threeway = threeway
     _write_engine_file(engine)
     if schema is not None:
         engine.background.append(schema)

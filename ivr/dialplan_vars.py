@@ -23,6 +23,8 @@ CALL_ID: Final = "HOTLINE_CALL_ID"
 # Globals rendered into extensions.conf: where the engine and the prompts are.
 AGI_URL: Final = "HOTLINE_AGI_URL"
 SOUNDS: Final = "HOTLINE_SOUNDS"
+# The engine's ARI application, for [hotline-threeway]'s Stasis().
+ARI_APP: Final = "HOTLINE_ARI_APP"
 # The caller half of `ivr call` test calls (context hotline-test-caller).
 TEST_WAIT: Final = "HOTLINE_TEST_WAIT"
 TEST_DTMF: Final = "HOTLINE_TEST_DTMF"
@@ -85,6 +87,7 @@ ALL: Final = frozenset(
         CALL_ID,
         AGI_URL,
         SOUNDS,
+        ARI_APP,
         TEST_WAIT,
         TEST_DTMF,
         TEST_HOLD,

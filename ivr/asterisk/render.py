@@ -41,6 +41,7 @@ def template_values(cfg: StackConfig, dialplan_files: list[str]) -> dict[str, st
         "ami_admin_secret": cfg.ami_admin_secret,
         "ari_user": cfg.ari_user,
         "ari_password": cfg.ari_password,
+        "ari_app": cfg.ari_app,
         "agi_url": cfg.agi_url,
         "dialplan_includes": "\n".join(f"#include {name}" for name in dialplan_files),
     }

@@ -21,10 +21,13 @@ __all__ = [
     "CaseKind",
     "CaseState",
     "CheckOutcome",
+    "ConferenceParty",
     "DialStatus",
+    "EmergencyService",
     "FallbackReason",
     "Role",
     "ServiceMode",
+    "ThreewayOutcome",
     "TicketReason",
     "TicketStatus",
     "TransferInitiator",
@@ -442,3 +445,35 @@ class ServiceAudit(StrEnum):
 
     DISASTER_MODE = "disaster_mode"
     CLOSURE = "calendar_closure"
+
+
+# ---- Emergency three-way calls from the agent's page (issue 16, ivr.domain.threeway)
+
+
+class EmergencyService(StrEnum):
+    """The emergency services an agent may conference into a live call (K2(1), K4(1))."""
+
+    # 110
+    POLICE = "police"
+    # 119: fire and ambulance
+    FIRE = "fire"
+
+
+class ConferenceParty(StrEnum):
+    """Who is on an emergency three-way call."""
+
+    CITIZEN = "citizen"
+    AGENT = "agent"
+    EMERGENCY = "emergency"
+
+
+class ThreewayOutcome(StrEnum):
+    """How the emergency line's leg of a three-way call went."""
+
+    ANSWERED = "answered"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    # Refused, congested or unreachable: the trunk or the carrier did not connect it.
+    FAILED = "failed"
+    # Nobody was left to hear it: the citizen and the agent both left while it rang.
+    CANCELLED = "cancelled"

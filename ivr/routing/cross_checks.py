@@ -146,6 +146,11 @@ class Tables(MenuRules):
             self.add(
                 DIRECTORY, ("outbound_trunk",), f"no trunk {directory.outbound_trunk!r} in trunks"
             )
+        for i, line in enumerate(directory.emergency_lines):
+            if line.via not in trunk_ids:
+                self.add(
+                    DIRECTORY, ("emergency_lines", i, "via"), f"no trunk {line.via!r} in trunks"
+                )
         for i, trunk in enumerate(directory.trunks):
             if trunk.id == LOCAL:
                 self.add(DIRECTORY, ("trunks", i, "id"), f'"{LOCAL}" means a local extension')

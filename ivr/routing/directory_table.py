@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ivr.routing.emergency_lines import EmergencyLine, unique_services
 from ivr.routing.menus import Digits, Ident, Strict
 from ivr.routing.table_fields import Email, Name, Phone
 
@@ -158,6 +159,13 @@ class Directory(Strict):
     # The trunk officers' click-to-callback calls citizens over (the carrier line).
     outbound_trunk: Ident | None = None
     agencies: Annotated[list[Agency], Field(min_length=1)]
+    # 110 and 119 for the agent's emergency three-way call (ivr/routing/emergency_lines.py).
+    emergency_lines: list[EmergencyLine] = Field(default_factory=list)
+
+    @field_validator("emergency_lines")
+    @classmethod
+    def _one_line_per_service(cls, lines: list[EmergencyLine]) -> list[EmergencyLine]:
+        return unique_services(lines)
 
     def unit(self, unit_id: str) -> tuple[Agency, Unit]:
         for agency in self.agencies:

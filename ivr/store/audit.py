@@ -41,6 +41,8 @@ ACTIONS = (
     "signin",
     # "transfer": an agent moved a live caller from the console's screen pop (issue 16).
     "transfer",
+    # "threeway": an agent conferenced 110/119 into a live call from the console.
+    "threeway",
 )
 # An arbitrary constant naming the audit chain's lock among PostgreSQL advisory locks.
 _PG_LOCK_KEY = 1999_0013

@@ -71,6 +71,7 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_agent.router)
     app.include_router(routes_agent_case.router)
+    app.include_router(routes_agent_case.api)
     app.include_router(routes_work.router)
     app.include_router(routes_wallboard.router)
     app.include_router(api.router)

@@ -67,6 +67,8 @@ def form_context(ctx: Console) -> dict[str, Any]:
         "case_agencies": agencies,
         "case_items": items,
         "transfer_units": units,
+        # The emergency three-way call's lines (ivr/web/threeway.py): service, number.
+        "threeway_lines": [(str(x.service), x.number) for x in tables.directory.emergency_lines],
         "case_key": new_form_key(),
     }
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from ivr.adapters.ami import AmiClient
+from ivr.adapters.threeway import ThreeWayCalls
 from ivr.domain.clock import Clock
 from ivr.routing.publish import Site
 from ivr.routing.tables import RoutingTables
@@ -40,6 +41,8 @@ class Console:
     session_check_s: float = 15.0
     # Where routing versions are published (issue 17); None: the routing pages refuse.
     routing_site: Site | None = None
+    # The emergency three-way call's hands (ARI bridges); None: the action refuses.
+    threeway: ThreeWayCalls | None = None
     users: UserStore = field(init=False)
     templates: Jinja2Templates = field(init=False)
 

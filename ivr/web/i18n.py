@@ -256,6 +256,29 @@ _WORDS: dict[str, tuple[str, str]] = {
     "transfer_done": ("已將來電者轉接至 {unit}。", "The caller is being transferred to {unit}."),
     "transfer_no_unit": ("通訊錄中沒有這個單位。", "No such unit in the directory."),
     "transfer_done_before": ("這通來電已轉接。", "This call has already been transferred."),
+    # the emergency three-way call (K2(1), K4(1)): 110 or 119 into the call, the agent stays
+    "threeway_h": ("緊急三方通話", "Three-way call 110/119"),
+    "threeway_note": (
+        "來電者與您保持通話，並加撥所選的緊急電話；您留在線上直到結束。",
+        "The caller stays on with you while the emergency line is dialled; you stay on.",
+    ),
+    "threeway_service": ("緊急電話", "Emergency line"),
+    "threeway_police": ("警察", "police"),
+    "threeway_fire": ("消防、救護", "fire and ambulance"),
+    "threeway_go": ("開始三方通話", "Start the three-way call"),
+    "threeway_done": (
+        "正在撥打 {number}（{service}）：接通後三方同在線上。",
+        "Dialling {number} ({service}): once it answers, all three are on the line.",
+    ),
+    "threeway_done_before": (
+        "這通來電已在三方通話中。",
+        "This call is already in a three-way call.",
+    ),
+    "threeway_no_line": ("路由表中沒有這個緊急電話。", "The tables have no such emergency line."),
+    "threeway_not_talking": (
+        "只有正在與來電者通話時，才能開始三方通話。",
+        "A three-way call starts only while you are talking to the caller.",
+    ),
     "wrapup_required": (
         "請先完成話後處理，才會接到下一通來電。",
         "Finish the wrap-up: no call is offered until you do.",

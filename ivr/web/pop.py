@@ -29,9 +29,9 @@ POP_EVENTS = ("AgentCalled", "AgentConnect", "AgentComplete")
 HISTORY = timedelta(days=90)
 _PHASES = {"AgentCalled": "ringing", "AgentConnect": "answered", "AgentComplete": "wrap_up"}
 _ORDER = {"ringing": 0, "answered": 1, "wrap_up": 2}
-# What the page added to a call's pop (its cases, its transfer, its wrap-up hold): a
-# later phase of the same call keeps it.
-_KEPT = ("cases", "transferred", "wrapup_form")
+# What the page added to a call's pop (its cases, its transfer, its wrap-up hold, its
+# three-way call): a later phase of the same call keeps it.
+_KEPT = ("cases", "transferred", "wrapup_form", "threeway")
 
 
 @dataclass(frozen=True)
