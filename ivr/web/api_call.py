@@ -19,6 +19,7 @@ from ivr.web.api import _COMMON, NOT_BLANK, PREFIX, AgentWriter, ApiError, Probl
 from ivr.web.auth import console
 from ivr.web.call_actions import CallActionError, CaseForm
 from ivr.web.i18n import translator
+from ivr.web.refusals import refusal_text
 
 api = APIRouter(prefix=PREFIX, tags=["console"], responses=_COMMON)
 
@@ -41,7 +42,8 @@ UNIQUEID = Field(min_length=1, max_length=64, description="the call's id, as its
 
 
 def _refusal(exc: CallActionError) -> ApiError:
-    text = translator("en")(exc.key, why=exc.detail)
+    why = refusal_text("en", exc.__cause__) if exc.__cause__ is not None else exc.detail
+    text = translator("en")(exc.key, why=why)
     if exc.key == "phone_down":
         text = "the phone system is not reachable"
     return ApiError(_STATUS.get(exc.key, 400), text)

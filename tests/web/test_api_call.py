@@ -80,7 +80,9 @@ def test_a_refused_case_answers_with_the_reason_and_stores_nothing(
     assert no_agency.json() == {"detail": "Choose the responsible agency for a petition."}
     unknown = c.post(CASE, json=petition(uniqueid, agency="nosuch"), headers=headers)
     assert unknown.status_code == 400
-    assert "no agency 'nosuch'" in unknown.json()["detail"]
+    assert unknown.json() == {
+        "detail": "The case was not opened: There is no agency “nosuch” in the directory."
+    }
     elsewhere = c.post(CASE, json=petition("1700000000.99"), headers=headers)
     assert elsewhere.status_code == 409
     assert elsewhere.json() == {"detail": "This call is no longer on your screen."}
