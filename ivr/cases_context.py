@@ -34,6 +34,43 @@ class CaseError(HotlineError):
     exit_status = ExitStatus.REFUSED
 
 
+# Refusals a page shows in its user's language: each its own code (the console maps
+# codes to words, ivr/web/refusals.py), and `details` for the words' blanks. The
+# message stays the CLI's line.
+
+
+class CaseNeedsText(CaseError):
+    code = "case.needs_text"
+
+
+class CaseNeedsResult(CaseError):
+    code = "case.needs_result"
+
+
+class CaseNeedsAgency(CaseError):
+    code = "case.needs_agency"
+
+
+class CaseNeedsPlace(CaseError):
+    code = "case.needs_place"
+
+
+class CaseNeedsItem(CaseError):
+    code = "case.needs_item"
+
+
+class CaseUnknownItem(CaseError):
+    code = "case.unknown_item"
+
+
+class CaseUnknownAgency(CaseError):
+    code = "case.unknown_agency"
+
+
+class CaseUnknownUnit(CaseError):
+    code = "case.unknown_unit"
+
+
 class Mailer(Protocol):
     async def send(self, mail: Mail) -> None: ...
 

@@ -12,7 +12,17 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ivr.cases_context import CaseContext, CaseError, case_facts
+from ivr.cases_context import (
+    CaseContext,
+    CaseError,
+    CaseNeedsAgency,
+    CaseNeedsItem,
+    CaseNeedsPlace,
+    CaseUnknownAgency,
+    CaseUnknownItem,
+    CaseUnknownUnit,
+    case_facts,
+)
 from ivr.domain.cases.merge import Location, OpenOrder, PastReport, becomes_petition, merge_target
 from ivr.domain.cases.numbers import new_password
 from ivr.domain.cases.secret import caller_key, hash_password
@@ -78,20 +88,28 @@ def prepare(
     agency_id, unit_id = data.agency_id, data.unit_id
     if data.kind is CaseKind.DISPATCH:
         if data.item is None:
-            raise CaseError("a dispatch order needs --item (1-22, see dispatch_items.yaml)")
+            raise CaseNeedsItem("a dispatch order needs --item (1-22, see dispatch_items.yaml)")
         item = ctx.items.get(data.item)
         if item is None:
-            raise CaseError(f"no dispatch item {data.item} in this profile's tables")
+            raise CaseUnknownItem(
+                f"no dispatch item {data.item} in this profile's tables",
+                details={"item": data.item},
+            )
         agency_id = agency_id or item.agency_id
         unit_id = unit_id or item.unit
         if not data.address:
-            raise CaseError("a dispatch order needs the place: --address")
+            raise CaseNeedsPlace("a dispatch order needs the place: --address")
     if agency_id is None:
-        raise CaseError("a case needs its responsible agency: --agency")
+        raise CaseNeedsAgency("a case needs its responsible agency: --agency")
     if agency_id not in ctx.agency_ids():
-        raise CaseError(f"no agency {agency_id!r} in the directory")
+        raise CaseUnknownAgency(
+            f"no agency {agency_id!r} in the directory", details={"agency": agency_id}
+        )
     if unit_id is not None and unit_id not in ctx.units_of(agency_id):
-        raise CaseError(f"agency {agency_id!r} has no unit {unit_id!r}")
+        raise CaseUnknownUnit(
+            f"agency {agency_id!r} has no unit {unit_id!r}",
+            details={"agency": agency_id, "unit": unit_id},
+        )
     try:
         cal = ctx.calendar_for(agency_id)
         clocks = opening_clocks(data.kind, at, cal, item, data.variant)

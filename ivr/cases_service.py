@@ -19,6 +19,11 @@ from typing import Any
 from ivr.cases_context import (
     CaseContext,
     CaseError,
+    CaseNeedsResult,
+    CaseNeedsText,
+    CaseUnknownAgency,
+    CaseUnknownItem,
+    CaseUnknownUnit,
     Mailer,
     allowed_move,
     case_facts,
@@ -94,12 +99,12 @@ def _changes(
         action is CaseAction.CLOSED and case.kind != CaseKind.PETITION
     ):
         if not text:
-            raise CaseError("a reply or a result needs its text (--text, --template, --result)")
+            raise CaseNeedsText("a reply or a result needs its text (--text, --template, --result)")
         changes["reply"] = text
         if case.first_reply_at is None:
             changes["first_reply_at"] = at
     elif action is CaseAction.CLOSED and not text:
-        raise CaseError("closing needs the result: --result")
+        raise CaseNeedsResult("closing needs the result: --result")
     if action is CaseAction.CLOSED and nothing_found is not None:
         changes["nothing_found"] = nothing_found
     if action is CaseAction.SURVEY and score is not None:
@@ -120,16 +125,23 @@ def _reassign_changes(
     if item is not None:
         new_item = ctx.items.get(item)
         if new_item is None:
-            raise CaseError(f"no dispatch item {item} in this profile's tables")
+            raise CaseUnknownItem(
+                f"no dispatch item {item} in this profile's tables", details={"item": item}
+            )
         changes["item"] = item
         agency_id = agency_id or new_item.agency_id
         unit_id = unit_id or new_item.unit
     if agency_id is None:
         raise CaseError("re-assignment needs --agency (or --item for a dispatch order)")
     if agency_id not in ctx.agency_ids():
-        raise CaseError(f"no agency {agency_id!r} in the directory")
+        raise CaseUnknownAgency(
+            f"no agency {agency_id!r} in the directory", details={"agency": agency_id}
+        )
     if unit_id is not None and unit_id not in ctx.units_of(agency_id):
-        raise CaseError(f"agency {agency_id!r} has no unit {unit_id!r}")
+        raise CaseUnknownUnit(
+            f"agency {agency_id!r} has no unit {unit_id!r}",
+            details={"agency": agency_id, "unit": unit_id},
+        )
     if not reason:
         raise CaseError("re-assignment needs its reason (T6(4)): --reason")
     changes.update(agency_id=agency_id, unit_id=unit_id, officer=officer)

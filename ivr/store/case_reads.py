@@ -88,6 +88,18 @@ class CaseReader:
         async with self._engine.connect() as conn:
             return [(str(n), str(r)) for n, r in (await conn.execute(stmt)).all()]
 
+    async def cases_of_call(self, call_id: int) -> list[tuple[str, str]]:
+        """(case number, state) of every case linked to the call, in linking order: the
+        cases opened from it, and the open orders its reports merged into."""
+        stmt = (
+            select(Case.number, Case.state)
+            .join(CaseLink, CaseLink.case_id == Case.id)
+            .where(CaseLink.call_id == call_id)
+            .order_by(CaseLink.id)
+        )
+        async with self._engine.connect() as conn:
+            return [(str(n), str(s)) for n, s in (await conn.execute(stmt)).all()]
+
     async def event_id(self, case_id: int, action: str, key: str | None = None) -> int | None:
         """The history row an action wrote: the one with `key`, else its latest."""
         stmt = select(CaseEvent.id).where(CaseEvent.case_id == case_id)

@@ -16,6 +16,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ivr.web import (
     api,
+    api_call,
+    api_supervisor,
     auth,
     routes_agent,
     routes_agent_case,
@@ -75,6 +77,8 @@ def create_app(console: Console) -> FastAPI:
     app.include_router(routes_work.router)
     app.include_router(routes_wallboard.router)
     app.include_router(api.router)
+    app.include_router(api_call.api)
+    app.include_router(api_supervisor.api)
     app.include_router(routes_routing.router)
     app.include_router(routes_routing_blocklist.router)
     app.include_router(routes_routing_blocklist.api)

@@ -27,6 +27,7 @@ from ivr.store import audit
 from ivr.store.cases import CaseBook
 from ivr.store.views import CallRecord
 from ivr.web.context import Console
+from ivr.web.pop import cases_of_call as pop_cases
 
 log = structlog.get_logger()
 
@@ -158,14 +159,13 @@ async def open_from_call(
     except svc.CaseError as exc:
         raise CallActionError("case_refused", str(exc)) from exc
     case = opened.case
-    shown = {"number": case.number, "status": str(case.state)}
     # The pop now (the call may have moved on to its wrap-up while the case was made)
-    # lists the cases of this call, on this page and on a reload.
+    # lists the cases of this call, on this page and on a reload: those the store links
+    # to the call. A key used before answers with its case, which may be another
+    # call's: that one is not this call's.
     now = ctx.hub.last_pop.get(agent_id)
     if now is not None and now.get("uniqueid") == uniqueid:
-        cases = list(now.get("cases") or [])
-        if all(c.get("number") != case.number for c in cases):
-            now["cases"] = [*cases, shown]
+        now["cases"] = await pop_cases(ctx, call.id)
     log.info("console_case_opened", agent=agent_id, case=case.number, made=opened.made)
     return opened
 

@@ -19,6 +19,7 @@ from ivr.adapters.ami import AmiEvent
 from ivr.domain.masking import mask_number
 from ivr.domain.screening import blocked_by
 from ivr.store import console as reads
+from ivr.store.case_reads import CaseReader
 from ivr.web import wrapup
 from ivr.web.context import Console
 from ivr.web.hub import Message
@@ -55,7 +56,8 @@ class Pop:
     calls_90_days: int
     open_tickets: tuple[TicketLine, ...]
     blocked: str | None
-    # The cases opened from this call on the agent's page (number and state).
+    # The cases linked to this call in the store (number and state): opened from it on
+    # the agent's page, or an open order its report merged into.
     cases: tuple[dict[str, Any], ...] = field(default=())
     # The call's id in the store (None: the engine has not recorded it).
     call_id: int | None = None
@@ -103,7 +105,14 @@ async def build(ctx: Console, event: AmiEvent, phase: str) -> Pop:
             TicketLine(t.number, t.status, t.due_at.isoformat(), t.agency_id) for t in tickets
         ),
         blocked=(rule.reason or rule.pattern) if rule is not None else None,
+        cases=tuple(await cases_of_call(ctx, call.id)) if call is not None else (),
     )
+
+
+async def cases_of_call(ctx: Console, call_id: int) -> list[dict[str, Any]]:
+    """The "Cases" row: the cases linked to this call in the store, and no others."""
+    book = CaseReader.of(ctx.store, ctx.tables().profile.name)
+    return [{"number": n, "status": s} for n, s in await book.cases_of_call(call_id)]
 
 
 def agent_of(ctx: Console, event: AmiEvent) -> str | None:

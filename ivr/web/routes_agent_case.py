@@ -22,6 +22,7 @@ from ivr.web.api import AgentWriter as ApiAgentWriter
 from ivr.web.auth import console
 from ivr.web.call_actions import CallActionError, CaseForm
 from ivr.web.i18n import translator
+from ivr.web.refusals import refusal_text
 from ivr.web.routes_agent import AgentWriter, show
 
 router = APIRouter(include_in_schema=False)
@@ -33,8 +34,11 @@ Text = Annotated[str, Form(max_length=200)]
 
 
 def _refused(request: Request, session: AgentWriter, exc: CallActionError) -> str:
-    t = translator(session.user.language)
-    return t(exc.key, why=exc.detail) if exc.detail else t(exc.key, why="")
+    language = session.user.language
+    t = translator(language)
+    # The case service's own refusal, in the user's words (its code), not the CLI's line.
+    why = refusal_text(language, exc.__cause__) if exc.__cause__ is not None else exc.detail
+    return t(exc.key, why=why)
 
 
 @router.post("/agent/case")

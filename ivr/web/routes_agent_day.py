@@ -1,22 +1,20 @@
 """An agent's day for supervisors (issue 16): one agent's state changes (sign-in,
 pauses with reasons, ready, sign-out) and the calls they answered on one local date,
-from the store, with the day's totals (`ivr.domain.agent_day`). Reading it is audited.
+from the store, with the day's totals (`ivr.web.agent_days`, which the JSON API also
+reads through). Reading it is audited.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from ivr.domain.agent_day import agent_day
 from ivr.domain.vocabulary import Role
-from ivr.store import audit
-from ivr.store.agent_day_reads import AgentDayReads
 from ivr.store.users import Session
-from ivr.web import auth
+from ivr.web import agent_days, auth
 from ivr.web.auth import console
 from ivr.web.pages import render
 from ivr.web.service_words import service_translator
@@ -40,12 +38,12 @@ async def agent_day_page(
 ) -> Response:
     ctx = console(request)
     s = service_translator(session.user.language)
-    tz = ctx.routing_view().office.tz
-    now = ctx.clock()
-    agents = [(a.id, a.name) for a in ctx.tables().agents.agents]
+    agents = agent_days.agents(ctx)
     try:
-        when = date.fromisoformat(day) if day else now.astimezone(tz).date()
+        when = date.fromisoformat(day) if day else agent_days.today(ctx)
     except ValueError:
+        when = None
+    if when is not None and not agent_days.FIRST_DAY <= when <= agent_days.LAST_DAY:
         when = None
     values: dict[str, Any] = {
         "s": s,
@@ -59,29 +57,16 @@ async def agent_day_page(
             request, "agent_day.html", session, status_code=422, errors=[s("bad_day")], **values
         )
     values["day"] = when.isoformat()
-    if agent not in dict(agents):
+    found = await agent_days.read(ctx, session.user.username, agent, when)
+    if found is None:
         return render(request, "agent_day.html", session, shown=False, **values)
-    start = datetime.combine(when, time(0), tz)
-    end = datetime.combine(when + timedelta(days=1), time(0), tz)
-    reads = AgentDayReads.of(ctx.store)
-    states = await reads.states(agent, start, end)
-    calls = await reads.answered(agent, start, end)
-    entries, totals = agent_day(states, calls, start, end, now)
-    await audit.record(
-        ctx.store,
-        at=now,
-        who=session.user.username,
-        action="view",
-        subject=f"agent-day:{agent}",
-        detail=f"{when}: {len(entries)} entries",
-    )
     return render(
         request,
         "agent_day.html",
         session,
         shown=True,
-        name=dict(agents)[agent],
-        entries=entries,
-        totals=totals,
+        name=found.name,
+        entries=found.entries,
+        totals=found.totals,
         **values,
     )

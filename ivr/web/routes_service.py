@@ -10,7 +10,7 @@ session's CSRF token.
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import date, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,7 +21,7 @@ from ivr import service_switches as switches
 from ivr.domain.vocabulary import Role, ServiceAudit
 from ivr.store import audit
 from ivr.store.users import Session
-from ivr.web import auth
+from ivr.web import auth, service_state
 from ivr.web.auth import console
 from ivr.web.pages import render
 from ivr.web.service_words import service_translator
@@ -32,9 +32,6 @@ SWITCHERS = (Role.SUPERVISOR, Role.ADMIN)
 Viewer = Annotated[Session, Depends(auth.role_in(*SWITCHERS, Role.AUDITOR))]
 Switcher = Annotated[Session, Depends(auth.writer_in(*SWITCHERS))]
 Note = Annotated[str, Form(max_length=switches.MAX_NOTE)]
-# How far back the page's history of closures reaches.
-HISTORY_DAYS = 60
-HISTORY_ROWS = 10
 
 
 async def _page(
@@ -47,9 +44,7 @@ async def _page(
 ) -> Response:
     ctx = console(request)
     s = service_translator(session.user.language)
-    today = ctx.clock().astimezone(ctx.routing_view().office.tz).date()
-    modes = [m for m in await ctx.store.mode_history(50) if m.mode == switches.DISASTER]
-    history = await ctx.store.closure_history(today - timedelta(days=HISTORY_DAYS))
+    state = await service_state.read(ctx)
     notice = None
     done = request.query_params.get("done", "")
     if done in ("disaster_on", "disaster_off"):
@@ -59,12 +54,10 @@ async def _page(
         notice = s(done if done == "not_closed" else f"done_{done}", day=day) if day else None
     values: dict[str, Any] = {
         "s": s,
-        "disaster": switches.disaster_on(modes),
-        "modes": modes[:HISTORY_ROWS],
-        "closed": sorted(
-            (c for c in switches.in_force(history) if c.day >= today), key=lambda c: c.day
-        ),
-        "closure_history": list(reversed(history))[:HISTORY_ROWS],
+        "disaster": state.disaster,
+        "modes": state.modes,
+        "closed": state.closed,
+        "closure_history": state.history,
         "may_switch": session.user.role in SWITCHERS,
         "typed": typed or {},
         "notice": notice,
@@ -92,7 +85,7 @@ def _done(**query: str) -> Response:
     return RedirectResponse(f"{PAGE}?{urlencode(query)}", status_code=303)
 
 
-async def _audit(
+async def audit_switch(
     request: Request, session: Session, action: ServiceAudit, subject: str, detail: str
 ) -> None:
     ctx = console(request)
@@ -127,7 +120,7 @@ async def switch_disaster(
     except switches.SwitchRefused as exc:
         return await _page(request, session, status_code=422, errors=[str(exc)])
     state = "on" if active else "off"
-    await _audit(request, session, ServiceAudit.DISASTER_MODE, "mode:disaster", state)
+    await audit_switch(request, session, ServiceAudit.DISASTER_MODE, "mode:disaster", state)
     return _done(done=f"disaster_{state}")
 
 
@@ -164,7 +157,7 @@ async def close_day(
         return await _page(request, session, status_code=422, errors=[str(exc)], typed=typed)
     span = "all day" if start is None else f"from {start:%H:%M}"
     detail = f"closed {span}: {reason.strip()}"
-    await _audit(request, session, ServiceAudit.CLOSURE, f"day:{when}", detail)
+    await audit_switch(request, session, ServiceAudit.CLOSURE, f"day:{when}", detail)
     return _done(done="closed", day=when.isoformat())
 
 
@@ -188,5 +181,5 @@ async def open_day(
         return await _page(request, session, status_code=422, errors=[str(exc)])
     if not opened:
         return _done(done="not_closed", day=when.isoformat())
-    await _audit(request, session, ServiceAudit.CLOSURE, f"day:{when}", "opened again")
+    await audit_switch(request, session, ServiceAudit.CLOSURE, f"day:{when}", "opened again")
     return _done(done="opened", day=when.isoformat())

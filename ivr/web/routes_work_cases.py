@@ -18,6 +18,7 @@ from ivr.web import auth, work, work_cases
 from ivr.web.auth import console
 from ivr.web.i18n import translator
 from ivr.web.pages import render
+from ivr.web.refusals import refusal_text
 
 router = APIRouter(include_in_schema=False)
 Writer = Annotated[Session, Depends(auth.writer_in(*auth.WORKERS))]
@@ -31,7 +32,7 @@ async def _act(request: Request, session: Session, number: str, action: Awaitabl
     except svc.CaseError as exc:
         ctx = console(request)
         t = translator(session.user.language)
-        missing = str(exc).startswith("no case")
+        missing = isinstance(exc, work_cases.CaseNotYours)
         return render(
             request,
             "work.html",
@@ -40,7 +41,7 @@ async def _act(request: Request, session: Session, number: str, action: Awaitabl
             items=await work.my_work(ctx, session.user),
             cases=await work_cases.my_cases(ctx, session.user),
             can_act=True,
-            errors=[f"{t('case')} {number}: {exc}"],
+            errors=[f"{t('case')} {number}: {refusal_text(session.user.language, exc)}"],
         )
     return RedirectResponse(f"/work?notice=done#case-{number}", status_code=303)
 

@@ -15,12 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ivr import cases_service as svc
+from ivr.cases_context import CaseNeedsResult, CaseNeedsText
 from ivr.cases_view import masked_text
 from ivr.domain.vocabulary import CaseAction, CaseClock, CaseGrade, CaseState, Role
 from ivr.store import audit
 from ivr.store.cases import CaseBook, CaseRecord
 from ivr.store.users import User
 from ivr.web.context import Console
+
+
+class CaseNotYours(svc.CaseError):
+    """No such case, or another unit's: the two are told apart to no one."""
+
+    code = "case.not_yours"
+
 
 # States in which a case still has work: the page lists these.
 LISTED = (CaseState.OPEN, CaseState.ASSIGNED, CaseState.REPLIED)
@@ -131,7 +139,7 @@ async def _case_for(ctx: Console, cases: svc.CaseContext, user: User, number: st
         case = None
     # Another unit's case is as absent as a case that does not exist.
     if case is None or not may_see(user, case):
-        raise svc.CaseError(f"no case {number} for you")
+        raise CaseNotYours(f"no case {number} for you", details={"number": number})
     return case
 
 
@@ -139,7 +147,7 @@ async def reply(ctx: Console, user: User, number: str, text: str, grade: CaseGra
     """Reply to a petition with its grade: A done (closes it), B a plan (30 days)."""
     text = text.strip()
     if not text:
-        raise svc.CaseError("a reply needs its text")
+        raise CaseNeedsText("a reply needs its text")
     cases = await case_context(ctx)
     case = await _case_for(ctx, cases, user, number)
     done = await svc.act(
@@ -158,7 +166,7 @@ async def finish(ctx: Console, user: User, number: str, result: str) -> str:
     """Close a grade-B petition or a dispatch order with its result."""
     result = result.strip()
     if not result:
-        raise svc.CaseError("closing needs the result")
+        raise CaseNeedsResult("closing needs the result")
     cases = await case_context(ctx)
     case = await _case_for(ctx, cases, user, number)
     done = await svc.act(
