@@ -33,6 +33,13 @@ from tests.web.conftest import (
     screenshot,
     sign_in_by_keyboard,
 )
+from tests.web.routing_editor import (
+    follow,
+    person,
+    publish,
+    roll_back,
+    tab_to,
+)
 
 
 @dataclass
@@ -61,21 +68,6 @@ def site(console_server: ConsoleServer, tmp_path: Path) -> Iterator[tuple[Site, 
     console_server.console.routing_site = before
 
 
-def person(server: ConsoleServer, role: Role) -> str:
-    name = f"{role.value}-{uuid.uuid4().hex[:6]}"
-    server.user(name, role, language="en")
-    return name
-
-
-def tab_to(page: Page, selector: str, most: int = 80) -> None:
-    """Press Tab until the control is focused: it is reachable by keyboard, in order."""
-    for _ in range(most):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"{selector} was not reached with Tab")
-
-
 def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_back(
     console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
 ) -> None:
@@ -83,15 +75,11 @@ def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_bac
     base = console_server.url
     sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
 
-    tab_to(page, 'nav a[href="/admin/routing"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, 'nav a[href="/admin/routing"]')
     expect(page.locator("#running")).to_contain_text("version 1")
     assert_accessible(page, "routing overview")
 
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#new-draft")
     expect(page.locator("h1")).to_contain_text("from version 1")
     assert_accessible(page, "new draft")
 
@@ -126,11 +114,7 @@ def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_bac
     expect(page.locator("#ext-hydraulic-error")).to_have_count(0)
     expect(page.locator("#check-ok")).to_be_visible()
 
-    tab_to(page, "#comment")
-    page.keyboard.type("Hydraulic office moved to 2509")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    publish(page, "Hydraulic office moved to 2509")
     expect(page.locator(".notice")).to_have_text("Version 2 published.")
     row = page.locator("tr.change")
     expect(row).to_have_count(1)
@@ -142,14 +126,8 @@ def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_bac
     assert '"2509"' in read_document(made.routing_dir)["directory.yaml"]
     assert len(reloads.seen) == 1
 
-    tab_to(page, 'a[href="/admin/routing"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    tab_to(page, "#rollback-comment-1")
-    page.keyboard.type("Wrong office: back to 2501")
-    page.keyboard.press("Tab")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, 'a[href="/admin/routing"]')
+    roll_back(page, "Wrong office: back to 2501")
     expect(page.locator(".notice")).to_have_text("Version 3 published.")
     expect(page.locator("tr.change")).to_contain_text('"2501"')
     assert_accessible(page, "rolled back")
@@ -305,9 +283,7 @@ def test_what_refers_to_a_unit_is_shown_before_it_is_deleted(
     assert any(r["file"] == "dispatch_items.yaml" for r in found.json())
     sign_in_by_keyboard(page, console_server.url, person(console_server, Role.ADMIN))
     page.goto(f"{console_server.url}/admin/routing/drafts/{d['id']}?q=new-construction")
-    tab_to(page, f'a[href^="/admin/routing/drafts/{d["id"]}/references"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, f'a[href^="/admin/routing/drafts/{d["id"]}/references"]')
     expect(page.locator("tbody tr").first).to_contain_text("dispatch_items.yaml")
     assert_accessible(page, "what refers to a unit")
 

@@ -20,9 +20,14 @@ from tests.web.conftest import (
     ConsoleServer,
     assert_accessible,
     screenshot,
-    sign_in_by_keyboard,
 )
-from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+from tests.web.routing_editor import (
+    open_editor,
+    person,
+    publish,
+    type_into,
+)
+from tests.web.test_routing_admin import Reloads, signed_in, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -77,34 +82,18 @@ def test_a_menu_is_added_and_what_leads_to_it_is_found() -> None:
     assert [p for _, p, _ in taiwanese] == ['menus.language.options["5"].menu']
 
 
-def _save_route(page: Page, field: str, value: str) -> None:
-    tab_to(page, field, most=200)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(value)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
 def test_admin_sends_a_key_nowhere_sees_it_at_the_field_fixes_and_publishes(
     console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
 ) -> None:
     made, reloads = site
     base = console_server.url
-    sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
-    page.goto(f"{base}/admin/routing")
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
-    tab_to(page, "#edit-menus")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    draft_id = open_editor(page, console_server, "menus")
     expect(page.locator("#check-ok")).to_be_visible()
     expect(page.locator("#r-main-1-target")).to_have_value("general")
     expect(page.locator("#refs-taiwanese")).to_contain_text('menus.language.options["5"].menu')
     assert_accessible(page, "menus of a new draft")
 
-    _save_route(page, "#r-main-1-target", "nowhere")
+    type_into(page, "#r-main-1-target", "nowhere")
     expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
     error = page.locator("#r-main-1-target-error")
     expect(error).to_have_text(NO_QUEUE)
@@ -122,29 +111,21 @@ def test_admin_sends_a_key_nowhere_sees_it_at_the_field_fixes_and_publishes(
     }
 
     page.goto(f"{base}/admin/routing/drafts/{draft_id}")
-    tab_to(page, "#comment")
-    page.keyboard.type("Key 1 to a queue that is not there")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    publish(page, "Key 1 to a queue that is not there")
     expect(page.locator("main")).to_contain_text(NO_QUEUE)
     assert reloads.seen == []
 
     page.goto(f"{base}/admin/routing/drafts/{draft_id}/menus")
-    _save_route(page, "#r-main-1-target", "petition")
+    type_into(page, "#r-main-1-target", "petition")
     expect(page.locator("#check-ok")).to_be_visible()
     expect(page.locator("#r-main-1-target-error")).to_have_count(0)
-    _save_route(page, "#s-main-max_tries", "2")
+    type_into(page, "#s-main-max_tries", "2")
     expect(page.locator("#s-main-max_tries")).to_have_value("2")
     assert_accessible(page, "fixed")
     screenshot(page, "routing-menus")
 
     page.goto(f"{base}/admin/routing/drafts/{draft_id}")
-    tab_to(page, "#comment")
-    page.keyboard.type("Key 1 of the main menu goes to petitions")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    publish(page, "Key 1 of the main menu goes to petitions")
     expect(page.locator(".notice")).to_contain_text("published.")
     on_disk = yaml.safe_load(read_document(made.routing_dir)["menus.yaml"])
     assert on_disk["menus"]["main"]["options"]["1"] == {"type": "queue", "queue": "petition"}
