@@ -1,6 +1,7 @@
 """What the routing editor's keyboard-only tests do again and again: reach a control
 with Tab, type into fields and send the form, start a draft and open one of its
-editors, publish a draft, roll a version back.
+editors, publish a draft, roll a version back; and in the JSON API, a new draft's
+editor with an admin and an agent signed in.
 
 Every step is by keyboard, as an admin without a mouse works; a control that Tab does
 not reach fails the test.
@@ -8,12 +9,15 @@ not reach fails the test.
 
 from __future__ import annotations
 
+import re
 import uuid
+from typing import Any, NamedTuple
 
+import httpx
 from playwright.sync_api import Page
 
 from ivr.domain.vocabulary import Role
-from tests.web.conftest import ConsoleServer, sign_in_by_keyboard
+from tests.web.conftest import PASSWORD, ConsoleServer, sign_in_by_keyboard
 
 
 def person(server: ConsoleServer, role: Role) -> str:
@@ -84,3 +88,38 @@ def roll_back(page: Page, comment: str) -> None:
     page.keyboard.type(comment)
     page.keyboard.press("Tab")
     enter(page)
+
+
+def signed_in(server: ConsoleServer, username: str) -> tuple[httpx.Client, str]:
+    c = httpx.Client(base_url=server.url, follow_redirects=False, timeout=60)
+    form = c.get("/signin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    reply = c.post(
+        "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token[1]}
+    )
+    assert reply.status_code == 303, reply.text
+    home = c.get(reply.headers["location"])
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+    assert csrf is not None
+    return c, csrf[1]
+
+
+class ApiDraft(NamedTuple):
+    """A new draft in the API, by an admin, and an agent signed in beside them."""
+
+    admin: httpx.Client
+    headers: dict[str, str]  # the admin's CSRF header
+    agent: httpx.Client
+    agent_headers: dict[str, str]
+    draft: dict[str, Any]
+    url: str  # the draft's `part` editor
+
+
+def api_draft(server: ConsoleServer, part: str) -> ApiDraft:
+    admin, csrf = signed_in(server, person(server, Role.ADMIN))
+    agent, agent_csrf = signed_in(server, person(server, Role.AGENT))
+    headers = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=headers).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/{part}"
+    return ApiDraft(admin, headers, agent, {"X-CSRF-Token": agent_csrf}, d, url)

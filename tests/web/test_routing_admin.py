@@ -8,7 +8,6 @@ the reload step is the one edge replaced: it counts, and reads what is on disk.
 
 from __future__ import annotations
 
-import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -26,7 +24,6 @@ from ivr.routing.publish import ReloadOutcome, Site, publish_due
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
 from tests.web.conftest import (
-    PASSWORD,
     REPO,
     ConsoleServer,
     assert_accessible,
@@ -38,6 +35,7 @@ from tests.web.routing_editor import (
     person,
     publish,
     roll_back,
+    signed_in,
     tab_to,
 )
 
@@ -138,21 +136,6 @@ def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_bac
     expect(page.locator("#version-3")).to_contain_text("Wrong office: back to 2501")
     assert_accessible(page, "versions after rollback")
     screenshot(page, "routing-versions")
-
-
-def signed_in(server: ConsoleServer, username: str) -> tuple[httpx.Client, str]:
-    c = httpx.Client(base_url=server.url, follow_redirects=False, timeout=60)
-    form = c.get("/signin")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    reply = c.post(
-        "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token[1]}
-    )
-    assert reply.status_code == 303, reply.text
-    home = c.get(reply.headers["location"])
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
-    assert csrf is not None
-    return c, csrf[1]
 
 
 def test_an_agent_can_neither_see_nor_publish_routing(

@@ -8,18 +8,17 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import Role
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
 from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
 from tests.web.routing_editor import (
+    api_draft,
     fill,
     open_editor,
-    person,
     publish,
 )
-from tests.web.test_routing_admin import Reloads, signed_in, site
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -64,14 +63,10 @@ def test_admin_changes_an_agents_skills_and_language_and_publishes(
 def test_agents_and_queues_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/agents"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "agents")
     assert agent.get(url).status_code == 403
     queue = {"revision": 1, "skills": ["zh-TW"], "strategy": "ringall", "max_wait_s": 10}
-    put = agent.put(f"{url}/queues/0", json=queue, headers={"X-CSRF-Token": agent_csrf})
+    put = agent.put(f"{url}/queues/0", json=queue, headers=agent_a)
     assert put.status_code == 403
     bad = admin.put(f"{url}/queues/0", json=queue, headers=a)
     assert bad.status_code == 422

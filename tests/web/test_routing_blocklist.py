@@ -16,14 +16,16 @@ from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
 from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
 from tests.web.routing_editor import (
+    api_draft,
     follow,
     open_editor,
     person,
     publish,
     roll_back,
+    signed_in,
     tab_to,
 )
-from tests.web.test_routing_admin import Reloads, signed_in, site
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -140,14 +142,10 @@ def test_only_admins_edit_the_block_list_and_a_stale_revision_is_refused(
 def test_the_block_list_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/blocklist"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "blocklist")
     assert agent.get(url).status_code == 403
     entry = {"revision": 1, "pattern": "0912345678", "reason": REASON}
-    assert agent.post(url, json=entry, headers={"X-CSRF-Token": agent_csrf}).status_code == 403
+    assert agent.post(url, json=entry, headers=agent_a).status_code == 403
     bad = admin.post(url, json={**entry, "expires_at": "2027-02-30"}, headers=a)
     assert bad.status_code == 422
     [problem] = bad.json()["problems"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import Role
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
@@ -16,14 +15,14 @@ from ivr.web.routing_calendar import LISTS
 from ivr.web.routing_words import keys
 from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
 from tests.web.routing_editor import (
+    api_draft,
     fill,
     follow,
     open_editor,
-    person,
     publish,
     roll_back,
 )
-from tests.web.test_routing_admin import Reloads, signed_in, site
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -90,17 +89,10 @@ def test_admin_adds_a_day_off_is_refused_at_the_field_publishes_and_rolls_back(
 def test_the_calendar_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/calendar"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "calendar")
     assert agent.get(url).status_code == 403
     day = {"revision": 1, "date": "2027-02-03", "name": "春節前半日", "closes_at": "25:00"}
-    assert (
-        agent.post(f"{url}/half_days", json=day, headers={"X-CSRF-Token": agent_csrf}).status_code
-        == 403
-    )
+    assert agent.post(f"{url}/half_days", json=day, headers=agent_a).status_code == 403
     bad = admin.post(f"{url}/half_days", json=day, headers=a)
     assert bad.status_code == 422
     assert [p["path"] for p in bad.json()["problems"]] == ["half_days[0].closes_at"]

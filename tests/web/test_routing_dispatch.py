@@ -8,7 +8,7 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import CaseKind, Role
+from ivr.domain.vocabulary import CaseKind
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
@@ -16,13 +16,13 @@ from ivr.store.case_records import NewCase
 from ivr.store.cases import CaseBook
 from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
 from tests.web.routing_editor import (
+    api_draft,
     fill,
     follow,
     open_editor,
-    person,
     publish,
 )
-from tests.web.test_routing_admin import Reloads, signed_in, site
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -125,14 +125,10 @@ def test_admin_adds_an_item_is_refused_at_the_fields_changes_it_and_publishes(
 def test_dispatch_items_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/dispatch"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "dispatch")
     assert agent.get(url).status_code == 403
     new = {**NEW, "revision": 1, "item": "24", "unit": "animal-protection"}
-    assert agent.post(url, json=new, headers={"X-CSRF-Token": agent_csrf}).status_code == 403
+    assert agent.post(url, json=new, headers=agent_a).status_code == 403
     bad = admin.post(url, json={**new, "stage2_days": "8", "stage2_hours": "4"}, headers=a)
     assert bad.status_code == 422
     assert [p["reason"] for p in bad.json()["problems"]] == [

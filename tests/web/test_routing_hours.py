@@ -23,13 +23,14 @@ from tests.web.conftest import (
     screenshot,
 )
 from tests.web.routing_editor import (
+    api_draft,
     follow,
     open_editor,
     person,
     publish,
     type_into,
 )
-from tests.web.test_routing_admin import Reloads, signed_in, site
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -113,14 +114,10 @@ def test_admin_edits_office_hours_is_refused_at_publish_fixes_and_publishes(
 def test_the_hours_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/hours"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "hours")
     assert agent.get(url).status_code == 403
     day = {"revision": 1, "ranges": [["09:00", "25:00"]]}
-    put = agent.put(f"{url}/office_hours/sat", json=day, headers={"X-CSRF-Token": agent_csrf})
+    put = agent.put(f"{url}/office_hours/sat", json=day, headers=agent_a)
     assert put.status_code == 403
     # Saved, and told what the checker says of it.
     saved = admin.put(f"{url}/office_hours/sat", json=day, headers=a)

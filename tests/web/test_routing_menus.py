@@ -9,7 +9,6 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import Role
 from ivr.routing.menu_edit import DEST_FIELDS, add_menu, destination, drop, menu_refs, put
 from ivr.routing.publish import Site, check_files
 from ivr.routing.versions import parse_document, read_document
@@ -22,12 +21,12 @@ from tests.web.conftest import (
     screenshot,
 )
 from tests.web.routing_editor import (
+    api_draft,
     open_editor,
-    person,
     publish,
     type_into,
 )
-from tests.web.test_routing_admin import Reloads, signed_in, site
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -136,14 +135,10 @@ def test_admin_sends_a_key_nowhere_sees_it_at_the_field_fixes_and_publishes(
 def test_the_menus_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/menus"
+    admin, a, agent, agent_a, d, url = api_draft(console_server, "menus")
     assert agent.get(url).status_code == 403
     route = {"revision": d["revision"], "type": "queue", "target": "nowhere"}
-    refused = agent.post(f"{url}/main/routes/1", json=route, headers={"X-CSRF-Token": agent_csrf})
+    refused = agent.post(f"{url}/main/routes/1", json=route, headers=agent_a)
     assert refused.status_code == 403
     saved = admin.post(f"{url}/main/routes/1", json=route, headers=a)
     assert saved.status_code == 200, saved.text
