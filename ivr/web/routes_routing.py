@@ -8,17 +8,20 @@ has the two-person rule; auditors read. Other roles get 403 and no data.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from ivr.domain.vocabulary import Role
-from ivr.store.users import Session
+from ivr.store.users import Session, User
 from ivr.web import auth
 from ivr.web import routing_admin as admin
 from ivr.web.auth import console
+from ivr.web.context import Console
 from ivr.web.pages import render
 from ivr.web.routing_words import routing_translator
 
@@ -27,10 +30,24 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Session, Depends(auth.role_in(*admin.READERS))]
 Writer = Annotated[Session, Depends(auth.writer_in(Role.ADMIN, Role.SUPERVISOR))]
 BASE = "/admin/routing"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def as_editor(
+    request: Request, session: Session, edit: Callable[Concatenate[Console, User, P], R]
+) -> Callable[P, R]:
+    """A draft service's `edit` as the signed-in admin, from the request's address (what
+    the audit records): called with the draft, the revision and the edit's own fields."""
+    # Every such service takes `address=`; the callers' own fields stay checked by `P`.
+    any_edit: Callable[..., R] = edit
+    return functools.partial(
+        any_edit, console(request), session.user, address=client_address(request)
+    )
 
 
 def _page(request: Request, session: Session, template: str, **values: Any) -> Response:

@@ -12,11 +12,10 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from ivr.store.users import Session
 from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_blocklist as blocklist
 from ivr.web.auth import console
-from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing import BASE, Reader, Writer, as_editor
 from ivr.web.routes_routing_api import (
     _ERRORS,
     ApiReader,
@@ -35,15 +34,7 @@ api = APIRouter(prefix=routing_api.prefix, tags=["routing"])
 KEY = blocklist.SPEC.key
 
 
-async def _page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
-    return await shared.show(
-        request,
-        session,
-        "routing_blocklist.html",
-        lambda: blocklist.page(console(request), draft_id),
-        action=shared.draft_url(draft_id, "blocklist"),
-        **shown,
-    )
+_page = shared.page_of("routing_blocklist.html", "blocklist", blocklist.page)
 
 
 @router.get(BASE + "/drafts/{draft_id}/blocklist")
@@ -61,15 +52,8 @@ async def add_form(
     reason: Annotated[str, Form(max_length=500)] = "",
     expires_at: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    change = blocklist.add(
-        console(request),
-        session.user,
-        draft_id,
-        revision=revision,
-        pattern=pattern,
-        reason=reason,
-        expires_at=expires_at,
-        address=client_address(request),
+    change = as_editor(request, session, blocklist.add)(
+        draft_id, revision=revision, pattern=pattern, reason=reason, expires_at=expires_at
     )
     return await shared.form_change(
         change,
@@ -88,13 +72,8 @@ async def remove_form(
     revision: Annotated[int, Form()],
     index: Annotated[int, Form(ge=0)],
 ) -> Response:
-    change = blocklist.remove_entry(
-        console(request),
-        session.user,
-        draft_id,
-        revision=revision,
-        index=index,
-        address=client_address(request),
+    change = as_editor(request, session, blocklist.remove_entry)(
+        draft_id, revision=revision, index=index
     )
     return await shared.form_change(
         change,
@@ -137,15 +116,12 @@ async def api_blocklist(request: Request, session: ApiReader, draft_id: RowId) -
 async def api_block(request: Request, session: ApiWriter, draft_id: RowId, body: BlockIn) -> Any:
     """Add an entry; refused with 422 and `problems` at the entry if the checker says so."""
     return await _answer(
-        blocklist.add(
-            console(request),
-            session.user,
+        as_editor(request, session, blocklist.add)(
             draft_id,
             revision=body.revision,
             pattern=body.pattern,
             reason=body.reason,
             expires_at=body.expires_at,
-            address=client_address(request),
         ),
         _draft_out,
     )
@@ -156,13 +132,8 @@ async def api_unblock(
     request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: RevisionIn
 ) -> Any:
     return await _answer(
-        blocklist.remove_entry(
-            console(request),
-            session.user,
-            draft_id,
-            revision=body.revision,
-            index=index,
-            address=client_address(request),
+        as_editor(request, session, blocklist.remove_entry)(
+            draft_id, revision=body.revision, index=index
         ),
         _draft_out,
     )

@@ -11,11 +11,10 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from ivr.store.users import Session
 from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_calendar as calendar
 from ivr.web.auth import console
-from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing import BASE, Reader, Writer, as_editor
 from ivr.web.routes_routing_api import (
     _ERRORS,
     ApiReader,
@@ -34,15 +33,7 @@ api = APIRouter(prefix=routing_api.prefix, tags=["routing"])
 ListKey = Literal["holidays", "half_days", "makeup_workdays"]
 
 
-async def _page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
-    return await shared.show(
-        request,
-        session,
-        "routing_calendar.html",
-        lambda: calendar.page(console(request), draft_id),
-        action=shared.draft_url(draft_id, "calendar"),
-        **shown,
-    )
+_page = shared.page_of("routing_calendar.html", "calendar", calendar.page)
 
 
 def _done(draft_id: int, key: str) -> str:
@@ -66,14 +57,8 @@ async def add_form(
     closes_at: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     form = {"date": date, "name": name, "closes_at": closes_at}
-    change = calendar.add(
-        console(request),
-        session.user,
-        draft_id,
-        key,
-        revision=revision,
-        values=form,
-        address=client_address(request),
+    change = as_editor(request, session, calendar.add)(
+        draft_id, key, revision=revision, values=form
     )
     return await shared.form_change(
         change,
@@ -93,14 +78,8 @@ async def remove_form(
     revision: Annotated[int, Form()],
     index: Annotated[int, Form(ge=0)],
 ) -> Response:
-    change = calendar.remove_day(
-        console(request),
-        session.user,
-        draft_id,
-        key,
-        revision=revision,
-        index=index,
-        address=client_address(request),
+    change = as_editor(request, session, calendar.remove_day)(
+        draft_id, key, revision=revision, index=index
     )
     return await shared.form_change(
         change,
@@ -144,14 +123,11 @@ async def api_add_day(
 ) -> Any:
     """Add a day; refused with 422 and `problems` at the day if the checker says so."""
     return await _answer(
-        calendar.add(
-            console(request),
-            session.user,
+        as_editor(request, session, calendar.add)(
             draft_id,
             key,
             revision=body.revision,
             values={"date": body.date, "name": body.name, "closes_at": body.closes_at},
-            address=client_address(request),
         ),
         _draft_out,
     )
@@ -169,14 +145,8 @@ async def api_remove_day(
     body: RevisionIn,
 ) -> Any:
     return await _answer(
-        calendar.remove_day(
-            console(request),
-            session.user,
-            draft_id,
-            key,
-            revision=body.revision,
-            index=index,
-            address=client_address(request),
+        as_editor(request, session, calendar.remove_day)(
+            draft_id, key, revision=body.revision, index=index
         ),
         _draft_out,
     )

@@ -16,7 +16,7 @@ from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_admin as admin
 from ivr.web import routing_dispatch as dispatch
 from ivr.web.auth import console
-from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing import BASE, Reader, Writer, as_editor, client_address
 from ivr.web.routes_routing_api import (
     _ERRORS,
     ApiReader,
@@ -36,15 +36,7 @@ KEY = dispatch.SPEC.key
 PART = "dispatch"
 
 
-async def _page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
-    return await shared.show(
-        request,
-        session,
-        "routing_dispatch.html",
-        lambda: dispatch.page(console(request), draft_id),
-        action=shared.draft_url(draft_id, PART),
-        **shown,
-    )
+_page = shared.page_of("routing_dispatch.html", PART, dispatch.page)
 
 
 async def _item_page(
@@ -88,14 +80,7 @@ async def add_form(
 ) -> Response:
     typed = await _typed(request)
     return await shared.form_change(
-        dispatch.add(
-            console(request),
-            session.user,
-            draft_id,
-            revision=revision,
-            typed=typed,
-            address=client_address(request),
-        ),
+        as_editor(request, session, dispatch.add)(draft_id, revision=revision, typed=typed),
         lambda **shown: _page(request, session, draft_id, **shown),
         key=KEY,
         form=typed,
@@ -118,14 +103,8 @@ async def change_form(
 ) -> Response:
     typed = await _typed(request)
     return await shared.form_change(
-        dispatch.change(
-            console(request),
-            session.user,
-            draft_id,
-            revision=revision,
-            index=index,
-            typed=typed,
-            address=client_address(request),
+        as_editor(request, session, dispatch.change)(
+            draft_id, revision=revision, index=index, typed=typed
         ),
         lambda **shown: _item_page(request, session, draft_id, index, **shown),
         key=KEY,
@@ -221,13 +200,8 @@ async def api_items(request: Request, session: ApiReader, draft_id: RowId) -> An
 async def api_add(request: Request, session: ApiWriter, draft_id: RowId, body: ItemIn) -> Any:
     """Add an item; refused with 422 and `problems` at the item if the checker says so."""
     return await _answer(
-        dispatch.add(
-            console(request),
-            session.user,
-            draft_id,
-            revision=body.revision,
-            typed=body.typed(),
-            address=client_address(request),
+        as_editor(request, session, dispatch.add)(
+            draft_id, revision=body.revision, typed=body.typed()
         ),
         _draft_out,
     )
@@ -238,14 +212,8 @@ async def api_change(
     request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: ItemIn
 ) -> Any:
     return await _answer(
-        dispatch.change(
-            console(request),
-            session.user,
-            draft_id,
-            revision=body.revision,
-            index=index,
-            typed=body.typed(),
-            address=client_address(request),
+        as_editor(request, session, dispatch.change)(
+            draft_id, revision=body.revision, index=index, typed=body.typed()
         ),
         _draft_out,
     )
@@ -271,14 +239,8 @@ async def api_remove(
 ) -> Any:
     """Remove an item; 409 with `references` if something refers to it, unless `confirm`."""
     try:
-        done = await dispatch.remove(
-            console(request),
-            session.user,
-            draft_id,
-            revision=body.revision,
-            index=index,
-            confirm=body.confirm,
-            address=client_address(request),
+        done = await as_editor(request, session, dispatch.remove)(
+            draft_id, revision=body.revision, index=index, confirm=body.confirm
         )
     except dispatch.Referred as exc:
         refs = [r.__dict__ for r in exc.refs]

@@ -8,7 +8,7 @@ routes over these; their pages build on templates/_list_editor.html.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -17,6 +17,8 @@ from starlette.responses import RedirectResponse, Response
 from ivr.store.users import Session
 from ivr.web import routing_admin as admin
 from ivr.web import routing_lists as lists
+from ivr.web.auth import console
+from ivr.web.context import Console
 from ivr.web.pages import render
 from ivr.web.routes_routing import BASE
 from ivr.web.routing_words import routing_translator
@@ -71,6 +73,29 @@ async def show(
         form_errors={k: "; ".join(v) for k, v in form_errors.items()},
         **values,
     )
+
+
+class ShownPage(Protocol):
+    def __call__(
+        self, request: Request, session: Session, draft_id: int, **shown: Any
+    ) -> Awaitable[Response]: ...
+
+
+def page_of(template: str, part: str, load: Callable[[Console, int], Awaitable[Any]]) -> ShownPage:
+    """A table's list page (`show`, with its forms sent to the table's own URL): what
+    its routes answer, plain or with a form the admin typed and saw refused."""
+
+    async def page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
+        return await show(
+            request,
+            session,
+            template,
+            lambda: load(console(request), draft_id),
+            action=draft_url(draft_id, part),
+            **shown,
+        )
+
+    return page
 
 
 def notice_of(request: Request, session: Session) -> str | None:

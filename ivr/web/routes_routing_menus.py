@@ -18,7 +18,7 @@ from ivr.web import routing_admin as admin
 from ivr.web import routing_menus as menus
 from ivr.web.auth import console
 from ivr.web.pages import render
-from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing import BASE, Reader, Writer, as_editor
 from ivr.web.routes_routing_api import (
     _ERRORS,
     ApiReader,
@@ -109,17 +109,8 @@ async def route_form(
     target: Short = "",
     then: Short = "",
 ) -> Response:
-    change = menus.set_route(
-        console(request),
-        session.user,
-        draft_id,
-        menu,
-        key.strip(),
-        revision=revision,
-        kind=kind,
-        target=target,
-        then=then,
-        address=client_address(request),
+    change = as_editor(request, session, menus.set_route)(
+        draft_id, menu, key.strip(), revision=revision, kind=kind, target=target, then=then
     )
     return await _done(request, session, draft_id, change, f"menu-{menu}")
 
@@ -133,15 +124,7 @@ async def remove_route_form(
     revision: Annotated[int, Form()],
     key: Annotated[str, Form(max_length=16)],
 ) -> Response:
-    change = menus.remove_route(
-        console(request),
-        session.user,
-        draft_id,
-        menu,
-        key,
-        revision=revision,
-        address=client_address(request),
-    )
+    change = as_editor(request, session, menus.remove_route)(draft_id, menu, key, revision=revision)
     return await _done(request, session, draft_id, change, f"menu-{menu}")
 
 
@@ -163,14 +146,8 @@ async def settings_form(
         "timeout_s": timeout_s,
         "max_tries": max_tries,
     }
-    change = menus.set_settings(
-        console(request),
-        session.user,
-        draft_id,
-        menu,
-        revision=revision,
-        values=values,
-        address=client_address(request),
+    change = as_editor(request, session, menus.set_settings)(
+        draft_id, menu, revision=revision, values=values
     )
     return await _done(request, session, draft_id, change, f"menu-{menu}")
 
@@ -185,15 +162,8 @@ async def add_form(
     prompt: Short,
     queue: Short,
 ) -> Response:
-    change = menus.new_menu(
-        console(request),
-        session.user,
-        draft_id,
-        revision=revision,
-        name=name,
-        prompt=prompt,
-        queue=queue,
-        address=client_address(request),
+    change = as_editor(request, session, menus.new_menu)(
+        draft_id, revision=revision, name=name, prompt=prompt, queue=queue
     )
     return await _done(request, session, draft_id, change, f"menu-{name.strip()}")
 
@@ -206,14 +176,7 @@ async def remove_form(
     menu: str,
     revision: Annotated[int, Form()],
 ) -> Response:
-    change = menus.remove_menu(
-        console(request),
-        session.user,
-        draft_id,
-        menu,
-        revision=revision,
-        address=client_address(request),
-    )
+    change = as_editor(request, session, menus.remove_menu)(draft_id, menu, revision=revision)
     return await _done(request, session, draft_id, change, "menus-h")
 
 
@@ -305,15 +268,8 @@ async def api_new_menu(
     request: Request, session: ApiWriter, draft_id: RowId, body: NewMenuIn
 ) -> Any:
     return await _answer(
-        menus.new_menu(
-            console(request),
-            session.user,
-            draft_id,
-            revision=body.revision,
-            name=body.name,
-            prompt=body.prompt,
-            queue=body.queue,
-            address=client_address(request),
+        as_editor(request, session, menus.new_menu)(
+            draft_id, revision=body.revision, name=body.name, prompt=body.prompt, queue=body.queue
         ),
         _draft_out,
     )
@@ -328,9 +284,7 @@ async def api_set_route(
     """Where a key (or `on_exhausted`) leads; saved as chosen, the checker's problems
     then shown at the route (GET)."""
     return await _answer(
-        menus.set_route(
-            console(request),
-            session.user,
+        as_editor(request, session, menus.set_route)(
             draft_id,
             menu,
             key,
@@ -338,7 +292,6 @@ async def api_set_route(
             kind=body.type,
             target=body.target,
             then=body.then,
-            address=client_address(request),
         ),
         _draft_out,
     )
@@ -358,14 +311,8 @@ async def api_remove_route(
     body: RevisionIn,
 ) -> Any:
     return await _answer(
-        menus.remove_route(
-            console(request),
-            session.user,
-            draft_id,
-            menu,
-            key,
-            revision=body.revision,
-            address=client_address(request),
+        as_editor(request, session, menus.remove_route)(
+            draft_id, menu, key, revision=body.revision
         ),
         _draft_out,
     )
@@ -377,14 +324,8 @@ async def api_settings(
 ) -> Any:
     values = body.model_dump(exclude={"revision"})
     return await _answer(
-        menus.set_settings(
-            console(request),
-            session.user,
-            draft_id,
-            menu,
-            revision=body.revision,
-            values=values,
-            address=client_address(request),
+        as_editor(request, session, menus.set_settings)(
+            draft_id, menu, revision=body.revision, values=values
         ),
         _draft_out,
     )
@@ -409,13 +350,6 @@ async def api_remove_menu(
 ) -> Any:
     """Delete a menu; refused (409) while anything leads to it."""
     return await _answer(
-        menus.remove_menu(
-            console(request),
-            session.user,
-            draft_id,
-            menu,
-            revision=body.revision,
-            address=client_address(request),
-        ),
+        as_editor(request, session, menus.remove_menu)(draft_id, menu, revision=body.revision),
         _draft_out,
     )

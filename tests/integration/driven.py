@@ -238,3 +238,13 @@ async def until_queued(stack: StackConfig, store: CaseStore, script: list[On]) -
         await driver.until(uid, lambda r: any(e.kind == "queue_enter" for e in r.events))
         await driver.hang_up(uid)
         return await driver.ended(uid)
+
+
+async def call_through(
+    stack: StackConfig, store: CaseStore, script: list[On], *, timeout_s: float = 120.0
+) -> CallRecord:
+    """A caller who keys `script` as each menu listens, then the call's record once the
+    engine has closed it (its `uniqueid` names the call for the store's other reads)."""
+    async with Driver(stack, store) as driver:
+        uid = await driver.place(script)
+        return await driver.ended(uid, timeout_s=timeout_s)

@@ -27,7 +27,7 @@ from ivr.store.queue_legs import QueueLegRecord, QueueLegs
 from tests.harness import free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
-from tests.integration.driven import Driver, On, key
+from tests.integration.driven import Driver, On, call_through, key
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas
 
 pytestmark = pytest.mark.asterisk
@@ -35,6 +35,9 @@ pytestmark = pytest.mark.asterisk
 # a02 speaks Mandarin and English, not Taiwanese: the agent of the 2023 complaint.
 MANDARIN_AGENT = ("7002", "a02")
 TAIWANESE = [key("taipei-language-menu", "5"), key("taipei-taiwanese-notice", "1")]
+MANDARIN = [key("taipei-language-menu", "9"), key("taipei-main-menu", "1")]
+# Nobody to take the call: a callback (key 2), to the number the caller called from.
+TAKE_CALLBACK = [key("queue-no-agents", "2"), key("callback-number-confirm", "1")]
 
 
 @dataclass
@@ -77,7 +80,9 @@ async def mandarin_agent(
             uas.wait()
 
 
-async def _ticket_language(store: CaseStore, number: str) -> str | None:
+async def _ticket_language(store: CaseStore, record: CallRecord) -> str | None:
+    """The language the call's (first) ticket owes its callback in."""
+    number = str(events(record, "ticket")[0]["number"])
     async with store.engine.connect() as conn:
         row = (
             await conn.execute(
@@ -116,15 +121,7 @@ async def test_taiwanese_caller_gets_a_taiwanese_callback_not_the_free_mandarin_
     callback ticket in Taiwanese, and the Mandarin agent's phone never rang."""
     assert "PJSIP/7002" in _members(stack, "hotline-general")
     assert "PJSIP/7002" in _members(stack, "hotline-agents")
-    async with Driver(stack, store) as driver:
-        uid = await driver.place(
-            [
-                *TAIWANESE,
-                key("queue-no-agents", "2"),
-                key("callback-number-confirm", "1"),
-            ]
-        )
-        record = await driver.ended(uid, timeout_s=120)
+    record = await call_through(stack, store, [*TAIWANESE, *TAKE_CALLBACK])
     offers = events(record, "queue_offer")
     assert offers == [
         {"queue": "taiwanese", "reason": "no_agents", "keys": "123", "choice": "2"}
@@ -135,7 +132,7 @@ async def test_taiwanese_caller_gets_a_taiwanese_callback_not_the_free_mandarin_
     assert "language_waived" not in _kinds(record)
     ticket = events(record, "ticket")[0]
     assert ticket["reason"] == "queue_callback"
-    assert await _ticket_language(store, str(ticket["number"])) == "nan"
+    assert await _ticket_language(store, record) == "nan"
     assert record.outcome == "ticket"
     assert mandarin_agent.invites() == []
     assert mandarin_agent.uas.poll() is None  # still waiting for its one call
@@ -194,22 +191,12 @@ async def test_empty_queue_is_told_at_entry_and_offered_a_callback_at_once(
     """Nobody signed in to the Mandarin queue: the caller hears so before any waiting,
     and no key 3 (there is no other language to accept)."""
     await start_engine(profile=taipei_profile.directory)
-    async with Driver(stack, store) as driver:
-        uid = await driver.place(
-            [
-                key("taipei-language-menu", "9"),
-                key("taipei-main-menu", "1"),
-                key("queue-no-agents", "2"),
-                key("callback-number-confirm", "1"),
-            ]
-        )
-        record = await driver.ended(uid, timeout_s=120)
+    record = await call_through(stack, store, [*MANDARIN, *TAKE_CALLBACK])
     assert events(record, "queue_offer") == [
         {"queue": "general", "reason": "no_agents", "keys": "12", "choice": "2"}
     ], _kinds(record)
     assert events(record, "queue_leave") == []
-    ticket = events(record, "ticket")[0]
-    assert await _ticket_language(store, str(ticket["number"])) == "zh-TW"
+    assert await _ticket_language(store, record) == "zh-TW"
 
 
 async def test_the_longest_wait_ends_in_a_callback_not_another_round(
@@ -233,17 +220,10 @@ async def test_the_longest_wait_ends_in_a_callback_not_another_round(
         encoding="utf-8",
     )
     await start_engine(profile=profile)
-    async with Driver(stack, store) as driver:
-        uid = await driver.place(
-            [
-                key("taipei-language-menu", "9"),
-                key("taipei-main-menu", "1"),
-                key("queue-no-agents", "1"),
-                key("queue-no-agents", "1"),
-                key("callback-number-confirm", "1"),
-            ]
-        )
-        record = await driver.ended(uid, timeout_s=180)
+    wait_twice = [key("queue-no-agents", "1"), key("queue-no-agents", "1")]
+    record = await call_through(
+        stack, store, [*MANDARIN, *wait_twice, key("callback-number-confirm", "1")], timeout_s=180
+    )
     assert [o["choice"] for o in events(record, "queue_offer")] == ["1", "1"], _kinds(record)
     leaves = events(record, "queue_leave")
     assert [(e["queue"], e["status"]) for e in leaves] == [("general", "TIMEOUT")] * len(leaves)
@@ -252,7 +232,9 @@ async def test_the_longest_wait_ends_in_a_callback_not_another_round(
     assert events(record, "ticket")[0]["reason"] == "queue_callback"
     assert record.outcome == "ticket"
     # Taken out to be asked is not abandoning: both stays "left", none answered.
-    legs = await _legs_when(store, uid, lambda ls: len(ls) == 2 and ls[1].outcome != "waiting")
+    legs = await _legs_when(
+        store, record.uniqueid, lambda ls: len(ls) == 2 and ls[1].outcome != "waiting"
+    )
     assert [(leg.queue, leg.outcome, leg.language) for leg in legs] == [
         ("general", "left", "zh-TW")
     ] * 2
@@ -266,18 +248,14 @@ async def test_hanging_up_while_waiting_is_an_abandoned_stay(
 ) -> None:
     """Key 1 (keep waiting), then the caller hangs up in the queue: abandoned, not left."""
     await start_engine(profile=taipei_profile.directory)
-    async with Driver(stack, store) as driver:
-        uid = await driver.place(
-            [
-                key("taipei-language-menu", "9"),
-                key("taipei-main-menu", "1"),
-                key("queue-no-agents", "1"),
-                On("EXEC Queue", "hotline-general", None),
-            ]
-        )
-        record = await driver.ended(uid, timeout_s=120)
+    hang_up_in_queue = On("EXEC Queue", "hotline-general", None)
+    record = await call_through(
+        stack, store, [*MANDARIN, key("queue-no-agents", "1"), hang_up_in_queue]
+    )
     assert events(record, "queue_offer")[0]["choice"] == "1"
-    [leg] = await _legs_when(store, uid, lambda ls: bool(ls) and ls[0].outcome != "waiting")
+    [leg] = await _legs_when(
+        store, record.uniqueid, lambda ls: bool(ls) and ls[0].outcome != "waiting"
+    )
     assert (leg.queue, leg.outcome, leg.agent, leg.answered_at) == (
         "general",
         "abandoned",

@@ -8,7 +8,6 @@ the reload step is the one edge replaced: it counts, and reads what is on disk.
 
 from __future__ import annotations
 
-import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -26,12 +24,19 @@ from ivr.routing.publish import ReloadOutcome, Site, publish_due
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
 from tests.web.conftest import (
-    PASSWORD,
     REPO,
     ConsoleServer,
     assert_accessible,
     screenshot,
     sign_in_by_keyboard,
+)
+from tests.web.routing_editor import (
+    follow,
+    person,
+    publish,
+    roll_back,
+    signed_in,
+    tab_to,
 )
 
 
@@ -61,21 +66,6 @@ def site(console_server: ConsoleServer, tmp_path: Path) -> Iterator[tuple[Site, 
     console_server.console.routing_site = before
 
 
-def person(server: ConsoleServer, role: Role) -> str:
-    name = f"{role.value}-{uuid.uuid4().hex[:6]}"
-    server.user(name, role, language="en")
-    return name
-
-
-def tab_to(page: Page, selector: str, most: int = 80) -> None:
-    """Press Tab until the control is focused: it is reachable by keyboard, in order."""
-    for _ in range(most):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"{selector} was not reached with Tab")
-
-
 def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_back(
     console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
 ) -> None:
@@ -83,15 +73,11 @@ def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_bac
     base = console_server.url
     sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
 
-    tab_to(page, 'nav a[href="/admin/routing"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, 'nav a[href="/admin/routing"]')
     expect(page.locator("#running")).to_contain_text("version 1")
     assert_accessible(page, "routing overview")
 
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#new-draft")
     expect(page.locator("h1")).to_contain_text("from version 1")
     assert_accessible(page, "new draft")
 
@@ -126,11 +112,7 @@ def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_bac
     expect(page.locator("#ext-hydraulic-error")).to_have_count(0)
     expect(page.locator("#check-ok")).to_be_visible()
 
-    tab_to(page, "#comment")
-    page.keyboard.type("Hydraulic office moved to 2509")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    publish(page, "Hydraulic office moved to 2509")
     expect(page.locator(".notice")).to_have_text("Version 2 published.")
     row = page.locator("tr.change")
     expect(row).to_have_count(1)
@@ -142,14 +124,8 @@ def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_bac
     assert '"2509"' in read_document(made.routing_dir)["directory.yaml"]
     assert len(reloads.seen) == 1
 
-    tab_to(page, 'a[href="/admin/routing"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    tab_to(page, "#rollback-comment-1")
-    page.keyboard.type("Wrong office: back to 2501")
-    page.keyboard.press("Tab")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, 'a[href="/admin/routing"]')
+    roll_back(page, "Wrong office: back to 2501")
     expect(page.locator(".notice")).to_have_text("Version 3 published.")
     expect(page.locator("tr.change")).to_contain_text('"2501"')
     assert_accessible(page, "rolled back")
@@ -160,21 +136,6 @@ def test_admin_changes_an_extension_sees_the_error_fixes_publishes_and_rolls_bac
     expect(page.locator("#version-3")).to_contain_text("Wrong office: back to 2501")
     assert_accessible(page, "versions after rollback")
     screenshot(page, "routing-versions")
-
-
-def signed_in(server: ConsoleServer, username: str) -> tuple[httpx.Client, str]:
-    c = httpx.Client(base_url=server.url, follow_redirects=False, timeout=60)
-    form = c.get("/signin")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    reply = c.post(
-        "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token[1]}
-    )
-    assert reply.status_code == 303, reply.text
-    home = c.get(reply.headers["location"])
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
-    assert csrf is not None
-    return c, csrf[1]
 
 
 def test_an_agent_can_neither_see_nor_publish_routing(
@@ -305,9 +266,7 @@ def test_what_refers_to_a_unit_is_shown_before_it_is_deleted(
     assert any(r["file"] == "dispatch_items.yaml" for r in found.json())
     sign_in_by_keyboard(page, console_server.url, person(console_server, Role.ADMIN))
     page.goto(f"{console_server.url}/admin/routing/drafts/{d['id']}?q=new-construction")
-    tab_to(page, f'a[href^="/admin/routing/drafts/{d["id"]}/references"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, f'a[href^="/admin/routing/drafts/{d["id"]}/references"]')
     expect(page.locator("tbody tr").first).to_contain_text("dispatch_items.yaml")
     assert_accessible(page, "what refers to a unit")
 

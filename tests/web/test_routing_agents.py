@@ -8,23 +8,19 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import Role
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
-from tests.web.conftest import ConsoleServer, assert_accessible, screenshot, sign_in_by_keyboard
-from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
+from tests.web.routing_editor import (
+    api_draft,
+    fill,
+    open_editor,
+    publish,
+)
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
-
-
-def fill(page: Page, values: dict[str, str], prefix: str) -> None:
-    for name, value in values.items():
-        tab_to(page, f"#{prefix}-{name}", most=200)
-        page.keyboard.press("Control+A")
-        page.keyboard.type(value)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
 
 
 def test_admin_changes_an_agents_skills_and_language_and_publishes(
@@ -32,15 +28,7 @@ def test_admin_changes_an_agents_skills_and_language_and_publishes(
 ) -> None:
     made, reloads = site
     base = console_server.url
-    sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
-    page.goto(f"{base}/admin/routing")
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
-    tab_to(page, "#edit-agents")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    draft_id = open_editor(page, console_server, "agents")
     expect(page.locator("#agents-1-skills")).to_have_value("zh-TW, en, dispatch")
     # A SIP secret never reaches the page.
     expect(page.locator("main")).not_to_contain_text("dev-7002")
@@ -63,11 +51,7 @@ def test_admin_changes_an_agents_skills_and_language_and_publishes(
     screenshot(page, "routing-agents")
 
     page.goto(f"{base}/admin/routing/drafts/{draft_id}")
-    tab_to(page, "#comment")
-    page.keyboard.type("a02 takes Taiwanese callers")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    publish(page, "a02 takes Taiwanese callers")
     expect(page.locator(".notice")).to_have_text("Version 2 published.")
     text = read_document(made.routing_dir)["agents.yaml"]
     a02 = yaml.safe_load(text)["agents"][1]
@@ -79,14 +63,10 @@ def test_admin_changes_an_agents_skills_and_language_and_publishes(
 def test_agents_and_queues_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/agents"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "agents")
     assert agent.get(url).status_code == 403
     queue = {"revision": 1, "skills": ["zh-TW"], "strategy": "ringall", "max_wait_s": 10}
-    put = agent.put(f"{url}/queues/0", json=queue, headers={"X-CSRF-Token": agent_csrf})
+    put = agent.put(f"{url}/queues/0", json=queue, headers=agent_a)
     assert put.status_code == 403
     bad = admin.put(f"{url}/queues/0", json=queue, headers=a)
     assert bad.status_code == 422

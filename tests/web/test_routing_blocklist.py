@@ -14,8 +14,18 @@ from ivr.domain.vocabulary import Role
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
-from tests.web.conftest import ConsoleServer, assert_accessible, screenshot, sign_in_by_keyboard
-from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
+from tests.web.routing_editor import (
+    api_draft,
+    follow,
+    open_editor,
+    person,
+    publish,
+    roll_back,
+    signed_in,
+    tab_to,
+)
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -32,17 +42,7 @@ def test_admin_blocks_a_number_is_refused_at_the_field_removes_publishes_and_rol
     made, reloads = site
     base = console_server.url
     admin = person(console_server, Role.ADMIN)
-    sign_in_by_keyboard(page, base, admin)
-    page.goto(f"{base}/admin/routing")
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    draft_url = page.url
-    draft_id = int(draft_url.rsplit("/", 1)[1].split("?")[0])
-
-    tab_to(page, "#edit-blocklist")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    draft_id = open_editor(page, console_server, "blocklist", admin)
     expect(page.locator("h1")).to_contain_text("Block list: draft")
     expect(page.locator("#entries-none")).to_be_visible()
     assert_accessible(page, "empty block list")
@@ -52,9 +52,7 @@ def test_admin_blocks_a_number_is_refused_at_the_field_removes_publishes_and_rol
     page.keyboard.type("09*")
     tab_to(page, "#entries-reason")
     page.keyboard.type(REASON)
-    tab_to(page, "#entries-pattern")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#entries-pattern")
     error = page.locator("#entries-pattern-error")
     expect(error).to_have_text(
         "'09*': a prefix pattern needs at least 4 digits before \"*\"", use_inner_text=True
@@ -90,23 +88,15 @@ def test_admin_blocks_a_number_is_refused_at_the_field_removes_publishes_and_rol
     assert_accessible(page, "two numbers blocked")
     screenshot(page, "routing-blocklist")
 
-    tab_to(page, "#entries-remove-1")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#entries-remove-1")
     expect(rows).to_have_count(1)
     draft = console_server.run(rv.draft(console_server.console.store, draft_id))
     assert blocked(draft.files["blocklist.yaml"]) == ["0912345678"]
     # The shipped file's comments are kept: only the list changed.
     assert draft.files["blocklist.yaml"].startswith("# Callers whose service is suspended")
 
-    tab_to(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    tab_to(page, "#comment")
-    page.keyboard.type("Suspend 0912345678 after three warnings")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
+    publish(page, "Suspend 0912345678 after three warnings")
     expect(page.locator(".notice")).to_have_text("Version 2 published.")
     change = page.locator("tr.change")
     expect(change.first).to_contain_text("blocklist.yaml")
@@ -116,11 +106,7 @@ def test_admin_blocks_a_number_is_refused_at_the_field_removes_publishes_and_rol
     assert len(reloads.seen) == 1
 
     page.goto(f"{base}/admin/routing")
-    tab_to(page, "#rollback-comment-1")
-    page.keyboard.type("Blocked the wrong caller")
-    page.keyboard.press("Tab")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    roll_back(page, "Blocked the wrong caller")
     expect(page.locator(".notice")).to_have_text("Version 3 published.")
     assert blocked(read_document(made.routing_dir)["blocklist.yaml"]) == []
     assert len(reloads.seen) == 2
@@ -156,14 +142,10 @@ def test_only_admins_edit_the_block_list_and_a_stale_revision_is_refused(
 def test_the_block_list_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/blocklist"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "blocklist")
     assert agent.get(url).status_code == 403
     entry = {"revision": 1, "pattern": "0912345678", "reason": REASON}
-    assert agent.post(url, json=entry, headers={"X-CSRF-Token": agent_csrf}).status_code == 403
+    assert agent.post(url, json=entry, headers=agent_a).status_code == 403
     bad = admin.post(url, json={**entry, "expires_at": "2027-02-30"}, headers=a)
     assert bad.status_code == 422
     [problem] = bad.json()["problems"]

@@ -8,14 +8,21 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import Role
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
 from ivr.web.routing_calendar import LISTS
 from ivr.web.routing_words import keys
-from tests.web.conftest import ConsoleServer, assert_accessible, screenshot, sign_in_by_keyboard
-from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
+from tests.web.routing_editor import (
+    api_draft,
+    fill,
+    follow,
+    open_editor,
+    publish,
+    roll_back,
+)
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -28,33 +35,16 @@ def test_every_list_and_field_has_its_words() -> None:
         assert {f"cal_hint_{f}" for f in fields} <= words
 
 
-def fill(page: Page, key: str, values: dict[str, str]) -> None:
-    for name, value in values.items():
-        tab_to(page, f"#{key}-{name}")
-        page.keyboard.press("Control+A")
-        page.keyboard.type(value)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
 def test_admin_adds_a_day_off_is_refused_at_the_field_publishes_and_rolls_back(
     console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
 ) -> None:
     made, reloads = site
     base = console_server.url
-    sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
-    page.goto(f"{base}/admin/routing")
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
-    tab_to(page, "#edit-calendar")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    draft_id = open_editor(page, console_server, "calendar")
     expect(page.locator("#holidays-none")).to_be_visible()
     assert_accessible(page, "calendar exceptions, none yet")
 
-    fill(page, "holidays", {"date": "2027-02-30", "name": "市府停止上班"})
+    fill(page, {"date": "2027-02-30", "name": "市府停止上班"}, "holidays")
     error = page.locator("#holidays-date-error")
     expect(error).to_contain_text("day value is outside expected range")
     field = page.locator("#holidays-date")
@@ -65,31 +55,23 @@ def test_admin_adds_a_day_off_is_refused_at_the_field_publishes_and_rolls_back(
     draft = console_server.run(rv.draft(console_server.console.store, draft_id))
     assert draft.revision == 1
 
-    fill(page, "holidays", {"date": "2027-05-03"})
+    fill(page, {"date": "2027-05-03"}, "holidays")
     expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
     expect(page.locator("#holidays-0")).to_contain_text("2027-05-03")
     expect(page.locator("#holidays-0")).to_contain_text("市府停止上班")
-    fill(page, "half_days", {"date": "2027-02-03", "name": "春節前半日", "closes_at": "12:00"})
+    fill(page, {"date": "2027-02-03", "name": "春節前半日", "closes_at": "12:00"}, "half_days")
     expect(page.locator("#half_days-0")).to_contain_text("12:00")
     assert_accessible(page, "a day off and a half day")
     screenshot(page, "routing-calendar")
-    tab_to(page, "#half_days-remove-0")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#half_days-remove-0")
     expect(page.locator("#half_days-none")).to_be_visible()
     draft = console_server.run(rv.draft(console_server.console.store, draft_id))
     hours = yaml.safe_load(draft.files["hours.yaml"])
     assert hours["holidays"] == [{"date": "2027-05-03", "name": "市府停止上班"}]
     assert hours["half_days"] == []
 
-    tab_to(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    tab_to(page, "#comment")
-    page.keyboard.type("City offices closed on 3 May 2027")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
+    publish(page, "City offices closed on 3 May 2027")
     expect(page.locator(".notice")).to_have_text("Version 2 published.")
     expect(page.locator("tr.change").first).to_contain_text("hours.yaml")
     expect(page.locator("main")).to_contain_text("2027-05-03")
@@ -98,11 +80,7 @@ def test_admin_adds_a_day_off_is_refused_at_the_field_publishes_and_rolls_back(
     assert [h["name"] for h in on_disk["holidays"]] == ["市府停止上班"]
 
     page.goto(f"{base}/admin/routing")
-    tab_to(page, "#rollback-comment-1")
-    page.keyboard.type("Not a day off after all")
-    page.keyboard.press("Tab")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    roll_back(page, "Not a day off after all")
     expect(page.locator(".notice")).to_have_text("Version 3 published.")
     assert yaml.safe_load(read_document(made.routing_dir)["hours.yaml"])["holidays"] == []
     assert len(reloads.seen) == 2
@@ -111,17 +89,10 @@ def test_admin_adds_a_day_off_is_refused_at_the_field_publishes_and_rolls_back(
 def test_the_calendar_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/calendar"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "calendar")
     assert agent.get(url).status_code == 403
     day = {"revision": 1, "date": "2027-02-03", "name": "春節前半日", "closes_at": "25:00"}
-    assert (
-        agent.post(f"{url}/half_days", json=day, headers={"X-CSRF-Token": agent_csrf}).status_code
-        == 403
-    )
+    assert agent.post(f"{url}/half_days", json=day, headers=agent_a).status_code == 403
     bad = admin.post(f"{url}/half_days", json=day, headers=a)
     assert bad.status_code == 422
     assert [p["path"] for p in bad.json()["problems"]] == ["half_days[0].closes_at"]

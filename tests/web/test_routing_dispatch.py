@@ -8,14 +8,21 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import CaseKind, Role
+from ivr.domain.vocabulary import CaseKind
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
 from ivr.store.case_records import NewCase
 from ivr.store.cases import CaseBook
-from tests.web.conftest import ConsoleServer, assert_accessible, screenshot, sign_in_by_keyboard
-from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
+from tests.web.routing_editor import (
+    api_draft,
+    fill,
+    follow,
+    open_editor,
+    publish,
+)
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -49,29 +56,12 @@ def open_order(server: ConsoleServer, item: int) -> str:
     return made.number
 
 
-def fill(page: Page, values: dict[str, str], prefix: str) -> None:
-    for name, value in values.items():
-        tab_to(page, f"#{prefix}-{name}", most=200)
-        page.keyboard.press("Control+A")
-        page.keyboard.type(value)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
 def test_admin_adds_an_item_is_refused_at_the_fields_changes_it_and_publishes(
     console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
 ) -> None:
     made, reloads = site
     base = console_server.url
-    sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
-    page.goto(f"{base}/admin/routing")
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
-    tab_to(page, "#edit-dispatch")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    draft_id = open_editor(page, console_server, "dispatch")
     expect(page.locator("#items tbody tr")).to_have_count(22)
     expect(page.locator("#items-21")).to_contain_text("動物救援")
     assert_accessible(page, "the shipped dispatch items")
@@ -95,9 +85,7 @@ def test_admin_adds_an_item_is_refused_at_the_fields_changes_it_and_publishes(
     screenshot(page, "routing-dispatch")
 
     # Change it: a stage that is not a number is refused with the checker's words.
-    tab_to(page, "#items-edit-22", most=200)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#items-edit-22", most=200)
     expect(page.locator("#item-item")).to_have_value("23")
     assert_accessible(page, "an item's form")
     fill(page, {"stage2_days": "ten"}, "item")
@@ -110,23 +98,15 @@ def test_admin_adds_an_item_is_refused_at_the_fields_changes_it_and_publishes(
 
     # An open order of item 23 refers to it: shown before it is removed; kept.
     number = open_order(console_server, 23)
-    tab_to(page, "#items-remove-22", most=200)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#items-remove-22", most=200)
     expect(page.locator("h1")).to_contain_text("What refers to item 23")
     expect(page.locator("#refs")).to_contain_text(number)
     assert_accessible(page, "what refers to an item")
-    tab_to(page, "#keep")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#keep")
     expect(page.locator("#items tbody tr")).to_have_count(23)
 
     page.goto(f"{base}/admin/routing/drafts/{draft_id}")
-    tab_to(page, "#comment")
-    page.keyboard.type("Stray dog reports get an item of their own")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    publish(page, "Stray dog reports get an item of their own")
     expect(page.locator(".notice")).to_have_text("Version 2 published.")
     expect(page.locator("main")).to_contain_text("dispatch_items.yaml")
     on_disk = items(read_document(made.routing_dir)["dispatch_items.yaml"])
@@ -145,14 +125,10 @@ def test_admin_adds_an_item_is_refused_at_the_fields_changes_it_and_publishes(
 def test_dispatch_items_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/dispatch"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "dispatch")
     assert agent.get(url).status_code == 403
     new = {**NEW, "revision": 1, "item": "24", "unit": "animal-protection"}
-    assert agent.post(url, json=new, headers={"X-CSRF-Token": agent_csrf}).status_code == 403
+    assert agent.post(url, json=new, headers=agent_a).status_code == 403
     bad = admin.post(url, json={**new, "stage2_days": "8", "stage2_hours": "4"}, headers=a)
     assert bad.status_code == 422
     assert [p["reason"] for p in bad.json()["problems"]] == [

@@ -21,19 +21,18 @@ from tests.web.conftest import (
     ConsoleServer,
     assert_accessible,
     screenshot,
-    sign_in_by_keyboard,
 )
-from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+from tests.web.routing_editor import (
+    api_draft,
+    follow,
+    open_editor,
+    person,
+    publish,
+    type_into,
+)
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
-
-
-def type_into(page: Page, selector: str, text: str) -> None:
-    tab_to(page, selector)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
 
 
 def cli_reasons(files: dict[str, str], where: Path, path: str) -> list[str]:
@@ -50,17 +49,8 @@ def test_admin_edits_office_hours_is_refused_at_publish_fixes_and_publishes(
     console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page, tmp_path: Path
 ) -> None:
     made, reloads = site
-    base = console_server.url
     admin = person(console_server, Role.ADMIN)
-    sign_in_by_keyboard(page, base, admin)
-    page.goto(f"{base}/admin/routing")
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
-    tab_to(page, "#edit-hours")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    draft_id = open_editor(page, console_server, "hours", admin)
     expect(page.locator("h1")).to_contain_text("Weekly hours: draft")
     # Taipei answers around the clock: no weekly hours to edit, only office hours.
     expect(page.locator("#weekly-absent")).to_be_visible()
@@ -83,14 +73,8 @@ def test_admin_edits_office_hours_is_refused_at_publish_fixes_and_publishes(
     assert_accessible(page, "a day's error at the field")
 
     # Publishing refuses the draft, with the same problem at its field.
-    tab_to(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    tab_to(page, "#comment")
-    page.keyboard.type("Monday afternoons only")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
+    publish(page, "Monday afternoons only")
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("refused: 1 problem(s) in the draft")
     expect(summary).to_contain_text(f"hours.yaml: office_hours.mon[0]: {reason}")
@@ -99,9 +83,7 @@ def test_admin_edits_office_hours_is_refused_at_publish_fixes_and_publishes(
         console_server.run(rv.versions(console_server.console.store, made.profile))[0].number == 1
     )
 
-    tab_to(page, "#edit-hours")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, "#edit-hours")
     expect(page.locator("#office_hours-mon-error")).to_have_text(reason)
     type_into(page, "#office_hours-mon", "08:30-12:30")
     expect(page.locator("#office_hours-mon-error")).to_have_count(0)
@@ -111,14 +93,8 @@ def test_admin_edits_office_hours_is_refused_at_publish_fixes_and_publishes(
     assert_accessible(page, "office hours changed")
     screenshot(page, "routing-hours")
 
-    tab_to(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    tab_to(page, "#comment")
-    page.keyboard.type("Monday mornings; Saturday mornings open")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    follow(page, f'a[href="/admin/routing/drafts/{draft_id}"]')
+    publish(page, "Monday mornings; Saturday mornings open")
     expect(page.locator(".notice")).to_have_text("Version 2 published.")
     expect(page.locator("main")).to_contain_text("office_hours")
     on_disk = yaml.safe_load(read_document(made.routing_dir)["hours.yaml"])
@@ -138,14 +114,10 @@ def test_admin_edits_office_hours_is_refused_at_publish_fixes_and_publishes(
 def test_the_hours_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/hours"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "hours")
     assert agent.get(url).status_code == 403
     day = {"revision": 1, "ranges": [["09:00", "25:00"]]}
-    put = agent.put(f"{url}/office_hours/sat", json=day, headers={"X-CSRF-Token": agent_csrf})
+    put = agent.put(f"{url}/office_hours/sat", json=day, headers=agent_a)
     assert put.status_code == 403
     # Saved, and told what the checker says of it.
     saved = admin.put(f"{url}/office_hours/sat", json=day, headers=a)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import Role
 from ivr.routing.menu_edit import DEST_FIELDS, add_menu, destination, drop, menu_refs, put
 from ivr.routing.publish import Site, check_files
 from ivr.routing.versions import parse_document, read_document
@@ -20,9 +19,14 @@ from tests.web.conftest import (
     ConsoleServer,
     assert_accessible,
     screenshot,
-    sign_in_by_keyboard,
 )
-from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_to
+from tests.web.routing_editor import (
+    api_draft,
+    open_editor,
+    publish,
+    type_into,
+)
+from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
@@ -77,34 +81,18 @@ def test_a_menu_is_added_and_what_leads_to_it_is_found() -> None:
     assert [p for _, p, _ in taiwanese] == ['menus.language.options["5"].menu']
 
 
-def _save_route(page: Page, field: str, value: str) -> None:
-    tab_to(page, field, most=200)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(value)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-
-
 def test_admin_sends_a_key_nowhere_sees_it_at_the_field_fixes_and_publishes(
     console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
 ) -> None:
     made, reloads = site
     base = console_server.url
-    sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
-    page.goto(f"{base}/admin/routing")
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
-    tab_to(page, "#edit-menus")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    draft_id = open_editor(page, console_server, "menus")
     expect(page.locator("#check-ok")).to_be_visible()
     expect(page.locator("#r-main-1-target")).to_have_value("general")
     expect(page.locator("#refs-taiwanese")).to_contain_text('menus.language.options["5"].menu')
     assert_accessible(page, "menus of a new draft")
 
-    _save_route(page, "#r-main-1-target", "nowhere")
+    type_into(page, "#r-main-1-target", "nowhere")
     expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
     error = page.locator("#r-main-1-target-error")
     expect(error).to_have_text(NO_QUEUE)
@@ -122,29 +110,21 @@ def test_admin_sends_a_key_nowhere_sees_it_at_the_field_fixes_and_publishes(
     }
 
     page.goto(f"{base}/admin/routing/drafts/{draft_id}")
-    tab_to(page, "#comment")
-    page.keyboard.type("Key 1 to a queue that is not there")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    publish(page, "Key 1 to a queue that is not there")
     expect(page.locator("main")).to_contain_text(NO_QUEUE)
     assert reloads.seen == []
 
     page.goto(f"{base}/admin/routing/drafts/{draft_id}/menus")
-    _save_route(page, "#r-main-1-target", "petition")
+    type_into(page, "#r-main-1-target", "petition")
     expect(page.locator("#check-ok")).to_be_visible()
     expect(page.locator("#r-main-1-target-error")).to_have_count(0)
-    _save_route(page, "#s-main-max_tries", "2")
+    type_into(page, "#s-main-max_tries", "2")
     expect(page.locator("#s-main-max_tries")).to_have_value("2")
     assert_accessible(page, "fixed")
     screenshot(page, "routing-menus")
 
     page.goto(f"{base}/admin/routing/drafts/{draft_id}")
-    tab_to(page, "#comment")
-    page.keyboard.type("Key 1 of the main menu goes to petitions")
-    tab_to(page, "#publish")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    publish(page, "Key 1 of the main menu goes to petitions")
     expect(page.locator(".notice")).to_contain_text("published.")
     on_disk = yaml.safe_load(read_document(made.routing_dir)["menus.yaml"])
     assert on_disk["menus"]["main"]["options"]["1"] == {"type": "queue", "queue": "petition"}
@@ -155,14 +135,10 @@ def test_admin_sends_a_key_nowhere_sees_it_at_the_field_fixes_and_publishes(
 def test_the_menus_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/menus"
+    admin, a, agent, agent_a, d, url = api_draft(console_server, "menus")
     assert agent.get(url).status_code == 403
     route = {"revision": d["revision"], "type": "queue", "target": "nowhere"}
-    refused = agent.post(f"{url}/main/routes/1", json=route, headers={"X-CSRF-Token": agent_csrf})
+    refused = agent.post(f"{url}/main/routes/1", json=route, headers=agent_a)
     assert refused.status_code == 403
     saved = admin.post(f"{url}/main/routes/1", json=route, headers=a)
     assert saved.status_code == 200, saved.text
