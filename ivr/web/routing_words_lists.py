@@ -101,38 +101,4 @@ WORDS: dict[str, tuple[str, str]] = {
         "name=days, separated by commas, e.g. wiring=3, total=7",
     ),
     "dh_contact_attempts": ("0 到 10", "0 to 10"),
-    # The agents and queues editor.
-    "edit_agents": ("編輯話務人員與佇列", "Edit the agents and queues"),
-    "agents_title": (
-        "話務人員與佇列：草稿 {id}（自第 {base} 版，修訂 {rev}）",
-        "Agents and queues: draft {id} (from version {base}, revision {rev})",
-    ),
-    "agents_intro": (
-        "修改話務人員的技能與語言，以及佇列需要的技能、分配方式與最長等候。SIP 密碼不在此顯示。",
-        "Change agents' skills and language, and queues' skills, strategy and longest wait. "
-        "SIP secrets are never shown here.",
-    ),
-    "ag_agents": ("話務人員", "Agents"),
-    "ag_queues": ("佇列", "Queues"),
-    "ag_caption": ("此草稿中的 {n} 筆", "{n} in this draft"),
-    "ag_none": ("沒有。", "None."),
-    "ag_id": ("代碼", "Id"),
-    "ag_name": ("名稱", "Name"),
-    "ag_extension": ("分機", "Extension"),
-    "ag_settings": ("設定", "Settings"),
-    "ag_change": ("修改 {name}", "Change {name}"),
-    "ag_skills": ("技能", "Skills"),
-    "ag_skills_hint": (
-        "以逗號分隔：zh-TW, en, nan, hak, dispatch, petition, sign-language, supervisor",
-        "Separated by commas: zh-TW, en, nan, hak, dispatch, petition, sign-language, supervisor",
-    ),
-    "ag_language": ("提示語言", "Prompt language"),
-    "ag_language_hint": (
-        "技能中的一種語言；留空為第一個語言",
-        "One of the agent's language skills; empty: the first listed",
-    ),
-    "ag_strategy": ("分配方式", "Strategy"),
-    "ag_strategy_hint": ("rrmemory、leastrecent 或 ringall", "rrmemory, leastrecent or ringall"),
-    "ag_max_wait_s": ("最長等候（秒）", "Longest wait (seconds)"),
-    "ag_max_wait_s_hint": ("30 到 3600", "30 to 3600"),
 }

@@ -18,13 +18,37 @@ from tests.web.test_routing_admin import Reloads, person, signed_in, site, tab_t
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
 
 
+def open_form(page: Page, prefix: str) -> None:
+    """Open a row's (or an add form's) disclosure by keyboard, unless it is open."""
+    row = prefix[-1].isdigit()
+    details, summary = (f"#{prefix}-details", f"#{prefix}-edit")
+    if not row:
+        details, summary = (f"#{prefix}-add-details", f"#{prefix}-add-open")
+    if page.locator(details).get_attribute("open") is None:
+        tab_to(page, summary, most=200)
+        page.keyboard.press("Enter")
+
+
 def fill(page: Page, values: dict[str, str], prefix: str) -> None:
+    open_form(page, prefix)
     for name, value in values.items():
         tab_to(page, f"#{prefix}-{name}", most=200)
         page.keyboard.press("Control+A")
         page.keyboard.type(value)
     with page.expect_navigation():
         page.keyboard.press("Enter")
+
+
+def open_agents(page: Page) -> int:
+    """From the routing overview: a new draft, and its agents and queues page."""
+    tab_to(page, "#new-draft")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
+    tab_to(page, "#edit-agents")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    return draft_id
 
 
 def test_admin_changes_an_agents_skills_and_language_and_publishes(
@@ -34,13 +58,7 @@ def test_admin_changes_an_agents_skills_and_language_and_publishes(
     base = console_server.url
     sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
     page.goto(f"{base}/admin/routing")
-    tab_to(page, "#new-draft")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
-    tab_to(page, "#edit-agents")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    draft_id = open_agents(page)
     expect(page.locator("#agents-1-skills")).to_have_value("zh-TW, en, dispatch")
     # A SIP secret never reaches the page.
     expect(page.locator("main")).not_to_contain_text("dev-7002")
@@ -100,3 +118,118 @@ def test_agents_and_queues_through_the_api(
     assert (
         admin.put(f"{url}/queues/99", json={**queue, "revision": 2}, headers=a).status_code == 404
     )
+
+
+def test_admin_adds_a_queue_removes_one_after_seeing_what_refers_to_it_and_an_agent(
+    console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
+) -> None:
+    made, _ = site
+    base = console_server.url
+    sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
+    page.goto(f"{base}/admin/routing")
+    draft_id = open_agents(page)
+    # Every field of a queue is on the page, the table's defaults where the file has none.
+    open_form(page, "queues-0")
+    expect(page.locator("#queues-0-offer_after_s")).to_have_value("180")
+    expect(page.locator("#queues-0-announce_position")).to_be_checked()
+
+    water = {"id": "water", "name": "自來水", "skills": "zh-TW", "strategy": "ringall"}
+    fill(page, {**water, "max_wait_s": "600", "other_language_queue": "nosuch"}, "queues")
+    expect(page.locator("#queues-other_language_queue-error")).to_contain_text("nosuch")
+    expect(page.locator("#queues-name")).to_have_value("自來水")
+    assert_accessible(page, "a new queue refused at its field")
+    assert console_server.run(rv.draft(console_server.console.store, draft_id)).revision == 1
+
+    fill(page, {"other_language_queue": "english", "wrapup_s": "15"}, "queues")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    expect(page.locator("#queues-6-row")).to_contain_text("water")
+
+    # An agent's extension taken by another agent: the checker's words at the field.
+    fill(page, {"extension": "7002"}, "agents-4")
+    expect(page.locator("#agents-4-extension-error")).to_contain_text(
+        "extension 7002 is already at agents[1].extension"
+    )
+    fill(page, {"extension": "7011", "name": "陳淑芳"}, "agents-0")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+
+    # The general queue is where menus send callers: shown first, kept.
+    tab_to(page, "#queues-remove-0", most=400)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#refs")).to_contain_text("sends callers to queue general")
+    expect(page.locator("#refs")).to_contain_text("queue taiwanese offers queue general")
+    assert_accessible(page, "what refers to a queue")
+    tab_to(page, "#keep")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#queues-0-row")).to_contain_text("general")
+
+    # Nothing names agent a06: removed at once.
+    tab_to(page, "#agents-remove-5", most=400)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    expect(page.locator("#agents-5-row")).to_have_count(0)
+    assert_accessible(page, "agents and queues after the changes")
+
+    text = console_server.run(rv.draft(console_server.console.store, draft_id)).files["agents.yaml"]
+    table = yaml.safe_load(text)
+    assert [a["id"] for a in table["agents"]] == ["a01", "a02", "a03", "a04", "a05"]
+    a01 = table["agents"][0]
+    assert (a01["extension"], a01["name"], a01["secret"]) == ("7011", "陳淑芳", "dev-7001-Taipei!")
+    assert table["queues"][-1] == {
+        **water,
+        "skills": ["zh-TW"],
+        "announce_position": False,
+        "max_wait_s": 600,
+        "other_language_queue": "english",
+        "wrapup_s": 15,
+        "wrapup_form": False,
+    }
+    del made
+
+
+def test_agents_and_queues_added_changed_removed_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
+    a = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=a).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/agents"
+    new = {"id": "a09", "name": "Kim", "extension": "7009", "skills": ["zh-TW", "en"]}
+    refused = agent.post(
+        f"{url}/agents", json={"revision": 1, **new}, headers={"X-CSRF-Token": agent_csrf}
+    )
+    assert refused.status_code == 403
+    taken = admin.post(f"{url}/agents", json={"revision": 1, **new, "id": "a01"}, headers=a)
+    assert taken.status_code == 422
+    assert [p["path"] for p in taken.json()["problems"]] == ["agents[6].id"]
+    added = admin.post(f"{url}/agents", json={"revision": 1, **new, "language": "en"}, headers=a)
+    assert added.status_code == 200, added.text
+    assert added.json()["revision"] == 2
+    [kim] = [r for r in admin.get(url).json()["agents"] if r["values"]["id"] == "a09"]
+    assert kim["values"]["language"] == "en"
+
+    # A queue's fields beyond the first few; null gives a field back to its default.
+    change = {"revision": 2, "wrapup_form": True, "callback_attempts": 4, "whisper": None}
+    changed = admin.put(f"{url}/queues/4", json=change, headers=a)
+    assert changed.status_code == 200, changed.text
+    [taiwanese] = [q for q in admin.get(url).json()["queues"] if q["values"]["id"] == "taiwanese"]
+    assert taiwanese["values"]["wrapup_form"] == "true"
+    assert taiwanese["values"]["callback_attempts"] == "4"
+    assert taiwanese["values"]["whisper"] == ""
+    assert taiwanese["values"]["offer_after_s"] == "120"  # not sent: kept
+
+    refs = admin.get(f"{url}/queues/0/references").json()
+    assert "queues[4]" in [r["path"] for r in refs]
+    held = admin.post(f"{url}/queues/0/remove", json={"revision": 3}, headers=a)
+    assert held.status_code == 409
+    assert held.json()["references"] == refs
+    gone = admin.post(f"{url}/queues/1/remove", json={"revision": 3, "confirm": True}, headers=a)
+    assert gone.status_code == 200, gone.text
+    assert [q["values"]["id"] for q in admin.get(url).json()["queues"]][:2] == [
+        "general",
+        "dispatch",
+    ]
+    assert admin.post(f"{url}/agents/99/remove", json={"revision": 4}, headers=a).status_code == 404
