@@ -199,6 +199,7 @@ async def change(
         entry=entry_of(spec, typed, raw),
         what=f"the changed {key[:-1]}",
         address=address,
+        clashes=True,
     )
 
 
@@ -223,6 +224,7 @@ async def add(
         entry=entry_of(spec, typed),
         what=f"the new {key[:-1]}",
         address=address,
+        clashes=True,
     )
 
 

@@ -145,10 +145,13 @@ def test_admin_adds_a_queue_removes_one_after_seeing_what_refers_to_it_and_an_ag
     expect(page.locator("#queues-6-row")).to_contain_text("water")
 
     # An agent's extension taken by another agent: the checker's words at the field.
-    fill(page, {"extension": "7002"}, "agents-4")
-    expect(page.locator("#agents-4-extension-error")).to_contain_text(
-        "extension 7002 is already at agents[1].extension"
+    # Its first place is this row, so the checker reports the other: refused here all
+    # the same, at the extension.
+    fill(page, {"extension": "7002"}, "agents-0")
+    expect(page.locator("#agents-0-extension-error")).to_contain_text(
+        "agents[1].extension: extension 7002 is already at agents[0].extension"
     )
+    expect(page.locator("#agents-0-extension")).to_have_attribute("aria-invalid", "true")
     fill(page, {"extension": "7011", "name": "陳淑芳"}, "agents-0")
     expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
 
@@ -210,6 +213,10 @@ def test_agents_and_queues_added_changed_removed_through_the_api(
     assert added.json()["revision"] == 2
     [kim] = [r for r in admin.get(url).json()["agents"] if r["values"]["id"] == "a09"]
     assert kim["values"]["language"] == "en"
+
+    clash = admin.put(f"{url}/agents/0", json={"revision": 2, "extension": "7002"}, headers=a)
+    assert clash.status_code == 422
+    assert [p["path"] for p in clash.json()["problems"]] == ["agents[1].extension"]
 
     # A queue's fields beyond the first few; null gives a field back to its default.
     change = {"revision": 2, "wrapup_form": True, "callback_attempts": 4, "whisper": None}
