@@ -82,6 +82,30 @@ async def day_form(
     )
 
 
+@router.post(BASE + "/drafts/{draft_id}/hours/mode")
+async def mode_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    revision: Annotated[int, Form()],
+    always_open: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    return await shared.form_change(
+        hours.set_always_open(
+            console(request),
+            session.user,
+            draft_id,
+            revision=revision,
+            always_open=always_open == "true",
+            address=client_address(request),
+        ),
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key="mode",
+        form={"always_open": always_open},
+        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#mode",
+    )
+
+
 # ---------------------------------------------------------------- JSON API
 
 
@@ -163,3 +187,29 @@ async def api_set_day(
         return {**_draft_out(saved), "problems": [p.as_json() for p in found]}
 
     return await _answer(change(), lambda done: done)
+
+
+class ModeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    revision: int = Field(ge=-(2**31), le=2**31 - 1)
+    always_open: bool = Field(
+        description="true: the weekly table goes; false: one is made from the office "
+        "hours if there is none"
+    )
+
+
+@api.put("/drafts/{draft_id}/hours/always_open", response_model=DraftOut, responses=_ERRORS)
+async def api_set_mode(request: Request, session: ApiWriter, draft_id: RowId, body: ModeIn) -> Any:
+    """Answer always, or by the weekly table; saved as typed (the checker's problems are
+    on GET .../hours and refuse a publish)."""
+    return await _answer(
+        hours.set_always_open(
+            console(request),
+            session.user,
+            draft_id,
+            revision=body.revision,
+            always_open=body.always_open,
+            address=client_address(request),
+        ),
+        _draft_out,
+    )

@@ -30,6 +30,18 @@ WORDS: dict[str, tuple[str, str]] = {
         "此設定 24 小時接聽（always_open），沒有每週時段。",
         "This line answers around the clock (always_open): it has no weekly hours.",
     ),
+    "hours_mode": ("接聽方式", "When the line answers: always, or by the week"),
+    "hours_always_open_label": ("全天候接聽（24 小時）", "Always open (24 hours a day)"),
+    "hours_always_open_hint": (
+        "勾選後刪除接聽時段表；取消勾選時若沒有時段表，會以機關上班時段建立一份供修改。",
+        "Checked: the weekly table goes. Unchecked: a weekly table is made from the office "
+        "hours if there is none, to edit from there.",
+    ),
+    "hours_by_week": ("依每週時段接聽。", "The line answers by the weekly table."),
+    "hours_create_weekly": (
+        "以機關上班時段建立接聽時段表",
+        "Make the weekly table from the office hours",
+    ),
     "hours_absent": ("檔案中沒有這個表。", "The file has no such table."),
     "hours_caption": ("每天的時段", "Each day's ranges"),
     "hours_day": ("星期", "Day"),
