@@ -83,6 +83,13 @@ WORDS: dict[str, tuple[str, str]] = {
         "Change dispatch item {name} (draft {id}, revision {rev})",
     ),
     "dispatch_save": ("儲存到草稿", "Save to the draft"),
+    "dispatch_radius": ("案件合併距離", "Merging reports into open orders"),
+    "dispatch_radius_label": ("合併距離（公尺）", "Merge radius (metres)"),
+    "dispatch_radius_hint": (
+        "同一項目的新報案在此距離內有未結案派工單時併案；0 到 5000，預設 30",
+        "A new report of an item this near an open order of the same item merges into it; "
+        "0 to 5000, default 30",
+    ),
     "dispatch_back": ("回到派工項目", "Back to the dispatch items"),
     "dispatch_refs_title": ("用到項目 {name} 的地方", "What refers to item {name}"),
     "dispatch_refs_intro": (

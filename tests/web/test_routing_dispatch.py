@@ -183,3 +183,57 @@ def test_dispatch_items_through_the_api(
     assert first.status_code == 200, first.text
     spec = admin.get("/api/v1/openapi.json").json()
     assert "/api/v1/routing/drafts/{draft_id}/dispatch/{index}/remove" in spec["paths"]
+
+
+def test_admin_changes_the_merge_radius_refused_at_the_field_then_saved(
+    console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
+) -> None:
+    base = console_server.url
+    sign_in_by_keyboard(page, base, person(console_server, Role.ADMIN))
+    page.goto(f"{base}/admin/routing")
+    tab_to(page, "#new-draft")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    draft_id = int(page.url.rsplit("/", 1)[1].split("?")[0])
+    page.goto(f"{base}/admin/routing/drafts/{draft_id}/dispatch")
+    expect(page.locator("#merge_radius_m")).to_have_value("30")
+
+    def save(typed: str) -> None:
+        tab_to(page, "#merge_radius_m")
+        page.keyboard.press("Control+A")
+        page.keyboard.type(typed)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+
+    save("9000")
+    expect(page.locator("#merge_radius_m-error")).to_contain_text("5000")
+    expect(page.locator("#merge_radius_m")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#merge_radius_m")).to_have_value("9000")
+    assert_accessible(page, "a merge radius refused at its field")
+    assert console_server.run(rv.draft(console_server.console.store, draft_id)).revision == 1
+
+    save("50")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    expect(page.locator("#merge_radius_m")).to_have_value("50")
+    text = console_server.run(rv.draft(console_server.console.store, draft_id)).files[
+        "dispatch_items.yaml"
+    ]
+    assert yaml.safe_load(text)["merge_radius_m"] == 50
+
+
+def test_the_merge_radius_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
+    a = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=a).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/dispatch/settings/merge_radius_m"
+    assert admin.get(url).json() == {"merge_radius_m": "30", "problems": []}
+    body = {"revision": 1, "merge_radius_m": 12.5}
+    assert agent.put(url, json=body, headers={"X-CSRF-Token": agent_csrf}).status_code == 403
+    bad = admin.put(url, json={**body, "merge_radius_m": -1}, headers=a)
+    assert bad.status_code == 422, bad.text
+    assert [p["path"] for p in bad.json()["problems"]] == ["merge_radius_m"]
+    assert admin.put(url, json=body, headers=a).status_code == 200
+    assert admin.get(url).json()["merge_radius_m"] == "12.5"
