@@ -271,7 +271,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
             clock,
             cfg,
             routing,
-            ServedVersions(store, clock),
+            ServedVersions(store, clock, routing.directory),
             queue_legs,
             conversations,
             queued,
