@@ -45,6 +45,7 @@ async def _page(request: Request, session: Session, draft_id: int, **shown: Any)
         "routing_agents.html",
         lambda: agents.page(console(request), draft_id),
         action=shared.draft_url(draft_id, PART),
+        defaults={key: agents.defaults(key) for key in agents.SPECS},
         **shown,
     )
 

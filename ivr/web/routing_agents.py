@@ -155,6 +155,21 @@ def value_of(spec: ListSpec, name: str, typed: str) -> object:
     return text
 
 
+def beyond_defaults(spec: ListSpec, typed: Mapping[str, str]) -> dict[str, str]:
+    """The typed fields that differ from the table's defaults (a checkbox left off is
+    "false")."""
+    fallback = defaults(spec.key)
+    checkboxes = {f.name for f in spec.fields if f.kind == CHECKBOX}
+    out: dict[str, str] = {}
+    for name, value in typed.items():
+        text = value.strip()
+        if name in checkboxes:
+            text = "true" if text == "true" else "false"
+        if fallback.get(name) != text:
+            out[name] = value
+    return out
+
+
 def entry_of(
     spec: ListSpec, typed: Mapping[str, str], current: Mapping[str, Any] | None = None
 ) -> dict[str, object]:
@@ -213,7 +228,8 @@ async def add(
     typed: Mapping[str, str],
     address: str | None = None,
 ) -> rv.DraftRecord:
-    """Add an agent or a queue at the end of its list, checked first."""
+    """Add an agent or a queue at the end of its list, checked first; a field typed as
+    its default is left out, so the file stays as short as a hand-written one."""
     spec = spec_of(key)
     return await lists.add(
         console,
@@ -221,7 +237,7 @@ async def add(
         draft_id,
         spec,
         revision=revision,
-        entry=entry_of(spec, typed),
+        entry=entry_of(spec, beyond_defaults(spec, typed)),
         what=f"the new {key[:-1]}",
         address=address,
         clashes=True,

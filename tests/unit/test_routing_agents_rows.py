@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ivr.web.routing_agents import AGENT_SPEC, QUEUE_SPEC, defaults, entry_of, value_of
+from ivr.web.routing_agents import (
+    AGENT_SPEC,
+    QUEUE_SPEC,
+    beyond_defaults,
+    defaults,
+    entry_of,
+    value_of,
+)
 
 
 def test_a_change_keeps_the_secret_and_what_was_not_typed() -> None:
@@ -48,3 +55,10 @@ def test_the_page_shows_the_tables_defaults() -> None:
         "0",
     )
     assert "whisper" not in shown
+
+
+def test_a_new_row_leaves_out_what_was_typed_as_the_default() -> None:
+    typed = {"id": "q", "max_wait_s": "600", "announce_position": "true", "wrapup_form": ""}
+    assert beyond_defaults(QUEUE_SPEC, typed) == {"id": "q"}
+    off = {"announce_position": "", "max_wait_s": "900"}
+    assert beyond_defaults(QUEUE_SPEC, off) == off

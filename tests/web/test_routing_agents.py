@@ -133,6 +133,9 @@ def test_admin_adds_a_queue_removes_one_after_seeing_what_refers_to_it_and_an_ag
     expect(page.locator("#queues-0-offer_after_s")).to_have_value("180")
     expect(page.locator("#queues-0-announce_position")).to_be_checked()
 
+    open_form(page, "queues")
+    expect(page.locator("#queues-announce_position")).to_be_checked()
+    expect(page.locator("#queues-callback_hold_s")).to_have_value("3600")
     water = {"id": "water", "name": "自來水", "skills": "zh-TW", "strategy": "ringall"}
     fill(page, {**water, "max_wait_s": "600", "other_language_queue": "nosuch"}, "queues")
     expect(page.locator("#queues-other_language_queue-error")).to_contain_text("nosuch")
@@ -180,14 +183,12 @@ def test_admin_adds_a_queue_removes_one_after_seeing_what_refers_to_it_and_an_ag
     assert [a["id"] for a in table["agents"]] == ["a01", "a02", "a03", "a04", "a05"]
     a01 = table["agents"][0]
     assert (a01["extension"], a01["name"], a01["secret"]) == ("7011", "陳淑芳", "dev-7001-Taipei!")
+    # What was typed as the table's default (600 s, announced position) is left out.
     assert table["queues"][-1] == {
         **water,
         "skills": ["zh-TW"],
-        "announce_position": False,
-        "max_wait_s": 600,
         "other_language_queue": "english",
         "wrapup_s": 15,
-        "wrapup_form": False,
     }
     del made
 
