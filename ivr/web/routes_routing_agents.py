@@ -315,7 +315,7 @@ async def api_add_queue(
 async def api_references(
     request: Request, session: ApiReader, draft_id: RowId, key: ListKey, index: Index
 ) -> Any:
-    """What refers to a queue (menus, other queues); an agent: nothing."""
+    """What refers to a queue (menus, other queues) or an agent (console accounts)."""
     return await _answer(
         agents.refs(console(request), draft_id, key, index),
         lambda found: [r.__dict__ for r in found],
@@ -333,8 +333,8 @@ async def api_remove(
     index: Index,
     body: RemoveIn,
 ) -> Any:
-    """Remove an agent or a queue; a queue something refers to: 409 with `references`,
-    unless `confirm`."""
+    """Remove an agent or a queue; one something refers to (a menu, another queue, a
+    console account): 409 with `references`, unless `confirm`."""
     try:
         done = await agents.remove(
             console(request),

@@ -20,13 +20,15 @@ from pydantic_core import PydanticUndefined
 from ivr.routing.agents_table import Agent, Queue
 from ivr.routing.references import Reference, references
 from ivr.store import routing_versions as rv
-from ivr.store.users import User
+from ivr.store.users import User, UserStore
 from ivr.web import routing_admin as admin
 from ivr.web import routing_lists as lists
 from ivr.web.context import Console
 from ivr.web.routing_lists import Field, ListSpec, Row, RowList
 
 AGENTS = "agents.yaml"
+# Where a reference that is no table file lives, as the "what refers to this" page says.
+CONSOLE_USERS = "console users"
 CHECKBOX = "checkbox"
 
 
@@ -254,15 +256,23 @@ async def row_at(console: Console, draft_id: int, key: str, index: int) -> tuple
 
 
 async def refs(console: Console, draft_id: int, key: str, index: int) -> list[Reference]:
-    """What refers to the queue at `index` (an agent is named by nothing)."""
+    """What refers to the queue at `index` (menus, other queues), or to the agent (the
+    console accounts that sign in as that agent: their agent page would lose its phone)."""
     draft, row = await row_at(console, draft_id, key, index)
-    if key != QUEUE_SPEC.key or not row.values["id"]:
+    name = row.values["id"]
+    if not name:
         return []
-    return references(draft.files, "queue", row.values["id"])
+    if key == QUEUE_SPEC.key:
+        return references(draft.files, "queue", name)
+    return [
+        Reference(CONSOLE_USERS, u.username, f"console account {u.username} is agent {name}")
+        for u in await UserStore(console.store).list()
+        if u.agent_id == name and not u.disabled
+    ]
 
 
 class Referred(admin.AdminError):
-    """The queue is referred to: shown first, removed only when the admin says so again."""
+    """The row is referred to: shown first, removed only when the admin says so again."""
 
     code = "web.queue_referred"
 
@@ -282,14 +292,14 @@ async def remove(
     confirm: bool = False,
     address: str | None = None,
 ) -> rv.DraftRecord:
-    """Remove an agent, or a queue after what refers to it (unless `confirm`)."""
+    """Remove an agent or a queue, after what refers to it (unless `confirm`)."""
     spec = spec_of(key)
     admin._require(user, admin.EDITORS, "edit drafts")
     if not confirm:
         found = await refs(console, draft_id, key, index)
         if found:
             raise Referred(
-                f"{AGENTS}: {len(found)} thing(s) refer to the queue at {index}; "
+                f"{AGENTS}: {len(found)} thing(s) refer to the {key[:-1]} at {index}; "
                 "remove it again to confirm",
                 found,
             )

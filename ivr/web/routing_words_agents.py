@@ -86,12 +86,14 @@ WORDS: dict[str, tuple[str, str]] = {
     "ag_add_queues_button": ("新增佇列", "Add the queue"),
     "ag_remove": ("移除 {name}", "Remove {name}"),
     "ag_back": ("回到話務人員與佇列", "Back to the agents and queues"),
-    "ag_refs_title": ("用到佇列 {name} 的地方", "What refers to queue {name}"),
+    "ag_refs_title": ("用到 {name} 的地方", "What refers to {name}"),
     "ag_refs_intro": (
-        "下列設定把來電者送到此佇列；移除後草稿無法發布，直到這些設定改好。",
-        "These send callers to the queue; once it is removed the draft cannot be "
-        "published until they are changed.",
+        "下列設定或帳號用到它；移除佇列後草稿無法發布，直到這些設定改好；"
+        "移除話務人員後，這些帳號的話務頁面不再有分機。",
+        "These refer to it. Once a queue is removed the draft cannot be published until "
+        "they are changed; once an agent is removed, these accounts' agent pages lose "
+        "their phone.",
     ),
-    "ag_remove_anyway": ("仍要移除佇列 {name}", "Remove queue {name} all the same"),
-    "ag_keep": ("保留此佇列", "Keep the queue"),
+    "ag_remove_anyway": ("仍要移除 {name}", "Remove {name} all the same"),
+    "ag_keep": ("保留", "Keep it"),
 }

@@ -241,3 +241,18 @@ def test_agents_and_queues_added_changed_removed_through_the_api(
         "dispatch",
     ]
     assert admin.post(f"{url}/agents/99/remove", json={"revision": 4}, headers=a).status_code == 404
+
+    # An agent a console account signs in as: that account is shown first.
+    username = person(console_server, Role.SUPERVISOR)  # a unique name
+    console_server.user(f"{username}-a02", Role.AGENT, agent_id="a02")
+    account = {
+        "file": "console users",
+        "path": f"{username}-a02",
+        "what": f"console account {username}-a02 is agent a02",
+    }
+    assert account in admin.get(f"{url}/agents/1/references").json()
+    held = admin.post(f"{url}/agents/1/remove", json={"revision": 4}, headers=a)
+    assert held.status_code == 409
+    assert account in held.json()["references"]
+    # Kim, added above, is nobody's account yet.
+    assert admin.get(f"{url}/agents/6/references").json() == []
