@@ -10,6 +10,7 @@ from ivr.web.routing_agents import (
     entry_of,
     value_of,
 )
+from ivr.web.routing_words import keys
 
 
 def test_a_change_keeps_the_secret_and_what_was_not_typed() -> None:
@@ -62,3 +63,12 @@ def test_a_new_row_leaves_out_what_was_typed_as_the_default() -> None:
     assert beyond_defaults(QUEUE_SPEC, typed) == {"id": "q"}
     off = {"announce_position": "", "max_wait_s": "900"}
     assert beyond_defaults(QUEUE_SPEC, off) == off
+
+
+def test_every_field_and_button_of_the_editor_has_its_words() -> None:
+    words = set(keys())
+    for spec in (AGENT_SPEC, QUEUE_SPEC):
+        named = {spec.heading, spec.caption, spec.none, spec.add_heading, spec.add_button}
+        assert named | {spec.remove} <= words
+        assert {f.label for f in spec.fields} <= words
+        assert {f.hint for f in spec.fields if f.hint} <= words
