@@ -26,6 +26,7 @@ from ivr.store.users import User
 from ivr.web import routing_admin as admin
 from ivr.web import routing_lists as lists
 from ivr.web.context import Console
+from ivr.web.routing_hours_closed import ClosedRoute, route_of
 
 HOURS = "hours.yaml"
 TABLES = ("weekly", "office_hours")
@@ -86,6 +87,8 @@ class HoursPage:
     tables: list[WeekTable]
     problems: list[pub.FieldProblem]
     elsewhere: list[pub.FieldProblem] = field(default_factory=list)
+    # Where callers go outside service hours, with the checker's problems at it.
+    closed: ClosedRoute | None = None
 
 
 def table_of(key: str) -> str:
@@ -165,7 +168,8 @@ async def page(console: Console, draft_id: int) -> HoursPage:
         table, rest = _table(key, data, rest)
         tables.append(table)
     always_open = isinstance(data, dict) and data.get("always_open") is True
-    return HoursPage(draft, always_open, tables, problems, rest)
+    closed, rest = route_of(data, rest)
+    return HoursPage(draft, always_open, tables, problems, rest, closed)
 
 
 async def set_day(

@@ -42,6 +42,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "以機關上班時段建立接聽時段表",
         "Make the weekly table from the office hours",
     ),
+    "hours_closed_route": ("非服務時段的去處", "Outside service hours, callers go to"),
+    "hours_closed_route_intro": (
+        "依每週時段接聽時必填；全天候接聽時不使用。",
+        "Needed when the line answers by the week; unused when it is always open.",
+    ),
+    "hours_closed_none": ("（尚未設定）", "(none yet)"),
     "hours_absent": ("檔案中沒有這個表。", "The file has no such table."),
     "hours_caption": ("每天的時段", "Each day's ranges"),
     "hours_day": ("星期", "Day"),

@@ -197,12 +197,19 @@ def test_admin_turns_always_open_off_gets_a_weekly_table_edits_it_and_turns_it_o
     # The new table starts from the office hours, a day at a time to edit.
     expect(page.locator("#weekly-mon")).to_have_value("08:30-12:30, 13:30-17:30")
     expect(page.locator("#weekly-sat")).to_have_value("")
-    # Closed hours now need a destination: the checker's own words, above the tables.
+    # Closed hours now need a destination: the checker's own words, at its form.
     draft = console_server.run(rv.draft(console_server.console.store, draft_id))
     expected = cli_reasons(draft.files, tmp_path / "cli", "closed")
     assert expected
-    expect(page.locator("#problems-h + ul")).to_contain_text(expected[0])
+    expect(page.locator("#closed-error")).to_contain_text(expected[0])
     assert_accessible(page, "hours by the week, made from the office hours")
+
+    tab_to(page, "#closed-kind")
+    page.keyboard.type("q")
+    expect(page.locator("#closed-kind")).to_have_value("queue")
+    type_into(page, "#closed-target", "general")
+    expect(page.locator("#check-ok")).to_be_visible()
+    expect(page.locator("#closed-kind")).to_have_value("queue")
 
     type_into(page, "#weekly-sat", "09:00-12:00")
     expect(page.locator("#weekly-sat")).to_have_value("09:00-12:00")
@@ -211,6 +218,7 @@ def test_admin_turns_always_open_off_gets_a_weekly_table_edits_it_and_turns_it_o
     )
     assert hours["always_open"] is False
     assert hours["weekly"]["sat"] == [["09:00", "12:00"]]
+    assert hours["closed"] == {"type": "queue", "queue": "general"}
 
     tab_to(page, "#always_open")
     page.keyboard.press("Space")
@@ -247,6 +255,12 @@ def test_always_open_through_the_api(
     assert seen["weekly"]["days"][0]["ranges"] == [["08:30", "12:30"], ["13:30", "17:30"]]
     stale = admin.put(f"{url}/always_open", json={**off, "always_open": True}, headers=a)
     assert stale.status_code == 409
-    back = admin.put(f"{url}/always_open", json={"revision": 2, "always_open": True}, headers=a)
+    assert seen["closed"]["kind"] == ""
+    assert seen["closed"]["problems"]
+    route = {"revision": 2, "kind": "queue", "target": "general"}
+    assert admin.put(f"{url}/closed", json=route, headers=a).status_code == 200
+    seen = admin.get(url).json()
+    assert seen["closed"] == {"kind": "queue", "target": "general", "then": "", "problems": []}
+    back = admin.put(f"{url}/always_open", json={"revision": 3, "always_open": True}, headers=a)
     assert back.status_code == 200
     assert admin.get(url).json()["weekly"]["present"] is False
