@@ -273,7 +273,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
             clock,
             cfg,
             routing,
-            ServedVersions(store, clock),
+            ServedVersions(store, clock, routing.directory),
             queue_legs,
             conversations,
             queued,
@@ -395,9 +395,8 @@ def _reconcile_interval() -> float:
 
 def _link(connected: bool, outages: list[Outage]) -> dict[str, Any]:
     last = outages[-1] if outages else None
-    state = "up" if connected else ("down" if outages else "connecting")
     return {
-        "state": state,
+        "state": "up" if connected else ("down" if outages else "connecting"),
         "outages": len(outages),
         "last_outage": None
         if last is None

@@ -70,8 +70,11 @@ def _names(node: Any, loc: Loc, kind: str, name: str, numbers: set[str], file: s
     if not isinstance(node, dict):
         return None
     if kind == "queue":
-        hit = node.get("type") == "queue" and node.get("queue") == name
-        return f"sends callers to queue {name}" if hit else None
+        if node.get("type") == "queue" and node.get("queue") == name:
+            return f"sends callers to queue {name}"
+        if node.get("other_language_queue") == name:
+            return f"queue {node.get('id')} offers queue {name} to callers on key 3"
+        return None
     return _names_unit(node, name, numbers, file) if kind == "unit" else None
 
 

@@ -78,3 +78,21 @@ def set_key(text: str, path: Path, key: str, value: object) -> str:
         lines[end - 1] += "\n"
     added = " " * column + f"{key}: {written}\n"
     return "".join(lines[:end]) + added + "".join(lines[end:])
+
+
+def remove_key(text: str, path: Path, key: str) -> str:
+    """The file without `key` of the block mapping at `path` (its whole lines); the same
+    file if it has no such key."""
+    node = find(text, path)
+    if not isinstance(node, MappingNode):
+        raise EditError("not a mapping")
+    for k, v in node.value:
+        if isinstance(k, ScalarNode) and k.value == key:
+            if node.flow_style:
+                raise EditError(f"{key!r} is in a mapping written on one line; edit it there")
+            lines = text.splitlines(keepends=True)
+            start, end = k.start_mark.line, _last_end_line(v) + 1
+            if len(node.value) == 1:
+                raise EditError(f"{key!r} is the mapping's only field")
+            return "".join(lines[:start] + lines[end:])
+    return text

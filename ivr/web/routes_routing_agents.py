@@ -1,7 +1,7 @@
-"""The agents and queues editor (issue 17): agents' skills and language, queues'
-skills, strategy and longest wait in a draft's agents.yaml. Its page, and the same in
-the JSON API under /api/v1/routing/drafts/{id}/agents; the service is
-`ivr.web.routing_agents`.
+"""The agents and queues editor (issue 17): every field of an agent or a queue in a
+draft's agents.yaml, changed, added, removed (a queue after "what refers to this").
+Its pages, and the same in the JSON API under /api/v1/routing/drafts/{id}/agents; the
+service is `ivr.web.routing_agents`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from ivr.store.users import Session
 from ivr.web import routes_routing_lists as shared
+from ivr.web import routing_admin as admin
 from ivr.web import routing_agents as agents
 from ivr.web.auth import console
 from ivr.web.routes_routing import BASE, Reader, Writer, client_address
@@ -23,9 +24,11 @@ from ivr.web.routes_routing_api import (
     ApiWriter,
     DraftOut,
     Index,
+    ReferenceOut,
     RowId,
     _answer,
     _draft_out,
+    _refused,
 )
 from ivr.web.routes_routing_api import api as routing_api
 
@@ -42,8 +45,22 @@ async def _page(request: Request, session: Session, draft_id: int, **shown: Any)
         "routing_agents.html",
         lambda: agents.page(console(request), draft_id),
         action=shared.draft_url(draft_id, PART),
+        defaults={key: agents.defaults(key) for key in agents.SPECS},
         **shown,
     )
+
+
+async def _typed(request: Request, key: str) -> dict[str, str]:
+    """The row's fields as the form sent them (a checkbox left off is not sent)."""
+    form = await request.form()
+    return {
+        f.name: str(form.get(f.name, ""))[: f.maxlength if f.kind != "checkbox" else 5]
+        for f in agents.spec_of(key).fields
+    }
+
+
+def _done(draft_id: int, anchor: str) -> str:
+    return f"{shared.draft_url(draft_id, PART)}?notice=saved#{anchor}"
 
 
 @router.get(BASE + "/drafts/{draft_id}/agents")
@@ -51,21 +68,42 @@ async def agents_page(request: Request, session: Reader, draft_id: int) -> Respo
     return await _page(request, session, draft_id, notice=shared.notice_of(request, session))
 
 
-@router.post(BASE + "/drafts/{draft_id}/agents/{key}/{index}")
+@router.post(BASE + "/drafts/{draft_id}/agents/{key}/add")
+async def add_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    key: ListKey,
+    revision: Annotated[int, Form()],
+) -> Response:
+    typed = await _typed(request, key)
+    return await shared.form_change(
+        agents.add(
+            console(request),
+            session.user,
+            draft_id,
+            key,
+            revision=revision,
+            typed=typed,
+            address=client_address(request),
+        ),
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key=key,
+        form=typed,
+        done=_done(draft_id, key),
+    )
+
+
+@router.post(BASE + "/drafts/{draft_id}/agents/{key}/{index:int}")
 async def change_form(
     request: Request,
     session: Writer,
     draft_id: int,
-    key: str,
+    key: ListKey,
     index: int,
     revision: Annotated[int, Form()],
-    skills: Annotated[str, Form(max_length=200)] = "",
-    language: Annotated[str, Form(max_length=32)] = "",
-    strategy: Annotated[str, Form(max_length=16)] = "",
-    max_wait_s: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    typed = {"skills": skills, "language": language, "strategy": strategy}
-    typed["max_wait_s"] = max_wait_s
+    typed = await _typed(request, key)
     return await shared.form_change(
         agents.change(
             console(request),
@@ -80,11 +118,113 @@ async def change_form(
         lambda **shown: _page(request, session, draft_id, **shown),
         key=f"{key}-{index}",
         form=typed,
-        done=f"{shared.draft_url(draft_id, PART)}?notice=saved#{key}-{index}-row",
+        done=_done(draft_id, f"{key}-{index}-row"),
     )
 
 
+@router.post(BASE + "/drafts/{draft_id}/agents/{key}/{index:int}/remove")
+async def remove_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    key: ListKey,
+    index: int,
+    revision: Annotated[int, Form()],
+    confirm: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    c = console(request)
+    try:
+        await agents.remove(
+            c,
+            session.user,
+            draft_id,
+            key,
+            revision=revision,
+            index=index,
+            confirm=confirm == "yes",
+            address=client_address(request),
+        )
+    except agents.Referred as exc:
+        # What refers to the queue, and the same button again to confirm.
+        return await shared.show(
+            request,
+            session,
+            "routing_agents_refs.html",
+            lambda: agents.row_at(c, draft_id, key, index),
+            status_code=exc.status,
+            refs=exc.refs,
+            key=key,
+            action=shared.draft_url(draft_id, PART),
+        )
+    except admin.AdminError as exc:
+        return await _page(request, session, draft_id, status_code=exc.status, errors=[exc.detail])
+    return shared.saved(shared.draft_url(draft_id, PART), f"#{key}")
+
+
 # ---------------------------------------------------------------- JSON API
+
+Text = Annotated[str, Field(max_length=100)]
+Word = Annotated[str, Field(max_length=64)]
+Whole = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+class _RowIn(BaseModel):
+    """The fields sent are written; those not sent are kept (on a change) or left to
+    the table's default (on an add); null leaves a field out of the table."""
+
+    model_config = ConfigDict(extra="forbid")
+    revision: int = Field(ge=-(2**31), le=2**31 - 1)
+
+    def typed(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name in self.model_fields_set - {"revision"}:
+            value = getattr(self, name)
+            if value is None:
+                out[name] = ""
+            elif isinstance(value, bool):
+                out[name] = "true" if value else ""
+            elif isinstance(value, list):
+                out[name] = ", ".join(str(v) for v in value)
+            else:
+                out[name] = str(value)
+        return out
+
+
+class AgentIn(_RowIn):
+    id: Word | None = None
+    name: Text | None = None
+    extension: Annotated[str, Field(max_length=16)] | None = None
+    skills: list[Word] | None = Field(default=None, max_length=16)
+    language: Word | None = None
+    phone_networks: list[Annotated[str, Field(max_length=50)]] | None = Field(
+        default=None, max_length=100
+    )
+
+
+class QueueIn(_RowIn):
+    id: Word | None = None
+    name: Text | None = None
+    skills: list[Word] | None = Field(default=None, max_length=16)
+    strategy: Word | None = None
+    announce_position: bool | None = None
+    max_wait_s: Whole | None = None
+    offer_after_s: Whole | None = None
+    other_language_queue: Word | None = None
+    whisper: Word | None = None
+    wrapup_s: Whole | None = None
+    wrapup_form: bool | None = None
+    announce_every_s: Whole | None = None
+    offer_when_estimate_over_s: Whole | None = None
+    callback_attempts: Whole | None = None
+    callback_retry_s: Whole | None = None
+    callback_hold_s: Whole | None = None
+    video_codecs: list[Word] | None = Field(default=None, max_length=4)
+
+
+class RemoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    revision: int = Field(ge=-(2**31), le=2**31 - 1)
+    confirm: bool = Field(default=False, description="remove even if something refers to it")
 
 
 class AgentsOut(BaseModel):
@@ -92,43 +232,19 @@ class AgentsOut(BaseModel):
     queues: list[shared.RowOut]
 
 
-class ChangeIn(BaseModel):
-    """The fields to write: skills for both; language for an agent; strategy and
-    max_wait_s for a queue (the others are ignored)."""
-
-    model_config = ConfigDict(extra="forbid")
-    revision: int
-    skills: list[Annotated[str, Field(max_length=32)]] = Field(max_length=16)
-    language: str = Field(default="", max_length=32)
-    strategy: str = Field(default="rrmemory", max_length=16)
-    max_wait_s: int = Field(default=600, ge=-(2**31), le=2**31 - 1)
-
-
 @api.get("/drafts/{draft_id}/agents", response_model=AgentsOut, responses=_ERRORS)
 async def api_agents(request: Request, session: ApiReader, draft_id: RowId) -> Any:
+    """Agents and queues with every field (the table's default where the file has
+    none), never a secret, and the checker's problems at each."""
     return await _answer(
         agents.page(console(request), draft_id),
         lambda seen: {rl.spec.key: shared.rows_out(rl.rows, flat=False) for rl in seen.lists},
     )
 
 
-@api.put("/drafts/{draft_id}/agents/{key}/{index}", response_model=DraftOut, responses=_ERRORS)
-async def api_change(
-    request: Request,
-    session: ApiWriter,
-    draft_id: RowId,
-    key: ListKey,
-    index: Index,
-    body: ChangeIn,
+async def _change(
+    request: Request, session: Session, draft_id: int, key: str, index: int, body: _RowIn
 ) -> Any:
-    """Change an agent or a queue; refused with 422 and `problems` at it if the checker
-    says so (nothing saved)."""
-    typed = {
-        "skills": ", ".join(body.skills),
-        "language": body.language,
-        "strategy": body.strategy,
-        "max_wait_s": str(body.max_wait_s),
-    }
     return await _answer(
         agents.change(
             console(request),
@@ -137,8 +253,102 @@ async def api_change(
             key,
             revision=body.revision,
             index=index,
-            typed=typed,
+            typed=body.typed(),
             address=client_address(request),
         ),
         _draft_out,
     )
+
+
+async def _add(request: Request, session: Session, draft_id: int, key: str, body: _RowIn) -> Any:
+    return await _answer(
+        agents.add(
+            console(request),
+            session.user,
+            draft_id,
+            key,
+            revision=body.revision,
+            typed=body.typed(),
+            address=client_address(request),
+        ),
+        _draft_out,
+    )
+
+
+@api.put("/drafts/{draft_id}/agents/agents/{index}", response_model=DraftOut, responses=_ERRORS)
+async def api_change_agent(
+    request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: AgentIn
+) -> Any:
+    """Change an agent's fields sent; 422 with `problems` at it if the checker refuses."""
+    return await _change(request, session, draft_id, "agents", index, body)
+
+
+@api.put("/drafts/{draft_id}/agents/queues/{index}", response_model=DraftOut, responses=_ERRORS)
+async def api_change_queue(
+    request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: QueueIn
+) -> Any:
+    """Change a queue's fields sent; 422 with `problems` at it if the checker refuses."""
+    return await _change(request, session, draft_id, "queues", index, body)
+
+
+@api.post("/drafts/{draft_id}/agents/agents", response_model=DraftOut, responses=_ERRORS)
+async def api_add_agent(
+    request: Request, session: ApiWriter, draft_id: RowId, body: AgentIn
+) -> Any:
+    """Add an agent; 422 with `problems` at it if the checker refuses (nothing saved)."""
+    return await _add(request, session, draft_id, "agents", body)
+
+
+@api.post("/drafts/{draft_id}/agents/queues", response_model=DraftOut, responses=_ERRORS)
+async def api_add_queue(
+    request: Request, session: ApiWriter, draft_id: RowId, body: QueueIn
+) -> Any:
+    """Add a queue; 422 with `problems` at it if the checker refuses (nothing saved)."""
+    return await _add(request, session, draft_id, "queues", body)
+
+
+@api.get(
+    "/drafts/{draft_id}/agents/{key}/{index}/references",
+    response_model=list[ReferenceOut],
+    responses=_ERRORS,
+)
+async def api_references(
+    request: Request, session: ApiReader, draft_id: RowId, key: ListKey, index: Index
+) -> Any:
+    """What refers to a queue (menus, other queues) or an agent (console accounts)."""
+    return await _answer(
+        agents.refs(console(request), draft_id, key, index),
+        lambda found: [r.__dict__ for r in found],
+    )
+
+
+@api.post(
+    "/drafts/{draft_id}/agents/{key}/{index}/remove", response_model=DraftOut, responses=_ERRORS
+)
+async def api_remove(
+    request: Request,
+    session: ApiWriter,
+    draft_id: RowId,
+    key: ListKey,
+    index: Index,
+    body: RemoveIn,
+) -> Any:
+    """Remove an agent or a queue; one something refers to (a menu, another queue, a
+    console account): 409 with `references`, unless `confirm`."""
+    try:
+        done = await agents.remove(
+            console(request),
+            session.user,
+            draft_id,
+            key,
+            revision=body.revision,
+            index=index,
+            confirm=body.confirm,
+            address=client_address(request),
+        )
+    except agents.Referred as exc:
+        found = [r.__dict__ for r in exc.refs]
+        return JSONResponse({"detail": exc.detail, "references": found}, status_code=exc.status)
+    except admin.AdminError as exc:
+        return _refused(exc)
+    return _draft_out(done)

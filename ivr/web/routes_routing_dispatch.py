@@ -15,6 +15,7 @@ from ivr.store.users import Session
 from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_admin as admin
 from ivr.web import routing_dispatch as dispatch
+from ivr.web import routing_dispatch_radius as radius
 from ivr.web.auth import console
 from ivr.web.routes_routing import BASE, Reader, Writer, as_editor, client_address
 from ivr.web.routes_routing_api import (
@@ -36,7 +37,7 @@ KEY = dispatch.SPEC.key
 PART = "dispatch"
 
 
-_page = shared.page_of("routing_dispatch.html", PART, dispatch.page)
+_page = shared.page_of("routing_dispatch.html", PART, radius.page)
 
 
 async def _item_page(
@@ -149,6 +150,30 @@ async def remove_form(
     return shared.saved(shared.draft_url(draft_id, PART), f"#{KEY}")
 
 
+@router.post(BASE + "/drafts/{draft_id}/dispatch/radius")
+async def radius_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    revision: Annotated[int, Form()],
+    merge_radius_m: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    return await shared.form_change(
+        radius.set_radius(
+            console(request),
+            session.user,
+            draft_id,
+            revision=revision,
+            typed=merge_radius_m,
+            address=client_address(request),
+        ),
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key="radius",
+        form={"merge_radius_m": merge_radius_m},
+        done=_done(draft_id, "radius"),
+    )
+
+
 # ---------------------------------------------------------------- JSON API
 
 
@@ -248,3 +273,50 @@ async def api_remove(
     except admin.AdminError as exc:
         return _refused(exc)
     return _draft_out(done)
+
+
+class RadiusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    revision: int = Field(ge=-(2**31), le=2**31 - 1)
+    merge_radius_m: float = Field(description="metres, 0 to 5000", allow_inf_nan=False)
+
+
+class RadiusOut(BaseModel):
+    merge_radius_m: str
+    problems: list[str]
+
+
+@api.get(
+    "/drafts/{draft_id}/dispatch/settings/merge_radius_m",
+    response_model=RadiusOut,
+    responses=_ERRORS,
+)
+async def api_radius(request: Request, session: ApiReader, draft_id: RowId) -> Any:
+    """The case-merge radius as the draft has it ("": the default, 30 m)."""
+    return await _answer(
+        radius.page(console(request), draft_id),
+        lambda seen: {"merge_radius_m": seen.radius, "problems": seen.radius_errors},
+    )
+
+
+@api.put(
+    "/drafts/{draft_id}/dispatch/settings/merge_radius_m",
+    response_model=DraftOut,
+    responses=_ERRORS,
+)
+async def api_set_radius(
+    request: Request, session: ApiWriter, draft_id: RowId, body: RadiusIn
+) -> Any:
+    """Set the case-merge radius; 422 with `problems` if the checker refuses it."""
+    value = body.merge_radius_m
+    return await _answer(
+        radius.set_radius(
+            console(request),
+            session.user,
+            draft_id,
+            revision=body.revision,
+            typed=str(int(value)) if value.is_integer() else str(value),
+            address=client_address(request),
+        ),
+        _draft_out,
+    )

@@ -15,6 +15,7 @@ from ivr.store import routing_versions as rv
 from ivr.store.users import Session
 from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_hours as hours
+from ivr.web import routing_hours_closed as closed
 from ivr.web.auth import console
 from ivr.web.routes_routing import BASE, Reader, Writer, client_address
 from ivr.web.routes_routing_api import (
@@ -28,6 +29,7 @@ from ivr.web.routes_routing_api import (
     _draft_out,
 )
 from ivr.web.routes_routing_api import api as routing_api
+from ivr.web.routing_menu_words import menu_translator
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=routing_api.prefix, tags=["routing"])
@@ -42,6 +44,8 @@ async def _page(request: Request, session: Session, draft_id: int, **shown: Any)
         "routing_hours.html",
         lambda: hours.page(console(request), draft_id),
         action=shared.draft_url(draft_id, "hours"),
+        m=menu_translator(session.user.language),
+        kinds=closed.KINDS,
         **shown,
     )
 
@@ -82,6 +86,58 @@ async def day_form(
     )
 
 
+@router.post(BASE + "/drafts/{draft_id}/hours/mode")
+async def mode_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    revision: Annotated[int, Form()],
+    always_open: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    return await shared.form_change(
+        hours.set_always_open(
+            console(request),
+            session.user,
+            draft_id,
+            revision=revision,
+            always_open=always_open == "true",
+            address=client_address(request),
+        ),
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key="mode",
+        form={"always_open": always_open},
+        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#mode",
+    )
+
+
+@router.post(BASE + "/drafts/{draft_id}/hours/closed")
+async def closed_form(
+    request: Request,
+    session: Writer,
+    draft_id: int,
+    revision: Annotated[int, Form()],
+    kind: Annotated[str, Form(max_length=32)] = "",
+    target: Annotated[str, Form(max_length=64)] = "",
+    then: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    return await shared.form_change(
+        closed.set_closed(
+            console(request),
+            session.user,
+            draft_id,
+            revision=revision,
+            kind=kind,
+            target=target,
+            then=then,
+            address=client_address(request),
+        ),
+        lambda **shown: _page(request, session, draft_id, **shown),
+        key="closed",
+        form={"kind": kind, "target": target, "then": then},
+        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#closed",
+    )
+
+
 # ---------------------------------------------------------------- JSON API
 
 
@@ -97,10 +153,18 @@ class WeekOut(BaseModel):
     problems: list[str]
 
 
+class ClosedOut(BaseModel):
+    kind: str
+    target: str
+    then: str
+    problems: list[str]
+
+
 class HoursOut(BaseModel):
     always_open: bool
     weekly: WeekOut
     office_hours: WeekOut
+    closed: ClosedOut
 
 
 class DayIn(BaseModel):
@@ -118,8 +182,11 @@ class DaySavedOut(DraftOut):
 @api.get("/drafts/{draft_id}/hours", response_model=HoursOut, responses=_ERRORS)
 async def api_hours(request: Request, session: ApiReader, draft_id: RowId) -> Any:
     def out(seen: hours.HoursPage) -> dict[str, Any]:
+        c = seen.closed
+        assert c is not None  # hours.page always places it
         return {
             "always_open": seen.always_open,
+            "closed": {"kind": c.kind, "target": c.target, "then": c.then, "problems": c.errors},
             **{
                 t.key: {
                     "present": t.present,
@@ -163,3 +230,70 @@ async def api_set_day(
         return {**_draft_out(saved), "problems": [p.as_json() for p in found]}
 
     return await _answer(change(), lambda done: done)
+
+
+class ModeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    revision: int = Field(ge=-(2**31), le=2**31 - 1)
+    always_open: bool = Field(
+        description="true: the weekly table goes; false: one is made from the office "
+        "hours if there is none"
+    )
+
+
+@api.put("/drafts/{draft_id}/hours/always_open", response_model=DraftOut, responses=_ERRORS)
+async def api_set_mode(request: Request, session: ApiWriter, draft_id: RowId, body: ModeIn) -> Any:
+    """Answer always, or by the weekly table; saved as typed (the checker's problems are
+    on GET .../hours and refuse a publish)."""
+    return await _answer(
+        hours.set_always_open(
+            console(request),
+            session.user,
+            draft_id,
+            revision=body.revision,
+            always_open=body.always_open,
+            address=client_address(request),
+        ),
+        _draft_out,
+    )
+
+
+class ClosedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    revision: int = Field(ge=-(2**31), le=2**31 - 1)
+    kind: Literal[
+        "queue",
+        "menu",
+        "unit",
+        "extension",
+        "language",
+        "case_check",
+        "record",
+        "announcement",
+        "emergency",
+    ]
+    target: str = Field(default="", max_length=64, description="the queue, menu, unit, prompt")
+    then: str = Field(
+        default="", max_length=64, description="the menu after (language, case check)"
+    )
+
+
+@api.put("/drafts/{draft_id}/hours/closed", response_model=DraftOut, responses=_ERRORS)
+async def api_set_closed(
+    request: Request, session: ApiWriter, draft_id: RowId, body: ClosedIn
+) -> Any:
+    """Where callers go outside service hours; saved as chosen (the checker's problems
+    are on GET .../hours and refuse a publish)."""
+    return await _answer(
+        closed.set_closed(
+            console(request),
+            session.user,
+            draft_id,
+            revision=body.revision,
+            kind=body.kind,
+            target=body.target,
+            then=body.then,
+            address=client_address(request),
+        ),
+        _draft_out,
+    )

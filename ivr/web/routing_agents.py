@@ -1,26 +1,35 @@
-"""The agents and queues editor of a routing draft (issue 17): each agent's skills and
-language, each queue's skills, strategy and longest wait in agents.yaml.
+"""The agents and queues editor of a routing draft (issue 17): every field an agent or
+a queue has in agents.yaml, changed, added and removed.
 
 Rows of `ivr.web.routing_lists`: the page places the checker's problems at their
-fields; a change is checked before it is saved and refused at its fields (a language
-the agent does not speak, a queue nobody can serve). Only the fields changed are
-written (an agent's SIP secret is never shown or rewritten here), in place.
+fields (the same text as `ivr routing check`); a change or a new row is checked before
+it is saved and refused at its fields. A field left empty is left out of the table, so
+the table's default applies (an agent's first language, a queue's 180 s offer); the
+page shows those defaults. An agent's SIP secret is never shown, typed or dropped: a
+change keeps it as it was. A queue is removed only after the admin has seen what
+refers to it (menus, other queues), as a unit or a dispatch item is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any
 
-from ivr.routing.yaml_edit import EditError
-from ivr.routing.yaml_rows import set_key
+from pydantic_core import PydanticUndefined
+
+from ivr.routing.agents_table import Agent, Queue
+from ivr.routing.references import Reference, references
 from ivr.store import routing_versions as rv
-from ivr.store.users import User
+from ivr.store.users import User, UserStore
 from ivr.web import routing_admin as admin
 from ivr.web import routing_lists as lists
 from ivr.web.context import Console
-from ivr.web.routing_lists import Field, ListSpec
+from ivr.web.routing_lists import Field, ListSpec, Row, RowList
 
 AGENTS = "agents.yaml"
+# Where a reference that is no table file lives, as the "what refers to this" page says.
+CONSOLE_USERS = "console users"
+CHECKBOX = "checkbox"
 
 
 def _spec(key: str, fields: tuple[Field, ...]) -> ListSpec:
@@ -31,33 +40,64 @@ def _spec(key: str, fields: tuple[Field, ...]) -> ListSpec:
         heading=f"ag_{key}",
         caption="ag_caption",
         none="ag_none",
-        add_heading="",
-        add_button="",
-        remove="",
+        add_heading=f"ag_add_{key}",
+        add_button=f"ag_add_{key}_button",
+        remove="ag_remove",
+        named_by=("id",),
+        columns=("id", "name"),
     )
+
+
+def _number(name: str, hint: str = "", *, required: bool = False) -> Field:
+    return Field(name, f"ag_{name}", hint or f"ag_{name}_hint", maxlength=6, required=required)
+
+
+def _optional(name: str, maxlength: int = 64) -> Field:
+    return Field(name, f"ag_{name}", f"ag_{name}_hint", maxlength=maxlength, required=False)
 
 
 AGENT_SPEC = _spec(
     "agents",
     (
-        Field("id", "ag_id", typed=False),
-        Field("name", "ag_name", typed=False),
-        Field("extension", "ag_extension", typed=False),
+        Field("id", "ag_id", "ag_id_hint", maxlength=64),
+        Field("name", "ag_name", maxlength=100),
+        Field("extension", "ag_extension", "ag_extension_hint", maxlength=16),
         Field("skills", "ag_skills", "ag_skills_hint", maxlength=200),
-        Field("language", "ag_language", "ag_language_hint", required=False),
+        _optional("language", 32),
+        _optional("phone_networks", 500),
     ),
 )
 QUEUE_SPEC = _spec(
     "queues",
     (
-        Field("id", "ag_id", typed=False),
-        Field("name", "ag_name", typed=False),
+        Field("id", "ag_id", "ag_id_hint", maxlength=64),
+        Field("name", "ag_name", maxlength=100),
         Field("skills", "ag_skills", "ag_skills_hint", maxlength=200),
         Field("strategy", "ag_strategy", "ag_strategy_hint", maxlength=16),
-        Field("max_wait_s", "ag_max_wait_s", "ag_max_wait_s_hint", maxlength=5),
+        Field("announce_position", "ag_announce_position", required=False, kind=CHECKBOX),
+        _number("max_wait_s", required=True),
+        _number("offer_after_s"),
+        _optional("other_language_queue"),
+        _optional("whisper"),
+        _number("wrapup_s"),
+        Field(
+            "wrapup_form", "ag_wrapup_form", "ag_wrapup_form_hint", required=False, kind=CHECKBOX
+        ),
+        _number("announce_every_s"),
+        _number("offer_when_estimate_over_s"),
+        _number("callback_attempts"),
+        _number("callback_retry_s"),
+        _number("callback_hold_s"),
+        _optional("video_codecs", 32),
     ),
 )
 SPECS = {AGENT_SPEC.key: AGENT_SPEC, QUEUE_SPEC.key: QUEUE_SPEC}
+MODELS: dict[str, type[Agent] | type[Queue]] = {"agents": Agent, "queues": Queue}
+# Typed as "a, b, c"; held as a list.
+LISTS = frozenset({"skills", "phone_networks", "video_codecs"})
+WHOLE = frozenset(
+    f.name for f in QUEUE_SPEC.fields if f.name.endswith("_s") or f.name == "callback_attempts"
+)
 
 
 def spec_of(key: str) -> ListSpec:
@@ -74,28 +114,78 @@ def _whole(typed: str) -> int | str:
     try:
         return int(typed)
     except ValueError:
-        return typed
+        return typed  # the checker says what is wrong with it, at the field
+
+
+def defaults(key: str) -> dict[str, str]:
+    """The table's default of each field that has one, as the page shows it."""
+    out: dict[str, str] = {}
+    for name, info in MODELS[key].model_fields.items():
+        if info.default is not PydanticUndefined and info.default is not None:
+            out[name] = lists.text_of(info.default)
+    return out
+
+
+def _shown(row_list: RowList) -> RowList:
+    """Rows with the table's defaults in the fields the file leaves out."""
+    fallback = defaults(row_list.spec.key)
+    rows = [
+        Row(r.index, {k: v or fallback.get(k, "") for k, v in r.values.items()}, r.errors)
+        for r in row_list.rows
+    ]
+    return RowList(row_list.spec, rows)
 
 
 async def page(console: Console, draft_id: int) -> lists.ListPage:
-    return await lists.page(console, draft_id, list(SPECS.values()))
+    seen = await lists.page(console, draft_id, list(SPECS.values()))
+    seen.lists = [_shown(rl) for rl in seen.lists]
+    return seen
 
 
-def _values(key: str, typed: Mapping[str, str], current: Mapping[str, str]) -> dict[str, object]:
-    """What to write: the typed fields as the table holds them."""
-    skills = skills_of(typed.get("skills", ""))
-    out: dict[str, object] = {"skills": skills}
-    if key == "agents":
-        language = typed.get("language", "").strip()
-        if language:
-            out["language"] = language
-        elif current.get("language"):
-            # Emptied: the default, the first language listed, written out.
-            out["language"] = skills[0] if skills else ""
-    else:
-        out["strategy"] = typed.get("strategy", "").strip()
-        out["max_wait_s"] = _whole(typed.get("max_wait_s", "").strip())
+def value_of(spec: ListSpec, name: str, typed: str) -> object:
+    """A typed field as the table holds it; None: left out (the default applies)."""
+    kind = next((f.kind for f in spec.fields if f.name == name), "text")
+    text = typed.strip()
+    if kind == CHECKBOX:
+        return text == "true"
+    if not text:
+        return None
+    if name in LISTS:
+        return skills_of(text)
+    if name in WHOLE:
+        return _whole(text)
+    return text
+
+
+def beyond_defaults(spec: ListSpec, typed: Mapping[str, str]) -> dict[str, str]:
+    """The typed fields that differ from the table's defaults (a checkbox left off is
+    "false")."""
+    fallback = defaults(spec.key)
+    checkboxes = {f.name for f in spec.fields if f.kind == CHECKBOX}
+    out: dict[str, str] = {}
+    for name, value in typed.items():
+        text = value.strip()
+        if name in checkboxes:
+            text = "true" if text == "true" else "false"
+        if fallback.get(name) != text:
+            out[name] = value
     return out
+
+
+def entry_of(
+    spec: ListSpec, typed: Mapping[str, str], current: Mapping[str, Any] | None = None
+) -> dict[str, object]:
+    """The row to write: `current` (its secret and anything not typed) with the typed
+    fields over it, in the table's order of fields."""
+    entry: dict[str, object] = dict(current or {})
+    for f in spec.fields:
+        if f.name in typed:
+            entry[f.name] = value_of(spec, f.name, typed[f.name])
+    # Unknown keys stay (the checker names them); known ones go in the fields' order.
+    order = [f.name for f in spec.fields] + ["secret"]
+    ordered = {k: entry[k] for k in order if k in entry}
+    ordered.update({k: v for k, v in entry.items() if k not in ordered})
+    return {k: v for k, v in ordered.items() if v is not None}
 
 
 async def change(
@@ -109,31 +199,110 @@ async def change(
     typed: Mapping[str, str],
     address: str | None = None,
 ) -> rv.DraftRecord:
-    """Change an agent's or a queue's typed fields in place, checked first."""
+    """Change an agent's or a queue's typed fields (the others kept), checked first."""
     spec = spec_of(key)
-    draft, text = await lists.current(console, user, draft_id, revision, spec.file)
+    _, text = await lists.current(console, user, draft_id, revision, spec.file)
     rows = lists.items(text, spec.key)
     if not 0 <= index < len(rows):
         raise admin.AdminError(404, f"{AGENTS}: no {key} entry {index}")
-    current = {k: lists.text_of(v) for k, v in rows[index].items()}
-    new_text = text
-    for name, value in _values(key, typed, current).items():
-        new_text = _set(new_text, [spec.key, index], name, value)
-    return await lists.save_checked(
+    raw = rows[index] if isinstance(rows[index], dict) else {}
+    return await lists.replace(
         console,
         user,
-        draft,
-        spec.file,
-        new_text,
-        spec.loc(index),
-        spec.names,
-        f"the changed {key[:-1]}",
-        address,
+        draft_id,
+        spec,
+        revision=revision,
+        index=index,
+        entry=entry_of(spec, typed, raw),
+        what=f"the changed {key[:-1]}",
+        address=address,
+        clashes=True,
     )
 
 
-def _set(text: str, path: Sequence[str | int], name: str, value: object) -> str:
-    try:
-        return set_key(text, path, name, value)
-    except EditError as exc:
-        raise admin.AdminError(422, f"{AGENTS}: {exc}") from None
+async def add(
+    console: Console,
+    user: User,
+    draft_id: int,
+    key: str,
+    *,
+    revision: int,
+    typed: Mapping[str, str],
+    address: str | None = None,
+) -> rv.DraftRecord:
+    """Add an agent or a queue at the end of its list, checked first; a field typed as
+    its default is left out, so the file stays as short as a hand-written one."""
+    spec = spec_of(key)
+    return await lists.add(
+        console,
+        user,
+        draft_id,
+        spec,
+        revision=revision,
+        entry=entry_of(spec, beyond_defaults(spec, typed)),
+        what=f"the new {key[:-1]}",
+        address=address,
+        clashes=True,
+    )
+
+
+async def row_at(console: Console, draft_id: int, key: str, index: int) -> tuple[Any, Row]:
+    spec = spec_of(key)
+    seen = await page(console, draft_id)
+    rows = seen.rows(spec.key)
+    if not 0 <= index < len(rows):
+        raise admin.AdminError(404, f"{AGENTS}: no {key} entry {index}")
+    return seen.draft, rows[index]
+
+
+async def refs(console: Console, draft_id: int, key: str, index: int) -> list[Reference]:
+    """What refers to the queue at `index` (menus, other queues), or to the agent (the
+    console accounts that sign in as that agent: their agent page would lose its phone)."""
+    draft, row = await row_at(console, draft_id, key, index)
+    name = row.values["id"]
+    if not name:
+        return []
+    if key == QUEUE_SPEC.key:
+        return references(draft.files, "queue", name)
+    return [
+        Reference(CONSOLE_USERS, u.username, f"console account {u.username} is agent {name}")
+        for u in await UserStore(console.store).list()
+        if u.agent_id == name and not u.disabled
+    ]
+
+
+class Referred(admin.AdminError):
+    """The row is referred to: shown first, removed only when the admin says so again."""
+
+    code = "web.queue_referred"
+
+    def __init__(self, detail: str, found: list[Reference]) -> None:
+        super().__init__(409, detail)
+        self.refs = found
+
+
+async def remove(
+    console: Console,
+    user: User,
+    draft_id: int,
+    key: str,
+    *,
+    revision: int,
+    index: int,
+    confirm: bool = False,
+    address: str | None = None,
+) -> rv.DraftRecord:
+    """Remove an agent or a queue, after what refers to it (unless `confirm`)."""
+    spec = spec_of(key)
+    admin._require(user, admin.EDITORS, "edit drafts")
+    if not confirm:
+        found = await refs(console, draft_id, key, index)
+        if found:
+            raise Referred(
+                f"{AGENTS}: {len(found)} thing(s) refer to the {key[:-1]} at {index}; "
+                "remove it again to confirm",
+                found,
+            )
+    return await lists.remove_row(
+        console, user, draft_id, spec, revision=revision, index=index, address=address
+    )

@@ -19,12 +19,14 @@ from typing import Any
 
 from ivr.routing import publish as pub
 from ivr.routing.hours_table import Weekday
-from ivr.routing.yaml_rows import set_key
+from ivr.routing.yaml_edit import EditError
+from ivr.routing.yaml_rows import remove_key, set_key
 from ivr.store import routing_versions as rv
 from ivr.store.users import User
 from ivr.web import routing_admin as admin
 from ivr.web import routing_lists as lists
 from ivr.web.context import Console
+from ivr.web.routing_hours_closed import ClosedRoute, route_of
 
 HOURS = "hours.yaml"
 TABLES = ("weekly", "office_hours")
@@ -85,6 +87,8 @@ class HoursPage:
     tables: list[WeekTable]
     problems: list[pub.FieldProblem]
     elsewhere: list[pub.FieldProblem] = field(default_factory=list)
+    # Where callers go outside service hours, with the checker's problems at it.
+    closed: ClosedRoute | None = None
 
 
 def table_of(key: str) -> str:
@@ -164,7 +168,8 @@ async def page(console: Console, draft_id: int) -> HoursPage:
         table, rest = _table(key, data, rest)
         tables.append(table)
     always_open = isinstance(data, dict) and data.get("always_open") is True
-    return HoursPage(draft, always_open, tables, problems, rest)
+    closed, rest = route_of(data, rest)
+    return HoursPage(draft, always_open, tables, problems, rest, closed)
 
 
 async def set_day(
@@ -196,3 +201,60 @@ async def day_problems(console: Console, draft: rv.DraftRecord, key: str, day: s
     """The checker's problems at a day of the draft, as the page shows them."""
     problems = await admin.check(admin.site_of(console), draft)
     return [p for p in problems if lists.at(p, HOURS, (key, day))]
+
+
+def _starting_week(data: Any) -> dict[str, Any]:
+    """A new `weekly` table's first days: the office hours as the file has them (the
+    admin edits from there), or none (closed, which the checker names)."""
+    office = data.get("office_hours") if isinstance(data, dict) else None
+    if not isinstance(office, dict):
+        return {}
+    return {d: _ranges(office[d]) for d in DAYS if d in office}
+
+
+def _block(key: str, week: dict[str, Any]) -> str:
+    """`key:` and one day a line, as the shipped files write a week."""
+    if not week:
+        return f"{key}: {{}}\n"
+    days = "".join(f"  {d}: {json.dumps(r, ensure_ascii=False)}\n" for d, r in week.items())
+    return f"{key}:\n{days}"
+
+
+def with_mode(text: str, always_open: bool) -> str:
+    """hours.yaml answering always (`weekly` goes: the checker allows one or the other),
+    or by a weekly table (made from the office hours when the file has none). Pure."""
+    try:
+        if always_open:
+            return set_key(remove_key(text, [], "weekly"), [], "always_open", True)
+        data = lists.data_of(text)
+        out = set_key(text, [], "always_open", False)
+        if isinstance(data, dict) and isinstance(data.get("weekly"), dict):
+            return out
+        week = _starting_week(data)
+        if isinstance(data, dict) and "weekly" in data:
+            return set_key(out, [], "weekly", week)
+        return out + ("" if out.endswith("\n") else "\n") + _block("weekly", week)
+    except EditError as exc:
+        raise admin.AdminError(422, f"{HOURS}: {exc}") from None
+
+
+async def set_always_open(
+    console: Console,
+    user: User,
+    draft_id: int,
+    *,
+    revision: int,
+    always_open: bool,
+    address: str | None = None,
+) -> rv.DraftRecord:
+    """Answer always, or by the weekly table (made if there is none); saved as typed,
+    as a day is: a `closed` destination still missing is the checker's to name."""
+    return await lists.save_as_typed(
+        console,
+        user,
+        draft_id,
+        HOURS,
+        lambda text: with_mode(text, always_open),
+        revision=revision,
+        address=address,
+    )

@@ -242,17 +242,29 @@ async def save_checked(
     names: Sequence[str],
     what: str,
     address: str | None,
+    *,
+    clashes: bool = False,
 ) -> rv.DraftRecord:
     """Save `new_text` unless the checker finds a problem at the row `loc` (or the file
-    no longer reads, which the edit did: the draft's file was read to make it)."""
+    no longer reads, which the edit did: the draft's file was read to make it).
+
+    `clashes`: also refuse a problem the edit made at another row of the file (a value
+    that must be unique, reported at its second place), at the field of that name."""
     site = admin.site_of(console)
     problems = await asyncio.to_thread(pub.check_files, site, {**draft.files, file: new_text})
     mine, _ = placed(problems, file, loc, names)
     whole = [p for p in problems if p.file == file and not p.path]
     if whole:
         mine.setdefault("", []).extend(p.reason for p in whole)
+    made: list[pub.FieldProblem] = []
+    if clashes and not mine:
+        before = set(await asyncio.to_thread(pub.check_files, site, draft.files))
+        made = [p for p in problems if p.file == file and p not in before]
+        for p in made:
+            name = p.path.rsplit(".", 1)[-1]
+            mine.setdefault(name if name in names else "", []).append(f"{p.path}: {p.reason}")
     if mine:
-        at_row = [p for p in problems if p in whole or at(p, file, loc)]
+        at_row = [p for p in problems if p in whole or p in made or at(p, file, loc)]
         raise FormRefused(f"{file}: {what} is refused; nothing was saved", mine, at_row)
     return await admin._edit(
         console, user, draft.id, draft.revision, file, lambda _old: new_text, address
@@ -276,13 +288,23 @@ async def add(
     entry: Mapping[str, object],
     what: str = "the new entry",
     address: str | None = None,
+    clashes: bool = False,
 ) -> rv.DraftRecord:
     """Add a row at the end of the list, checked first; see the module."""
     draft, text = await current(console, user, draft_id, revision, spec.file)
     index = len(items(text, spec.key))
     new_text = _edited(spec.file, lambda: append(text, [spec.key], entry))
     return await save_checked(
-        console, user, draft, spec.file, new_text, spec.loc(index), spec.names, what, address
+        console,
+        user,
+        draft,
+        spec.file,
+        new_text,
+        spec.loc(index),
+        spec.names,
+        what,
+        address,
+        clashes=clashes,
     )
 
 
@@ -297,12 +319,22 @@ async def replace(
     entry: Mapping[str, object],
     what: str = "the changed entry",
     address: str | None = None,
+    clashes: bool = False,
 ) -> rv.DraftRecord:
     """Replace row `index` with `entry`, checked first, as a new row is."""
     draft, text = await current(console, user, draft_id, revision, spec.file)
     new_text = _edited(spec.file, lambda: replace_entry(text, [spec.key], index, entry))
     return await save_checked(
-        console, user, draft, spec.file, new_text, spec.loc(index), spec.names, what, address
+        console,
+        user,
+        draft,
+        spec.file,
+        new_text,
+        spec.loc(index),
+        spec.names,
+        what,
+        address,
+        clashes=clashes,
     )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ivr.web.i18n import Translate
+from ivr.web.routing_words_agents import WORDS as AGENT_WORDS
 from ivr.web.routing_words_lists import WORDS as LIST_WORDS
 
 _WORDS: dict[str, tuple[str, str]] = {
@@ -158,6 +159,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "cal_remove": ("移除 {name}", "Remove {name}"),
 }
 _WORDS.update(LIST_WORDS)
+_WORDS.update(AGENT_WORDS)
 
 
 def routing_translator(language: str) -> Translate:

@@ -30,6 +30,24 @@ WORDS: dict[str, tuple[str, str]] = {
         "此設定 24 小時接聽（always_open），沒有每週時段。",
         "This line answers around the clock (always_open): it has no weekly hours.",
     ),
+    "hours_mode": ("接聽方式", "When the line answers: always, or by the week"),
+    "hours_always_open_label": ("全天候接聽（24 小時）", "Always open (24 hours a day)"),
+    "hours_always_open_hint": (
+        "勾選後刪除接聽時段表；取消勾選時若沒有時段表，會以機關上班時段建立一份供修改。",
+        "Checked: the weekly table goes. Unchecked: a weekly table is made from the office "
+        "hours if there is none, to edit from there.",
+    ),
+    "hours_by_week": ("依每週時段接聽。", "The line answers by the weekly table."),
+    "hours_create_weekly": (
+        "以機關上班時段建立接聽時段表",
+        "Make the weekly table from the office hours",
+    ),
+    "hours_closed_route": ("非服務時段的去處", "Outside service hours, callers go to"),
+    "hours_closed_route_intro": (
+        "依每週時段接聽時必填；全天候接聽時不使用。",
+        "Needed when the line answers by the week; unused when it is always open.",
+    ),
+    "hours_closed_none": ("（尚未設定）", "(none yet)"),
     "hours_absent": ("檔案中沒有這個表。", "The file has no such table."),
     "hours_caption": ("每天的時段", "Each day's ranges"),
     "hours_day": ("星期", "Day"),
@@ -71,6 +89,13 @@ WORDS: dict[str, tuple[str, str]] = {
         "Change dispatch item {name} (draft {id}, revision {rev})",
     ),
     "dispatch_save": ("儲存到草稿", "Save to the draft"),
+    "dispatch_radius": ("案件合併距離", "Merging reports into open orders"),
+    "dispatch_radius_label": ("合併距離（公尺）", "Merge radius (metres)"),
+    "dispatch_radius_hint": (
+        "同一項目的新報案在此距離內有未結案派工單時併案；0 到 5000，預設 30",
+        "A new report of an item this near an open order of the same item merges into it; "
+        "0 to 5000, default 30",
+    ),
     "dispatch_back": ("回到派工項目", "Back to the dispatch items"),
     "dispatch_refs_title": ("用到項目 {name} 的地方", "What refers to item {name}"),
     "dispatch_refs_intro": (
@@ -101,38 +126,4 @@ WORDS: dict[str, tuple[str, str]] = {
         "name=days, separated by commas, e.g. wiring=3, total=7",
     ),
     "dh_contact_attempts": ("0 到 10", "0 to 10"),
-    # The agents and queues editor.
-    "edit_agents": ("編輯話務人員與佇列", "Edit the agents and queues"),
-    "agents_title": (
-        "話務人員與佇列：草稿 {id}（自第 {base} 版，修訂 {rev}）",
-        "Agents and queues: draft {id} (from version {base}, revision {rev})",
-    ),
-    "agents_intro": (
-        "修改話務人員的技能與語言，以及佇列需要的技能、分配方式與最長等候。SIP 密碼不在此顯示。",
-        "Change agents' skills and language, and queues' skills, strategy and longest wait. "
-        "SIP secrets are never shown here.",
-    ),
-    "ag_agents": ("話務人員", "Agents"),
-    "ag_queues": ("佇列", "Queues"),
-    "ag_caption": ("此草稿中的 {n} 筆", "{n} in this draft"),
-    "ag_none": ("沒有。", "None."),
-    "ag_id": ("代碼", "Id"),
-    "ag_name": ("名稱", "Name"),
-    "ag_extension": ("分機", "Extension"),
-    "ag_settings": ("設定", "Settings"),
-    "ag_change": ("修改 {name}", "Change {name}"),
-    "ag_skills": ("技能", "Skills"),
-    "ag_skills_hint": (
-        "以逗號分隔：zh-TW, en, nan, hak, dispatch, petition, sign-language, supervisor",
-        "Separated by commas: zh-TW, en, nan, hak, dispatch, petition, sign-language, supervisor",
-    ),
-    "ag_language": ("提示語言", "Prompt language"),
-    "ag_language_hint": (
-        "技能中的一種語言；留空為第一個語言",
-        "One of the agent's language skills; empty: the first listed",
-    ),
-    "ag_strategy": ("分配方式", "Strategy"),
-    "ag_strategy_hint": ("rrmemory、leastrecent 或 ringall", "rrmemory, leastrecent or ringall"),
-    "ag_max_wait_s": ("最長等候（秒）", "Longest wait (seconds)"),
-    "ag_max_wait_s_hint": ("30 到 3600", "30 to 3600"),
 }

@@ -29,3 +29,10 @@ def test_a_prompt_is_found_where_it_is_played() -> None:
 
 def test_nothing_refers_to_what_does_not_exist() -> None:
     assert references(FILES, "unit", "no-such-unit") == []
+
+
+def test_a_queue_offered_on_key_3_by_another_queue_is_listed() -> None:
+    found = references(FILES, "queue", "general")
+    [offer] = [r for r in found if r.file == "agents.yaml"]
+    assert offer.path == "queues[4]"
+    assert offer.what == "queue taiwanese offers queue general to callers on key 3"

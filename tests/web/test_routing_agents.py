@@ -8,19 +8,40 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
+from ivr.domain.vocabulary import Role
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
 from tests.web.conftest import ConsoleServer, assert_accessible, screenshot
 from tests.web.routing_editor import (
     api_draft,
-    fill,
     open_editor,
+    person,
     publish,
+    signed_in,
+    tab_to,
 )
+from tests.web.routing_editor import fill as send
 from tests.web.test_routing_admin import Reloads, site
 
 __all__ = ["site"]  # the fixture, shared with the editor's other tests
+
+
+def open_form(page: Page, prefix: str) -> None:
+    """Open a row's (or an add form's) disclosure by keyboard, unless it is open."""
+    row = prefix[-1].isdigit()
+    details, summary = (f"#{prefix}-details", f"#{prefix}-edit")
+    if not row:
+        details, summary = (f"#{prefix}-add-details", f"#{prefix}-add-open")
+    if page.locator(details).get_attribute("open") is None:
+        tab_to(page, summary, most=200)
+        page.keyboard.press("Enter")
+
+
+def fill(page: Page, values: dict[str, str], prefix: str) -> None:
+    """Open the row's form, then type the values and send it."""
+    open_form(page, prefix)
+    send(page, values, prefix)
 
 
 def test_admin_changes_an_agents_skills_and_language_and_publishes(
@@ -80,3 +101,138 @@ def test_agents_and_queues_through_the_api(
     assert (
         admin.put(f"{url}/queues/99", json={**queue, "revision": 2}, headers=a).status_code == 404
     )
+
+
+def test_admin_adds_a_queue_removes_one_after_seeing_what_refers_to_it_and_an_agent(
+    console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
+) -> None:
+    made, _ = site
+    draft_id = open_editor(page, console_server, "agents")
+    # Every field of a queue is on the page, the table's defaults where the file has none.
+    open_form(page, "queues-0")
+    expect(page.locator("#queues-0-offer_after_s")).to_have_value("180")
+    expect(page.locator("#queues-0-announce_position")).to_be_checked()
+
+    open_form(page, "queues")
+    expect(page.locator("#queues-announce_position")).to_be_checked()
+    expect(page.locator("#queues-callback_hold_s")).to_have_value("3600")
+    water = {"id": "water", "name": "自來水", "skills": "zh-TW", "strategy": "ringall"}
+    fill(page, {**water, "max_wait_s": "600", "other_language_queue": "nosuch"}, "queues")
+    expect(page.locator("#queues-other_language_queue-error")).to_contain_text("nosuch")
+    expect(page.locator("#queues-name")).to_have_value("自來水")
+    assert_accessible(page, "a new queue refused at its field")
+    assert console_server.run(rv.draft(console_server.console.store, draft_id)).revision == 1
+
+    fill(page, {"other_language_queue": "english", "wrapup_s": "15"}, "queues")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    expect(page.locator("#queues-6-row")).to_contain_text("water")
+
+    # An agent's extension taken by another agent: the checker's words at the field.
+    # Its first place is this row, so the checker reports the other: refused here all
+    # the same, at the extension.
+    fill(page, {"extension": "7002"}, "agents-0")
+    expect(page.locator("#agents-0-extension-error")).to_contain_text(
+        "agents[1].extension: extension 7002 is already at agents[0].extension"
+    )
+    expect(page.locator("#agents-0-extension")).to_have_attribute("aria-invalid", "true")
+    fill(page, {"extension": "7011", "name": "陳淑芳"}, "agents-0")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+
+    # The general queue is where menus send callers: shown first, kept.
+    tab_to(page, "#queues-remove-0", most=400)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#refs")).to_contain_text("sends callers to queue general")
+    expect(page.locator("#refs")).to_contain_text("queue taiwanese offers queue general")
+    assert_accessible(page, "what refers to a queue")
+    tab_to(page, "#keep")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#queues-0-row")).to_contain_text("general")
+
+    # Nothing names agent a06: removed at once.
+    tab_to(page, "#agents-remove-5", most=400)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    expect(page.locator("#agents-5-row")).to_have_count(0)
+    assert_accessible(page, "agents and queues after the changes")
+
+    text = console_server.run(rv.draft(console_server.console.store, draft_id)).files["agents.yaml"]
+    table = yaml.safe_load(text)
+    assert [a["id"] for a in table["agents"]] == ["a01", "a02", "a03", "a04", "a05"]
+    a01 = table["agents"][0]
+    assert (a01["extension"], a01["name"], a01["secret"]) == ("7011", "陳淑芳", "dev-7001-Taipei!")
+    # What was typed as the table's default (600 s, announced position) is left out.
+    assert table["queues"][-1] == {
+        **water,
+        "skills": ["zh-TW"],
+        "other_language_queue": "english",
+        "wrapup_s": 15,
+    }
+    del made
+
+
+def test_agents_and_queues_added_changed_removed_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
+    a = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=a).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/agents"
+    new = {"id": "a09", "name": "Kim", "extension": "7009", "skills": ["zh-TW", "en"]}
+    refused = agent.post(
+        f"{url}/agents", json={"revision": 1, **new}, headers={"X-CSRF-Token": agent_csrf}
+    )
+    assert refused.status_code == 403
+    taken = admin.post(f"{url}/agents", json={"revision": 1, **new, "id": "a01"}, headers=a)
+    assert taken.status_code == 422
+    assert [p["path"] for p in taken.json()["problems"]] == ["agents[6].id"]
+    added = admin.post(f"{url}/agents", json={"revision": 1, **new, "language": "en"}, headers=a)
+    assert added.status_code == 200, added.text
+    assert added.json()["revision"] == 2
+    [kim] = [r for r in admin.get(url).json()["agents"] if r["values"]["id"] == "a09"]
+    assert kim["values"]["language"] == "en"
+
+    clash = admin.put(f"{url}/agents/0", json={"revision": 2, "extension": "7002"}, headers=a)
+    assert clash.status_code == 422
+    assert [p["path"] for p in clash.json()["problems"]] == ["agents[1].extension"]
+
+    # A queue's fields beyond the first few; null gives a field back to its default.
+    change = {"revision": 2, "wrapup_form": True, "callback_attempts": 4, "whisper": None}
+    changed = admin.put(f"{url}/queues/4", json=change, headers=a)
+    assert changed.status_code == 200, changed.text
+    [taiwanese] = [q for q in admin.get(url).json()["queues"] if q["values"]["id"] == "taiwanese"]
+    assert taiwanese["values"]["wrapup_form"] == "true"
+    assert taiwanese["values"]["callback_attempts"] == "4"
+    assert taiwanese["values"]["whisper"] == ""
+    assert taiwanese["values"]["offer_after_s"] == "120"  # not sent: kept
+
+    refs = admin.get(f"{url}/queues/0/references").json()
+    assert "queues[4]" in [r["path"] for r in refs]
+    held = admin.post(f"{url}/queues/0/remove", json={"revision": 3}, headers=a)
+    assert held.status_code == 409
+    assert held.json()["references"] == refs
+    gone = admin.post(f"{url}/queues/1/remove", json={"revision": 3, "confirm": True}, headers=a)
+    assert gone.status_code == 200, gone.text
+    assert [q["values"]["id"] for q in admin.get(url).json()["queues"]][:2] == [
+        "general",
+        "dispatch",
+    ]
+    assert admin.post(f"{url}/agents/99/remove", json={"revision": 4}, headers=a).status_code == 404
+
+    # An agent a console account signs in as: that account is shown first.
+    username = person(console_server, Role.SUPERVISOR)  # a unique name
+    console_server.user(f"{username}-a02", Role.AGENT, agent_id="a02")
+    account = {
+        "file": "console users",
+        "path": f"{username}-a02",
+        "what": f"console account {username}-a02 is agent a02",
+    }
+    assert account in admin.get(f"{url}/agents/1/references").json()
+    held = admin.post(f"{url}/agents/1/remove", json={"revision": 4}, headers=a)
+    assert held.status_code == 409
+    assert account in held.json()["references"]
+    # Kim, added above, is nobody's account yet.
+    assert admin.get(f"{url}/agents/6/references").json() == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import CaseKind
+from ivr.domain.vocabulary import CaseKind, Role
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
@@ -20,7 +20,10 @@ from tests.web.routing_editor import (
     fill,
     follow,
     open_editor,
+    person,
     publish,
+    signed_in,
+    type_into,
 )
 from tests.web.test_routing_admin import Reloads, site
 
@@ -159,3 +162,46 @@ def test_dispatch_items_through_the_api(
     assert first.status_code == 200, first.text
     spec = admin.get("/api/v1/openapi.json").json()
     assert "/api/v1/routing/drafts/{draft_id}/dispatch/{index}/remove" in spec["paths"]
+
+
+def test_admin_changes_the_merge_radius_refused_at_the_field_then_saved(
+    console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
+) -> None:
+    draft_id = open_editor(page, console_server, "dispatch")
+    expect(page.locator("#merge_radius_m")).to_have_value("30")
+
+    def save(typed: str) -> None:
+        type_into(page, "#merge_radius_m", typed)
+
+    save("9000")
+    expect(page.locator("#merge_radius_m-error")).to_contain_text("5000")
+    expect(page.locator("#merge_radius_m")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#merge_radius_m")).to_have_value("9000")
+    assert_accessible(page, "a merge radius refused at its field")
+    assert console_server.run(rv.draft(console_server.console.store, draft_id)).revision == 1
+
+    save("50")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    expect(page.locator("#merge_radius_m")).to_have_value("50")
+    text = console_server.run(rv.draft(console_server.console.store, draft_id)).files[
+        "dispatch_items.yaml"
+    ]
+    assert yaml.safe_load(text)["merge_radius_m"] == 50
+
+
+def test_the_merge_radius_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
+    a = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=a).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/dispatch/settings/merge_radius_m"
+    assert admin.get(url).json() == {"merge_radius_m": "30", "problems": []}
+    body = {"revision": 1, "merge_radius_m": 12.5}
+    assert agent.put(url, json=body, headers={"X-CSRF-Token": agent_csrf}).status_code == 403
+    bad = admin.put(url, json={**body, "merge_radius_m": -1}, headers=a)
+    assert bad.status_code == 422, bad.text
+    assert [p["path"] for p in bad.json()["problems"]] == ["merge_radius_m"]
+    assert admin.put(url, json=body, headers=a).status_code == 200
+    assert admin.get(url).json()["merge_radius_m"] == "12.5"

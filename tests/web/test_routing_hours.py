@@ -28,6 +28,8 @@ from tests.web.routing_editor import (
     open_editor,
     person,
     publish,
+    signed_in,
+    tab_to,
     type_into,
 )
 from tests.web.test_routing_admin import Reloads, site
@@ -142,3 +144,90 @@ def test_the_hours_through_the_api(
     assert again.status_code == 409
     spec = admin.get("/api/v1/openapi.json").json()
     assert "/api/v1/routing/drafts/{draft_id}/hours/{key}/{day}" in spec["paths"]
+
+
+def test_admin_turns_always_open_off_gets_a_weekly_table_edits_it_and_turns_it_on_again(
+    console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page, tmp_path: Path
+) -> None:
+    draft_id = open_editor(page, console_server, "hours")
+    # Taipei answers always: no weekly table to edit, and the box says so.
+    expect(page.locator("#always_open")).to_be_checked()
+    expect(page.locator("#weekly-absent")).to_be_visible()
+
+    tab_to(page, "#always_open")
+    page.keyboard.press("Space")
+    tab_to(page, "#mode-save")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    expect(page.locator("#always_open")).not_to_be_checked()
+    # The new table starts from the office hours, a day at a time to edit.
+    expect(page.locator("#weekly-mon")).to_have_value("08:30-12:30, 13:30-17:30")
+    expect(page.locator("#weekly-sat")).to_have_value("")
+    # Closed hours now need a destination: the checker's own words, at its form.
+    draft = console_server.run(rv.draft(console_server.console.store, draft_id))
+    expected = cli_reasons(draft.files, tmp_path / "cli", "closed")
+    assert expected
+    expect(page.locator("#closed-error")).to_contain_text(expected[0])
+    assert_accessible(page, "hours by the week, made from the office hours")
+
+    tab_to(page, "#closed-kind")
+    page.keyboard.type("q")
+    expect(page.locator("#closed-kind")).to_have_value("queue")
+    type_into(page, "#closed-target", "general")
+    expect(page.locator("#check-ok")).to_be_visible()
+    expect(page.locator("#closed-kind")).to_have_value("queue")
+
+    type_into(page, "#weekly-sat", "09:00-12:00")
+    expect(page.locator("#weekly-sat")).to_have_value("09:00-12:00")
+    hours = yaml.safe_load(
+        console_server.run(rv.draft(console_server.console.store, draft_id)).files["hours.yaml"]
+    )
+    assert hours["always_open"] is False
+    assert hours["weekly"]["sat"] == [["09:00", "12:00"]]
+    assert hours["closed"] == {"type": "queue", "queue": "general"}
+
+    tab_to(page, "#always_open")
+    page.keyboard.press("Space")
+    tab_to(page, "#mode-save")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#weekly-absent")).to_be_visible()
+    expect(page.locator("#check-ok")).to_be_visible()
+    assert_accessible(page, "always open again")
+    hours = yaml.safe_load(
+        console_server.run(rv.draft(console_server.console.store, draft_id)).files["hours.yaml"]
+    )
+    assert hours["always_open"] is True
+    assert "weekly" not in hours
+
+
+def test_always_open_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
+    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
+    a = {"X-CSRF-Token": csrf}
+    d = admin.post("/api/v1/routing/drafts", headers=a).json()
+    url = f"/api/v1/routing/drafts/{d['id']}/hours"
+    off = {"revision": 1, "always_open": False}
+    assert (
+        agent.put(f"{url}/always_open", json=off, headers={"X-CSRF-Token": agent_csrf}).status_code
+        == 403
+    )
+    done = admin.put(f"{url}/always_open", json=off, headers=a)
+    assert done.status_code == 200, done.text
+    seen = admin.get(url).json()
+    assert (seen["always_open"], seen["weekly"]["present"]) == (False, True)
+    assert seen["weekly"]["days"][0]["ranges"] == [["08:30", "12:30"], ["13:30", "17:30"]]
+    stale = admin.put(f"{url}/always_open", json={**off, "always_open": True}, headers=a)
+    assert stale.status_code == 409
+    assert seen["closed"]["kind"] == ""
+    assert seen["closed"]["problems"]
+    route = {"revision": 2, "kind": "queue", "target": "general"}
+    assert admin.put(f"{url}/closed", json=route, headers=a).status_code == 200
+    seen = admin.get(url).json()
+    assert seen["closed"] == {"kind": "queue", "target": "general", "then": "", "problems": []}
+    back = admin.put(f"{url}/always_open", json={"revision": 3, "always_open": True}, headers=a)
+    assert back.status_code == 200
+    assert admin.get(url).json()["weekly"]["present"] is False
