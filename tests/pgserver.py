@@ -178,6 +178,41 @@ class PostgresServer:
         """
         self._psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public", database=name)
 
+    def clone_database(self, name: str, template: str) -> None:
+        """Make `name` anew as a copy of `template` (about 0.1 s; nobody may be connected
+        to the template). FILE_COPY measured faster than WAL_LOG for a small one."""
+        self.drop_database(name)
+        self._psql(
+            f'CREATE DATABASE "{self._ident(name)}" TEMPLATE "{self._ident(template)}" '
+            "STRATEGY FILE_COPY"
+        )
+
+    def wait_unused(self, name: str, most_s: float = 30.0) -> None:
+        """Wait until no session is connected to `name`: a client's close returns before
+        the server's backend has ended, and a database being accessed cannot be a
+        template."""
+        deadline = time.monotonic() + most_s
+        while self._connections(name):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sessions still connected to {name} after {most_s} s")
+            time.sleep(0.05)
+
+    def _connections(self, name: str) -> int:
+        out = subprocess.run(
+            [
+                str(self.bindir / "psql"),
+                *("--no-psqlrc", "--quiet", "--tuples-only", "--no-align"),
+                *("--host=127.0.0.1", f"--port={self.port}", "--username=postgres"),
+                "--dbname=postgres",
+                "--command",
+                f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{self._ident(name)}'",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(out.stdout.strip() or "0")
+
     def log_tail(self, lines: int = 40) -> str:
         if self._tmp is None or not (self._tmp / "server.log").exists():
             return "(no log)"
