@@ -51,6 +51,11 @@ def replace_entry(text: str, path: Path, index: int, entry: Mapping[str, object]
     if not fields:
         raise EditError("nothing to save")
     item = node.value[index]
+    after = node.value[index - 1].end_mark.index if index else node.start_mark.index
+    if item.start_mark.index < after:
+        # `- *a`: the entry's text is its anchor's, elsewhere; editing it there would
+        # change another entry.
+        raise EditError(f"entry {index} is an alias of another; edit it in the file")
     if isinstance(item, MappingNode):
         spliced = splice_fields(text, item, fields)
         if spliced is not None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
+from ivr.routing.yaml_edit import EditError
 from ivr.routing.yaml_rows import replace_entry
 
 BLOCK = """\
@@ -102,3 +104,11 @@ def test_the_shipped_agents_file_keeps_every_comment_on_a_change() -> None:
         # Only the changed row's lines differ.
         differ = [a for a, b in zip(text.splitlines(), out.splitlines(), strict=True) if a != b]
         assert all(queue["id"] in line or "whisper" in line for line in differ)
+
+
+def test_an_alias_entry_is_not_edited_through_its_anchor() -> None:
+    text = "items:\n  - &a {id: x, n: 1}\n  - *a\n"
+    with pytest.raises(EditError, match="alias"):
+        replace_entry(text, ["items"], 1, {"id": "y", "n": 1})
+    out = replace_entry(text, ["items"], 0, {"id": "y", "n": 1})
+    assert out == 'items:\n  - &a {id: "y", n: 1}\n  - *a\n'
