@@ -5,6 +5,9 @@ As in `ivr.routing.yaml_edit`, only the characters of what changes are touched, 
 comments and layout around it stay; values are written as JSON, which YAML reads as
 written (text stays text). A path that does not lead where the edit needs is an
 `EditError`, never a crash.
+
+A replaced entry is edited field by field (`yaml_fields`), so comments inside a row
+written over several lines stay with the fields they are beside.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Mapping
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ivr.routing.yaml_edit import EditError, Path, _block_entry, _last_end_line, find
+from ivr.routing.yaml_fields import splice_fields
 
 
 def _line_end(text: str, line: int) -> int:
@@ -32,7 +36,14 @@ def _value_end(text: str, node: Node) -> int:
 
 def replace_entry(text: str, path: Path, index: int, entry: Mapping[str, object]) -> str:
     """The file with entry `index` of the list at `path` replaced by the mapping `entry`
-    (None values left out), written one field a line as `append` writes a new one."""
+    (None values left out).
+
+    A mapping entry keeps its text where its fields keep their values: a changed
+    value is written over the old one, a field left out is removed, a new field is
+    added at the row's end (`yaml_fields.splice_fields`), and comments stay. Where that
+    cannot be done (the row's first field removed from a `- key:` line, duplicate or
+    non-text keys, an entry that is no mapping), the entry is written whole, one field
+    a line as `append` writes a new one, and comments inside it are lost."""
     node = find(text, path)
     if not isinstance(node, SequenceNode) or not 0 <= index < len(node.value):
         raise EditError(f"no entry {index} to change")
@@ -40,6 +51,15 @@ def replace_entry(text: str, path: Path, index: int, entry: Mapping[str, object]
     if not fields:
         raise EditError("nothing to save")
     item = node.value[index]
+    after = node.value[index - 1].end_mark.index if index else node.start_mark.index
+    if item.start_mark.index < after:
+        # `- *a`: the entry's text is its anchor's, elsewhere; editing it there would
+        # change another entry.
+        raise EditError(f"entry {index} is an alias of another; edit it in the file")
+    if isinstance(item, MappingNode):
+        spliced = splice_fields(text, item, fields)
+        if spliced is not None:
+            return spliced
     if node.flow_style:
         flow = json.dumps(fields, ensure_ascii=False)
         return text[: item.start_mark.index] + flow + text[item.end_mark.index :]

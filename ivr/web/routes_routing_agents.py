@@ -16,6 +16,7 @@ from ivr.store.users import Session
 from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_admin as admin
 from ivr.web import routing_agents as agents
+from ivr.web import routing_rename as rename
 from ivr.web.auth import console
 from ivr.web.routes_routing import BASE, Reader, Writer, client_address
 from ivr.web.routes_routing_api import (
@@ -245,8 +246,8 @@ async def api_agents(request: Request, session: ApiReader, draft_id: RowId) -> A
 async def _change(
     request: Request, session: Session, draft_id: int, key: str, index: int, body: _RowIn
 ) -> Any:
-    return await _answer(
-        agents.change(
+    try:
+        done = await agents.change(
             console(request),
             session.user,
             draft_id,
@@ -255,9 +256,19 @@ async def _change(
             index=index,
             typed=body.typed(),
             address=client_address(request),
-        ),
-        _draft_out,
-    )
+        )
+    except rename.RenameRefused as exc:
+        # A renamed id that something refers to: 422, the checker's problems and what
+        # refers to it, as a removal's 409 lists them.
+        body_out = {
+            "detail": exc.detail,
+            "problems": [p.as_json() for p in exc.problems],
+            "references": [r.__dict__ for r in exc.refs],
+        }
+        return JSONResponse(body_out, status_code=exc.status)
+    except admin.AdminError as exc:
+        return _refused(exc)
+    return _draft_out(done)
 
 
 async def _add(request: Request, session: Session, draft_id: int, key: str, body: _RowIn) -> Any:
@@ -279,7 +290,8 @@ async def _add(request: Request, session: Session, draft_id: int, key: str, body
 async def api_change_agent(
     request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: AgentIn
 ) -> Any:
-    """Change an agent's fields sent; 422 with `problems` at it if the checker refuses."""
+    """Change an agent's fields sent; 422 with `problems` at it if the checker refuses.
+    A new `id` for an agent a console account signs in as: 422 with `references`."""
     return await _change(request, session, draft_id, "agents", index, body)
 
 
@@ -287,7 +299,9 @@ async def api_change_agent(
 async def api_change_queue(
     request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: QueueIn
 ) -> Any:
-    """Change a queue's fields sent; 422 with `problems` at it if the checker refuses."""
+    """Change a queue's fields sent; 422 with `problems` at it if the checker refuses.
+    A new `id` for a queue something sends callers to: 422 with `problems` (what the
+    checker would say of each place) and `references`; nothing is saved."""
     return await _change(request, session, draft_id, "queues", index, body)
 
 

@@ -19,10 +19,12 @@ from pydantic_core import PydanticUndefined
 
 from ivr.routing.agents_table import Agent, Queue
 from ivr.routing.references import Reference, references
+from ivr.routing.yaml_rows import replace_entry
 from ivr.store import routing_versions as rv
 from ivr.store.users import User, UserStore
 from ivr.web import routing_admin as admin
 from ivr.web import routing_lists as lists
+from ivr.web import routing_rename as rename
 from ivr.web.context import Console
 from ivr.web.routing_lists import Field, ListSpec, Row, RowList
 
@@ -201,11 +203,17 @@ async def change(
 ) -> rv.DraftRecord:
     """Change an agent's or a queue's typed fields (the others kept), checked first."""
     spec = spec_of(key)
-    _, text = await lists.current(console, user, draft_id, revision, spec.file)
+    draft, text = await lists.current(console, user, draft_id, revision, spec.file)
     rows = lists.items(text, spec.key)
     if not 0 <= index < len(rows):
         raise admin.AdminError(404, f"{AGENTS}: no {key} entry {index}")
     raw = rows[index] if isinstance(rows[index], dict) else {}
+    # The page shows the defaults of the fields the row leaves out; sent back as shown,
+    # they stay out, so a change touches only what the admin changed.
+    beyond = beyond_defaults(spec, typed)
+    typed = {k: v for k, v in typed.items() if k in raw or k in beyond}
+    entry = entry_of(spec, typed, raw)
+    await _refuse_referred_rename(console, draft, spec, index, text, rows, entry)
     return await lists.replace(
         console,
         user,
@@ -213,7 +221,7 @@ async def change(
         spec,
         revision=revision,
         index=index,
-        entry=entry_of(spec, typed, raw),
+        entry=entry,
         what=f"the changed {key[:-1]}",
         address=address,
         clashes=True,
@@ -262,13 +270,50 @@ async def refs(console: Console, draft_id: int, key: str, index: int) -> list[Re
     name = row.values["id"]
     if not name:
         return []
+    return await refs_to(console, draft.files, key, name)
+
+
+async def refs_to(
+    console: Console, files: Mapping[str, str], key: str, name: str
+) -> list[Reference]:
     if key == QUEUE_SPEC.key:
-        return references(draft.files, "queue", name)
+        return references(files, "queue", name)
     return [
         Reference(CONSOLE_USERS, u.username, f"console account {u.username} is agent {name}")
         for u in await UserStore(console.store).list()
         if u.agent_id == name and not u.disabled
     ]
+
+
+async def _refuse_referred_rename(
+    console: Console,
+    draft: rv.DraftRecord,
+    spec: ListSpec,
+    index: int,
+    text: str,
+    rows: list[Any],
+    entry: Mapping[str, object],
+) -> None:
+    """A changed id of a queue or an agent that something refers to is refused, as a
+    removal would be shown first (`routing_rename`)."""
+    row = rows[index]
+    old, new = (row.get("id") if isinstance(row, dict) else None), entry.get("id")
+    if not isinstance(old, str) or not old or not new or new == old:
+        return  # no id before, or none now (the checker refuses that at the row)
+    if any(isinstance(r, dict) and r.get("id") == old for i, r in enumerate(rows) if i != index):
+        return  # another row still has the id: what names it still leads somewhere
+    new_text = lists._edited(spec.file, lambda: replace_entry(text, [spec.key], index, dict(entry)))
+    await rename.refuse_if_referred(
+        admin.site_of(console),
+        draft,
+        file=spec.file,
+        loc=spec.loc(index),
+        kind=spec.key[:-1],
+        old=old,
+        new=str(new or ""),
+        new_text=new_text,
+        refs=await refs_to(console, draft.files, spec.key, old),
+    )
 
 
 class Referred(admin.AdminError):

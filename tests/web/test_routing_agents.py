@@ -236,3 +236,84 @@ def test_agents_and_queues_added_changed_removed_through_the_api(
     assert account in held.json()["references"]
     # Kim, added above, is nobody's account yet.
     assert admin.get(f"{url}/agents/6/references").json() == []
+
+
+def test_a_queue_or_agent_that_something_names_is_not_renamed(
+    console_server: ConsoleServer, site: tuple[Site, Reloads], page: Page
+) -> None:
+    made, _ = site
+    admin = person(console_server, Role.ADMIN)
+    console_server.user(f"{admin}-a02", Role.AGENT, agent_id="a02")
+    draft_id = open_editor(page, console_server, "agents", admin)
+
+    # Menus and the Taiwanese queue send callers to general: the new id is refused at
+    # the field, with each place and what the checker would say of it.
+    fill(page, {"id": "consult"}, "queues-0")
+    error = page.locator("#queues-0-id-error")
+    expect(error).to_contain_text("queue general cannot be renamed to consult: 5 place(s)")
+    expect(error).to_contain_text(
+        'menus.yaml: menus.main.options["1"]: sends callers to queue general'
+    )
+    expect(error).to_contain_text("no queue 'general' in agents.yaml")
+    expect(error).to_contain_text("queue taiwanese offers queue general to callers on key 3")
+    expect(page.locator("#queues-0-id")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#queues-0-id")).to_have_value("consult")
+    assert_accessible(page, "a referred queue's rename refused at its id")
+    assert console_server.run(rv.draft(console_server.console.store, draft_id)).revision == 1
+
+    # An agent a console account signs in as: the same, at the agent's id.
+    fill(page, {"id": "a12"}, "agents-1")
+    expect(page.locator("#agents-1-id-error")).to_contain_text(
+        f"console account {admin}-a02 is agent a02"
+    )
+    assert console_server.run(rv.draft(console_server.console.store, draft_id)).revision == 1
+
+    # Nothing names the sign-language queue: renamed at once.
+    page.goto(f"{console_server.url}/admin/routing/drafts/{draft_id}/agents")
+    fill(page, {"id": "video"}, "queues-5")
+    expect(page.locator(".notice[role=status]")).to_have_text("Draft saved.")
+    text = console_server.run(rv.draft(console_server.console.store, draft_id)).files["agents.yaml"]
+    queues = yaml.safe_load(text)["queues"]
+    assert [q["id"] for q in queues] == [
+        "general",
+        "english",
+        "dispatch",
+        "petition",
+        "taiwanese",
+        "video",
+    ]
+    # Only the id changed: the row's other fields, its neighbours and the comments are
+    # the text they were (the defaults the page showed are not written in).
+    shipped = read_document(made.routing_dir)["agents.yaml"]
+    assert text == shipped.replace("{id: sign-language,", '{id: "video",')
+
+
+def test_a_referred_rename_through_the_api(
+    console_server: ConsoleServer, site: tuple[Site, Reloads]
+) -> None:
+    admin, a, _, _, _, url = api_draft(console_server, "agents")
+    refs = admin.get(f"{url}/queues/0/references").json()
+    refused = admin.put(f"{url}/queues/0", json={"revision": 1, "id": "consult"}, headers=a)
+    assert refused.status_code == 422, refused.text
+    body = refused.json()
+    assert body["references"] == refs
+    paths = [p["path"] for p in body["problems"]]
+    assert paths[0] == "queues[0].id"
+    assert 'menus.main.options["1"].queue' in paths
+    assert "queues[4].other_language_queue" in paths
+    assert admin.get(url).json()["queues"][0]["values"]["id"] == "general"
+
+    username = person(console_server, Role.SUPERVISOR)
+    console_server.user(f"{username}-a03", Role.AGENT, agent_id="a03")
+    held = admin.put(f"{url}/agents/2", json={"revision": 1, "id": "a13"}, headers=a)
+    assert held.status_code == 422, held.text
+    assert {
+        "file": "console users",
+        "path": f"{username}-a03",
+        "what": f"console account {username}-a03 is agent a03",
+    } in held.json()["references"]
+    # A name change keeps the id: saved; an agent nobody signs in as is renamed.
+    assert admin.put(f"{url}/queues/0", json={"revision": 1, "name": "諮詢"}, headers=a).is_success
+    done = admin.put(f"{url}/agents/5", json={"revision": 2, "id": "a16"}, headers=a)
+    assert done.status_code == 200, done.text
+    assert admin.get(url).json()["agents"][5]["values"]["id"] == "a16"
