@@ -27,6 +27,7 @@ class BridgeInfo:
     id: str
     bridge_type: str
     channels: tuple[str, ...]
+    name: str = ""
 
 
 async def create_bridge(ari: AriClient, bridge_id: str, name: str) -> None:
@@ -59,6 +60,7 @@ def _bridge(item: dict[str, Any]) -> BridgeInfo:
         id=str(item.get("id", "")),
         bridge_type=str(item.get("bridge_type", "")),
         channels=tuple(str(c) for c in channels) if isinstance(channels, list) else (),
+        name=str(item.get("name", "") or ""),
     )
 
 
