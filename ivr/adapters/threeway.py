@@ -394,36 +394,51 @@ class ThreeWayCalls:
                 # Gone with its channels (Asterisk restarted): nothing left to end.
                 self._sessions.pop(session.id, None)
                 self._tell(session, over=True)
-        for info in found:
-            await self._resume(info, {c.id for c in channels})
+        # All registered before the next await: an event for them from here on finds
+        # its session and waits on its lock, under which the bridge is read again.
+        taken = [s for s in (self._session_of(info) for info in found) if s is not None]
+        for session in taken:
+            await self._resume(session)
         in_bridges = {c for b in found for c in b.channels}
         for channel in channels:
             if channel.id not in in_bridges and not self._is_starting(channel):
                 await self._put_back(channel, kept)
 
-    async def _resume(self, info: bridges.BridgeInfo, alive: set[str]) -> None:
-        session = self._sessions.get(info.id)
-        if session is None:
-            tag = label.parse(info.name)
-            if tag is None:
-                log.warning("threeway_bridge_unknown", bridge=info.id, name=info.name)
-                return
-            line = Line(tag.service, tag.number, "")
-            session = Session(info.id, tag.call_id, line, owner=tag.owner, bridged=True)
-            session.channels = {ConferenceParty.CITIZEN: tag.citizen}
-            if tag.agent:
-                session.channels[ConferenceParty.AGENT] = tag.agent
-            session.channels[ConferenceParty.EMERGENCY] = session.emergency_id
-        elif not session.bridged:
-            return  # still being set up by start(): it sees its own events
+    def _session_of(self, info: bridges.BridgeInfo) -> Session | None:
+        """The session of a kept bridge: ours already, or rebuilt from its label."""
+        known = self._sessions.get(info.id)
+        if known is not None:
+            # A session that start() is still setting up sees its own events.
+            return known if known.bridged else None
+        tag = label.parse(info.name)
+        if tag is None:
+            log.warning("threeway_bridge_unknown", bridge=info.id, name=info.name)
+            return None
+        line = Line(tag.service, tag.number, "")
+        session = Session(info.id, tag.call_id, line, owner=tag.owner, bridged=True)
+        session.channels = {ConferenceParty.CITIZEN: tag.citizen}
+        if tag.agent:
+            session.channels[ConferenceParty.AGENT] = tag.agent
+        session.channels[ConferenceParty.EMERGENCY] = session.emergency_id
+        self._sessions[session.id] = session
+        return session
+
+    async def _resume(self, session: Session) -> None:
         async with session.lock:
+            try:
+                info = await bridges.get_bridge(self._ari, session.id)
+                ringing = False
+                if session.outcome is None and session.emergency_id not in info.channels:
+                    # Still ringing: its channel lives, outside the bridge.
+                    ringing = await self._alive(session.emergency_id)
+            except AriNotFound:
+                self._sessions.pop(session.id, None)
+                self._tell(session, over=True)
+                return
+            except AriError as exc:
+                log.warning("threeway_take_back_failed", session=session.id, error=str(exc))
+                return
             present = {p for p, c in session.channels.items() if c in info.channels}
-            # Still ringing: its channel lives, outside the bridge, with no outcome yet.
-            ringing = (
-                ConferenceParty.EMERGENCY not in present
-                and session.emergency_id in alive
-                and session.outcome is None
-            )
             if ConferenceParty.EMERGENCY in present and session.outcome is None:
                 session.outcome = ThreewayOutcome.ANSWERED
             session.channels = {
@@ -431,7 +446,6 @@ class ThreeWayCalls:
                 for p, c in session.channels.items()
                 if p in present or (p == ConferenceParty.EMERGENCY and ringing)
             }
-            self._sessions[session.id] = session
             step = rules.resumed(present, ringing)
             await self._record(
                 session.call_id,
@@ -444,6 +458,13 @@ class ThreeWayCalls:
             )
             log.info("threeway_taken_back", session=session.id, present=sorted(present))
             await self._apply(session, step)
+
+    async def _alive(self, channel_id: str) -> bool:
+        try:
+            await self._ari.get_channel(channel_id)
+        except AriNotFound:
+            return False
+        return True
 
     def _is_starting(self, channel: ChannelInfo) -> bool:
         if any(channel.name in waiting for waiting in self._entering.values()):
