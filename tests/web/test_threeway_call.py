@@ -137,6 +137,12 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
 
             bridge = await until(three, "three in the three-way bridge")
             assert bridge.bridge_type == "mixing"
+            # The page is told, live, in the agent's language.
+            zh = translator("zh-TW")
+            fire = {"number": "119", "service": "fire"}
+            await expect(page.locator("#threeway-status")).to_have_text(
+                news_text(zh, {"key": "answered", **fire})
+            )
             assert uniqueid in bridge.channels
             assert f"{bridge.id}-e" in bridge.channels
             agent_leg = next(c for c in bridge.channels if c not in (uniqueid, f"{bridge.id}-e"))
@@ -149,6 +155,9 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
 
             after = await until(two, "119 left the bridge")
             assert set(after.channels) == {uniqueid, agent_leg}
+            await expect(page.locator("#threeway-status")).to_have_text(
+                news_text(zh, {"key": "emergency_left", **fire})
+            )
             # A second press does not dial 119 again.
             await tab_to(page, "threeway-go")
             async with page.expect_navigation():
