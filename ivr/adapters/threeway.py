@@ -42,10 +42,10 @@ from ivr.adapters.ari import (
     StasisEnd,
     StasisStart,
 )
-from ivr.adapters.threeway_parts import Listener, News
+from ivr.adapters.threeway_parts import Line, Listener, News
 from ivr.domain import threeway as rules
 from ivr.domain.clock import Clock
-from ivr.domain.vocabulary import ConferenceParty, EmergencyService, ThreewayOutcome
+from ivr.domain.vocabulary import ConferenceParty, ThreewayOutcome
 from ivr.errors import ExitStatus, HotlineError
 from ivr.store.ports import EngineStore
 
@@ -72,19 +72,6 @@ class ThreewayFailed(HotlineError):
     def __init__(self, key: str, detail: str = "") -> None:
         super().__init__(detail or key)
         self.key = key
-
-
-@dataclass(frozen=True)
-class Line:
-    """The checked line to dial (a row of the tables' emergency_lines)."""
-
-    service: EmergencyService
-    number: str
-    trunk: str
-
-    @property
-    def endpoint(self) -> str:
-        return f"PJSIP/{self.number}@{self.trunk}"
 
 
 @dataclass
@@ -201,6 +188,10 @@ class ThreeWayCalls:
         except AriError as exc:
             await self._unbridged(session, exc)
         session.bridged = True
+        # Dialled only once it is in the app (its StasisStart): `create` answers before
+        # Asterisk's thread has put it there, and a dial sent sooner is refused (409).
+        created = loop.create_future()
+        self._entering[session.id] = {session.emergency_id: created}
         try:
             await bridges.create_channel(
                 self._ari,
@@ -210,10 +201,13 @@ class ThreeWayCalls:
                 originator=arrived[citizen],
             )
             session.channels[ConferenceParty.EMERGENCY] = session.emergency_id
+            await asyncio.wait([created], timeout=ENTER_S)
             await bridges.dial(self._ari, session.emergency_id, RING_S)
         except AriError as exc:
             log.warning("threeway_setup_failed", session=session.id, error=str(exc))
             await self._dial_over(session, ThreewayOutcome.FAILED, str(exc))
+        finally:
+            self._entering.pop(session.id, None)
         log.info("threeway_dialling", session=session.id, service=str(line.service))
         return session
 
@@ -264,7 +258,7 @@ class ThreeWayCalls:
             await self._take_back()
         elif isinstance(event, StasisStart) and event.args[:1] == (APP_ARG,):
             waiting = self._entering.get(event.args[1] if len(event.args) > 1 else "", {})
-            future = waiting.get(event.channel.name)
+            future = waiting.get(event.channel.name) or waiting.get(event.channel.id)
             if future is not None and not future.done():
                 future.set_result(event.channel.id)
         elif isinstance(event, Dial):

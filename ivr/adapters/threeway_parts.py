@@ -25,6 +25,19 @@ AGENT_EXTEN = "a-"
 
 
 @dataclass(frozen=True)
+class Line:
+    """The checked line to dial (a row of the tables' emergency_lines)."""
+
+    service: EmergencyService
+    number: str
+    trunk: str
+
+    @property
+    def endpoint(self) -> str:
+        return f"PJSIP/{self.number}@{self.trunk}"
+
+
+@dataclass(frozen=True)
 class Label:
     call_id: int
     service: EmergencyService

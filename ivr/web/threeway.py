@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import structlog
 
 from ivr.adapters.ami import AmiActionFailed, AmiUnavailable
-from ivr.adapters.threeway import Line, ThreewayFailed
+from ivr.adapters.threeway import ThreewayFailed
+from ivr.adapters.threeway_parts import Line
 from ivr.domain.threeway import NoSuchLine, line_for
 from ivr.domain.vocabulary import ConferenceParty, EmergencyService
 from ivr.store import audit

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.adapters.threeway import Line
-from ivr.adapters.threeway_parts import Label, parse
+from ivr.adapters.threeway_parts import Label, Line, parse
 from ivr.domain import threeway as rules
 from ivr.domain.vocabulary import ConferenceParty, EmergencyService, ThreewayOutcome
 from ivr.routing.loader import RoutingError, load_profile

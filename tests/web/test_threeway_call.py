@@ -17,7 +17,7 @@ from typing import TypeVar
 import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import Page, async_playwright, expect
 
 from ivr.adapters import ari_bridges
 from ivr.app import Engine
@@ -198,6 +198,18 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
     ]
 
 
+async def sign_in(page: Page, base: str, username: str) -> None:
+    """Sign in on the page, by keyboard."""
+    await page.goto(f"{base}/signin?lang=en")
+    await tab_to(page, "username")
+    await page.keyboard.type(username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+    await expect(page.locator("#agent-page")).to_be_visible()
+
+
 async def api_session(web: httpx.AsyncClient, username: str) -> dict[str, str]:
     """Sign `username` in over HTTP; the CSRF header its API calls carry."""
     form = await web.get("/signin")
@@ -254,8 +266,14 @@ async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_th
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = await browser.new_page()
             try:
-                await sign_in_ready(page, base, "agent7001b")
+                # Ready over the API: an earlier test may have left the agent in the
+                # queues, where the page offers no "go ready".
                 headers = await api_session(web, "agent7001b")
+                ready = await web.post(
+                    "/api/v1/agent/state", json={"action": "ready"}, headers=headers
+                )
+                assert ready.status_code == 200, ready.text
+                await sign_in(page, base, "agent7001b")
                 placed = asyncio.create_task(
                     call(stack, store, dtmf="9#ww1#", wait_s=greeting_s(stack), hold_s=45)
                 )
