@@ -101,6 +101,7 @@ async def test_engine_killed_in_a_threeway_call_leaves_the_callers_talking_and_t
     engine = EngineProcess(stack)
     engine.start()
     port = free_port()
+    await register_agent(stack, "7001", port)
     phone = start_uas(
         uas_scenario(200), port=port, media_port=free_port(), calls=1, workdir=tmp_path
     )
@@ -113,7 +114,6 @@ async def test_engine_killed_in_a_threeway_call_leaves_the_callers_talking_and_t
     )
     placed: asyncio.Task[object] | None = None
     try:
-        await register_agent(stack, "7001", port)
         async with httpx.AsyncClient(
             base_url=stack.web_url.rstrip("/"), follow_redirects=False
         ) as web:
