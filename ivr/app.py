@@ -304,7 +304,7 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari, tracker)
     engine.console = await _start_console(cfg, store, ami, routing, clock)
     if engine.console is not None:
-        engine.console.console.threeway = threeway
+        engine.console.attach_threeway(threeway)
     _write_engine_file(engine)
     if schema is not None:
         engine.background.append(schema)

@@ -43,6 +43,7 @@ from ivr.adapters.ari_events import (
     ChannelStateChange,
     Dial,
     EventHandler,
+    LinkUp,
     Malformed,
     PlaybackFinished,
     PlaybackStarted,
@@ -73,6 +74,7 @@ __all__ = [
     "ChannelStateChange",
     "Dial",
     "EventHandler",
+    "LinkUp",
     "PlaybackFinished",
     "PlaybackStarted",
     "StasisEnd",
@@ -458,6 +460,8 @@ class AriClient:
             log.info("ari_connected", url=self.base_url, app=self.app, down_s=round(down_s, 3))
         else:
             log.info("ari_connected", url=self.base_url, app=self.app)
+        # To the handlers in order with the events: what they hold may have changed.
+        self._dispatch(LinkUp())
 
     def _mark_down(self, reason: str) -> None:
         self._ready.clear()

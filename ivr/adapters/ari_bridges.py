@@ -27,6 +27,7 @@ class BridgeInfo:
     id: str
     bridge_type: str
     channels: tuple[str, ...]
+    name: str = ""
 
 
 async def create_bridge(ari: AriClient, bridge_id: str, name: str) -> None:
@@ -53,12 +54,22 @@ async def list_bridges(ari: AriClient) -> list[BridgeInfo]:
     return [_bridge(item) for item in data if isinstance(item, dict)]
 
 
+async def get_bridge(ari: AriClient, bridge_id: str) -> BridgeInfo:
+    """The bridge as it is now; AriNotFound when it is gone."""
+    resp = await ari._request("GET", f"/bridges/{_id(bridge_id)}")
+    data = resp.json()
+    if not isinstance(data, dict):
+        raise AriError("expected an object", request="GET /bridges/{id}")
+    return _bridge(data)
+
+
 def _bridge(item: dict[str, Any]) -> BridgeInfo:
     channels = item.get("channels")
     return BridgeInfo(
         id=str(item.get("id", "")),
         bridge_type=str(item.get("bridge_type", "")),
         channels=tuple(str(c) for c in channels) if isinstance(channels, list) else (),
+        name=str(item.get("name", "") or ""),
     )
 
 

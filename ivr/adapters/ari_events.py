@@ -133,6 +133,13 @@ class UnknownEvent(BaseEvent):
     raw: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class LinkUp(BaseEvent):
+    """Not from Asterisk: our event socket is (again) connected. Nothing that happened
+    while it was down was sent, and Asterisk kept our app's channels and bridges, so a
+    handler that holds calls looks at them again (ivr/adapters/threeway.py)."""
+
+
 AriEvent = (
     StasisStart
     | StasisEnd
@@ -143,6 +150,7 @@ AriEvent = (
     | PlaybackStarted
     | PlaybackFinished
     | Dial
+    | LinkUp
     | UnknownEvent
 )
 EventHandler = Callable[[AriEvent], Awaitable[None] | None]

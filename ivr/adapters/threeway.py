@@ -28,19 +28,24 @@ from typing import Any
 import structlog
 
 from ivr.adapters import ari_bridges as bridges
+from ivr.adapters import threeway_parts as label
 from ivr.adapters.ami import AmiActionFailed, AmiClient, AmiUnavailable
 from ivr.adapters.ari import (
     AriClient,
     AriError,
     AriEvent,
+    AriNotFound,
     ChannelDestroyed,
+    ChannelInfo,
     Dial,
+    LinkUp,
     StasisEnd,
     StasisStart,
 )
+from ivr.adapters.threeway_parts import Line, Listener, News
 from ivr.domain import threeway as rules
 from ivr.domain.clock import Clock
-from ivr.domain.vocabulary import ConferenceParty, EmergencyService, ThreewayOutcome
+from ivr.domain.vocabulary import ConferenceParty, ThreewayOutcome
 from ivr.errors import ExitStatus, HotlineError
 from ivr.store.ports import EngineStore
 
@@ -69,28 +74,19 @@ class ThreewayFailed(HotlineError):
         self.key = key
 
 
-@dataclass(frozen=True)
-class Line:
-    """The checked line to dial (a row of the tables' emergency_lines)."""
-
-    service: EmergencyService
-    number: str
-    trunk: str
-
-    @property
-    def endpoint(self) -> str:
-        return f"PJSIP/{self.number}@{self.trunk}"
-
-
 @dataclass
 class Session:
     id: str
     call_id: int
     line: Line
+    # Who asked (the agent's id): whose page is told how it goes.
+    owner: str = ""
     channels: dict[ConferenceParty, str] = field(default_factory=dict)
     conference: rules.Conference = field(default_factory=rules.started)
     outcome: ThreewayOutcome | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The bridge holds the citizen and the agent (set up, or taken back on a connect).
+    bridged: bool = False
 
     def party_of(self, channel_id: str) -> ConferenceParty | None:
         return next((p for p, c in self.channels.items() if c == channel_id), None)
@@ -109,6 +105,7 @@ class ThreeWayCalls:
         self._sessions: dict[str, Session] = {}
         # session id -> channel name -> future of its ARI channel id
         self._entering: dict[str, dict[str, asyncio.Future[str]]] = {}
+        self._listeners: list[Listener] = []
         ari.subscribe(self._on_event)
 
     @property
@@ -118,8 +115,28 @@ class ThreeWayCalls:
     def session(self, session_id: str) -> Session | None:
         return self._sessions.get(session_id)
 
+    def listen(self, listener: Listener) -> None:
+        """Call `listener` with every `News` (outcome, who left, the end)."""
+        self._listeners.append(listener)
+
+    def _tell(self, session: Session, **what: Any) -> None:
+        news = News(
+            session.id,
+            session.call_id,
+            session.owner,
+            session.line.service,
+            session.line.number,
+            **what,
+        )
+        for listener in list(self._listeners):
+            try:
+                listener(news)
+            except Exception:
+                # A listener (a page) must never stop the call's own handling.
+                log.exception("threeway_listener_failed", session=session.id)
+
     async def start(
-        self, *, call_id: int, citizen: str, agent: str, line: Line, who: str
+        self, *, call_id: int, citizen: str, agent: str, line: Line, who: str, owner: str = ""
     ) -> Session:
         """Bridge the citizen and the agent in our app and dial `line` into the bridge.
 
@@ -128,7 +145,7 @@ class ThreeWayCalls:
         """
         if not self.available:
             raise ThreewayFailed("phone_down")
-        session = Session(id=f"tw-{uuid.uuid4().hex[:16]}", call_id=call_id, line=line)
+        session = Session(id=f"tw-{uuid.uuid4().hex[:16]}", call_id=call_id, line=line, owner=owner)
         loop = asyncio.get_running_loop()
         entering = {citizen: loop.create_future(), agent: loop.create_future()}
         self._entering[session.id] = entering
@@ -155,11 +172,26 @@ class ThreeWayCalls:
             "threeway",
             {"service": str(line.service), "number": line.number, "by": who, "id": session.id},
         )
+        # Its name says whose call it is and who is who: an engine restarted meanwhile
+        # takes the bridge back by it (threeway_parts.py).
+        name = label.Label(
+            call_id,
+            line.service,
+            line.number,
+            arrived[citizen],
+            arrived.get(agent, ""),
+            owner,
+        ).name()
         try:
-            await bridges.create_bridge(self._ari, session.id, "threeway")
+            await bridges.create_bridge(self._ari, session.id, name)
             await bridges.add_channels(self._ari, session.id, list(session.channels.values()))
         except AriError as exc:
             await self._unbridged(session, exc)
+        session.bridged = True
+        # Dialled only once it is in the app (its StasisStart): `create` answers before
+        # Asterisk's thread has put it there, and a dial sent sooner is refused (409).
+        created = loop.create_future()
+        self._entering[session.id] = {session.emergency_id: created}
         try:
             await bridges.create_channel(
                 self._ari,
@@ -169,10 +201,13 @@ class ThreeWayCalls:
                 originator=arrived[citizen],
             )
             session.channels[ConferenceParty.EMERGENCY] = session.emergency_id
+            await asyncio.wait([created], timeout=ENTER_S)
             await bridges.dial(self._ari, session.emergency_id, RING_S)
         except AriError as exc:
             log.warning("threeway_setup_failed", session=session.id, error=str(exc))
             await self._dial_over(session, ThreewayOutcome.FAILED, str(exc))
+        finally:
+            self._entering.pop(session.id, None)
         log.info("threeway_dialling", session=session.id, service=str(line.service))
         return session
 
@@ -219,9 +254,11 @@ class ThreeWayCalls:
     # events -----------------------------------------------------------------
 
     async def _on_event(self, event: AriEvent) -> None:
-        if isinstance(event, StasisStart) and event.args[:1] == (APP_ARG,):
+        if isinstance(event, LinkUp):
+            await self._take_back()
+        elif isinstance(event, StasisStart) and event.args[:1] == (APP_ARG,):
             waiting = self._entering.get(event.args[1] if len(event.args) > 1 else "", {})
-            future = waiting.get(event.channel.name)
+            future = waiting.get(event.channel.name) or waiting.get(event.channel.id)
             if future is not None and not future.done():
                 future.set_result(event.channel.id)
         elif isinstance(event, Dial):
@@ -264,6 +301,7 @@ class ThreeWayCalls:
                 "threeway_dial",
                 {"service": str(session.line.service), "outcome": str(outcome)},
             )
+            self._tell(session, outcome=outcome)
             await self._apply(session, step)
 
     async def _on_unanswered_end(self, session: Session, cause: int, text: str) -> None:
@@ -279,6 +317,7 @@ class ThreeWayCalls:
             "threeway_dial",
             {"service": str(session.line.service), "outcome": str(outcome), "detail": detail},
         )
+        self._tell(session, outcome=outcome)
         session.channels.pop(ConferenceParty.EMERGENCY, None)
         await self._apply(session, rules.dial_ended(session.conference))
 
@@ -297,6 +336,7 @@ class ThreeWayCalls:
                 "threeway_left",
                 {"party": str(party), "ended": sorted(str(p) for p in step.hang_up)},
             )
+            self._tell(session, left=party, ended=step.hang_up)
             await self._apply(session, step)
 
     async def _apply(self, session: Session, step: rules.Next) -> None:
@@ -311,6 +351,7 @@ class ThreeWayCalls:
                 "threeway_dial",
                 {"service": str(session.line.service), "outcome": str(session.outcome)},
             )
+            self._tell(session, outcome=session.outcome)
         for party in ends:
             channel_id = session.channels.pop(party, None)
             if party == ConferenceParty.EMERGENCY and step.cancel_dial:
@@ -323,3 +364,126 @@ class ThreeWayCalls:
                 await bridges.destroy_bridge(self._ari, session.id)
             self._sessions.pop(session.id, None)
             log.info("threeway_over", session=session.id)
+            self._tell(session, over=True)
+
+    # the engine came back ---------------------------------------------------
+
+    async def _take_back(self) -> None:
+        """On every (re)connect: the three-way bridges Asterisk kept while we were away.
+
+        Nothing that happened meanwhile was sent to us. Each bridge is taken back by its
+        label, and the rules applied to who is in it now (one left alone is let go);
+        a channel parked on its way in, with no bridge, is put back: the citizen to
+        the queue (never dropped), the agent's leg and a lone emergency leg hung up.
+        """
+        try:
+            found = [b for b in await bridges.list_bridges(self._ari) if b.id.startswith("tw-")]
+            channels = await self._ari.list_channels()
+        except AriError as exc:
+            log.warning("threeway_take_back_failed", error=str(exc))
+            return
+        kept = {b.id for b in found}
+        for session in list(self._sessions.values()):
+            if session.bridged and session.id not in kept:
+                # Gone with its channels (Asterisk restarted): nothing left to end.
+                self._sessions.pop(session.id, None)
+                self._tell(session, over=True)
+        # All registered before the next await: an event for them from here on finds
+        # its session and waits on its lock, under which the bridge is read again.
+        taken = [s for s in (self._session_of(info) for info in found) if s is not None]
+        for session in taken:
+            await self._resume(session)
+        in_bridges = {c for b in found for c in b.channels}
+        for channel in channels:
+            if channel.id not in in_bridges and not self._is_starting(channel):
+                await self._put_back(channel, kept)
+
+    def _session_of(self, info: bridges.BridgeInfo) -> Session | None:
+        """The session of a kept bridge: ours already, or rebuilt from its label."""
+        known = self._sessions.get(info.id)
+        if known is not None:
+            # A session that start() is still setting up sees its own events.
+            return known if known.bridged else None
+        tag = label.parse(info.name)
+        if tag is None:
+            log.warning("threeway_bridge_unknown", bridge=info.id, name=info.name)
+            return None
+        line = Line(tag.service, tag.number, "")
+        session = Session(info.id, tag.call_id, line, owner=tag.owner, bridged=True)
+        session.channels = {ConferenceParty.CITIZEN: tag.citizen}
+        if tag.agent:
+            session.channels[ConferenceParty.AGENT] = tag.agent
+        session.channels[ConferenceParty.EMERGENCY] = session.emergency_id
+        self._sessions[session.id] = session
+        return session
+
+    async def _resume(self, session: Session) -> None:
+        async with session.lock:
+            try:
+                info = await bridges.get_bridge(self._ari, session.id)
+                ringing = False
+                if session.outcome is None and session.emergency_id not in info.channels:
+                    # Still ringing: its channel lives, outside the bridge.
+                    ringing = await self._alive(session.emergency_id)
+            except AriNotFound:
+                self._sessions.pop(session.id, None)
+                self._tell(session, over=True)
+                return
+            except AriError as exc:
+                log.warning("threeway_take_back_failed", session=session.id, error=str(exc))
+                return
+            present = {p for p, c in session.channels.items() if c in info.channels}
+            if ConferenceParty.EMERGENCY in present and session.outcome is None:
+                session.outcome = ThreewayOutcome.ANSWERED
+            session.channels = {
+                p: c
+                for p, c in session.channels.items()
+                if p in present or (p == ConferenceParty.EMERGENCY and ringing)
+            }
+            step = rules.resumed(present, ringing)
+            await self._record(
+                session.call_id,
+                "threeway_resumed",
+                {
+                    "present": sorted(str(p) for p in present),
+                    "ringing": ringing,
+                    "ended": sorted(str(p) for p in step.hang_up),
+                },
+            )
+            log.info("threeway_taken_back", session=session.id, present=sorted(present))
+            await self._apply(session, step)
+
+    async def _alive(self, channel_id: str) -> bool:
+        try:
+            await self._ari.get_channel(channel_id)
+        except AriNotFound:
+            return False
+        return True
+
+    def _is_starting(self, channel: ChannelInfo) -> bool:
+        if any(channel.name in waiting for waiting in self._entering.values()):
+            return True
+        return any(
+            channel.id in s.channels.values() or channel.id == s.emergency_id
+            for s in self._sessions.values()
+        )
+
+    async def _put_back(self, channel: ChannelInfo, kept: set[str]) -> None:
+        """A channel of ours outside any bridge: parked on its way in, or a lone dial."""
+        parked = channel.context == CONTEXT and channel.app_name == "Stasis"
+        lone_dial = channel.id.startswith("tw-") and channel.id.endswith("-e")
+        if lone_dial and channel.id.removesuffix("-e") in kept:
+            return  # still ringing for a bridge that was taken back
+        if not (parked or lone_dial):
+            return
+        try:
+            if parked and channel.exten.startswith(label.CITIZEN_EXTEN):
+                await self._ari.continue_in_dialplan(channel.id, QUEUE_CONTEXT, "s", 1)
+                log.warning("threeway_citizen_requeued", channel=channel.name)
+            else:
+                await self._ari.hangup(channel.id)
+                log.warning("threeway_leg_ended", channel=channel.name)
+        except AriNotFound:
+            pass
+        except AriError as exc:
+            log.warning("threeway_put_back_failed", channel=channel.name, error=str(exc))

@@ -73,6 +73,12 @@ def left(conference: Conference, party: ConferenceParty) -> Next:
     return _settle(Conference(conference.present - {party}, ringing))
 
 
+def resumed(present: Iterable[ConferenceParty], ringing: bool) -> Next:
+    """Who is still in the bridge when the engine comes back (it saw nothing meanwhile):
+    the same rules, applied to what is there now."""
+    return _settle(Conference(frozenset(present), ringing))
+
+
 def _settle(conference: Conference) -> Next:
     present = conference.present
     if len(present) >= 2:

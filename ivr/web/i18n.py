@@ -279,6 +279,33 @@ _WORDS: dict[str, tuple[str, str]] = {
         "只有正在與來電者通話時，才能開始三方通話。",
         "A three-way call starts only while you are talking to the caller.",
     ),
+    # what the page says, live, of the emergency line (ivr/web/threeway_news.py)
+    "threeway_news_answered": (
+        "{number}（{service}）已接聽：三方同在線上。",
+        "{number} ({service}) answered: all three are on the line.",
+    ),
+    "threeway_news_busy": (
+        "{number}（{service}）忙線中。來電者仍與您通話。",
+        "{number} ({service}) is busy. The caller is still on the line with you.",
+    ),
+    "threeway_news_no_answer": (
+        "{number}（{service}）無人接聽。來電者仍與您通話。",
+        "{number} ({service}) did not answer. The caller is still on the line with you.",
+    ),
+    "threeway_news_failed": (
+        "無法接通 {number}（{service}）。來電者仍與您通話。",
+        "{number} ({service}) could not be reached. The caller is still on the line with you.",
+    ),
+    "threeway_news_cancelled": (
+        "已取消撥打 {number}（{service}）：通話中已無人。",
+        "The call to {number} ({service}) was cancelled: nobody was left on the line.",
+    ),
+    "threeway_news_emergency_left": (
+        "{number}（{service}）已掛斷。來電者仍與您通話。",
+        "{number} ({service}) hung up. The caller is still on the line with you.",
+    ),
+    "threeway_news_citizen_left": ("來電者已掛斷。", "The caller hung up."),
+    "threeway_news_over": ("三方通話已結束。", "The three-way call has ended."),
     "wrapup_required": (
         "請先完成話後處理，才會接到下一通來電。",
         "Finish the wrap-up: no call is offered until you do.",

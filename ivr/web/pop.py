@@ -20,7 +20,7 @@ from ivr.domain.masking import mask_number
 from ivr.domain.screening import blocked_by
 from ivr.store import console as reads
 from ivr.store.case_reads import CaseReader
-from ivr.web import wrapup
+from ivr.web import threeway_news, wrapup
 from ivr.web.context import Console
 from ivr.web.hub import Message
 
@@ -32,7 +32,7 @@ _PHASES = {"AgentCalled": "ringing", "AgentConnect": "answered", "AgentComplete"
 _ORDER = {"ringing": 0, "answered": 1, "wrap_up": 2}
 # What the page added to a call's pop (its cases, its transfer, its wrap-up hold, its
 # three-way call): a later phase of the same call keeps it.
-_KEPT = ("cases", "transferred", "wrapup_form", "threeway")
+_KEPT = ("cases", "transferred", "wrapup_form", "threeway", threeway_news.NEWS)
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,10 @@ async def on_queue_event(ctx: Console, event: AmiEvent) -> None:
     phase = _PHASES.get(name)
     agent = agent_of(ctx, event) if phase else None
     if phase is None or agent is None:
+        return
+    if phase == "wrap_up" and threeway_news.defer_wrapup(ctx.hub, agent):
+        # The call was moved into the three-way bridge, not ended: the agent is still
+        # on it, and the form comes when they leave it.
         return
     try:
         if phase == "wrap_up" and agent in ctx.hub.last_pop:

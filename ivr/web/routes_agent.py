@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from ivr.domain.vocabulary import PAUSE_REASON_DIGITS, PauseReason, Role
 from ivr.store import audit
 from ivr.store.users import Session
-from ivr.web import agents, auth, call_actions, lookup, streams, wrapup
+from ivr.web import agents, auth, call_actions, lookup, streams, threeway_news, wrapup
 from ivr.web.agents import AgentAction, AgentError
 from ivr.web.auth import console
 from ivr.web.hub import Message
@@ -168,7 +168,8 @@ async def wrap_up(
 async def agent_events(
     request: Request, session: Agent, seen: Annotated[str, Query(max_length=200)] = ""
 ) -> EventSourceResponse:
-    """Server-sent events for the agent's page: `pop` and `state`, as escaped HTML/text.
+    """Server-sent events for the agent's page: `pop`, `state` and `threeway` (how the
+    emergency three-way call goes), as escaped HTML/text.
 
     `seen` is the call and phase the page was rendered with ("uniqueid:phase"): a pop
     that moved on between the render and this stream (the call ended while the page
@@ -183,6 +184,9 @@ async def agent_events(
             now = ctx.hub.last_pop.get(agent_id)
             if now is not None and f"{now.get('uniqueid', '')}:{now.get('phase', '')}" != seen:
                 queue.put_nowait(Message("pop", now))
+            if now is not None and now.get(threeway_news.NEWS):
+                # Told between the render and this stream: the page sets it only if new.
+                queue.put_nowait(Message(threeway_news.EVENT, now[threeway_news.NEWS]))
             async for message in streams.until_session_ends(request, ctx, queue):
                 if message.event == "pop":
                     await _audit_pop(request, session, message.data)
@@ -199,6 +203,8 @@ async def agent_events(
                         "uniqueid": message.data.get("uniqueid", ""),
                         "actions": fragment(request, "_call_actions.html", session, **values),
                     }
+                elif message.event == threeway_news.EVENT:
+                    data = {"text": threeway_news.text(t, message.data)}
                 else:
                     shown = agents.AgentView(agent_id, "", (), **message.data)
                     text = t("state_changed", state=state_text(t, shown))

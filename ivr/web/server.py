@@ -16,12 +16,13 @@ import structlog
 import uvicorn
 
 from ivr.adapters.ami import AmiClient, AmiEvent
+from ivr.adapters.threeway import ThreeWayCalls
 from ivr.domain.clock import Clock
 from ivr.routing.publish import Site
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView
 from ivr.store import CaseStore
-from ivr.web import pop
+from ivr.web import pop, threeway_news
 from ivr.web.app import create_app
 from ivr.web.context import Console
 from ivr.web.hub import Message
@@ -45,6 +46,10 @@ class RunningConsole:
     server: uvicorn.Server
     task: asyncio.Task[None]
     url: str
+
+    def attach_threeway(self, calls: ThreeWayCalls) -> None:
+        """The engine's three-way calls: the agent's action, and its news to the page."""
+        threeway_news.attach(self.console, calls)
 
     async def stop(self) -> None:
         self.server.should_exit = True

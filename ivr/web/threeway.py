@@ -15,12 +15,14 @@ from dataclasses import dataclass
 import structlog
 
 from ivr.adapters.ami import AmiActionFailed, AmiUnavailable
-from ivr.adapters.threeway import Line, ThreewayFailed
+from ivr.adapters.threeway import ThreewayFailed
+from ivr.adapters.threeway_parts import Line
 from ivr.domain.threeway import NoSuchLine, line_for
-from ivr.domain.vocabulary import EmergencyService
+from ivr.domain.vocabulary import ConferenceParty, EmergencyService
 from ivr.store import audit
 from ivr.web.call_actions import CallActionError, on_screen
 from ivr.web.context import Console
+from ivr.web.threeway_news import WRAPUP_DUE, agent_done
 
 log = structlog.get_logger()
 
@@ -98,10 +100,17 @@ async def start(
             agent=peer,
             line=Line(row.service, row.number, row.via),
             who=who,
+            owner=agent_id,
         )
     except ThreewayFailed as exc:
         pop.pop("threeway", None)
+        if pop.get(WRAPUP_DUE):
+            # The queue call was moved and ended all the same: its wrap-up is due now.
+            agent_done(ctx.hub, agent_id)
         log.info("console_threeway_refused", agent=agent_id, error=str(exc))
         raise CallActionError(exc.key) from exc
+    if ConferenceParty.AGENT not in session.channels:
+        # The agent's leg never reached the bridge: their part is over already.
+        agent_done(ctx.hub, agent_id)
     log.info("console_threeway", agent=agent_id, service=str(service), session=session.id)
     return Started(service, row.number, session.id)

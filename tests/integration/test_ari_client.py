@@ -26,6 +26,7 @@ from ivr.adapters.ari import (
     AriUnavailable,
     ChannelDestroyed,
     ChannelDtmfReceived,
+    LinkUp,
     PlaybackFinished,
     PlaybackStarted,
     StasisEnd,
@@ -337,6 +338,8 @@ async def test_event_link_reconnects_after_drop_and_still_delivers(
         assert down_warnings[0]["log_level"] == "warning"
         assert len(client.outages) == 1
         assert client.outages[0].up_at is not None
+        # Handlers are told each connect, so they can look again at what they hold.
+        await poll(lambda: len(recorder.of(LinkUp)) == 2, "LinkUp on connect and reconnect")
 
         channel = await client.originate(
             answering_wrapper, variables=caller_script(wait_s=0, dtmf="", hold_s=0)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.adapters.threeway import Line
+from ivr.adapters.threeway_parts import Label, Line, parse
 from ivr.domain import threeway as rules
 from ivr.domain.vocabulary import ConferenceParty, EmergencyService, ThreewayOutcome
 from ivr.routing.loader import RoutingError, load_profile
@@ -116,6 +116,47 @@ def test_an_unanswered_end_is_told_by_its_cause() -> None:
     assert rules.ended_outcome(17) == ThreewayOutcome.BUSY
     assert rules.ended_outcome(19) == ThreewayOutcome.NO_ANSWER
     assert rules.ended_outcome(None) == ThreewayOutcome.FAILED
+
+
+# ------------------------------------------------- after the engine was away
+
+
+def test_taken_back_two_still_talking_are_left_alone() -> None:
+    step = rules.resumed({CITIZEN, EMERGENCY}, ringing=False)
+    assert step.conference.present == {CITIZEN, EMERGENCY}
+    assert not step.hang_up
+    assert not step.destroy_bridge
+
+
+def test_taken_back_one_alone_is_let_go_unless_the_line_still_rings() -> None:
+    alone = rules.resumed({AGENT}, ringing=False)
+    assert alone.hang_up == {AGENT}
+    assert alone.destroy_bridge
+    waiting = rules.resumed({CITIZEN}, ringing=True)
+    assert not waiting.hang_up
+    assert not waiting.destroy_bridge
+
+
+def test_taken_back_empty_bridge_is_destroyed_and_its_dial_cancelled() -> None:
+    step = rules.resumed(set(), ringing=True)
+    assert step.destroy_bridge
+    assert step.cancel_dial
+
+
+def test_a_bridge_label_says_whose_call_and_who_is_who() -> None:
+    tag = Label(41, EmergencyService.FIRE, "119", "1764.5", "1764.6", "a01")
+    assert tag.name() == "threeway:41:fire:119:1764.5:1764.6:a01"
+    assert parse(tag.name()) == tag
+    without_agent = Label(41, EmergencyService.POLICE, "110", "1764.5", "", "a01")
+    assert parse(without_agent.name()) == without_agent
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "threeway", "mixing-bridge", "threeway:x:fire:119:a:b:c", "threeway:1:navy:1:a:b:c"],
+)
+def test_a_bridge_that_is_not_ours_has_no_label(name: str) -> None:
+    assert parse(name) is None
 
 
 # ---------------------------------------------------------------- the tables

@@ -3,6 +3,7 @@ agent phone through the queue; the agent, on the page, by keyboard, asks for 119
 SIPp UAS on the carrier trunk stands in for 119 and answers; all three are in one ARI
 bridge; 119 hangs up and the citizen and the agent are still bridged; the citizen
 hangs up and the agent is let go, the bridge destroyed. The call's record tells it.
+A busy 119 is told on the agent's open page, live, and the wrap-up waits for the end.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TypeVar
 import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import Page, async_playwright, expect
 
 from ivr.adapters import ari_bridges
 from ivr.app import Engine
@@ -25,6 +26,8 @@ from ivr.domain.clock import system_clock
 from ivr.domain.vocabulary import Role
 from ivr.store import CaseStore, audit
 from ivr.store.users import UserStore
+from ivr.web.i18n import translator
+from ivr.web.threeway_news import text as news_text
 from tests.harness import free_port
 from tests.integration.calls import StartEngine, call, events, greeting_s, register_agent
 from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
@@ -134,6 +137,12 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
 
             bridge = await until(three, "three in the three-way bridge")
             assert bridge.bridge_type == "mixing"
+            # The page is told, live, in the agent's language.
+            zh = translator("zh-TW")
+            fire = {"number": "119", "service": "fire"}
+            await expect(page.locator("#threeway-status")).to_have_text(
+                news_text(zh, {"key": "answered", **fire})
+            )
             assert uniqueid in bridge.channels
             assert f"{bridge.id}-e" in bridge.channels
             agent_leg = next(c for c in bridge.channels if c not in (uniqueid, f"{bridge.id}-e"))
@@ -146,6 +155,9 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
 
             after = await until(two, "119 left the bridge")
             assert set(after.channels) == {uniqueid, agent_leg}
+            await expect(page.locator("#threeway-status")).to_have_text(
+                news_text(zh, {"key": "emergency_left", **fire})
+            )
             # A second press does not dial 119 again.
             await tab_to(page, "threeway-go")
             async with page.expect_navigation():
@@ -186,20 +198,53 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
     ]
 
 
-async def test_a_busy_119_leaves_the_citizen_and_the_agent_together(
+async def sign_in(page: Page, base: str, username: str) -> None:
+    """Sign in on the page, by keyboard."""
+    await page.goto(f"{base}/signin?lang=en")
+    await tab_to(page, "username")
+    await page.keyboard.type(username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+    await expect(page.locator("#agent-page")).to_be_visible()
+
+
+async def api_session(web: httpx.AsyncClient, username: str) -> dict[str, str]:
+    """Sign `username` in over HTTP; the CSRF header its API calls carry."""
+    form = await web.get("/signin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    signed = await web.post(
+        "/signin", data={"username": username, "password": PASSWORD, "csrf_token": token[1]}
+    )
+    assert signed.status_code == 303
+    page = await web.get("/agent")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    return {"X-CSRF-Token": csrf[1]}
+
+
+async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_the_end(
     stack: StackConfig,  # noqa: F811
     store: CaseStore,  # noqa: F811
     start_engine: StartEngine,  # noqa: F811
     taipei_profile: ProfileCopy,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    """Asked through the JSON API this time; 119 answers 486 Busy Here."""
+    """Asked through the JSON API this time, while the agent's page is open; 119
+    answers 486 Busy Here. The page says so in its polite live region without a
+    reload, and the wrap-up form comes when the call ends, not when the queue call
+    was moved into the bridge (which the queue reports as the call complete)."""
     engine = await start_engine()
     assert engine.console is not None
     await engine.ami.wait_connected(20)
     await engine.ari.wait_connected(20)
     users = UserStore(store)
     await users.add("agent7001b", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01")
+    # The queue's word that the agent's call is complete (AgentComplete).
+    completed = asyncio.Event()
+    engine.ami.on("AgentComplete", lambda event: completed.set())
     port = free_port()
     await register_agent(stack, "7001", port)
     phone = start_uas(
@@ -214,50 +259,76 @@ async def test_a_busy_119_leaves_the_citizen_and_the_agent_together(
     )
     base = engine.console.url.rstrip("/")
     try:
-        async with httpx.AsyncClient(base_url=base, follow_redirects=False) as web:
-            form = await web.get("/signin")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-            assert token is not None
-            signed = await web.post(
-                "/signin",
-                data={"username": "agent7001b", "password": PASSWORD, "csrf_token": token[1]},
-            )
-            assert signed.status_code == 303
-            page = await web.get("/agent")
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-            assert csrf is not None
-            headers = {"X-CSRF-Token": csrf[1]}
-            ready = await web.post("/api/v1/agent/state", json={"action": "ready"}, headers=headers)
-            assert ready.status_code == 200, ready.text
-            placed = asyncio.create_task(
-                call(stack, store, dtmf="9#ww1#", wait_s=greeting_s(stack), hold_s=45)
-            )
+        async with (
+            async_playwright() as p,
+            httpx.AsyncClient(base_url=base, follow_redirects=False) as web,
+        ):
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = await browser.new_page()
+            try:
+                # Ready over the API: an earlier test may have left the agent in the
+                # queues, where the page offers no "go ready".
+                headers = await api_session(web, "agent7001b")
+                ready = await web.post(
+                    "/api/v1/agent/state", json={"action": "ready"}, headers=headers
+                )
+                assert ready.status_code == 200, ready.text
+                await sign_in(page, base, "agent7001b")
+                placed = asyncio.create_task(
+                    call(stack, store, dtmf="9#ww1#", wait_s=greeting_s(stack), hold_s=45)
+                )
+                await expect(page.locator("#pop-live")).to_contain_text("通話中", timeout=60_000)
+                status = page.locator("#threeway-status")
+                await expect(status).to_have_attribute("role", "status")
+                await expect(status).to_have_attribute("aria-live", "polite")
+                await expect(status).to_have_text("")
+                # A mark that a reload would wipe: the news must come without one.
+                await page.evaluate("window.notReloaded = true")
+                uniqueid = str(engine.console.console.hub.last_pop["a01"]["uniqueid"])
+                asked = await web.post(
+                    "/api/v1/agent/threeway",
+                    json={"uniqueid": uniqueid, "service": "fire"},
+                    headers=headers,
+                )
+                assert asked.status_code == 200, asked.text
+                assert asked.json()["number"] == "119"
+                # The page hears it, in the agent's language, from the live region.
+                said = news_text(
+                    translator("zh-TW"), {"key": "busy", "number": "119", "service": "fire"}
+                )
+                assert "忙線" in said
+                await expect(status).to_have_text(said, timeout=60_000)
+                assert await page.evaluate("window.notReloaded === true")
+                # Through the accessibility tree: a status with those words.
+                await expect(page.get_by_role("status").filter(has_text=said)).to_have_count(1)
+                results = await Axe().run(page)
+                assert results.violations_count == 0, results.generate_report()
 
-            async def answered() -> str | None:
-                pop = engine.console.console.hub.last_pop.get("a01") if engine.console else None
-                return str(pop["uniqueid"]) if pop and pop.get("phase") == "answered" else None
+                async def outcome() -> list[dict[str, object]] | None:
+                    record = await store.get_call_by_uniqueid(uniqueid)
+                    found = events(record, "threeway_dial") if record else []
+                    return found or None
 
-            uniqueid = await until(answered, "the agent answered")
-            asked = await web.post(
-                "/api/v1/agent/threeway",
-                json={"uniqueid": uniqueid, "service": "fire"},
-                headers=headers,
-            )
-            assert asked.status_code == 200, asked.text
-            assert asked.json()["number"] == "119"
-
-            async def outcome() -> list[dict[str, object]] | None:
-                record = await store.get_call_by_uniqueid(uniqueid)
-                found = events(record, "threeway_dial") if record else []
-                return found or None
-
-            told = await until(outcome, "the dial's outcome")
-            assert [(e["service"], e["outcome"]) for e in told] == [("fire", "busy")]
-            bridge = await threeway_bridge(engine)
-            assert bridge is not None
-            assert len(bridge.channels) == 2
-            assert uniqueid in bridge.channels
-            record = await placed
+                told = await until(outcome, "the dial's outcome")
+                assert [(e["service"], e["outcome"]) for e in told] == [("fire", "busy")]
+                bridge = await threeway_bridge(engine)
+                assert bridge is not None
+                assert len(bridge.channels) == 2
+                assert uniqueid in bridge.channels
+                # The move into the bridge ended the queue call: the queue says it is
+                # complete while the agent still talks to the caller. No wrap-up yet.
+                await asyncio.wait_for(completed.wait(), WAIT_S)
+                assert engine.console.console.hub.last_pop["a01"]["phase"] == "answered"
+                await expect(page.locator("#pop-live")).to_contain_text("通話中")
+                assert await page.locator("#wrap-up").count() == 0
+                record = await placed
+                # The caller hung up, the agent was let go: now the wrap-up form.
+                await expect(page.locator("#wrap-up")).to_be_visible(timeout=60_000)
+                await expect(status).to_have_text("三方通話已結束。")
+                results = await Axe().run(page)
+                assert results.violations_count == 0, results.generate_report()
+            finally:
+                await browser.close()
     finally:
         for proc in (phone, busy):
             if proc.poll() is None:

@@ -38,6 +38,15 @@
     detail.appendChild(again);
     live.textContent = data.text;
   });
+  // How the emergency three-way call goes: its own polite live region, whose text
+  // changes only when there is news (a repeat would be spoken twice).
+  source.addEventListener("threeway", function (e) {
+    var data = JSON.parse(e.data);
+    var status = document.getElementById("threeway-status");
+    if (status && status.textContent !== data.text) {
+      status.textContent = data.text;
+    }
+  });
   source.addEventListener("state", function (e) {
     var data = JSON.parse(e.data);
     stateText.textContent = data.text;
