@@ -71,6 +71,16 @@ class CaseUnknownUnit(CaseError):
     code = "case.unknown_unit"
 
 
+class CaseKeyReused(CaseError):
+    """The idempotency key of "open a case" was used for another call's case.
+
+    A repeat on the same call answers with the first case; on another call it would
+    link that case to a call it did not come from, so it is refused and writes nothing.
+    """
+
+    code = "case.key_reused"
+
+
 class Mailer(Protocol):
     async def send(self, mail: Mail) -> None: ...
 

@@ -42,6 +42,10 @@ WORDS: dict[str, tuple[str, str | None]] = {
         "案件剛被他人更新，請重新整理後再試。",  # noqa: RUF001 - full-width, as zh-TW is written
         "The case was changed meanwhile: reload the page and try again.",
     ),
+    "case.key_reused": (
+        "這個識別碼已用於另一通來電的案件 {number}，這次沒有寫入任何資料。",  # noqa: RUF001 - full-width
+        "This key was used for case {number}, not from this call; nothing was written.",
+    ),
     "cases.no_working_day": (
         "找不到可計算期限的上班日。",
         "No working day was found to count the deadline from.",
