@@ -93,7 +93,7 @@ async def test_a_dispatch_orders_key_repeated_on_its_call_merges_nothing(
     taken for a second report and merged into it."""
     first, second = [await _call(store, f"17200000{i}.1") for i in range(2)]
     opened = await svc.open_case(ctx, pothole(), at=T0, who="a01", key="k-2", call_id=first)
-    assert opened.made and not opened.merged
+    assert (opened.made, opened.merged) == (True, False)
     rows = await _rows(store)
     again = await svc.open_case(ctx, pothole(), at=T0, who="a01", key="k-2", call_id=first)
     assert (again.case.number, again.made, again.merged) == (opened.case.number, False, False)
@@ -111,7 +111,7 @@ async def test_a_merged_reports_key_on_another_call_is_refused(
     order = await svc.open_case(ctx, pothole(), at=T0, who="a01", call_id=first)
     report = pothole(caller="0933000222")
     merged = await svc.open_case(ctx, report, at=T0, who="a02", key="k-3", call_id=second)
-    assert merged.merged and merged.case.number == order.case.number
+    assert (merged.merged, merged.case.number) == (True, order.case.number)
     rows = await _rows(store)
     again = await svc.open_case(ctx, report, at=T0, who="a02", key="k-3", call_id=second)
     assert (again.case.number, again.merged, again.made) == (order.case.number, True, False)
