@@ -25,9 +25,10 @@ from ivr.cases_context import (
     case_facts,
 )
 from ivr.domain.cases.merge import Location, OpenOrder, PastReport, becomes_petition, merge_target
+from ivr.domain.cases.move_refusals import CaseMoveRefused
 from ivr.domain.cases.numbers import new_password
 from ivr.domain.cases.secret import caller_key, hash_password
-from ivr.domain.cases.workflow import CaseMoveRefused, ClockStart, decide, opening_clocks
+from ivr.domain.cases.workflow import ClockStart, decide, opening_clocks
 from ivr.domain.masking import mask_number
 from ivr.domain.vocabulary import CaseAction, CaseKind, CaseState
 from ivr.store.cases import CaseRecord, KeyUse, NewCase

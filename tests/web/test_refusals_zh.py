@@ -99,7 +99,11 @@ def test_a_refused_case_action_on_my_work_is_said_in_chinese(
     wrong = own.post(f"/work/cases/{number}/finish", data={"result": "x", "csrf_token": token})
     assert wrong.status_code == 409
     shown = errors_of(wrong.text)
-    assert "案件目前的狀態不允許這項處理。" in shown
+    # Its own reason, not the generic "the state does not allow this" (which it was).
+    assert (
+        f"案件 {number}: 陳情案件以回覆結案：請回覆並評定 A 級（已辦結），或 B 級並附辦理計畫。"
+        in shown
+    )
     assert "closed by its reply" not in shown
     blank = own.post(f"/work/cases/{number}/reply", data={"grade": "A", "csrf_token": token})
     assert "回覆或辦理結果需要填寫內容。" in errors_of(blank.text)
