@@ -16,8 +16,9 @@ from typing import Any, Protocol
 
 from ivr.domain.calendar import Calendar, DayOff, with_days_off
 from ivr.domain.cases.deadlines import DispatchItem
+from ivr.domain.cases.move_refusals import CaseMoveRefused
 from ivr.domain.cases.numbers import BadCaseNumber, parse_case_number
-from ivr.domain.cases.workflow import CaseFacts, CaseMoveRefused, Move, decide
+from ivr.domain.cases.workflow import CaseFacts, Move, decide
 from ivr.domain.tickets import Mail
 from ivr.domain.vocabulary import CaseAction, CaseGrade, CaseKind, CaseState
 from ivr.domain.workdays import closure_days
@@ -69,6 +70,52 @@ class CaseUnknownAgency(CaseError):
 
 class CaseUnknownUnit(CaseError):
     code = "case.unknown_unit"
+
+
+class CaseNeedsOfficer(CaseError):
+    code = "case.needs_officer"
+
+
+class CaseNoSuchCase(CaseError):
+    code = "case.no_such_case"
+
+
+# Moving a case: re-assigning it to another agency (轉派), converting a dispatch order
+# to a petition, merging one order into another.
+
+
+class ReassignNeedsAgency(CaseError):
+    code = "case.reassign_needs_agency"
+
+
+class ReassignNeedsReason(CaseError):
+    code = "case.reassign_needs_reason"
+
+
+class ConvertDispatchOnly(CaseError):
+    code = "case.convert_dispatch_only"
+
+
+class MergeIntoItself(CaseError):
+    code = "case.merge_into_itself"
+
+
+class MergeDispatchOnly(CaseError):
+    code = "case.merge_dispatch_only"
+
+
+class MergeIntoClosed(CaseError):
+    code = "case.merge_into_closed"
+
+
+class CaseKeyReused(CaseError):
+    """The idempotency key of "open a case" was used for another call's case.
+
+    A repeat on the same call answers with the first case; on another call it would
+    link that case to a call it did not come from, so it is refused and writes nothing.
+    """
+
+    code = "case.key_reused"
 
 
 class Mailer(Protocol):
@@ -139,7 +186,7 @@ async def find(ctx: CaseContext, ref: str) -> CaseRecord:
         else:
             raise CaseError(f"no case {ref}: {exc}") from exc
     if case is None:
-        raise CaseError(f"no case {ref} in profile {ctx.book.profile}")
+        raise CaseNoSuchCase(f"no case {ref} in profile {ctx.book.profile}", details={"ref": ref})
     return case
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from ivr.cases_context import (
     CaseContext,
     CaseError,
+    CaseKeyReused,
     CaseNeedsAgency,
     CaseNeedsItem,
     CaseNeedsPlace,
@@ -24,12 +25,13 @@ from ivr.cases_context import (
     case_facts,
 )
 from ivr.domain.cases.merge import Location, OpenOrder, PastReport, becomes_petition, merge_target
+from ivr.domain.cases.move_refusals import CaseMoveRefused
 from ivr.domain.cases.numbers import new_password
 from ivr.domain.cases.secret import caller_key, hash_password
-from ivr.domain.cases.workflow import CaseMoveRefused, ClockStart, decide, opening_clocks
+from ivr.domain.cases.workflow import ClockStart, decide, opening_clocks
 from ivr.domain.masking import mask_number
 from ivr.domain.vocabulary import CaseAction, CaseKind, CaseState
-from ivr.store.cases import CaseRecord, NewCase
+from ivr.store.cases import CaseRecord, KeyUse, NewCase
 
 
 async def seal(new: NewCase, password: str | None) -> NewCase:
@@ -151,7 +153,15 @@ async def open_case(
     call_id: int | None = None,
     ticket_id: int | None = None,
 ) -> Opened:
-    """Open a case, or merge a dispatch report into an open order at the same place."""
+    """Open a case, or merge a dispatch report into an open order at the same place.
+
+    A `key` used before answers with what it did then and writes nothing new; used
+    before for another call's case, it is refused (CaseKeyReused) and writes nothing.
+    """
+    if key is not None:
+        earlier = await ctx.book.key_use(key)
+        if earlier is not None:
+            return await _made_before(ctx, earlier, at=at, call_id=call_id)
     became_petition = False
     if data.kind is CaseKind.DISPATCH and data.item is not None and data.address:
         here = Location(data.address, data.district, data.lat, data.lon)
@@ -183,24 +193,62 @@ async def open_case(
                 became_petition = True
     new, clocks, password = prepare(ctx, data, at)
     new = await seal(replace(new, idempotency_key=key), password)
-    extra = {"three_strikes": True, "item": data.item} if became_petition else {}
+    extra: dict[str, object] = {"three_strikes": True, "item": data.item} if became_petition else {}
+    if key is not None:
+        # The history row names the call, so a repeat of the key knows whose it was.
+        extra["call_id"] = call_id
     try:
         case, made = await ctx.book.create(
             new, clocks, who=who, call_id=call_id, ticket_id=ticket_id, data=extra
         )
     except (ValueError, LookupError) as exc:
         raise CaseError(str(exc)) from exc
+    if not made and key is not None:
+        # Another request with this key made the case meanwhile: the same answer as
+        # when it is found first, above.
+        earlier = await ctx.book.key_use(key)
+        if earlier is None or not earlier.on_call(call_id):
+            raise _reused(case)
     if call_id is not None:
-        # The call's service type (T2(1)) is the case's kind; logged once per call and case.
-        await ctx.book.log_service(
-            service=case.kind,
-            at=at,
-            call_id=call_id,
-            agency_id=case.agency_id,
-            case_id=case.id,
-            key=f"case:{case.id}:call:{call_id}",
-        )
+        await _log_service(ctx, case, at=at, call_id=call_id)
     return Opened(case, made, password if made else None, became_petition=became_petition)
+
+
+def _reused(case: CaseRecord) -> CaseKeyReused:
+    return CaseKeyReused(
+        f"this key was used for case {case.number}, not from this call; nothing was written",
+        details={"number": case.number},
+    )
+
+
+async def _made_before(
+    ctx: CaseContext, earlier: KeyUse, *, at: datetime, call_id: int | None
+) -> Opened:
+    """The answer to a key used before: its case, and nothing new in the store.
+
+    Only what the first request may have left undone (its link to the call, its
+    service log, each idempotent by its own key) is written again.
+    """
+    if not earlier.on_call(call_id):
+        raise _reused(earlier.case)
+    case = earlier.case
+    if call_id is not None and earlier.merged:
+        await ctx.book.link(case.id, at=at, call_id=call_id)
+    elif call_id is not None:
+        await _log_service(ctx, case, at=at, call_id=call_id)
+    return Opened(case, made=False, merged=earlier.merged)
+
+
+async def _log_service(ctx: CaseContext, case: CaseRecord, *, at: datetime, call_id: int) -> None:
+    # The call's service type (T2(1)) is the case's kind; logged once per call and case.
+    await ctx.book.log_service(
+        service=case.kind,
+        at=at,
+        call_id=call_id,
+        agency_id=case.agency_id,
+        case_id=case.id,
+        key=f"case:{case.id}:call:{call_id}",
+    )
 
 
 def _location(case: CaseRecord) -> Location:
@@ -227,9 +275,15 @@ async def _merge_report(
         at=at,
         who=who,
         text=note[:8000],
-        data={"merged_report": True, "caller": mask_number(data.caller_number)},
+        # The history row names the call, so a repeat of the key knows whose it was.
+        data={"merged_report": True, "caller": mask_number(data.caller_number), "call_id": call_id},
         key=key,
     )
+    if key is not None:
+        # Another request with this key may have merged meanwhile, for another call.
+        earlier = await ctx.book.key_use(key)
+        if earlier is None or not earlier.on_call(call_id):
+            raise _reused(case)
     if call_id is not None:
         await ctx.book.link(case.id, at=at, call_id=call_id)
     return Opened(case, made=False, merged=True)

@@ -19,12 +19,19 @@ from typing import Any
 from ivr.cases_context import (
     CaseContext,
     CaseError,
+    CaseNeedsOfficer,
     CaseNeedsResult,
     CaseNeedsText,
     CaseUnknownAgency,
     CaseUnknownItem,
     CaseUnknownUnit,
+    ConvertDispatchOnly,
     Mailer,
+    MergeDispatchOnly,
+    MergeIntoClosed,
+    MergeIntoItself,
+    ReassignNeedsAgency,
+    ReassignNeedsReason,
     allowed_move,
     case_facts,
     context_for,
@@ -35,7 +42,8 @@ from ivr.cases_opening import CaseInput, Opened, import_key, open_case, prepare,
 from ivr.domain.calendar import Calendar
 from ivr.domain.cases.deadlines import DispatchItem
 from ivr.domain.cases.deidentify import deidentify
-from ivr.domain.cases.workflow import CaseMoveRefused, decide
+from ivr.domain.cases.move_refusals import CaseMoveRefused
+from ivr.domain.cases.workflow import decide
 from ivr.domain.masking import mask_number
 from ivr.domain.vocabulary import CaseAction, CaseGrade, CaseKind, CaseState
 from ivr.store.cases import CaseChanged, CaseRecord
@@ -91,7 +99,7 @@ def _changes(
     new_item = None
     if action is CaseAction.ASSIGNED:
         if not officer:
-            raise CaseError("assign needs the officer")
+            raise CaseNeedsOfficer("assign needs the officer")
         changes["officer"] = officer
     elif action is CaseAction.REASSIGNED:
         changes, new_item = _reassign_changes(ctx, text, agency_id, unit_id, officer, item)
@@ -132,7 +140,7 @@ def _reassign_changes(
         agency_id = agency_id or new_item.agency_id
         unit_id = unit_id or new_item.unit
     if agency_id is None:
-        raise CaseError("re-assignment needs --agency (or --item for a dispatch order)")
+        raise ReassignNeedsAgency("re-assignment needs --agency (or --item for a dispatch order)")
     if agency_id not in ctx.agency_ids():
         raise CaseUnknownAgency(
             f"no agency {agency_id!r} in the directory", details={"agency": agency_id}
@@ -143,7 +151,7 @@ def _reassign_changes(
             details={"agency": agency_id, "unit": unit_id},
         )
     if not reason:
-        raise CaseError("re-assignment needs its reason (T6(4)): --reason")
+        raise ReassignNeedsReason("re-assignment needs its reason (T6(4)): --reason")
     changes.update(agency_id=agency_id, unit_id=unit_id, officer=officer)
     return changes, new_item
 
@@ -230,7 +238,10 @@ async def convert(ctx: CaseContext, ref: str, *, at: datetime, who: str, reason:
     """
     order = await find(ctx, ref)
     if order.kind != CaseKind.DISPATCH:
-        raise CaseError(f"case {order.number} is a {order.kind}; only a dispatch order converts")
+        raise ConvertDispatchOnly(
+            f"case {order.number} is a {order.kind}; only a dispatch order converts",
+            details={"number": order.number},
+        )
     data = CaseInput(
         kind=CaseKind.PETITION,
         summary=order.summary,
@@ -278,11 +289,14 @@ async def merge(
     case = await find(ctx, ref)
     into = await find(ctx, into_ref)
     if case.id == into.id:
-        raise CaseError("a case cannot merge into itself")
+        raise MergeIntoItself("a case cannot merge into itself")
     if case.kind != CaseKind.DISPATCH or into.kind != CaseKind.DISPATCH:
-        raise CaseError("only dispatch orders merge")
+        raise MergeDispatchOnly("only dispatch orders merge")
     if into.state not in (CaseState.OPEN, CaseState.ASSIGNED):
-        raise CaseError(f"case {into.number} is {into.state}: merge into an open order")
+        raise MergeIntoClosed(
+            f"case {into.number} is {into.state}: merge into an open order",
+            details={"number": into.number, "state": into.state},
+        )
     move = allowed_move(ctx, case, CaseAction.MERGED, at)
     after, applied = await ctx.book.apply(
         case,

@@ -7,14 +7,14 @@ stays within the databases' limits on bound parameters.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ivr.domain.vocabulary import CaseClock, CaseKind, CaseState
+from ivr.domain.vocabulary import CaseAction, CaseClock, CaseKind, CaseState
 from ivr.store.case_records import CaseEventRecord, CaseRecord, ClockRecord, LinkRecord
 from ivr.store.cases_models import Case, CaseClockRow, CaseEvent, CaseLink
 from ivr.store.models import require_utc_aware
@@ -23,6 +23,35 @@ if TYPE_CHECKING:
     from ivr.store.repo import CaseStore
 
 _CASE_COLUMNS = tuple(f.name for f in fields(CaseRecord) if f.name != "clocks")
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """What an idempotency key of "open a case" did before: made `case`, or merged a
+    report into it (an ABSORBED history row), and for which call."""
+
+    case: CaseRecord
+    merged: bool
+    # The call the key's request came from (none: it came from no call). Its history
+    # row names it; rows written before it did fall back on the case's links.
+    calls: frozenset[int]
+
+    def on_call(self, call_id: int | None) -> bool:
+        """Whether a repeat of the key on `call_id` is a repeat of the same request.
+
+        Without a call (the CLI), any use is. With one, it must be the call the key
+        was first used on: on another call it is another request, and must not hand
+        the first call's case to it.
+        """
+        return call_id is None or call_id in self.calls
+
+
+def _named_call(data: Any) -> tuple[bool, frozenset[int]]:
+    """(whether the history row names its call, that call) from the row's data."""
+    if not isinstance(data, dict) or "call_id" not in data:
+        return False, frozenset()
+    call = data["call_id"]
+    return True, frozenset({call}) if isinstance(call, int) else frozenset()
 
 
 class CaseReader:
@@ -110,6 +139,49 @@ class CaseReader:
         async with self._engine.connect() as conn:
             found = (await conn.execute(stmt)).scalar()
         return None if found is None else int(found)
+
+    async def key_use(self, key: str) -> KeyUse | None:
+        """What the key `key` opened or merged before, or None if it is unused."""
+        async with self._engine.connect() as conn:
+            made = (await conn.execute(select(Case.id).where(Case.idempotency_key == key))).scalar()
+            if made is not None:
+                case_id, merged = int(made), False
+                data = (
+                    await conn.execute(
+                        select(CaseEvent.data)
+                        .where(CaseEvent.case_id == case_id, CaseEvent.action == CaseAction.CREATED)
+                        .order_by(CaseEvent.id)
+                        .limit(1)
+                    )
+                ).scalar()
+            else:
+                event = (
+                    await conn.execute(
+                        select(CaseEvent.case_id, CaseEvent.data).where(
+                            CaseEvent.idempotency_key == key
+                        )
+                    )
+                ).first()
+                if event is None:
+                    return None
+                case_id, merged, data = int(event[0]), True, event[1]
+            named, calls = _named_call(data)
+            if not named:
+                # Written before history rows named the call: a made case's first call
+                # link is its creation's, a merge's link came after its row.
+                links = select(CaseLink.call_id).where(
+                    CaseLink.case_id == case_id,
+                    CaseLink.role == "call",
+                    CaseLink.call_id.is_not(None),
+                )
+                if not merged:
+                    links = links.order_by(CaseLink.id).limit(1)
+                found = (await conn.execute(links)).scalars()
+                calls = frozenset(int(c) for c in found if c is not None)
+        case = await self.get(case_id)
+        if case is None:  # pragma: no cover - deleted between the two reads
+            return None
+        return KeyUse(case, merged, calls)
 
     async def events(self, case_id: int) -> list[CaseEventRecord]:
         stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)

@@ -28,7 +28,7 @@ from ivr.domain.vocabulary import CaseAction
 from ivr.store.bulk_rows import insert_rows
 from ivr.store.case_bulk import UPDATABLE, Change, apply_changes, insert_cases
 from ivr.store.case_facts import ReportFacts, report_facts
-from ivr.store.case_reads import CaseReader
+from ivr.store.case_reads import CaseReader, KeyUse
 from ivr.store.case_records import (
     ACTIONS,
     CLOCKS,
@@ -61,6 +61,7 @@ __all__ = [
     "CaseRecord",
     "Change",
     "ClockRecord",
+    "KeyUse",
     "LinkRecord",
     "NewCase",
     "ReportFacts",

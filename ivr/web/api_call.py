@@ -28,6 +28,7 @@ _STATUS = {
     "call_not_on_screen": 409,
     "call_gone": 409,
     "transfer_done_before": 409,
+    "case_key_reused": 409,
     "call_not_found": 404,
     "transfer_no_unit": 404,
     "phone_down": 503,
@@ -35,7 +36,11 @@ _STATUS = {
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "the case was refused: the reason"},
     404: {"model": Problem, "description": "no record of the call, or no such unit"},
-    409: {"model": Problem, "description": "the call is not on the agent's screen, or is over"},
+    409: {
+        "model": Problem,
+        "description": "the call is not on the agent's screen, or is over, or the case's key "
+        "was used for another call's case (nothing is written)",
+    },
     503: {"model": Problem, "description": "the phone system is not reachable"},
 }
 UNIQUEID = Field(min_length=1, max_length=64, description="the call's id, as its screen pop has it")
@@ -43,7 +48,9 @@ UNIQUEID = Field(min_length=1, max_length=64, description="the call's id, as its
 
 def _refusal(exc: CallActionError) -> ApiError:
     why = refusal_text("en", exc.__cause__) if exc.__cause__ is not None else exc.detail
-    text = translator("en")(exc.key, why=why)
+    # The page's words for a reused key add that its form is renewed; not the API's.
+    key = "case_refused" if exc.key == "case_key_reused" else exc.key
+    text = translator("en")(key, why=why)
     if exc.key == "phone_down":
         text = "the phone system is not reachable"
     return ApiError(_STATUS.get(exc.key, 400), text)

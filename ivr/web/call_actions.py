@@ -21,6 +21,7 @@ import structlog
 
 from ivr import cases_service as svc
 from ivr.adapters.ami import AmiActionFailed, AmiUnavailable
+from ivr.cases_context import CaseKeyReused
 from ivr.domain.vocabulary import CaseKind
 from ivr.errors import ExitStatus, HotlineError
 from ivr.store import audit
@@ -156,13 +157,15 @@ async def open_from_call(
             key=f"web:{who}:{key}"[:64],
             call_id=call.id,
         )
+    except CaseKeyReused as exc:
+        # The form's key opened another call's case: nothing written, and a new form.
+        raise CallActionError("case_key_reused", str(exc)) from exc
     except svc.CaseError as exc:
         raise CallActionError("case_refused", str(exc)) from exc
     case = opened.case
     # The pop now (the call may have moved on to its wrap-up while the case was made)
     # lists the cases of this call, on this page and on a reload: those the store links
-    # to the call. A key used before answers with its case, which may be another
-    # call's: that one is not this call's.
+    # to the call. A key used before answers with its case only on the same call.
     now = ctx.hub.last_pop.get(agent_id)
     if now is not None and now.get("uniqueid") == uniqueid:
         now["cases"] = await pop_cases(ctx, call.id)

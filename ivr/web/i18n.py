@@ -237,6 +237,11 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Password {password}: tell the caller now; it is not shown again.",
     ),
     "case_refused": ("無法立案：{why}", "The case was not opened: {why}"),
+    # The form's key was used for another call's case: the page gives a new form.
+    "case_key_reused": (
+        "無法立案：{why}表單已更新，請確認內容後再送出。",
+        "The case was not opened: {why} The form is renewed: check it and submit it again.",
+    ),
     "case_summary_needed": ("請填寫案情摘要。", "Write the case's summary."),
     "case_agency_needed": (
         "陳情案件請選擇主管機關。",

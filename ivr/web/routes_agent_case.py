@@ -62,14 +62,16 @@ async def create_case(
             console(request), session.user.agent_id or "", who, uniqueid, key, form
         )
     except CallActionError as exc:
-        # The form comes back with what was typed, and the same key.
+        # The form comes back with what was typed, and the same key; a key another
+        # call's case took gets a new one, so the next submit opens this call's case.
+        reused = exc.key == "case_key_reused"
         return await show(
             request,
             session,
             errors=[_refused(request, session, exc)],
-            status_code=422,
+            status_code=409 if reused else 422,
             case_form=form,
-            case_key=key,
+            case_key=call_actions.new_form_key() if reused else key,
         )
     # The case's own history says who opened it from which call, and when.
     return await show(request, session, opened=opened)

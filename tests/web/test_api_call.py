@@ -10,9 +10,11 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from ivr.domain.vocabulary import CaseKind, Role
 from ivr.store import audit
+from ivr.store.cases_models import CallService
 from tests.web.conftest import ConsoleServer
 from tests.web.test_agent_case import CALLER, a_call_on_screen, cases_of_call
 from tests.web.test_console import client, csrf_of
@@ -68,6 +70,51 @@ def test_the_api_opens_a_case_from_the_call_on_screen_once(
     ]
     pop = c.get("/api/v1/agent/pop").json()
     assert [x["number"] for x in pop["cases"]] == [made["number"]]
+
+
+def services_of(server: ConsoleServer, call_id: int) -> list[int | None]:
+    """The cases whose service type is logged for the call (T2(1))."""
+
+    async def logged() -> list[int | None]:
+        async with server.console.store._engine.connect() as conn:
+            found = await conn.execute(
+                select(CallService.case_id).where(CallService.call_id == call_id)
+            )
+            return list(found.scalars())
+
+    return server.run(logged())
+
+
+def test_a_key_used_on_another_call_is_refused_and_writes_nothing(
+    console_server: ConsoleServer, people: dict[str, str]
+) -> None:
+    """The client's key opened a case from one call; the same key with the next call on
+    screen is 409, and neither that case nor anything else is tied to the new call."""
+    first_id, first_call = a_call_on_screen(console_server)
+    c, headers = signed(console_server, people["agent"])
+    key = uuid.uuid4().hex
+    made = c.post(CASE, json=petition(first_id, key), headers=headers)
+    assert made.status_code == 200, made.text
+    number = made.json()["number"]
+    second_id, second_call = a_call_on_screen(console_server)
+    reused = c.post(CASE, json=petition(second_id, key), headers=headers)
+    assert reused.status_code == 409
+    assert reused.json() == {
+        "detail": f"The case was not opened: This key was used for case {number}, "
+        "not from this call; nothing was written."
+    }
+    assert cases_of_call(console_server, second_call) == []
+    assert services_of(console_server, second_call) == []
+    assert c.get("/api/v1/agent/pop").json()["cases"] == []
+    # The first call keeps its case, logged once; a new key opens the second call's own.
+    assert [x.number for x in cases_of_call(console_server, first_call)] == [number]
+    assert len(services_of(console_server, first_call)) == 1
+    fresh = c.post(CASE, json=petition(second_id), headers=headers)
+    assert fresh.status_code == 200
+    assert fresh.json()["number"] != number
+    assert [x.number for x in cases_of_call(console_server, second_call)] == [
+        fresh.json()["number"]
+    ]
 
 
 def test_a_refused_case_answers_with_the_reason_and_stores_nothing(

@@ -1,7 +1,7 @@
 """The screen pop's "Cases" row lists the cases of this call, from the store: a case
 opened from the call, on the page or again after the pop is rebuilt, and never a case
-of another call (one an idempotency key used before answers with, or the caller's
-earlier call's)."""
+of another call (the caller's earlier call's, even when its idempotency key is sent
+again with this call)."""
 
 from __future__ import annotations
 
@@ -36,14 +36,11 @@ def test_the_pop_lists_only_the_cases_of_its_call(
     # The same caller's next call: the earlier call's case is not this call's.
     second, second_id = a_call_on_screen(console_server)
     assert c.get("/api/v1/agent/pop").json()["cases"] == []
-    # A key used before answers with its case, the first call's, made before...
+    # A key used on the first call is refused on this one: it writes nothing...
     again = c.post(CASE, json=petition(second, key), headers=headers)
-    assert (again.status_code, again.json()["number"], again.json()["made"]) == (
-        200,
-        number,
-        False,
-    )
-    # ...which the store does not link to this call, so the pop does not list it.
+    assert again.status_code == 409
+    assert number in again.json()["detail"]
+    # ...so the store links nothing to this call, and the pop lists nothing.
     assert cases_of_call(console_server, second_id) == []
     assert c.get("/api/v1/agent/pop").json()["cases"] == []
     page = c.get("/agent").text

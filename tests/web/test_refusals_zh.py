@@ -6,6 +6,7 @@ not the CLI's English line: opening a case from the call, and the case actions o
 from __future__ import annotations
 
 import html
+import re
 import uuid
 
 from ivr.domain.vocabulary import Role, UiLanguage
@@ -42,6 +43,37 @@ def test_a_refused_case_from_the_call_is_said_in_chinese(console_server: Console
     assert cases_of_call(console_server, call_id) == []
 
 
+def test_a_form_key_used_on_another_call_is_refused_in_chinese(
+    console_server: ConsoleServer,
+) -> None:
+    """The page's form key opened a case from one call; sent again with the next call on
+    screen, it is refused in Chinese, writes nothing, and the form comes back renewed."""
+    console_server.user("zh-agent-key", Role.AGENT, agent_id="a01", language=UiLanguage.ZH_TW)
+    first_id, first_call = a_call_on_screen(console_server)
+    c = client(console_server, "zh-agent-key")
+    key = uuid.uuid4().hex
+    fields = {"key": key, "kind": "petition", "summary": "路燈不亮", "agency": "pwd"}
+    made = c.post(
+        "/agent/case",
+        data={"csrf_token": csrf_of(c, "/agent"), "uniqueid": first_id, **fields},
+    )
+    assert made.status_code == 200
+    (number,) = [x.number for x in cases_of_call(console_server, first_call)]
+    second_id, second_call = a_call_on_screen(console_server)
+    reused = c.post(
+        "/agent/case",
+        data={"csrf_token": csrf_of(c, "/agent"), "uniqueid": second_id, **fields},
+    )
+    assert reused.status_code == 409
+    shown = errors_of(reused.text)
+    assert f"無法立案：這個識別碼已用於另一通來電的案件 {number}，這次沒有寫入任何資料。" in shown
+    assert "not from this call" not in shown
+    assert cases_of_call(console_server, second_call) == []
+    renewed = re.search(r'name="key" value="([^"]+)"', reused.text)
+    assert renewed is not None
+    assert renewed[1] != key
+
+
 def test_a_refused_case_action_on_my_work_is_said_in_chinese(
     console_server: ConsoleServer,
 ) -> None:
@@ -67,7 +99,11 @@ def test_a_refused_case_action_on_my_work_is_said_in_chinese(
     wrong = own.post(f"/work/cases/{number}/finish", data={"result": "x", "csrf_token": token})
     assert wrong.status_code == 409
     shown = errors_of(wrong.text)
-    assert "案件目前的狀態不允許這項處理。" in shown
+    # Its own reason, not the generic "the state does not allow this" (which it was).
+    assert (
+        f"案件 {number}: 陳情案件以回覆結案：請回覆並評定 A 級（已辦結），或 B 級並附辦理計畫。"
+        in shown
+    )
     assert "closed by its reply" not in shown
     blank = own.post(f"/work/cases/{number}/reply", data={"grade": "A", "csrf_token": token})
     assert "回覆或辦理結果需要填寫內容。" in errors_of(blank.text)

@@ -27,8 +27,20 @@ from ivr.domain.cases.deadlines import (
     returned_work_due,
     review_due,
 )
+from ivr.domain.cases.move_refusals import (
+    BadSurveyScore,
+    CaseIsFinal,
+    CaseMoveRefused,
+    MoveDispatchOnly,
+    MoveNotFromState,
+    MovePetitionOnly,
+    OrderNeedsItem,
+    PetitionClosedByReply,
+    PlanExists,
+    ReplyNeedsGrade,
+    ReviewPetitionOnly,
+)
 from ivr.domain.vocabulary import CaseAction, CaseClock, CaseGrade, CaseKind, CaseState
-from ivr.errors import ExitStatus, HotlineError
 
 A = CaseAction
 S = CaseState
@@ -65,13 +77,6 @@ PETITION_ONLY = frozenset({A.REPLIED, A.GRADED, A.SURVEY, A.REVIEW_UPHELD, A.JUR
 DISPATCH_ONLY = frozenset({A.STAGE1_DONE, A.CONVERTED, A.MERGED, A.CONTACT_ATTEMPT})
 # A survey score at or under this is "dissatisfied" (1 to 5, P10-P11).
 DISSATISFIED_AT_MOST = 2
-
-
-class CaseMoveRefused(HotlineError, ValueError):
-    """An action the state machine does not allow for this case, with the reason."""
-
-    code = "case.move_refused"
-    exit_status = ExitStatus.REFUSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +122,7 @@ def opening_clocks(
         return (ClockStart(CaseClock.REPLY, received_at, petition_reply_due(cal, received_at)),)
     if kind is CaseKind.DISPATCH:
         if item is None:
-            raise CaseMoveRefused("a dispatch order needs its item (1-22 in the tables)")
+            raise OrderNeedsItem()
         due = dispatch_deadlines(item, received_at, cal.tz, variant)
         starts = []
         if due.stage1 is not None:
@@ -133,22 +138,22 @@ def allowed_actions(facts: CaseFacts) -> list[CaseAction]:
     return [a for a in ALLOWED_FROM if _refusal(facts, a) is None]
 
 
-def _refusal(facts: CaseFacts, action: CaseAction) -> str | None:  # noqa: PLR0911 - a reason per rule
+def _refusal(facts: CaseFacts, action: CaseAction) -> CaseMoveRefused | None:  # noqa: PLR0911 - a reason per rule
     if facts.state in FINAL:
-        return f"a {facts.state} case is final; act on the case it became"
+        return CaseIsFinal(facts.state)
     if facts.state not in ALLOWED_FROM.get(action, frozenset()):
-        return f"{action} is not allowed on a {facts.state} case"
+        return MoveNotFromState(action, facts.state)
     petition = facts.kind is CaseKind.PETITION
     if action in PETITION_ONLY and not petition:
-        return f"{action} applies to petitions only"
+        return MovePetitionOnly(action)
     if action in DISPATCH_ONLY and facts.kind is not CaseKind.DISPATCH:
-        return f"{action} applies to dispatch orders only"
+        return MoveDispatchOnly(action)
     if action is A.CLOSED and petition and facts.state in WORKING:
-        return "a petition is closed by its reply: reply with grade A, or B with a plan"
+        return PetitionClosedByReply()
     if action is A.CLOSED and not petition and facts.state is S.REPLIED:
-        return f"{action} is not allowed on a {facts.state} case"
+        return MoveNotFromState(action, facts.state)
     if action is A.REOPENED and facts.state is S.REVIEW and not petition:
-        return "only a petition goes to review"
+        return ReviewPetitionOnly()
     return None
 
 
@@ -171,7 +176,7 @@ def decide(  # noqa: PLR0911, PLR0912 - one branch per action reads as the rules
     """
     refused = _refusal(facts, action)
     if refused is not None:
-        raise CaseMoveRefused(refused)
+        raise refused
     running = facts.running
     same = facts.state
     if action in RECORD_ONLY:
@@ -192,14 +197,14 @@ def decide(  # noqa: PLR0911, PLR0912 - one branch per action reads as the rules
         if action is A.GRADED:
             grade = CaseGrade.B
         if grade is None:
-            raise CaseMoveRefused("a reply needs its grade: A (done) or B (a plan, P8)")
+            raise ReplyNeedsGrade()
         stop = running & {CaseClock.REPLY, CaseClock.RETURNED, CaseClock.JURISDICTION}
         starts: tuple[ClockStart, ...] = (
             ClockStart(CaseClock.DEIDENTIFY, at, deidentify_due(cal, at)),
         )
         if grade is CaseGrade.B:
             if facts.grade is CaseGrade.B or CaseClock.GRADE_B in running:
-                raise CaseMoveRefused("this petition already has its grade-B plan")
+                raise PlanExists()
             due = grade_b_due(facts.received_at, cal.tz)
             starts += (ClockStart(CaseClock.GRADE_B, at, due),)
             return Move(S.REPLIED, stop=stop, start=starts, grade=grade, notify_citizen=True)
@@ -222,7 +227,7 @@ def decide(  # noqa: PLR0911, PLR0912 - one branch per action reads as the rules
         return Move(S.CLOSED, stop=stop, start=starts, notify_citizen=True, survey=petition)
     if action is A.SURVEY:
         if score is None or not 1 <= score <= 5:
-            raise CaseMoveRefused(f"a survey score is 1 to 5, got {score}")
+            raise BadSurveyScore(score)
         if score > DISSATISFIED_AT_MOST:
             return Move(same, extra={"score": score})
         due = review_due(cal, at)
