@@ -17,7 +17,7 @@ from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_hours as hours
 from ivr.web import routing_hours_closed as closed
 from ivr.web.auth import console
-from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing import BASE, Reader, Writer, as_editor
 from ivr.web.routes_routing_api import (
     _ERRORS,
     ApiReader,
@@ -66,15 +66,8 @@ async def day_form(
     ranges: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     async def change() -> rv.DraftRecord:
-        return await hours.set_day(
-            console(request),
-            session.user,
-            draft_id,
-            key,
-            day,
-            revision=revision,
-            ranges=hours.parse_ranges(ranges),
-            address=client_address(request),
+        return await as_editor(request, session, hours.set_day)(
+            draft_id, key, day, revision=revision, ranges=hours.parse_ranges(ranges)
         )
 
     return await shared.form_change(
@@ -95,13 +88,10 @@ async def mode_form(
     always_open: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     return await shared.form_change(
-        hours.set_always_open(
-            console(request),
-            session.user,
+        as_editor(request, session, hours.set_always_open)(
             draft_id,
             revision=revision,
             always_open=always_open == "true",
-            address=client_address(request),
         ),
         lambda **shown: _page(request, session, draft_id, **shown),
         key="mode",
@@ -121,15 +111,12 @@ async def closed_form(
     then: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     return await shared.form_change(
-        closed.set_closed(
-            console(request),
-            session.user,
+        as_editor(request, session, closed.set_closed)(
             draft_id,
             revision=revision,
             kind=kind,
             target=target,
             then=then,
-            address=client_address(request),
         ),
         lambda **shown: _page(request, session, draft_id, **shown),
         key="closed",
@@ -216,15 +203,8 @@ async def api_set_day(
 
     async def change() -> dict[str, Any]:
         c = console(request)
-        saved = await hours.set_day(
-            c,
-            session.user,
-            draft_id,
-            key,
-            day,
-            revision=body.revision,
-            ranges=body.ranges,
-            address=client_address(request),
+        saved = await as_editor(request, session, hours.set_day)(
+            draft_id, key, day, revision=body.revision, ranges=body.ranges
         )
         found = await hours.day_problems(c, saved, key, day)
         return {**_draft_out(saved), "problems": [p.as_json() for p in found]}
@@ -246,13 +226,10 @@ async def api_set_mode(request: Request, session: ApiWriter, draft_id: RowId, bo
     """Answer always, or by the weekly table; saved as typed (the checker's problems are
     on GET .../hours and refuse a publish)."""
     return await _answer(
-        hours.set_always_open(
-            console(request),
-            session.user,
+        as_editor(request, session, hours.set_always_open)(
             draft_id,
             revision=body.revision,
             always_open=body.always_open,
-            address=client_address(request),
         ),
         _draft_out,
     )
@@ -285,15 +262,12 @@ async def api_set_closed(
     """Where callers go outside service hours; saved as chosen (the checker's problems
     are on GET .../hours and refuse a publish)."""
     return await _answer(
-        closed.set_closed(
-            console(request),
-            session.user,
+        as_editor(request, session, closed.set_closed)(
             draft_id,
             revision=body.revision,
             kind=body.kind,
             target=body.target,
             then=body.then,
-            address=client_address(request),
         ),
         _draft_out,
     )

@@ -211,14 +211,10 @@ async def references(console: Console, draft_id: int, index: int) -> list[ItemRe
     return found
 
 
-class Referred(admin.AdminError):
+class Referred(lists.Referred):
     """The item is referred to: shown first, removed only when the admin says so again."""
 
     code = "web.dispatch_referred"
-
-    def __init__(self, detail: str, refs: list[ItemRef]) -> None:
-        super().__init__(409, detail)
-        self.refs = refs
 
 
 async def remove(
