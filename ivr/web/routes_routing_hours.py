@@ -37,6 +37,10 @@ TableKey = Literal["weekly", "office_hours"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
+def _done(draft_id: int, anchor: str) -> str:
+    return f"{shared.draft_url(draft_id, 'hours')}?notice=saved#{anchor}"
+
+
 async def _page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
     return await shared.show(
         request,
@@ -75,7 +79,7 @@ async def day_form(
         lambda **shown: _page(request, session, draft_id, **shown),
         key=f"{key}-{day}",
         form={hours.FIELD: ranges},
-        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#{key}-{day}",
+        done=_done(draft_id, f"{key}-{day}"),
     )
 
 
@@ -89,14 +93,12 @@ async def mode_form(
 ) -> Response:
     return await shared.form_change(
         as_editor(request, session, hours.set_always_open)(
-            draft_id,
-            revision=revision,
-            always_open=always_open == "true",
+            draft_id, revision=revision, always_open=always_open == "true"
         ),
         lambda **shown: _page(request, session, draft_id, **shown),
         key="mode",
         form={"always_open": always_open},
-        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#mode",
+        done=_done(draft_id, "mode"),
     )
 
 
@@ -112,16 +114,12 @@ async def closed_form(
 ) -> Response:
     return await shared.form_change(
         as_editor(request, session, closed.set_closed)(
-            draft_id,
-            revision=revision,
-            kind=kind,
-            target=target,
-            then=then,
+            draft_id, revision=revision, kind=kind, target=target, then=then
         ),
         lambda **shown: _page(request, session, draft_id, **shown),
         key="closed",
         form={"kind": kind, "target": target, "then": then},
-        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#closed",
+        done=_done(draft_id, "closed"),
     )
 
 
