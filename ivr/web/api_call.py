@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ivr.web import call_actions
 from ivr.web.api import _COMMON, NOT_BLANK, PREFIX, AgentWriter, ApiError, Problem
-from ivr.web.auth import console
+from ivr.web.auth import as_agent
 from ivr.web.call_actions import CallActionError, CaseForm
 from ivr.web.i18n import translator
 from ivr.web.refusals import refusal_text
@@ -109,13 +109,8 @@ async def call_case(request: Request, session: AgentWriter, body: CaseIn) -> Cas
         body.caller_name,
     )
     try:
-        opened = await call_actions.open_from_call(
-            console(request),
-            session.user.agent_id or "",
-            session.user.username,
-            body.uniqueid,
-            body.key,
-            form,
+        opened = await as_agent(request, session, call_actions.open_from_call)(
+            body.uniqueid, body.key, form
         )
     except CallActionError as exc:
         raise _refusal(exc) from exc
@@ -136,13 +131,7 @@ async def call_case(request: Request, session: AgentWriter, body: CaseIn) -> Cas
 async def call_transfer(request: Request, session: AgentWriter, body: TransferIn) -> TransferOut:
     """Send the caller of the call on screen into the transfer engine, to `unit`."""
     try:
-        code = await call_actions.transfer(
-            console(request),
-            session.user.agent_id or "",
-            session.user.username,
-            body.uniqueid,
-            body.unit,
-        )
+        code = await as_agent(request, session, call_actions.transfer)(body.uniqueid, body.unit)
     except CallActionError as exc:
         raise _refusal(exc) from exc
     return TransferOut(unit=body.unit, number=code)

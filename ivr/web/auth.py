@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Request
 from starlette.responses import Response
@@ -20,6 +21,9 @@ from ivr.domain.vocabulary import Role
 from ivr.errors import ExitStatus, HotlineError
 from ivr.store.users import Session
 from ivr.web.context import Console
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SESSION_COOKIE = "hotline_session"
 # Before sign-in there is no session: the sign-in form's token is a double-submit cookie.
@@ -56,6 +60,17 @@ class CsrfRefused(HotlineError):
 def console(request: Request) -> Console:
     found: Console = request.app.state.console
     return found
+
+
+def as_agent(
+    request: Request, session: Session, act: Callable[Concatenate[Console, str, str, P], R]
+) -> Callable[P, R]:
+    """A call action (`ivr.web.call_actions`, `ivr.web.threeway`) as the signed-in agent:
+    the console, the agent's id ("" for an account with none: the action refuses it) and
+    the username, then the action's own fields."""
+    return functools.partial(
+        act, console(request), session.user.agent_id or "", session.user.username
+    )
 
 
 async def signed_in(request: Request) -> Session:

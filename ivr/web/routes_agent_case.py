@@ -19,7 +19,7 @@ from ivr.web import call_actions, threeway
 from ivr.web.api import _COMMON as COMMON_RESPONSES
 from ivr.web.api import PREFIX, ApiError, Problem
 from ivr.web.api import AgentWriter as ApiAgentWriter
-from ivr.web.auth import console
+from ivr.web.auth import as_agent
 from ivr.web.call_actions import CallActionError, CaseForm
 from ivr.web.i18n import translator
 from ivr.web.refusals import refusal_text
@@ -55,12 +55,9 @@ async def create_case(
     district: Text = "",
     caller_name: Text = "",
 ) -> Response:
-    who = session.user.username
     form = CaseForm(kind, summary, agency, item, address, district, caller_name)
     try:
-        opened = await call_actions.open_from_call(
-            console(request), session.user.agent_id or "", who, uniqueid, key, form
-        )
+        opened = await as_agent(request, session, call_actions.open_from_call)(uniqueid, key, form)
     except CallActionError as exc:
         # The form comes back with what was typed, and the same key; a key another
         # call's case took gets a new one, so the next submit opens this call's case.
@@ -84,11 +81,8 @@ async def transfer_call(
     uniqueid: Annotated[str, Form(max_length=64)],
     unit: Annotated[str, Form(max_length=64)],
 ) -> Response:
-    ctx = console(request)
     try:
-        await call_actions.transfer(
-            ctx, session.user.agent_id or "", session.user.username, uniqueid, unit
-        )
+        await as_agent(request, session, call_actions.transfer)(uniqueid, unit)
     except CallActionError as exc:
         return await show(
             request, session, errors=[_refused(request, session, exc)], status_code=409
@@ -105,9 +99,7 @@ async def threeway_call(
 ) -> Response:
     """110 or 119 into the call on screen; the agent stays on it (K2(1), K4(1))."""
     try:
-        started = await threeway.start(
-            console(request), session.user.agent_id or "", session.user.username, uniqueid, service
-        )
+        started = await as_agent(request, session, threeway.start)(uniqueid, service)
     except CallActionError as exc:
         return await show(
             request, session, errors=[_refused(request, session, exc)], status_code=409
@@ -141,13 +133,7 @@ async def api_threeway(request: Request, session: ApiAgentWriter, body: Threeway
     how the emergency line went is on the call's record.
     """
     try:
-        started = await threeway.start(
-            console(request),
-            session.user.agent_id or "",
-            session.user.username,
-            body.uniqueid,
-            body.service,
-        )
+        started = await as_agent(request, session, threeway.start)(body.uniqueid, body.service)
     except CallActionError as exc:
         if exc.key == "phone_down":
             raise ApiError(503, "the phone system is not reachable") from exc

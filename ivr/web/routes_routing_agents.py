@@ -18,7 +18,7 @@ from ivr.web import routing_admin as admin
 from ivr.web import routing_agents as agents
 from ivr.web import routing_rename as rename
 from ivr.web.auth import console
-from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing import BASE, Reader, Writer, as_editor, client_address
 from ivr.web.routes_routing_api import (
     _ERRORS,
     ApiReader,
@@ -30,6 +30,7 @@ from ivr.web.routes_routing_api import (
     _answer,
     _draft_out,
     _refused,
+    _removed,
 )
 from ivr.web.routes_routing_api import api as routing_api
 
@@ -79,15 +80,7 @@ async def add_form(
 ) -> Response:
     typed = await _typed(request, key)
     return await shared.form_change(
-        agents.add(
-            console(request),
-            session.user,
-            draft_id,
-            key,
-            revision=revision,
-            typed=typed,
-            address=client_address(request),
-        ),
+        as_editor(request, session, agents.add)(draft_id, key, revision=revision, typed=typed),
         lambda **shown: _page(request, session, draft_id, **shown),
         key=key,
         form=typed,
@@ -106,15 +99,8 @@ async def change_form(
 ) -> Response:
     typed = await _typed(request, key)
     return await shared.form_change(
-        agents.change(
-            console(request),
-            session.user,
-            draft_id,
-            key,
-            revision=revision,
-            index=index,
-            typed=typed,
-            address=client_address(request),
+        as_editor(request, session, agents.change)(
+            draft_id, key, revision=revision, index=index, typed=typed
         ),
         lambda **shown: _page(request, session, draft_id, **shown),
         key=f"{key}-{index}",
@@ -133,33 +119,21 @@ async def remove_form(
     revision: Annotated[int, Form()],
     confirm: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    c = console(request)
-    try:
-        await agents.remove(
-            c,
-            session.user,
-            draft_id,
-            key,
-            revision=revision,
-            index=index,
-            confirm=confirm == "yes",
-            address=client_address(request),
-        )
-    except agents.Referred as exc:
-        # What refers to the queue, and the same button again to confirm.
-        return await shared.show(
-            request,
-            session,
-            "routing_agents_refs.html",
-            lambda: agents.row_at(c, draft_id, key, index),
-            status_code=exc.status,
-            refs=exc.refs,
-            key=key,
-            action=shared.draft_url(draft_id, PART),
-        )
-    except admin.AdminError as exc:
-        return await _page(request, session, draft_id, status_code=exc.status, errors=[exc.detail])
-    return shared.saved(shared.draft_url(draft_id, PART), f"#{key}")
+    # What refers to the queue, and the same button again to confirm.
+    return await shared.removal(
+        as_editor(request, session, agents.remove)(
+            draft_id, key, revision=revision, index=index, confirm=confirm == "yes"
+        ),
+        request,
+        session,
+        draft_id,
+        again=_page,
+        refs_page="routing_agents_refs.html",
+        row=lambda: agents.row_at(console(request), draft_id, key, index),
+        done=f"{shared.draft_url(draft_id, PART)}?notice=saved#{key}",
+        key=key,
+        action=shared.draft_url(draft_id, PART),
+    )
 
 
 # ---------------------------------------------------------------- JSON API
@@ -349,20 +323,8 @@ async def api_remove(
 ) -> Any:
     """Remove an agent or a queue; one something refers to (a menu, another queue, a
     console account): 409 with `references`, unless `confirm`."""
-    try:
-        done = await agents.remove(
-            console(request),
-            session.user,
-            draft_id,
-            key,
-            revision=body.revision,
-            index=index,
-            confirm=body.confirm,
-            address=client_address(request),
+    return await _removed(
+        as_editor(request, session, agents.remove)(
+            draft_id, key, revision=body.revision, index=index, confirm=body.confirm
         )
-    except agents.Referred as exc:
-        found = [r.__dict__ for r in exc.refs]
-        return JSONResponse({"detail": exc.detail, "references": found}, status_code=exc.status)
-    except admin.AdminError as exc:
-        return _refused(exc)
-    return _draft_out(done)
+    )

@@ -23,6 +23,7 @@ from ivr.web import routing_admin as admin
 from ivr.web.api import PREFIX, Problem
 from ivr.web.auth import console
 from ivr.web.routes_routing import client_address
+from ivr.web.routing_lists import Referred
 
 api = APIRouter(prefix=f"{PREFIX}/routing", tags=["routing"])
 
@@ -156,6 +157,19 @@ class ReferenceOut(BaseModel):
 def _draft_out(d: Any) -> dict[str, Any]:
     s = d.summary()
     return {k: s[k] for k in DraftOut.model_fields}
+
+
+async def _removed(removal: Awaitable[Any]) -> Any:
+    """A removal's answer: the draft, or 409 with the `references` to the row (removed
+    only with `confirm`), or the refusal."""
+    try:
+        done = await removal
+    except Referred as exc:
+        found = [r.__dict__ for r in exc.refs]
+        return JSONResponse({"detail": exc.detail, "references": found}, status_code=exc.status)
+    except admin.AdminError as exc:
+        return _refused(exc)
+    return _draft_out(done)
 
 
 def _version_out(v: Any) -> dict[str, Any]:

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ivr.store.users import Session
 from ivr.web import routes_routing_lists as shared
-from ivr.web import routing_admin as admin
 from ivr.web import routing_dispatch as dispatch
 from ivr.web import routing_dispatch_radius as radius
 from ivr.web.auth import console
@@ -27,7 +26,7 @@ from ivr.web.routes_routing_api import (
     RowId,
     _answer,
     _draft_out,
-    _refused,
+    _removed,
 )
 from ivr.web.routes_routing_api import api as routing_api
 
@@ -123,31 +122,20 @@ async def remove_form(
     index: Annotated[int, Form(ge=0)],
     confirm: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    c = console(request)
-    try:
-        await dispatch.remove(
-            c,
-            session.user,
-            draft_id,
-            revision=revision,
-            index=index,
-            confirm=confirm == "yes",
-            address=client_address(request),
-        )
-    except dispatch.Referred as exc:
-        # What refers to the item, and the same button again to confirm.
-        return await shared.show(
-            request,
-            session,
-            "routing_dispatch_refs.html",
-            lambda: dispatch.item_at(c, draft_id, index),
-            status_code=exc.status,
-            refs=exc.refs,
-            action=shared.draft_url(draft_id, PART),
-        )
-    except admin.AdminError as exc:
-        return await _page(request, session, draft_id, status_code=exc.status, errors=[exc.detail])
-    return shared.saved(shared.draft_url(draft_id, PART), f"#{KEY}")
+    # What refers to the item, and the same button again to confirm.
+    return await shared.removal(
+        as_editor(request, session, dispatch.remove)(
+            draft_id, revision=revision, index=index, confirm=confirm == "yes"
+        ),
+        request,
+        session,
+        draft_id,
+        again=_page,
+        refs_page="routing_dispatch_refs.html",
+        row=lambda: dispatch.item_at(console(request), draft_id, index),
+        done=f"{shared.draft_url(draft_id, PART)}?notice=saved#{KEY}",
+        action=shared.draft_url(draft_id, PART),
+    )
 
 
 @router.post(BASE + "/drafts/{draft_id}/dispatch/radius")
@@ -263,16 +251,11 @@ async def api_remove(
     request: Request, session: ApiWriter, draft_id: RowId, index: Index, body: RemoveIn
 ) -> Any:
     """Remove an item; 409 with `references` if something refers to it, unless `confirm`."""
-    try:
-        done = await as_editor(request, session, dispatch.remove)(
+    return await _removed(
+        as_editor(request, session, dispatch.remove)(
             draft_id, revision=body.revision, index=index, confirm=body.confirm
         )
-    except dispatch.Referred as exc:
-        refs = [r.__dict__ for r in exc.refs]
-        return JSONResponse({"detail": exc.detail, "references": refs}, status_code=exc.status)
-    except admin.AdminError as exc:
-        return _refused(exc)
-    return _draft_out(done)
+    )
 
 
 class RadiusIn(BaseModel):

@@ -17,7 +17,7 @@ from ivr.web import routes_routing_lists as shared
 from ivr.web import routing_hours as hours
 from ivr.web import routing_hours_closed as closed
 from ivr.web.auth import console
-from ivr.web.routes_routing import BASE, Reader, Writer, client_address
+from ivr.web.routes_routing import BASE, Reader, Writer, as_editor
 from ivr.web.routes_routing_api import (
     _ERRORS,
     ApiReader,
@@ -35,6 +35,10 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix=routing_api.prefix, tags=["routing"])
 TableKey = Literal["weekly", "office_hours"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _done(draft_id: int, anchor: str) -> str:
+    return f"{shared.draft_url(draft_id, 'hours')}?notice=saved#{anchor}"
 
 
 async def _page(request: Request, session: Session, draft_id: int, **shown: Any) -> Response:
@@ -66,15 +70,8 @@ async def day_form(
     ranges: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     async def change() -> rv.DraftRecord:
-        return await hours.set_day(
-            console(request),
-            session.user,
-            draft_id,
-            key,
-            day,
-            revision=revision,
-            ranges=hours.parse_ranges(ranges),
-            address=client_address(request),
+        return await as_editor(request, session, hours.set_day)(
+            draft_id, key, day, revision=revision, ranges=hours.parse_ranges(ranges)
         )
 
     return await shared.form_change(
@@ -82,7 +79,7 @@ async def day_form(
         lambda **shown: _page(request, session, draft_id, **shown),
         key=f"{key}-{day}",
         form={hours.FIELD: ranges},
-        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#{key}-{day}",
+        done=_done(draft_id, f"{key}-{day}"),
     )
 
 
@@ -95,18 +92,13 @@ async def mode_form(
     always_open: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     return await shared.form_change(
-        hours.set_always_open(
-            console(request),
-            session.user,
-            draft_id,
-            revision=revision,
-            always_open=always_open == "true",
-            address=client_address(request),
+        as_editor(request, session, hours.set_always_open)(
+            draft_id, revision=revision, always_open=always_open == "true"
         ),
         lambda **shown: _page(request, session, draft_id, **shown),
         key="mode",
         form={"always_open": always_open},
-        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#mode",
+        done=_done(draft_id, "mode"),
     )
 
 
@@ -121,20 +113,13 @@ async def closed_form(
     then: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     return await shared.form_change(
-        closed.set_closed(
-            console(request),
-            session.user,
-            draft_id,
-            revision=revision,
-            kind=kind,
-            target=target,
-            then=then,
-            address=client_address(request),
+        as_editor(request, session, closed.set_closed)(
+            draft_id, revision=revision, kind=kind, target=target, then=then
         ),
         lambda **shown: _page(request, session, draft_id, **shown),
         key="closed",
         form={"kind": kind, "target": target, "then": then},
-        done=f"{shared.draft_url(draft_id, 'hours')}?notice=saved#closed",
+        done=_done(draft_id, "closed"),
     )
 
 
@@ -216,15 +201,8 @@ async def api_set_day(
 
     async def change() -> dict[str, Any]:
         c = console(request)
-        saved = await hours.set_day(
-            c,
-            session.user,
-            draft_id,
-            key,
-            day,
-            revision=body.revision,
-            ranges=body.ranges,
-            address=client_address(request),
+        saved = await as_editor(request, session, hours.set_day)(
+            draft_id, key, day, revision=body.revision, ranges=body.ranges
         )
         found = await hours.day_problems(c, saved, key, day)
         return {**_draft_out(saved), "problems": [p.as_json() for p in found]}
@@ -246,13 +224,10 @@ async def api_set_mode(request: Request, session: ApiWriter, draft_id: RowId, bo
     """Answer always, or by the weekly table; saved as typed (the checker's problems are
     on GET .../hours and refuse a publish)."""
     return await _answer(
-        hours.set_always_open(
-            console(request),
-            session.user,
+        as_editor(request, session, hours.set_always_open)(
             draft_id,
             revision=body.revision,
             always_open=body.always_open,
-            address=client_address(request),
         ),
         _draft_out,
     )
@@ -285,15 +260,12 @@ async def api_set_closed(
     """Where callers go outside service hours; saved as chosen (the checker's problems
     are on GET .../hours and refuse a publish)."""
     return await _answer(
-        closed.set_closed(
-            console(request),
-            session.user,
+        as_editor(request, session, closed.set_closed)(
             draft_id,
             revision=body.revision,
             kind=body.kind,
             target=body.target,
             then=body.then,
-            address=client_address(request),
         ),
         _draft_out,
     )

@@ -135,6 +135,32 @@ async def form_change(
     return RedirectResponse(done, status_code=303)
 
 
+async def removal(
+    removed: Awaitable[Any],
+    request: Request,
+    session: Session,
+    draft_id: int,
+    *,
+    again: ShownPage,
+    refs_page: str,
+    row: Callable[[], Awaitable[Any]],
+    done: str,
+    **values: Any,
+) -> Response:
+    """Run a form's removal: to `done` when removed; when something refers to the row,
+    what does, on `refs_page` with the same button again to confirm; else the list page
+    `again` with the refusal."""
+    try:
+        await removed
+    except lists.Referred as exc:
+        return await show(
+            request, session, refs_page, row, status_code=exc.status, refs=exc.refs, **values
+        )
+    except admin.AdminError as exc:
+        return await again(request, session, draft_id, status_code=exc.status, errors=[exc.detail])
+    return RedirectResponse(done, status_code=303)
+
+
 class RowOut(BaseModel):
     """A row of a list: its place, its values as the page shows them, its problems."""
 

@@ -316,14 +316,10 @@ async def _refuse_referred_rename(
     )
 
 
-class Referred(admin.AdminError):
+class Referred(lists.Referred):
     """The row is referred to: shown first, removed only when the admin says so again."""
 
     code = "web.queue_referred"
-
-    def __init__(self, detail: str, found: list[Reference]) -> None:
-        super().__init__(409, detail)
-        self.refs = found
 
 
 async def remove(

@@ -65,7 +65,7 @@ SPEC = ListSpec(
 _NUMBERS = ("item", "stage1_hours", "stage2_days", "stage2_hours", "contact_attempts")
 
 
-def _number(text: str) -> int | float | str:
+def as_number(text: str) -> int | float | str:
     """A typed number as YAML would read it; anything else as text, for the checker to judge."""
     for kind in (int, float):
         try:
@@ -87,7 +87,7 @@ def _variants(text: str) -> dict[str, int | float | str] | None:
                 {"stage2_variants": [f"{piece!r} is not written name=days (e.g. wiring=3)"]},
                 [],
             )
-        out[name.strip()] = _number(days.strip())
+        out[name.strip()] = as_number(days.strip())
     return out or None
 
 
@@ -104,7 +104,7 @@ def entry_of(typed: Mapping[str, str]) -> dict[str, object]:
         elif not text:
             entry[f.name] = "" if f.required else None
         else:
-            entry[f.name] = _number(text) if f.name in _NUMBERS else text
+            entry[f.name] = as_number(text) if f.name in _NUMBERS else text
     return entry
 
 
@@ -199,7 +199,7 @@ async def item_at(console: Console, draft_id: int, index: int) -> tuple[rv.Draft
 async def references(console: Console, draft_id: int, index: int) -> list[ItemRef]:
     """What refers to the item at `index`: table fields, then open orders, oldest first."""
     draft, row = await item_at(console, draft_id, index)
-    number = _number(row.values["item"])
+    number = as_number(row.values["item"])
     if not isinstance(number, int):
         return []
     found = table_refs(draft.files, number)
@@ -211,14 +211,10 @@ async def references(console: Console, draft_id: int, index: int) -> list[ItemRe
     return found
 
 
-class Referred(admin.AdminError):
+class Referred(lists.Referred):
     """The item is referred to: shown first, removed only when the admin says so again."""
 
     code = "web.dispatch_referred"
-
-    def __init__(self, detail: str, refs: list[ItemRef]) -> None:
-        super().__init__(409, detail)
-        self.refs = refs
 
 
 async def remove(

@@ -34,13 +34,7 @@ class DispatchPage(lists.ListPage):
 
 def typed_radius(typed: str) -> int | float | str:
     """A typed radius as YAML would read it; anything else as text, for the checker."""
-    text = typed.strip()
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
+    return dispatch.as_number(typed.strip())
 
 
 async def page(console: Console, draft_id: int) -> DispatchPage:

@@ -17,9 +17,9 @@ from ivr.routing import publish as pub
 from ivr.routing.menu_edit import DEST_FIELDS, destination, put, target_field
 from ivr.store import routing_versions as rv
 from ivr.store.users import User
-from ivr.web import routing_admin as admin
 from ivr.web import routing_lists as lists
 from ivr.web.context import Console
+from ivr.web.routing_menus import checked_kind
 
 HOURS = "hours.yaml"
 KEY = "closed"
@@ -63,8 +63,7 @@ async def set_closed(
     address: str | None = None,
 ) -> rv.DraftRecord:
     """Where callers go outside service hours; saved as chosen (see the module)."""
-    if kind not in DEST_FIELDS:
-        raise admin.AdminError(422, f"{kind!r}: a destination is one of {', '.join(KINDS)}")
+    checked_kind(kind)
 
     def edit(text: str) -> str:
         data = lists.data_of(text)

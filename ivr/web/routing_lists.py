@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ivr.routing import publish as pub
 from ivr.routing.loader import render_loc
@@ -32,6 +32,8 @@ from ivr.web.context import Console
 
 Loc = tuple[str | int, ...]
 
+T = TypeVar("T")
+
 
 class FormRefused(admin.AdminError):
     """A row is refused: the reasons by form field ("" for the row as a whole)."""
@@ -43,6 +45,17 @@ class FormRefused(admin.AdminError):
     ) -> None:
         super().__init__(422, detail, problems)
         self.at_field = at_field
+
+
+class Referred(admin.AdminError):
+    """A row is referred to: shown first, removed only when the admin says so again.
+    Each editor whose rows others name has its own subclass, with its own code."""
+
+    code = "web.row_referred"
+
+    def __init__(self, detail: str, refs: Sequence[object]) -> None:
+        super().__init__(409, detail)
+        self.refs = list(refs)
 
 
 @dataclass(frozen=True)
@@ -271,7 +284,7 @@ async def save_checked(
     )
 
 
-def _edited(file: str, edit: Callable[[], str]) -> str:
+def _edited(file: str, edit: Callable[[], T]) -> T:
     try:
         return edit()
     except EditError as exc:
@@ -291,21 +304,11 @@ async def add(
     clashes: bool = False,
 ) -> rv.DraftRecord:
     """Add a row at the end of the list, checked first; see the module."""
-    draft, text = await current(console, user, draft_id, revision, spec.file)
-    index = len(items(text, spec.key))
-    new_text = _edited(spec.file, lambda: append(text, [spec.key], entry))
-    return await save_checked(
-        console,
-        user,
-        draft,
-        spec.file,
-        new_text,
-        spec.loc(index),
-        spec.names,
-        what,
-        address,
-        clashes=clashes,
-    )
+
+    def edit(text: str) -> tuple[int, str]:
+        return len(items(text, spec.key)), append(text, [spec.key], entry)
+
+    return await _save_row(console, user, draft_id, spec, revision, edit, what, address, clashes)
 
 
 async def replace(
@@ -322,8 +325,28 @@ async def replace(
     clashes: bool = False,
 ) -> rv.DraftRecord:
     """Replace row `index` with `entry`, checked first, as a new row is."""
+
+    def edit(text: str) -> tuple[int, str]:
+        return index, replace_entry(text, [spec.key], index, entry)
+
+    return await _save_row(console, user, draft_id, spec, revision, edit, what, address, clashes)
+
+
+async def _save_row(
+    console: Console,
+    user: User,
+    draft_id: int,
+    spec: ListSpec,
+    revision: int,
+    edit: Callable[[str], tuple[int, str]],
+    what: str,
+    address: str | None,
+    clashes: bool,
+) -> rv.DraftRecord:
+    """`edit` the list's file as the admin saw it (the row's index and the new text),
+    saved unless the checker finds a problem at that row."""
     draft, text = await current(console, user, draft_id, revision, spec.file)
-    new_text = _edited(spec.file, lambda: replace_entry(text, [spec.key], index, entry))
+    index, new_text = _edited(spec.file, lambda: edit(text))
     return await save_checked(
         console,
         user,

@@ -198,6 +198,13 @@ def _old(text: str, menu: str, key: str) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
+def checked_kind(kind: str) -> str:
+    """`kind` if it is a destination type (a menu key's, the closed hours'); else refused."""
+    if kind not in DEST_FIELDS:
+        raise admin.AdminError(422, f"{kind!r}: a destination is one of {', '.join(DEST_FIELDS)}")
+    return kind
+
+
 def _key(key: str) -> str:
     if key != EXHAUSTED and (len(key) != 1 or key not in "0123456789*#"):
         raise admin.AdminError(422, f"{key!r}: a key is one of 0-9, * or #")
@@ -219,8 +226,7 @@ async def set_route(
 ) -> rv.DraftRecord:
     """Where a key (or `on_exhausted`) leads; a new key is added. Saved as chosen."""
     _key(key)
-    if kind not in DEST_FIELDS:
-        raise admin.AdminError(422, f"{kind!r}: a destination is one of {', '.join(DEST_FIELDS)}")
+    checked_kind(kind)
 
     def edit(text: str) -> str:
         dest = destination(kind, target, then, _old(text, menu, key))

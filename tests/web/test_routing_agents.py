@@ -18,7 +18,6 @@ from tests.web.routing_editor import (
     open_editor,
     person,
     publish,
-    signed_in,
     tab_to,
 )
 from tests.web.routing_editor import fill as send
@@ -176,15 +175,9 @@ def test_admin_adds_a_queue_removes_one_after_seeing_what_refers_to_it_and_an_ag
 def test_agents_and_queues_added_changed_removed_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/agents"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "agents")
     new = {"id": "a09", "name": "Kim", "extension": "7009", "skills": ["zh-TW", "en"]}
-    refused = agent.post(
-        f"{url}/agents", json={"revision": 1, **new}, headers={"X-CSRF-Token": agent_csrf}
-    )
+    refused = agent.post(f"{url}/agents", json={"revision": 1, **new}, headers=agent_a)
     assert refused.status_code == 403
     taken = admin.post(f"{url}/agents", json={"revision": 1, **new, "id": "a01"}, headers=a)
     assert taken.status_code == 422

@@ -8,7 +8,7 @@ from __future__ import annotations
 import yaml
 from playwright.sync_api import Page, expect
 
-from ivr.domain.vocabulary import CaseKind, Role
+from ivr.domain.vocabulary import CaseKind
 from ivr.routing.publish import Site
 from ivr.routing.versions import read_document
 from ivr.store import routing_versions as rv
@@ -20,9 +20,7 @@ from tests.web.routing_editor import (
     fill,
     follow,
     open_editor,
-    person,
     publish,
-    signed_in,
     type_into,
 )
 from tests.web.test_routing_admin import Reloads, site
@@ -192,14 +190,10 @@ def test_admin_changes_the_merge_radius_refused_at_the_field_then_saved(
 def test_the_merge_radius_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/dispatch/settings/merge_radius_m"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "dispatch/settings/merge_radius_m")
     assert admin.get(url).json() == {"merge_radius_m": "30", "problems": []}
     body = {"revision": 1, "merge_radius_m": 12.5}
-    assert agent.put(url, json=body, headers={"X-CSRF-Token": agent_csrf}).status_code == 403
+    assert agent.put(url, json=body, headers=agent_a).status_code == 403
     bad = admin.put(url, json={**body, "merge_radius_m": -1}, headers=a)
     assert bad.status_code == 422, bad.text
     assert [p["path"] for p in bad.json()["problems"]] == ["merge_radius_m"]

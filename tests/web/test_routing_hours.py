@@ -28,7 +28,6 @@ from tests.web.routing_editor import (
     open_editor,
     person,
     publish,
-    signed_in,
     tab_to,
     type_into,
 )
@@ -205,16 +204,9 @@ def test_admin_turns_always_open_off_gets_a_weekly_table_edits_it_and_turns_it_o
 def test_always_open_through_the_api(
     console_server: ConsoleServer, site: tuple[Site, Reloads]
 ) -> None:
-    admin, csrf = signed_in(console_server, person(console_server, Role.ADMIN))
-    agent, agent_csrf = signed_in(console_server, person(console_server, Role.AGENT))
-    a = {"X-CSRF-Token": csrf}
-    d = admin.post("/api/v1/routing/drafts", headers=a).json()
-    url = f"/api/v1/routing/drafts/{d['id']}/hours"
+    admin, a, agent, agent_a, _, url = api_draft(console_server, "hours")
     off = {"revision": 1, "always_open": False}
-    assert (
-        agent.put(f"{url}/always_open", json=off, headers={"X-CSRF-Token": agent_csrf}).status_code
-        == 403
-    )
+    assert agent.put(f"{url}/always_open", json=off, headers=agent_a).status_code == 403
     done = admin.put(f"{url}/always_open", json=off, headers=a)
     assert done.status_code == 200, done.text
     seen = admin.get(url).json()
