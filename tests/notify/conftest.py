@@ -1,5 +1,21 @@
 """The case-store fixtures (SQLite and PostgreSQL) for the notification tests."""
 
-from tests.store.conftest import backend, db_url, pg_server, pg_store_database, store
+from tests.store.conftest import (
+    backend,
+    db_url,
+    migrated_sqlite,
+    pg_migrated,
+    pg_server,
+    pg_store_database,
+    store,
+)
 
-__all__ = ["backend", "db_url", "pg_server", "pg_store_database", "store"]
+__all__ = [
+    "backend",
+    "db_url",
+    "migrated_sqlite",
+    "pg_migrated",
+    "pg_server",
+    "pg_store_database",
+    "store",
+]
