@@ -91,7 +91,10 @@ class ServedVersions:
         if self._directory is None:
             return None
         if await store_versions.head(self._store, profile) is not None:
-            return None  # versions exist and none has these files: edited by hand
+            # Versions exist: another call may have just made version 1 of these very
+            # files (after this one looked them up), so look again; None means none has
+            # these files: edited by hand.
+            return await store_versions.number_for_digest(self._store, profile, content)
         try:
             files = read_document(self._directory)
         except (DocumentError, OSError):
