@@ -25,7 +25,6 @@ from ivr import prompts
 from ivr.asterisk import generate, install, process, render
 from ivr.asterisk.install import AsteriskRuntime
 from ivr.config import Ports, StackConfig
-from ivr.routing.loader import load_profile
 from ivr.store_cli import upgrade
 from tests.harness import EngineProcess, free_port
 
@@ -198,8 +197,9 @@ class Stack:
 
 def render_with_bench_dialplan(cfg: StackConfig) -> None:
     """The stack's config plus bench/baseline.conf, #included after the project's files."""
-    tables = load_profile(cfg.routing_dir)
-    files = generate.generated_files(tables, cfg.ari_password)
+    # The same generated files as `ivr asterisk config`: pjsip.conf #includes the TLS
+    # file, and agents' and trunks' secrets live outside the tables.
+    files = generate.stack_files(cfg)
     names = [f"dialplan-{p.name}" for p in sorted((cfg.repo_dir / "dialplans").glob("*.conf"))]
     values = render.template_values(cfg, [*names, BENCH_DIALPLAN])
     src = cfg.repo_dir / "asterisk-conf" / "extensions.conf"
