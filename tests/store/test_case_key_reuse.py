@@ -10,35 +10,12 @@ from sqlalchemy import func, select
 
 from ivr import cases_service as svc
 from ivr.cases_context import CaseKeyReused
-from ivr.routing.loader import load_profile
-from ivr.routing.view import build_view
 from ivr.store import CaseStore
-from ivr.store.cases import CaseBook
 from ivr.store.cases_models import CallService, Case, CaseClockRow, CaseEvent, CaseLink
-from tests.store.test_cases_store import T0, TAIPEI_DIR, petition, pothole
+from tests.store.case_calls import ctx, start_call, tables
+from tests.store.test_cases_store import T0, petition, pothole
 
-
-@pytest.fixture(scope="module")
-def tables():  # type: ignore[no-untyped-def]
-    return load_profile(TAIPEI_DIR)
-
-
-@pytest.fixture
-def ctx(store: CaseStore, tables) -> svc.CaseContext:  # type: ignore[no-untyped-def]
-    office = build_view(tables).office
-    return svc.context_for(CaseBook.of(store, "taipei"), tables, office, TAIPEI_DIR)
-
-
-async def _call(store: CaseStore, uniqueid: str) -> int:
-    return await store.start_call(
-        uniqueid=uniqueid,
-        linkedid=uniqueid,
-        channel=f"PJSIP/inbound-{uniqueid}",
-        caller_number="0912345678",
-        caller_name=None,
-        dnid="1999",
-        started_at=T0,
-    )
+__all__ = ["ctx", "tables"]  # the fixtures, shared with the other case-call tests
 
 
 async def _rows(store: CaseStore) -> dict[str, int]:
@@ -63,7 +40,7 @@ async def _services_of(store: CaseStore, call_id: int) -> list[int | None]:
 async def test_a_petitions_key_on_another_call_is_refused_and_writes_nothing(
     store: CaseStore, ctx: svc.CaseContext
 ) -> None:
-    first, second = [await _call(store, f"17100000{i}.1") for i in range(2)]
+    first, second = [await start_call(store, f"17100000{i}.1") for i in range(2)]
     opened = await svc.open_case(ctx, petition(), at=T0, who="a01", key="k-1", call_id=first)
     assert opened.made
     rows = await _rows(store)
@@ -91,7 +68,7 @@ async def test_a_dispatch_orders_key_repeated_on_its_call_merges_nothing(
 ) -> None:
     """The order the key made is an open order at the same place: a repeat must not be
     taken for a second report and merged into it."""
-    first, second = [await _call(store, f"17200000{i}.1") for i in range(2)]
+    first, second = [await start_call(store, f"17200000{i}.1") for i in range(2)]
     opened = await svc.open_case(ctx, pothole(), at=T0, who="a01", key="k-2", call_id=first)
     assert (opened.made, opened.merged) == (True, False)
     rows = await _rows(store)
@@ -107,7 +84,7 @@ async def test_a_dispatch_orders_key_repeated_on_its_call_merges_nothing(
 async def test_a_merged_reports_key_on_another_call_is_refused(
     store: CaseStore, ctx: svc.CaseContext
 ) -> None:
-    first, second, third = [await _call(store, f"17300000{i}.1") for i in range(3)]
+    first, second, third = [await start_call(store, f"17300000{i}.1") for i in range(3)]
     order = await svc.open_case(ctx, pothole(), at=T0, who="a01", call_id=first)
     report = pothole(caller="0933000222")
     merged = await svc.open_case(ctx, report, at=T0, who="a02", key="k-3", call_id=second)
