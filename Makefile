@@ -15,10 +15,17 @@ run: deps asterisk
 
 # Each worker starts its own private stacks (ports and state directories are picked
 # per stack), so real-call tests run side by side; a file's tests stay on one worker
-# because several modules share one module-scoped stack.
-TEST_WORKERS ?= 4
+# because several modules share one module-scoped stack. Files go out longest first
+# (tests/durations.json; xdist's own order would put the files with most tests first).
+# On a 2-core machine six workers keep both cores busy: the real-call tests mostly
+# wait, the browser and store tests do not (bench/README.md has the figures).
+# Bytecode is cached even where the environment says not to: without it every worker
+# and every engine or CLI started by a test compiles the code and rewrites the test
+# modules' asserts again (about 11 s of CPU per worker and 0.5 s per process).
+TEST_WORKERS ?= 6
 test: deps asterisk check
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile \
+	  --no-loadscope-reorder --durations=25
 
 check: lint typecheck
 

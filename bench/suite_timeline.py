@@ -3,9 +3,15 @@ that take longest, and how long the run's tail kept fewer than all workers busy.
 
     HOTLINE_TEST_TIMELINE=/tmp/timeline.jsonl make test
     python -m bench.suite_timeline /tmp/timeline.jsonl
+    python -m bench.suite_timeline /tmp/timeline.jsonl --durations tests/durations.json
+
+The second form also writes each file's seconds, which the suite uses to run its
+longest files first (tests/conftest.py).
 
 With `--dist loadfile` a file's tests run one after another on one worker, so the
-longest file bounds the run from below whatever the number of workers.
+longest file bounds the run from below whatever the number of workers. The CPU the
+tests cost (theirs and their children's) bounds it from below too: on a machine with
+N cores the wall is at least the summed CPU over N.
 """
 
 from __future__ import annotations
@@ -25,10 +31,15 @@ def summary(lines: list[dict[str, object]], top: int = 15) -> str:
     busy: dict[str, float] = defaultdict(float)
     last_end: dict[str, float] = defaultdict(float)
     per_file: dict[str, float] = defaultdict(float)
+    cpu_file: dict[str, float] = defaultdict(float)
+    cpu_dir: dict[str, float] = defaultdict(float)
     for x, s, e in zip(lines, starts, ends, strict=True):
         busy[str(x["worker"])] += e - s
         last_end[str(x["worker"])] = max(last_end[str(x["worker"])], e)
         per_file[str(x["file"])] += e - s
+        cpu = float(str(x.get("cpu", 0))) + float(str(x.get("cpu_children", 0)))
+        cpu_file[str(x["file"])] += cpu
+        cpu_dir[str(x["file"]).rsplit("/", 1)[0]] += cpu
     total = sum(busy.values())
     first_idle = min(last_end.values())
     out = [
@@ -43,15 +54,36 @@ def summary(lines: list[dict[str, object]], top: int = 15) -> str:
     out.append("longest files (a file runs on one worker; its total bounds the wall):")
     for name, secs in sorted(per_file.items(), key=lambda kv: -kv[1])[:top]:
         out.append(f"  {secs:7.1f} s  {name}")
+    if cpu_file:
+        cpu_total = sum(cpu_file.values())
+        out.append(f"CPU of the tests and their children: {cpu_total:7.1f} s")
+        for name, secs in sorted(cpu_dir.items(), key=lambda kv: -kv[1]):
+            out.append(f"  {secs:7.1f} s  {name}/")
+        out.append("files that cost the most CPU:")
+        for name, secs in sorted(cpu_file.items(), key=lambda kv: -kv[1])[:top]:
+            out.append(f"  {secs:7.1f} s  {name}")
     return "\n".join(out)
 
 
+def file_seconds(lines: list[dict[str, object]]) -> dict[str, float]:
+    """Each file's summed test time, longest first."""
+    per_file: dict[str, float] = defaultdict(float)
+    for x in lines:
+        per_file[str(x["file"])] += float(str(x["end"])) - float(str(x["start"]))
+    return {k: round(v, 1) for k, v in sorted(per_file.items(), key=lambda kv: (-kv[1], kv[0]))}
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
+    if len(argv) not in (1, 3) or (len(argv) == 3 and argv[1] != "--durations"):
         print(__doc__, file=sys.stderr)
         return 2
     text = Path(argv[0]).read_text(encoding="utf-8")
-    print(summary([json.loads(line) for line in text.splitlines() if line.strip()]))
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+    print(summary(lines))
+    if len(argv) == 3:
+        seconds = file_seconds(lines)
+        Path(argv[2]).write_text(json.dumps(seconds, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote the seconds of {len(seconds)} files to {argv[2]}")
     return 0
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,14 +30,24 @@ def _logging_to_the_real_stderr() -> Iterator[None]:
 
 # The suite's timeline, for finding its critical path (bench/suite_timeline.py): with
 # HOTLINE_TEST_TIMELINE=<file>, every worker appends one JSON line per test, with the
-# wall-clock start and end of its whole run (setup, call and teardown together).
+# wall-clock start and end of its whole run (setup, call and teardown together), and
+# the CPU seconds it cost: the worker's own, and its children's (an engine, a CLI, a
+# SIPp or a browser is counted when it is reaped, so a stack started for a whole
+# session is counted in the test that stops it). On a 2-core machine the suite is
+# bound by CPU, not by waits, once enough workers run.
 _TIMELINE_ENV = "HOTLINE_TEST_TIMELINE"
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     target = os.environ.get(_TIMELINE_ENV)
     start = time.time()
+    cpu, cpu_children = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     yield
     if not target:
         return
@@ -45,6 +57,28 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         "test": item.nodeid,
         "start": start,
         "end": time.time(),
+        "cpu": round(_cpu(resource.RUSAGE_SELF) - cpu, 3),
+        "cpu_children": round(_cpu(resource.RUSAGE_CHILDREN) - cpu_children, 3),
     }
     with open(target, "a", encoding="utf-8") as out:
         out.write(json.dumps(line) + "\n")
+
+
+# The files in the order that ends the run soonest: the longest first. xdist hands a
+# worker its next file in collection order when it is nearly done (the Makefile's
+# `--no-loadscope-reorder` keeps that order; xdist's own puts the files with the most
+# tests first, which left a real-call file running alone at the end). The seconds
+# come from a measured run (`python -m bench.suite_timeline --durations`). A file not
+# measured yet goes first: a new file of real calls is the likely long one.
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping by fixture
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    try:
+        seconds = {str(k): float(v) for k, v in json.loads(DURATIONS.read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        return
+    unmeasured = max(seconds.values(), default=0.0) + 1.0
+    # A stable sort: a file's tests stay together and in their order.
+    items.sort(key=lambda item: -seconds.get(item.nodeid.split("::", 1)[0], unmeasured))
