@@ -1,5 +1,8 @@
 """`ivr tickets …` and `ivr report transfers` as a shell user runs them, on a seeded stack.
 
+The commands run in the test's process (tests/cli_run.py); the check that a forged
+$USER changes nothing runs `python -m ivr` itself.
+
 Each test gets its own state directory with an SQLite store holding three transfers in
 March 2025 (one more just across the April boundary) and three tickets. No Asterisk.
 """
@@ -23,6 +26,7 @@ import pytest
 from ivr import config as stack_config
 from ivr.config import StackConfig
 from ivr.store import CaseStore
+from tests.cli_run import run_ivr
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -184,15 +188,8 @@ def seeded(tmp_path: Path) -> Seeded:
 
 
 def ivr(seeded: Seeded, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m ivr --state-dir … ARGS` and return what it printed."""
-    return subprocess.run(
-        [sys.executable, "-m", "ivr", "--state-dir", str(seeded.cfg.state_dir), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
+    """`ivr --state-dir … ARGS`, run in this process, and what it printed."""
+    return run_ivr("--state-dir", str(seeded.cfg.state_dir), *args)
 
 
 def ok(seeded: Seeded, *args: str) -> str:
