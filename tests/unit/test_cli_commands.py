@@ -46,24 +46,18 @@ def test_help_no_command_or_an_unknown_word_loads_every_module(words: list[str])
     assert cli._modules_for(words) == list(dict.fromkeys(cli.COMMAND_MODULES.values()))
 
 
-def test_help_still_lists_every_command_and_an_unknown_one_is_refused() -> None:
-    listed = subprocess.run(
-        [sys.executable, "-m", "ivr", "--help"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
+def _python_m_ivr(*words: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ivr", *words], capture_output=True, text=True, cwd=REPO, check=False
     )
+
+
+def test_help_still_lists_every_command_and_an_unknown_one_is_refused() -> None:
+    listed = _python_m_ivr("--help")
     assert listed.returncode == 0
     for command in cli.COMMAND_MODULES:
         assert command in listed.stdout
-    unknown = subprocess.run(
-        [sys.executable, "-m", "ivr", "no-such-command"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
+    unknown = _python_m_ivr("no-such-command")
     assert unknown.returncode == 2
     assert "invalid choice: 'no-such-command'" in unknown.stderr
 
