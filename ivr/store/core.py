@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import structlog
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -109,6 +107,11 @@ class StoreCore:
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest migration; a no-op when already there."""
+        # Imported here: Alembic (with Mako) costs a third of a second at import, and
+        # the engine, which never migrates, would pay it at every start.
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
 
