@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STATE_DIR ?= /var/lib/hotline1999
-DEBIAN_PACKAGES := debootstrap sip-tester espeak-ng sox postgresql fail2ban chromium fonts-wqy-microhei baresip-core
+DEBIAN_PACKAGES := debootstrap sip-tester espeak-ng sox postgresql fail2ban chromium-headless-shell fonts-wqy-microhei baresip-core
 
 .PHONY: run test check lint typecheck deps system-deps venv asterisk prompts clean bench soak
 
@@ -40,8 +40,8 @@ deps: system-deps venv
 
 # Debian packages: SIPp (sip-tester), debootstrap for the Asterisk root, the TTS
 # voice and sox for prompts, PostgreSQL for the store tests, fail2ban (its
-# fail2ban-regex tests the shipped SIP filter), chromium for the console's browser
-# tests (Playwright drives it; no browser is downloaded) and a CJK font, so its
+# fail2ban-regex tests the shipped SIP filter), Chromium's headless shell for the
+# console's browser tests (Playwright drives it; no browser is downloaded) and a CJK font, so its
 # screenshots show Chinese. Installed once.
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \

@@ -46,7 +46,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password-screen-pop"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium-headless-shell"  # as the browser tests use
 TARGET_P99_MS = 300.0
 TICKETS_PER_CALLER = 2
 EARLIER_CALLS_PER_CALLER = 3

@@ -34,7 +34,11 @@ from tests.harness import free_port
 
 T = TypeVar("T")
 PASSWORD = "correct-horse-battery-staple"
-CHROMIUM = "/usr/bin/chromium"
+# Debian's build of Chromium's headless shell: the same Blink, layout and
+# accessibility tree as the full browser, without its windowing and GPU stack. It is
+# what Playwright itself runs for headless tests, and it costs about a third less CPU
+# per page than the full `chromium` in its new headless mode (bench/README.md).
+CHROMIUM = "/usr/bin/chromium-headless-shell"
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "console"
 
