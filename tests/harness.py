@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,10 +57,24 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+# A test stack's prompts are cut to this many seconds. What a test checks is which
+# prompts play, in which order and language, and what the caller's keys do; waiting
+# through a 17-second menu or a 15-second notice checks none of it, and made up most
+# of the suite's wall time. Every wait a test derives from a prompt's length
+# (calls.secs) reads the cut file, so it stays true. A stack that must sound as a
+# caller hears it (the soak) passes None.
+TEST_PROMPT_MAX_S = 1.5
+
+
 @contextmanager
 def asterisk_stack(
-    state_dir: Path, database_url: str | None = None, profile: Path | None = None
+    state_dir: Path,
+    database_url: str | None = None,
+    profile: Path | None = None,
+    *,
+    prompt_max_s: float | None = TEST_PROMPT_MAX_S,
 ) -> Iterator[StackConfig]:
+    """A started stack; its prompts are cut to `prompt_max_s` (None: as built)."""
     # As `ivr` does: what a test stack writes (prompts, logs) is owner-only too.
     os.umask(0o077)
     cfg = stack_config.init(
@@ -68,7 +83,7 @@ def asterisk_stack(
     runtime = install.ensure()
     render_stack(cfg)
     _observer(cfg)
-    _build_prompts(cfg)
+    _build_prompts(cfg, prompt_max_s)
     asyncio.run(upgrade(cfg))
     process.start(cfg, runtime)
     try:
@@ -97,7 +112,7 @@ def _observer(cfg: StackConfig) -> None:
     conf.chmod(0o600)
 
 
-def _build_prompts(cfg: StackConfig) -> None:
+def _build_prompts(cfg: StackConfig, max_s: float | None) -> None:
     """Prompts for a test stack, synthesised once per catalogue and copied after that.
 
     Building every prompt with espeak-ng and sox takes tens of seconds on a loaded
@@ -105,6 +120,7 @@ def _build_prompts(cfg: StackConfig) -> None:
     keyed by the content of every file under recordings/, so a changed text or a new
     studio recording builds afresh. Copies are stamped now (the content is right by
     its key), so the build that follows finds them fresh and makes nothing twice.
+    With `max_s`, the copies come from a second cache of the same prompts cut short.
     """
     digest = hashlib.sha256()
     for path in sorted(p for p in cfg.recordings_dir.rglob("*") if p.is_file()):
@@ -121,11 +137,42 @@ def _build_prompts(cfg: StackConfig) -> None:
         except OSError:
             # Another session finished the same build first: use theirs.
             shutil.rmtree(building, ignore_errors=True)
+    if max_s is not None:
+        cache = _cut(cache, max_s)
     shutil.copytree(cache, cfg.sounds_dir, dirs_exist_ok=True, copy_function=shutil.copy)
     # The cache is shared by every test session (0755); a stack's own copy is owner-only.
     for path in [cfg.sounds_dir, *cfg.sounds_dir.rglob("*")]:
         path.chmod(0o700 if path.is_dir() else 0o600)
     prompts.build(cfg.recordings_dir, cfg.sounds_dir)
+
+
+def _cut(cache: Path, max_s: float) -> Path:
+    """The cached prompts, each cut to its first `max_s` seconds (hold music loops as
+    it is); built once per cache and length, as the cache itself is."""
+    target = cache.with_name(f"{cache.name}-max{max_s:g}")
+    if target.is_dir():
+        return target
+    building = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".building-"))
+    building.chmod(0o755)
+    shutil.copytree(cache, building, dirs_exist_ok=True)
+    for path in building.rglob("*.wav"):
+        if path.parent.name == "moh":
+            continue
+        with wave.open(str(path)) as w:
+            params = w.getparams()
+            keep = int(max_s * w.getframerate())
+            if w.getnframes() <= keep:
+                continue
+            frames = w.readframes(keep)
+        with wave.open(str(path), "wb") as out:
+            out.setparams(params)
+            out.writeframes(frames)
+    try:
+        building.rename(target)
+    except OSError:
+        # Another session finished the same cut first: use theirs.
+        shutil.rmtree(building, ignore_errors=True)
+    return target
 
 
 class EngineProcess:

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(tempfile.mkdtemp(prefix="hotline-soak-"))
     profile = copy_profile("taipei", base / "taipei")
     print(f"soak: {args.minutes:g} min, {args.callers} callers; stack in {base}", flush=True)
-    with asterisk_stack(base / "stack", profile=profile.directory) as cfg:
+    with asterisk_stack(base / "stack", profile=profile.directory, prompt_max_s=None) as cfg:
         engine = EngineProcess(cfg)
         engine.start()
         try:
