@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.stack import free_udp_block
 from tests.harness import free_port
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     _PCAP_NAME,
     OK_NO_TAG,
@@ -146,7 +146,7 @@ def run_callers(
         str(sf),
         "-s",
         service,
-        *sipp_common(workdir, name, free_port(socket.SOCK_DGRAM), free_udp_block()),
+        *sipp_common(workdir, name, free_port(socket.SOCK_DGRAM), sipp_media_port()),
         "-r",
         f"{rate:g}",
         "-m",
@@ -205,7 +205,7 @@ class Uas:
             "sipp",
             "-sf",
             str(sf),
-            *sipp_common(workdir, name, port, free_udp_block()),
+            *sipp_common(workdir, name, port, sipp_media_port()),
             # Bounded: a UAS never outlives its step.
             "-timeout",
             "900s",

@@ -46,25 +46,6 @@ SHORT_PROMPTS = ("greeting", "taipei-language-menu", "connecting")
 LANGUAGE = "zh-TW"
 
 
-def free_udp_block(size: int = 4) -> int:
-    """An even UDP port with `size` free ports from it (SIPp media uses mp and mp+2)."""
-    for _ in range(200):
-        base = free_port(socket.SOCK_DGRAM) & ~1
-        socks: list[socket.socket] = []
-        try:
-            for port in range(base, base + size):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-        return base
-    raise RuntimeError("no free block of UDP ports")
-
-
 def bench_ports() -> Ports:
     return Ports(
         sip=free_port(socket.SOCK_DGRAM),

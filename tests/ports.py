@@ -9,6 +9,11 @@ there stays free unless another worker picks the same one in the same instant.
     10000-19999  services (free_port): Asterisk SIP/AMI/HTTP, engines, consoles, PostgreSQL
     20000-29999  softphone blocks (softphone.phone_ports)
     30000-59199  Asterisk RTP ranges (harness.fresh_ports)
+    61000-65531  SIPp media blocks (sipp_media_port)
+
+SIPp binds its media port and the port two above it (video RTP); if that second port
+is taken it exits at once ("Unable to bind video RTP socket", errno 98), and the
+call it was to answer rings unanswered. So a SIPp gets a whole block of four.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import socket
 
 SERVICE_PORTS = range(10000, 20000)
 PHONE_PORTS = range(20000, 30000)
+SIPP_MEDIA_PORTS = range(61000, 65532, 4)
 
 
 def bindable(port: int, kind: int) -> bool:
@@ -36,3 +42,22 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         port = random.choice(SERVICE_PORTS)
         if bindable(port, socket.SOCK_STREAM) and bindable(port, socket.SOCK_DGRAM):
             return port
+
+
+def sipp_media_port() -> int:
+    """The first of four free loopback ports: SIPp's audio RTP/RTCP and video RTP/RTCP."""
+    while True:
+        port = random.choice(SIPP_MEDIA_PORTS)
+        block = range(port, port + 4)
+        if all(bindable(p, socket.SOCK_STREAM) and bindable(p, socket.SOCK_DGRAM) for p in block):
+            return port
+
+
+def udp_bound(port: int) -> bool:
+    """Whether some process has a UDP socket on loopback `port`; read from the kernel's
+    table, since binding the port to find out could take it from that very process."""
+    local = f"0100007F:{port:04X}"
+    any_host = f"00000000:{port:04X}"
+    with open("/proc/net/udp", encoding="ascii") as table:
+        next(table)
+        return any(line.split()[1] in (local, any_host) for line in table)

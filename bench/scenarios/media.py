@@ -36,7 +36,6 @@ from bench.stack import (
     Stack,
     Workspace,
     cpu_seconds,
-    free_udp_block,
     machine_cpu_seconds,
     rss_kib,
     stack,
@@ -45,6 +44,7 @@ from bench.stack import (
 from ivr.asterisk import process
 from ivr.config import StackConfig
 from tests.harness import free_port
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import caller_scenario
 
 PACKETS_PER_S = 50
@@ -123,7 +123,7 @@ def _launch(
         str(sf),
         "-s",
         service,
-        *sipp_common(workdir, name, free_port(socket.SOCK_DGRAM), free_udp_block()),
+        *sipp_common(workdir, name, free_port(socket.SOCK_DGRAM), sipp_media_port()),
         "-r",
         f"{ramp_cps:g}",
         "-m",

@@ -16,7 +16,7 @@ from ivr.prompts import prompt_path
 from ivr.routing.loader import load_profile
 from ivr.store import CallRecord, CaseStore
 from ivr.testcall import place_call
-from tests.harness import free_port
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import register_scenario, run_caller
 
 StartEngine = Callable[..., Awaitable[app.Engine]]
@@ -134,7 +134,7 @@ async def register_agent(stack: StackConfig, extension: str, port: int) -> None:
         extension,
         register_scenario(extension, secret),
         local_port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         timeout_s=20,
     )
     assert result.ok, result.output

@@ -20,6 +20,7 @@ from tests.integration.calls import (
     register_agent,
     secs,
 )
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     answer_then_hang_up_scenario,
     start_uas,
@@ -75,7 +76,7 @@ async def test_survey_rating_is_stored_when_the_agent_hangs_up_first(
     uas = start_uas(
         answer_then_hang_up_scenario(agent.extension, talk_ms=2000),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )

@@ -28,6 +28,7 @@ from tests.harness import free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
 from tests.integration.driven import Driver, key
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -72,7 +73,7 @@ def _phone(workdir: Path, port: int, scenario: str | None = None) -> Phone:
     uas = start_uas(
         scenario or uas_scenario(200, answer_hold_ms=0),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=workdir,
     )

@@ -18,6 +18,7 @@ from tests.harness import EngineProcess, free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
 from tests.integration.driven import Driver, On, key
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     answer_then_hang_up_scenario,
     answer_then_key_scenario,
@@ -63,7 +64,7 @@ async def test_caller_who_hangs_up_while_119_rings_is_not_queued(
     ringing = start_uas(
         uas_scenario(180),
         port=taipei_profile.trunk_ports["t-pstn"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
@@ -127,21 +128,21 @@ async def test_agent_transfer_is_recorded_as_a_transfer_that_ended_normally(
     agent = start_uas(
         answer_then_key_scenario("7004", "86900"),
         port=agent_port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
     unit = start_uas(
         uas_scenario(486),
         port=taipei_profile.trunk_ports["t-unit"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=2,
         workdir=tmp_path,
     )
     deputy = start_uas(
         answer_then_hang_up_scenario("69101", 1000),
         port=taipei_profile.trunk_ports["t-dep1"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
@@ -176,14 +177,14 @@ async def test_agent_transfer_ending_in_a_ticket_ends_with_normal_clearing(
     agent = start_uas(
         answer_then_key_scenario("7004", "86901"),
         port=agent_port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
     busy = start_uas(
         uas_scenario(486),
         port=taipei_profile.trunk_ports["t-busy"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=5,
         workdir=tmp_path,
     )

@@ -34,6 +34,7 @@ from tests.integration.calls import (
 )
 from tests.integration.conftest import ProfileCopy
 from tests.integration.short_prompts import short_prompts
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -88,7 +89,7 @@ async def test_spoofed_caller_ids_are_never_dialled_back(
     busy = start_uas(
         uas_scenario(486),
         port=taipei_profile.trunk_ports["t-busy"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=5,
         workdir=tmp_path / "busy",
     )
@@ -140,13 +141,13 @@ async def test_spoofed_caller_ids_are_never_dialled_back(
     workdir = tmp_path / "callback"
     workdir.mkdir()
     officer = start_uas(
-        uas_scenario(200), port=officer_port, media_port=free_port(), calls=2, workdir=workdir
+        uas_scenario(200), port=officer_port, media_port=sipp_media_port(), calls=2, workdir=workdir
     )
     pstn_port = taipei_profile.trunk_ports["t-pstn"]
     citizen = start_uas(
         answer_then_hang_up_scenario(PREMIUM, talk_ms=1500),
         port=pstn_port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=2,
         workdir=workdir,
     )

@@ -17,9 +17,9 @@ import pytest
 from ivr.config import StackConfig
 from ivr.domain.calendar import callback_due, next_working_day_end
 from ivr.store import CallRecord, CaseStore
-from tests.harness import free_port
 from tests.integration.calls import StartEngine, call, events, greeting_s, pause, secs
 from tests.integration.conftest import ProfileCopy
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -68,7 +68,7 @@ async def test_a_ticket_due_days_later_names_its_day_and_time_not_4_hours(
     busy: subprocess.Popen[str] = start_uas(
         uas_scenario(486),
         port=taipei_profile.trunk_ports["t-busy"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=5,
         workdir=tmp_path,
     )

@@ -24,6 +24,7 @@ from tests.harness import EngineProcess, free_port
 from tests.integration.calls import StartEngine, call, events, greeting_s, secs
 from tests.integration.conftest import BLOCKED_NUMBER, ProfileCopy
 from tests.integration.driven import key, until_queued
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import caller_scenario, run_caller, start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -90,7 +91,7 @@ async def test_keyed_extension_rings_the_unit_on_the_agency_pbx(
     uas = start_uas(
         uas_scenario(200),
         port=taipei_profile.trunk_ports["agency-pbx"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
@@ -264,7 +265,7 @@ async def _run_sipp(stack: StackConfig, scenario: str) -> object:
         "1999",
         scenario,
         local_port=free_port(),
-        media_port=free_port(),
+        media_port=sipp_media_port(),
     )
 
 

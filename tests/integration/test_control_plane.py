@@ -26,6 +26,7 @@ from tests.integration.calls import (
     register_agent,
 )
 from tests.integration.conftest import ProfileCopy
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     caller_keys_while_bridged_scenario,
     run_caller,
@@ -81,7 +82,7 @@ async def test_spoofed_trunk_name_from_another_address_is_refused(
         "1999",
         spoofed_invite_scenario(claimed),
         local_port=free_port(socket.SOCK_DGRAM),
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         timeout_s=20,
         local_ip="127.0.0.2",
     )
@@ -102,11 +103,11 @@ async def test_citizen_keying_8_and_a_code_while_bridged_transfers_nothing(
     agent_port = free_port()
     await register_agent(stack, "7004", agent_port)
     agent = start_uas(
-        uas_scenario(200), port=agent_port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(200), port=agent_port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
     )
     unit_port = taipei_profile.trunk_ports["t-ring"]
     unit = start_uas(
-        uas_scenario(200), port=unit_port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(200), port=unit_port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
     )
     caller = "0912888001"
     await feature_code(stack, "7004", "*45")
@@ -124,7 +125,7 @@ async def test_citizen_keying_8_and_a_code_while_bridged_transfers_nothing(
                 hold_ms=10000,
             ),
             local_port=free_port(socket.SOCK_DGRAM),
-            media_port=free_port(),
+            media_port=sipp_media_port(),
             timeout_s=90,
         )
     finally:

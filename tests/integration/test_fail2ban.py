@@ -17,6 +17,7 @@ import pytest
 
 from ivr.config import StackConfig
 from tests.harness import free_port, wait_until
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import register_scenario, run_caller, spoofed_invite_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -58,7 +59,7 @@ async def test_fail2ban_filter_catches_every_guessed_password_from_a_real_log(
             "7005",
             register_scenario("7005", f"wrong-guess-{n}"),
             local_port=free_port(socket.SOCK_DGRAM),
-            media_port=free_port(),
+            media_port=sipp_media_port(),
             timeout_s=10,
             local_ip="127.0.0.3",
         )
@@ -70,7 +71,7 @@ async def test_fail2ban_filter_catches_every_guessed_password_from_a_real_log(
         "1999",
         spoofed_invite_scenario("carrier"),
         local_port=free_port(socket.SOCK_DGRAM),
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         timeout_s=10,
         local_ip="127.0.0.3",
     )

@@ -29,9 +29,10 @@ from ivr.asterisk import install, process
 from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore
 from ivr.testcall import place_call
-from tests.harness import EngineProcess, asterisk_stack, free_port
+from tests.harness import EngineProcess, asterisk_stack
 from tests.integration.calls import greeting_s
 from tests.integration.conftest import ProfileCopy, copy_profile
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -222,7 +223,7 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
     ringing = start_uas(
         uas_scenario(180),
         port=failure_profile.trunk_ports["t-ring"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=7,
         workdir=tmp_path,
     )

@@ -20,9 +20,9 @@ from ivr.adapters.fastagi.server import AGISession
 from ivr.config import StackConfig
 from ivr.domain.menu import INTERDIGIT_S
 from ivr.store import CaseStore
-from tests.harness import free_port
 from tests.integration.calls import StartEngine, call, events, greeting_s, pause, secs
 from tests.integration.conftest import ProfileCopy
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -72,7 +72,9 @@ async def test_five_digit_extension_on_the_agency_pbx_rings_that_line(
     four digits are the unit's dial code 6100: that very line rings first."""
     await start_engine()
     port = taipei_profile.trunk_ports["agency-pbx"]
-    uas = start_uas(uas_scenario(200), port=port, media_port=free_port(), calls=1, workdir=tmp_path)
+    uas = start_uas(
+        uas_scenario(200), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
+    )
     try:
         record = await call(
             stack,

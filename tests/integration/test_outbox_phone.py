@@ -26,6 +26,7 @@ from ivr.store import outbox as box
 from tests.harness import free_port
 from tests.integration.conftest import ProfileCopy
 from tests.integration.test_overdue_mail import Mailbox
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -74,7 +75,7 @@ async def test_a_phone_message_is_read_to_the_citizen_who_answers(
 ) -> None:
     port = taipei_profile.trunk_ports["t-pstn"]
     phone = start_uas(
-        uas_scenario(200), port=port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(200), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
     )
     try:
         message = await _send_one(stack, store, ami, "case:2511000123:completion:phone")
@@ -107,7 +108,7 @@ async def test_a_busy_line_is_tried_again_later(
 ) -> None:
     port = taipei_profile.trunk_ports["t-pstn"]
     phone = start_uas(
-        uas_scenario(486), port=port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(486), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
     )
     try:
         message = await _send_one(stack, store, ami, "case:2511000124:completion:phone")

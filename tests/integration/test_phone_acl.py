@@ -21,6 +21,7 @@ from ivr.config import StackConfig
 from ivr.routing.trunk_secrets import env_name
 from tests.harness import asterisk_stack, free_port, wait_until
 from tests.integration.conftest import ProfileCopy, copy_profile
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     acl_refused_scenario,
     challenging_uas_scenario,
@@ -94,7 +95,7 @@ def acl(tmp_path_factory: pytest.TempPathFactory, acl_profile: ProfileCopy) -> I
     registrar = start_uas(
         challenging_uas_scenario(TRUNK_USER, TRUNK_PASSWORD, "REGISTER"),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=workdir,
     )
@@ -126,7 +127,7 @@ def _sipp(stack: StackConfig, scenario: str, local_ip: str, service: str = "s") 
         service,
         scenario,
         local_port=free_port(socket.SOCK_DGRAM),
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         timeout_s=20,
         local_ip=local_ip,
     )
@@ -218,7 +219,7 @@ async def test_trunk_answers_the_pbxs_challenge_with_its_user_and_password(
     uas = start_uas(
         challenging_uas_scenario(TRUNK_USER, TRUNK_PASSWORD),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
@@ -239,7 +240,9 @@ async def test_trunk_without_credentials_calls_as_before(
     acl_stack: StackConfig, acl_profile: ProfileCopy, tmp_path: Path
 ) -> None:
     port = acl_profile.trunk_ports["t-ring"]
-    uas = start_uas(uas_scenario(486), port=port, media_port=free_port(), calls=1, workdir=tmp_path)
+    uas = start_uas(
+        uas_scenario(486), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
+    )
     await _dial(acl_stack, "PJSIP/69002@t-ring")
     code = await asyncio.to_thread(_finish, uas)
     log = (tmp_path / f"uas-{port}-messages.log").read_text(errors="replace")

@@ -35,6 +35,7 @@ from tests.harness import free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
 from tests.integration.driven import Driver, key
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas
 
 pytestmark = pytest.mark.asterisk
@@ -92,7 +93,7 @@ async def busy_agent(
     uas = start_uas(
         answer_then_hang_up_scenario(MANDARIN_AGENT, talk_ms=300_000),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )

@@ -28,6 +28,7 @@ from tests.harness import free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
 from tests.integration.driven import Driver, On, call_through, key
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas
 
 pytestmark = pytest.mark.asterisk
@@ -66,7 +67,7 @@ async def mandarin_agent(
     uas = start_uas(
         answer_then_hang_up_scenario(extension, talk_ms=2000),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )

@@ -33,6 +33,7 @@ from tests.harness import EngineProcess, free_port
 from tests.integration.calls import StartEngine, events, feature_code, register_agent
 from tests.integration.conftest import ProfileCopy
 from tests.integration.driven import Driver, On, key
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 
 pytestmark = pytest.mark.asterisk
@@ -94,7 +95,7 @@ def _assert_citizen_dialled_after_the_answer(agent: Phone, citizen_invited: date
 
 def _start_phone(scenario: str, port: int, workdir: Path) -> Phone:
     workdir.mkdir(parents=True, exist_ok=True)
-    uas = start_uas(scenario, port=port, media_port=free_port(), calls=1, workdir=workdir)
+    uas = start_uas(scenario, port=port, media_port=sipp_media_port(), calls=1, workdir=workdir)
     return Phone(uas, workdir / f"uas-{port}-messages.log")
 
 

@@ -29,6 +29,7 @@ from tests.integration.calls import (
     secs,
 )
 from tests.integration.test_routing_publish_calls import _ivr, _served, own_stack, own_store
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
 
 __all__ = ["own_stack", "own_store"]  # the fixtures, shared with the smaller case
@@ -97,7 +98,7 @@ async def test_twenty_calls_in_progress_survive_a_publish_that_changes_queues_an
         start_uas(
             uas_scenario(200, answer_hold_ms=int(BRIDGED_HOLD_S * 1000)),
             port=port,
-            media_port=free_port(),
+            media_port=sipp_media_port(),
             calls=1,
             workdir=tmp_path,
         )

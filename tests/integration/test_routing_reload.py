@@ -22,6 +22,7 @@ from ivr.asterisk import install, process
 from ivr.config import StackConfig
 from tests.harness import EngineProcess, asterisk_stack, free_port, wait_until
 from tests.integration.conftest import ProfileCopy, copy_profile
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     caller_scenario,
     register_scenario,
@@ -135,7 +136,7 @@ async def test_reload_applies_new_trunk_address_agent_and_queue_with_a_call_up(
             "1999",
             caller_scenario("0912345000", "", pre_ms=0, gap_ms=0, hold_ms=40000),
             local_port=free_port(socket.SOCK_DGRAM),
-            media_port=free_port(),
+            media_port=sipp_media_port(),
             timeout_s=90,
         )
     )
@@ -156,7 +157,7 @@ async def test_reload_applies_new_trunk_address_agent_and_queue_with_a_call_up(
         NEW_AGENT,
         register_scenario(NEW_AGENT, secret),
         local_port=free_port(socket.SOCK_DGRAM),
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         timeout_s=20,
     )
     assert registered.ok, registered.output
@@ -164,7 +165,7 @@ async def test_reload_applies_new_trunk_address_agent_and_queue_with_a_call_up(
     assert f"{NEW_TRUNK}" in _rx(cfg, f"pjsip show endpoint {NEW_TRUNK}")
     # Asterisk dials the trunk's new address: the phone at the new port rings.
     uas = start_uas(
-        uas_scenario(200), port=new_port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(200), port=new_port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
     )
     try:
         await _originate(cfg, "PJSIP/69002@t-ring")

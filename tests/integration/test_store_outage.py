@@ -40,6 +40,7 @@ from tests.harness import asterisk_stack, wait_until
 from tests.integration.calls import greeting_s, secs
 from tests.integration.conftest import ProfileCopy
 from tests.pgserver import PostgresServer
+from tests.ports import sipp_media_port
 
 REPO = Path(__file__).resolve().parents[2]
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -849,7 +850,7 @@ async def test_a_10000_character_caller_name_is_recorded_on_postgres(
                 caller, "", pre_ms=int(greeting_s(cfg) * 1000), gap_ms=0, hold_ms=1000, name=name
             ),
             local_port=free_port(),
-            media_port=free_port(),
+            media_port=sipp_media_port(),
         )
         store = await CaseStore.open(cfg.database_url)
         try:
@@ -884,7 +885,6 @@ async def test_transfer_ending_without_a_ticket_in_an_outage_does_not_claim_one(
 ) -> None:
     """Every line busy and PostgreSQL down: no ticket can be committed, so the caller
     goes to an agent and the transfer's result is `failed`, never `ticket`."""
-    from tests.harness import free_port
     from tests.sipp.scenarios import start_uas, uas_scenario
 
     stack = await down_stack()
@@ -892,7 +892,7 @@ async def test_transfer_ending_without_a_ticket_in_an_outage_does_not_claim_one(
     busy = start_uas(
         uas_scenario(486),
         port=taipei_profile.trunk_ports["t-busy"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=5,
         workdir=tmp_path,
     )

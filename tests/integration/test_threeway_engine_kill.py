@@ -33,6 +33,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
     store,
     taipei_profile,
 )
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
 from tests.web.conftest import PASSWORD
 from tests.web.test_threeway_call import api_session
@@ -103,12 +104,12 @@ async def test_engine_killed_in_a_threeway_call_leaves_the_callers_talking_and_t
     port = free_port()
     await register_agent(stack, "7001", port)
     phone = start_uas(
-        uas_scenario(200), port=port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(200), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
     )
     busy = start_uas(
         uas_scenario(486),
         port=taipei_profile.trunk_ports["emergency-pstn"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )

@@ -33,6 +33,7 @@ from tests.integration.calls import (
     secs,
 )
 from tests.integration.conftest import ProfileCopy
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     answer_then_hang_up_scenario,
     answer_then_key_scenario,
@@ -51,7 +52,7 @@ def _uas(
     return start_uas(
         uas_scenario(reply),
         port=profile.trunk_ports[trunk],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=calls,
         workdir=workdir,
     )
@@ -286,7 +287,7 @@ async def test_agent_keys_8_and_a_unit_code_to_transfer_the_caller(
     agent = start_uas(
         answer_then_key_scenario("7004", "86902"),
         port=agent_port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
@@ -398,12 +399,16 @@ async def test_click_to_callback_bridges_the_officer_and_the_citizen(
     officer_port = free_port()
     await register_agent(stack, "7003", officer_port)
     officer = start_uas(
-        uas_scenario(200), port=officer_port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(200),
+        port=officer_port,
+        media_port=sipp_media_port(),
+        calls=1,
+        workdir=tmp_path,
     )
     citizen = start_uas(
         answer_then_hang_up_scenario("0912777888", talk_ms=1500),
         port=taipei_profile.trunk_ports["t-pstn"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )

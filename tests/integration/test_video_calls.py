@@ -21,6 +21,7 @@ from ivr.config import StackConfig
 from ivr.store import CallRecord, CaseStore
 from tests.harness import free_port
 from tests.integration.calls import StartEngine, events, feature_code, greeting_s, register_agent
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     answer_then_hang_up_scenario,
     caller_scenario,
@@ -31,7 +32,6 @@ from tests.sipp.video import (
     sdp_media,
     traced,
     video_caller_scenario,
-    video_media_port,
 )
 
 pytestmark = pytest.mark.asterisk
@@ -90,7 +90,7 @@ async def test_video_caller_reaches_a_signing_agent_with_video_on_both_legs(
     agent = start_uas(
         answer_then_hang_up_scenario(extension, talk_ms=2000, video=codec),
         port=port,
-        media_port=video_media_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
@@ -106,7 +106,7 @@ async def test_video_caller_reaches_a_signing_agent_with_video_on_both_legs(
             "1999",
             video_caller_scenario(caller, offered),
             local_port=free_port(socket.SOCK_DGRAM),
-            media_port=video_media_port(),
+            media_port=sipp_media_port(),
             timeout_s=90,
             message_file=caller_log,
         )
@@ -155,7 +155,7 @@ async def test_audio_only_caller_still_goes_through_the_menus(
         "1999",
         scenario,
         local_port=free_port(socket.SOCK_DGRAM),
-        media_port=video_media_port(),
+        media_port=sipp_media_port(),
     )
     assert result.ok, result.output
     record = await _record_of(store, caller)

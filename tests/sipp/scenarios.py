@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.ports import udp_bound
 
 PCAP_DIR = Path("/usr/share/sip-tester")
 _PCAP_NAME = {"*": "star", "#": "pound"}
@@ -285,9 +288,23 @@ def start_uas(
         "-message_file",
         str(workdir / f"uas-{port}-messages.log"),
     ]
-    return subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, cwd=workdir
-    )
+    errors = workdir / f"uas-{port}-stderr.log"
+    with errors.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=workdir)
+    # Back only once it listens: a SIPp that could not bind would otherwise leave the
+    # call it is to answer ringing, and the test failing far from the cause.
+    deadline = time.monotonic() + 20
+    while not udp_bound(port):
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"SIPp UAS on port {port} exited {proc.returncode}: "
+                + errors.read_text(encoding="utf-8", errors="replace")[-2000:]
+            )
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"SIPp UAS never listened on port {port}")
+        time.sleep(0.02)
+    return proc
 
 
 def register_scenario(extension: str, secret: str) -> str:

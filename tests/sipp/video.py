@@ -9,7 +9,6 @@ finds a port where both are free.
 from __future__ import annotations
 
 import re
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,22 +47,6 @@ def _reinvite_answer(caller: str) -> str:
     and the one video codec offered, at the payload type offered."""
     reply = sip_reply("200 OK", to_tag=False, contact=caller, sdp=True, retrans=True)
     return with_video(reply, "[$rpt]", "[$rname]/90000")
-
-
-def video_media_port() -> int:
-    """A UDP port free for audio with the port 2 above it free for SIPp's video socket."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as audio:
-            audio.bind(("127.0.0.1", 0))
-            port = int(audio.getsockname()[1])
-            if port > 65533 or port % 2:
-                continue
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as video:
-                try:
-                    video.bind(("127.0.0.1", port + 2))
-                except OSError:
-                    continue
-                return port
 
 
 @dataclass(frozen=True)

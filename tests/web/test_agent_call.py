@@ -40,6 +40,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
     store,
     taipei_profile,
 )
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 from tests.web.conftest import CHROMIUM, PASSWORD, SCREENSHOTS
 
@@ -155,7 +156,7 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
         # (the pop, axe, the queue's hold); the steps after it hold in either phase.
         answer_then_hang_up_scenario(agent.extension, talk_ms=TALK_MS),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
@@ -289,14 +290,14 @@ async def test_agent_transfers_the_caller_from_the_screen_pop(
     phone = start_uas(
         answer_then_hang_up_scenario("7001", talk_ms=60_000),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
     unit = start_uas(
         uas_scenario(200),
         port=taipei_profile.trunk_ports["t-ring"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )

@@ -27,6 +27,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
     store,
     taipei_profile,
 )
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 from tests.web.conftest import PASSWORD
 
@@ -79,14 +80,14 @@ async def test_an_api_client_transfers_the_caller_with_one_post(
     phone = start_uas(
         answer_then_hang_up_scenario("7001", talk_ms=60_000),
         port=port,
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
     unit = start_uas(
         uas_scenario(200),
         port=taipei_profile.trunk_ports["t-ring"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )

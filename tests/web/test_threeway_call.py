@@ -37,6 +37,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
     store,
     taipei_profile,
 )
+from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 from tests.web.conftest import CHROMIUM, PASSWORD
 from tests.web.test_agent_call import choose, sign_in_ready, tab_to
@@ -89,13 +90,13 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
     await register_agent(stack, "7001", port)
     # The agent's phone answers and stays until Asterisk ends its leg.
     phone = start_uas(
-        uas_scenario(200), port=port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(200), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
     )
     # 119, on the carrier trunk the tables name for it: answers, talks, hangs up first.
     emergency = start_uas(
         answer_then_hang_up_scenario("119", talk_ms=EMERGENCY_TALK_MS),
         port=taipei_profile.trunk_ports["emergency-pstn"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
@@ -248,12 +249,12 @@ async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_th
     port = free_port()
     await register_agent(stack, "7001", port)
     phone = start_uas(
-        uas_scenario(200), port=port, media_port=free_port(), calls=1, workdir=tmp_path
+        uas_scenario(200), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
     )
     busy = start_uas(
         uas_scenario(486),
         port=taipei_profile.trunk_ports["emergency-pstn"],
-        media_port=free_port(),
+        media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )

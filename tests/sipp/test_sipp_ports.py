@@ -1,0 +1,52 @@
+"""SIPp's ports: a UAS is handed back only once it listens, and one that cannot bind
+says why at once, instead of leaving the call it was to answer ringing."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.ports import free_port, sipp_media_port, udp_bound
+from tests.sipp.scenarios import start_uas, uas_scenario
+
+
+def test_udp_bound_reads_the_kernels_table() -> None:
+    port = free_port()
+    assert not udp_bound(port)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", port))
+        assert udp_bound(port)
+    assert not udp_bound(port)
+
+
+def test_a_media_block_is_four_free_ports() -> None:
+    port = sipp_media_port()
+    for p in range(port, port + 4):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", p))
+
+
+def test_a_uas_is_listening_when_it_is_handed_back(tmp_path: Path) -> None:
+    port = free_port()
+    uas = start_uas(
+        uas_scenario(200), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
+    )
+    try:
+        assert uas.poll() is None
+        assert udp_bound(port)
+    finally:
+        uas.kill()
+        uas.wait()
+
+
+def test_a_uas_whose_video_port_is_taken_says_so(tmp_path: Path) -> None:
+    """SIPp binds the port two above its media port for video; taken, SIPp exits."""
+    media = sipp_media_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", media + 2))
+        with pytest.raises(AssertionError, match="Unable to bind video RTP socket"):
+            start_uas(
+                uas_scenario(200), port=free_port(), media_port=media, calls=1, workdir=tmp_path
+            )
