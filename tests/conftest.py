@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.suite_timeline import run_order
 from ivr import logging as ivr_logging
 
 
@@ -64,21 +65,23 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         out.write(json.dumps(line) + "\n")
 
 
-# The files in the order that ends the run soonest: the longest first. xdist hands a
-# worker its next file in collection order when it is nearly done (the Makefile's
-# `--no-loadscope-reorder` keeps that order; xdist's own puts the files with the most
-# tests first, which left a real-call file running alone at the end). The seconds
-# come from a measured run (`python -m bench.suite_timeline --durations`). A file not
-# measured yet goes first: a new file of real calls is the likely long one.
+# The files in the order that ends the run soonest (bench.suite_timeline.run_order):
+# the longest first, those that wait on calls alternating with those that compute.
+# xdist hands a worker its next file in collection order when it is nearly done (the
+# Makefile's `--no-loadscope-reorder` keeps that order; xdist's own puts the files with
+# the most tests first, which left a real-call file running alone at the end). The
+# figures come from a measured run (`python -m bench.suite_timeline --durations`).
 DURATIONS = Path(__file__).with_name("durations.json")
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own grouping by fixture
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     try:
-        seconds = {str(k): float(v) for k, v in json.loads(DURATIONS.read_text()).items()}
-    except (OSError, ValueError, AttributeError):
+        measured = json.loads(DURATIONS.read_text(encoding="utf-8"))
+        costs = {str(f): [float(c[0]), float(c[1])] for f, c in measured.items()}
+    except (OSError, ValueError, AttributeError, TypeError, IndexError, KeyError):
         return
-    unmeasured = max(seconds.values(), default=0.0) + 1.0
+    files = list(dict.fromkeys(item.nodeid.split("::", 1)[0] for item in items))
+    rank = {f: i for i, f in enumerate(run_order(files, costs))}
     # A stable sort: a file's tests stay together and in their order.
-    items.sort(key=lambda item: -seconds.get(item.nodeid.split("::", 1)[0], unmeasured))
+    items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])
