@@ -33,6 +33,7 @@ from ivr.adapters.reconcile import CDR_DIR, CDR_FILE, OFFSET_FILE, Reconciler
 from ivr.adapters.scheduler import OverdueScheduler
 from ivr.adapters.threeway import ThreeWayCalls
 from ivr.adapters.wait_keeper import WaitKeeper
+from ivr.background import cancel_all
 from ivr.config import StackConfig, check_exposure
 from ivr.domain.clock import Clock, system_clock
 from ivr.engine_file import ENGINE_FILE
@@ -128,9 +129,7 @@ class Engine:
     async def stop(self) -> None:
         if self.console is not None:
             await self.console.stop()
-        for task in self.background:
-            task.cancel()
-        await asyncio.gather(*self.background, return_exceptions=True)
+        await cancel_all(self.background)
         await self.agi.stop()
         await self.scheduler.stop()
         await self.ami.stop()

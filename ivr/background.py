@@ -2,21 +2,51 @@
 
 The replay of the outage spool, the overdue scheduler and the outbox sender each run
 one loop beside the calls; they start and stop it the same way.
+
+A stop cancels and then waits, and a task that lets one cancellation pass is told
+again until it ends. On Python 3.11 `asyncio.wait_for` loses the caller's
+cancellation when the awaited future completes at that moment (CPython gh-86296); a
+loop inside it then went on, and the engine's stop waited for it for ever. The code
+uses `asyncio.timeout` instead, and no stop relies on that alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
+
+import structlog
+
+log = structlog.get_logger()
+
+# How long a cancelled task has to end before it is cancelled again.
+RECANCEL_S = 1.0
+
+
+async def cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel every task and wait until each has unwound (its `finally` blocks ran),
+    cancelling again any that is still running a moment later. What they raised is
+    dropped: they were told to stop."""
+    every = list(tasks)
+    for task in every:
+        task.cancel()
+    pending = set(every)
+    while pending:
+        _, pending = await asyncio.wait(pending, timeout=RECANCEL_S)
+        for task in pending:
+            log.warning("task_cancelled_again", task=task.get_name())
+            task.cancel()
+    await asyncio.gather(*every, return_exceptions=True)
 
 
 async def cancel(task: asyncio.Task[Any] | None) -> None:
-    """Cancel `task` and wait until it has unwound (its `finally` blocks ran)."""
+    """Cancel `task` and wait until it has unwound; what it raised other than its
+    cancellation is raised here."""
     if task is None:
         return
-    task.cancel()
+    await cancel_all([task])
     with contextlib.suppress(asyncio.CancelledError):
         await task
 

@@ -160,7 +160,8 @@ async def _originate_callback(
                 "Variable": f"{dv.CALLBACK_DIAL}={citizen},{dv.CALLBACK_TICKET}={ticket}",
             }
         )
-        return await asyncio.wait_for(done, CALLBACK_SETTLE_S)
+        async with asyncio.timeout(CALLBACK_SETTLE_S):
+            return await done
     except TimeoutError as exc:
         raise ControlError(f"no outcome for the callback of ticket {ticket}") from exc
     finally:

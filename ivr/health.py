@@ -148,9 +148,8 @@ async def _fastagi(cfg: StackConfig) -> Check:
     except (FileNotFoundError, json.JSONDecodeError):
         return Check("fastagi", False, "engine not running (no engine.json)")
     try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(cfg.host, cfg.ports.agi), TIMEOUT_S
-        )
+        async with asyncio.timeout(TIMEOUT_S):
+            _, writer = await asyncio.open_connection(cfg.host, cfg.ports.agi)
     except (OSError, TimeoutError) as exc:
         return Check("fastagi", False, f"{cfg.agi_url}: {exc}")
     writer.close()

@@ -29,6 +29,7 @@ import structlog
 from ivr import watchdog
 from ivr.asterisk import process
 from ivr.asterisk.install import AsteriskRuntime
+from ivr.background import cancel_all
 from ivr.config import StackConfig
 from ivr.engine_file import ENGINE_FILE
 
@@ -121,9 +122,7 @@ class Supervisor:
         try:
             await self._stop.wait()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_all(tasks)
             await self._stop_engine()
             (self.cfg.run_dir / SUPERVISOR_FILE).unlink(missing_ok=True)
 
@@ -185,14 +184,16 @@ class Supervisor:
             if _engine_pid(self.cfg) == proc.pid:
                 return True
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proc.wait(), 0.1)
+                async with asyncio.timeout(0.1):
+                    await proc.wait()
         return False
 
     async def _watch(self, proc: asyncio.subprocess.Process) -> str:
         misses = 0
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proc.wait(), PROBE_INTERVAL_S)
+                async with asyncio.timeout(PROBE_INTERVAL_S):
+                    await proc.wait()
             if proc.returncode is not None:
                 return f"exited with {proc.returncode}"
             if await watchdog.probe(self.cfg, PROBE_TIMEOUT_S):
@@ -233,7 +234,8 @@ class Supervisor:
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGTERM)
         try:
-            await asyncio.wait_for(proc.wait(), 15)
+            async with asyncio.timeout(15):
+                await proc.wait()
         except TimeoutError:
             await self._kill(proc)
 

@@ -76,7 +76,8 @@ async def place_call(
         )
         # A call that outlives its script is still reported: the store says what happened.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(hung_up.wait(), wait_s + hold_s + 60.0)
+            async with asyncio.timeout(wait_s + hold_s + 60.0):
+                await hung_up.wait()
     finally:
         await ami.stop()
     # A fallback call may have no record; one that reached the engine gets its end

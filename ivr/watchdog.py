@@ -56,7 +56,8 @@ async def probe(cfg: StackConfig, timeout: float) -> bool:
         if writer is not None:
             writer.close()
             with contextlib.suppress(OSError, TimeoutError):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await writer.wait_closed()
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,8 @@ class AmiClient:
 
     async def wait_connected(self, timeout: float) -> None:
         try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._ready.wait()
         except TimeoutError as exc:
             raise AmiUnavailable(f"AMI at {self.host}:{self.port} not reachable") from exc
 
@@ -173,7 +174,8 @@ class AmiClient:
         payload = {"ActionID": f"hotline-{next(self._ids)}", **action}
         try:
             sent = manager.send_action(payload, as_list=False if single else None)
-            reply = await asyncio.wait_for(sent, timeout)
+            async with asyncio.timeout(timeout):
+                reply = await sent
         except TimeoutError as exc:
             raise AmiUnavailable(f"AMI action {action.get('Action')} timed out") from exc
         if isinstance(reply, list):
@@ -192,7 +194,8 @@ class AmiClient:
             raise AmiUnavailable("AMI is not connected")
         payload = {"ActionID": f"hotline-{next(self._ids)}", **action}
         try:
-            reply = await asyncio.wait_for(manager.send_action(payload, as_list=True), timeout)
+            async with asyncio.timeout(timeout):
+                reply = await manager.send_action(payload, as_list=True)
         except TimeoutError as exc:
             raise AmiUnavailable(f"AMI action {action.get('Action')} timed out") from exc
         messages: list[AmiEvent] = [{str(k): str(v) for k, v in dict(m).items()} for m in reply]
@@ -217,7 +220,8 @@ class AmiClient:
             "Key": key,
         }
         try:
-            reply = await asyncio.wait_for(manager.send_action(payload), timeout)
+            async with asyncio.timeout(timeout):
+                reply = await manager.send_action(payload)
         except TimeoutError as exc:
             raise AmiUnavailable("AMI action DBGet timed out") from exc
         messages = reply if isinstance(reply, list) else [reply]
@@ -264,12 +268,14 @@ class AmiClient:
         for pattern, handler in self._handlers:
             manager.register_event(pattern, _adapt(handler))
         self._manager = manager
-        await asyncio.wait_for(manager.connect(), self.connect_timeout)
+        async with asyncio.timeout(self.connect_timeout):
+            await manager.connect()
         if self._lost.is_set():
             raise AmiUnavailable("AMI connection failed")
         auth = getattr(manager, "authenticated_future", None)
         if auth is not None:
-            await asyncio.wait_for(asyncio.shield(auth), self.connect_timeout)
+            async with asyncio.timeout(self.connect_timeout):
+                await asyncio.shield(auth)
         if not getattr(manager, "authenticated", False):
             raise AmiUnavailable("AMI login refused")
         self._filtered = set()
@@ -299,7 +305,8 @@ class AmiClient:
                 "MatchCriteria": f"name({name})",
             }
             try:
-                reply = await asyncio.wait_for(manager.send_action(action), ACTION_TIMEOUT_S)
+                async with asyncio.timeout(ACTION_TIMEOUT_S):
+                    reply = await manager.send_action(action)
                 if isinstance(reply, list):
                     reply = reply[0]
                 refused = str(dict(reply).get("Response", "")).lower() != "success"

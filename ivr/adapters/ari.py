@@ -54,7 +54,7 @@ from ivr.adapters.ari_events import (
     event_channel,
     parse_event,
 )
-from ivr.background import cancel
+from ivr.background import cancel, cancel_all
 from ivr.errors import ExitStatus, HotlineError
 
 log = structlog.get_logger()
@@ -364,7 +364,8 @@ class AriClient:
 
     async def wait_connected(self, timeout: float) -> None:
         try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._ready.wait()
         except TimeoutError as exc:
             raise AriUnavailable(f"ARI events at {self.base_url} not reachable") from exc
 
@@ -377,10 +378,7 @@ class AriClient:
             with contextlib.suppress(Exception):
                 await ws.close()
         self._ready.clear()
-        tasks = list(self._handler_tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_all(list(self._handler_tasks))
         await self._http.aclose()
         log.info("ari_stopped", url=self.base_url, app=self.app)
 

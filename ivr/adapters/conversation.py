@@ -74,20 +74,23 @@ class ConversationControl:
         snoop = f"cap-{uuid.uuid4().hex}"
         playback = f"cap-{uuid.uuid4().hex}"
         started = self._snoops[snoop] = asyncio.Event()
-        finished = self._playbacks[playback] = asyncio.get_running_loop().create_future()
+        finished: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._playbacks[playback] = finished
         try:
             await self._ari._request(  # the client is at its size limit; its transport
                 "POST",
                 f"/channels/{quote(channel, safe='')}/snoop/{snoop}",
                 params={"whisper": "out", "spy": "none", "app": self._ari.app},
             )
-            await asyncio.wait_for(started.wait(), SNOOP_START_S)
+            async with asyncio.timeout(SNOOP_START_S):
+                await started.wait()
             await self._ari._request(
                 "POST",
                 f"/channels/{snoop}/play/{playback}",
                 params=httpx.QueryParams([("media", f"sound:{f}") for f in files]),
             )
-            return await asyncio.wait_for(finished, timeout_s)
+            async with asyncio.timeout(timeout_s):
+                return await finished
         except AriError as exc:
             log.warning("cap_whisper_failed", channel=channel, error=str(exc))
             return "gone" if exc.status == 404 else "unavailable"

@@ -32,6 +32,7 @@ from ivr import dialplan_vars as dv
 from ivr.adapters.ami import AmiActionFailed, AmiClient, AmiEvent, AmiUnavailable
 from ivr.adapters.ari import AriClient, AriError, AriNotFound
 from ivr.asterisk.generate import queue_name
+from ivr.background import cancel_all
 from ivr.domain import queued_callback as qcb
 from ivr.domain.calendar import Calendar, next_working_day_end
 from ivr.domain.clock import Clock
@@ -160,10 +161,7 @@ class CallbackDialler:
         return done
 
     async def stop(self) -> None:
-        tasks = list(self._active.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_all(list(self._active.values()))
 
     async def _drive(self, cb: QueuedCallbackRecord) -> None:
         try:
@@ -259,7 +257,8 @@ class CallbackDialler:
         try:
             while cid not in self._ends:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(woken.wait(), CHECK_S)
+                    async with asyncio.timeout(CHECK_S):
+                        await woken.wait()
                 if cid in self._ends or await self._alive(cid):
                     continue
                 # Gone without an event we heard: the dialplan's mark says how it ended.

@@ -72,7 +72,8 @@ async def capped(
             if call.capped and not clock.done():
                 # The agent hung up during the limit prompts: let the caller's finish.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(clock), WHISPER_S)
+                    async with asyncio.timeout(WHISPER_S):
+                        await asyncio.shield(clock)
             clock.cancel()
             try:
                 await clock

@@ -54,7 +54,8 @@ class RunningConsole:
     async def stop(self) -> None:
         self.server.should_exit = True
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(self.task), 5)
+            async with asyncio.timeout(5):
+                await asyncio.shield(self.task)
         if not self.task.done():
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

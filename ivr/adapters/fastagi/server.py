@@ -23,6 +23,7 @@ from ivr.adapters.fastagi.protocol import (
     parse_env_line,
 )
 from ivr.adapters.fastagi.session import AGISession, CommandStats, decode_line
+from ivr.background import cancel_all
 from ivr.config import is_loopback
 from ivr.dialplan_vars import AGI_ERROR, AGI_OUTCOME, OUTCOME_FAILURE, OUTCOME_SUCCESS
 
@@ -172,9 +173,7 @@ class FastAGIServer:
             return
         server.close()
         tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_all(tasks)
         await server.wait_closed()
         _log.info("agi.server.stopped", cancelled_sessions=len(tasks))
 
