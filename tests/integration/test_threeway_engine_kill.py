@@ -35,7 +35,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
 )
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import HTTP_TIMEOUT, PASSWORD
 from tests.web.test_threeway_call import api_session
 
 pytestmark = pytest.mark.asterisk
@@ -116,7 +116,7 @@ async def test_engine_killed_in_a_threeway_call_leaves_the_callers_talking_and_t
     placed: asyncio.Task[object] | None = None
     try:
         async with httpx.AsyncClient(
-            base_url=stack.web_url.rstrip("/"), follow_redirects=False
+            base_url=stack.web_url.rstrip("/"), follow_redirects=False, timeout=HTTP_TIMEOUT
         ) as web:
             headers = await api_session(web, username)
             ready = await web.post("/api/v1/agent/state", json={"action": "ready"}, headers=headers)

@@ -34,6 +34,10 @@ from tests.harness import free_port
 
 T = TypeVar("T")
 PASSWORD = "correct-horse-battery-staple"
+# Every HTTP request a test makes waits up to this: a guard against a hang, not a speed
+# target. httpx's own 5 s is one: the first request for the OpenAPI document builds
+# it, and on a loaded 2-core machine that took longer.
+HTTP_TIMEOUT = 60.0
 # Debian's build of Chromium's headless shell: the same Blink, layout and
 # accessibility tree as the full browser, without its windowing and GPU stack. It is
 # what Playwright itself runs for headless tests, and it costs about a third less CPU

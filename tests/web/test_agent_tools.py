@@ -7,7 +7,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from ivr.domain.vocabulary import Role
-from tests.web.conftest import ConsoleServer, assert_accessible, sign_in_by_keyboard
+from tests.web.conftest import HTTP_TIMEOUT, ConsoleServer, assert_accessible, sign_in_by_keyboard
 from tests.web.test_console import client
 from tests.web.test_console_streams import tab_to
 
@@ -101,7 +101,7 @@ def test_the_api_gives_the_same_lookup(console_server: ConsoleServer) -> None:
 
 def test_other_roles_cannot_use_the_agents_lookup(console_server: ConsoleServer) -> None:
     console_server.user("officer-tools", Role.OFFICER, agency_id="police")
-    reply = httpx.get(f"{console_server.url}/agent?q=pothole")
+    reply = httpx.get(f"{console_server.url}/agent?q=pothole", timeout=HTTP_TIMEOUT)
     assert reply.status_code == 303
     assert "2301" not in reply.text
     c = client(console_server, "officer-tools")

@@ -20,6 +20,7 @@ from ivr.domain.vocabulary import Role
 from ivr.store import audit
 from ivr.web import pop
 from tests.web.conftest import (
+    HTTP_TIMEOUT,
     PASSWORD,
     ConsoleServer,
     assert_accessible,
@@ -75,7 +76,7 @@ def tickets(console_server: ConsoleServer, people: dict[str, str]) -> list[str]:
 
 def client(server: ConsoleServer, username: str | None = None) -> httpx.Client:
     """An HTTP client signed in as `username` (through the sign-in form)."""
-    c = httpx.Client(base_url=server.url, follow_redirects=False)
+    c = httpx.Client(base_url=server.url, follow_redirects=False, timeout=HTTP_TIMEOUT)
     if username is not None:
         form = c.get("/signin")
         token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
@@ -299,7 +300,7 @@ def test_a_form_or_api_change_without_the_csrf_token_is_refused(
     assert ticket is not None
     assert all(n.text != "forged" for n in ticket.notes)
     # Signing in needs the form's own token too (no login CSRF).
-    fresh = httpx.Client(base_url=console_server.url)
+    fresh = httpx.Client(base_url=console_server.url, timeout=HTTP_TIMEOUT)
     reply = fresh.post("/signin", data={"username": "liaison1", "password": PASSWORD})
     assert reply.status_code == 403
 
@@ -307,7 +308,7 @@ def test_a_form_or_api_change_without_the_csrf_token_is_refused(
 def test_session_cookie_is_httponly_and_samesite_strict(
     console_server: ConsoleServer, people: dict[str, str]
 ) -> None:
-    c = httpx.Client(base_url=console_server.url)
+    c = httpx.Client(base_url=console_server.url, timeout=HTTP_TIMEOUT)
     token = csrf_of(c, "/signin")
     reply = c.post(
         "/signin", data={"username": "agent1", "password": PASSWORD, "csrf_token": token}
@@ -340,7 +341,7 @@ def test_a_session_expires_after_30_idle_minutes(
 def test_failed_sign_ins_lock_the_account_with_backoff(console_server: ConsoleServer) -> None:
     """Five wrong passwords lock the account: the right one is refused until it lifts."""
     console_server.user("locked1", Role.SUPERVISOR)
-    c = httpx.Client(base_url=console_server.url)
+    c = httpx.Client(base_url=console_server.url, timeout=HTTP_TIMEOUT)
     for _ in range(5):
         token = csrf_of(c, "/signin")
         reply = c.post(

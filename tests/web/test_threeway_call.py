@@ -39,7 +39,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
 )
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
-from tests.web.conftest import CHROMIUM, PASSWORD
+from tests.web.conftest import CHROMIUM, HTTP_TIMEOUT, PASSWORD
 from tests.web.test_agent_call import choose, sign_in_ready, tab_to
 
 pytestmark = pytest.mark.asterisk
@@ -262,7 +262,7 @@ async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_th
     try:
         async with (
             async_playwright() as p,
-            httpx.AsyncClient(base_url=base, follow_redirects=False) as web,
+            httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=HTTP_TIMEOUT) as web,
         ):
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = await browser.new_page()

@@ -8,7 +8,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from ivr.domain.vocabulary import Role
-from tests.web.conftest import ConsoleServer, assert_accessible, sign_in_by_keyboard
+from tests.web.conftest import HTTP_TIMEOUT, ConsoleServer, assert_accessible, sign_in_by_keyboard
 from tests.web.test_console import client, csrf_of, feed_pop
 
 UNIQUEID = "1764500999.7"
@@ -65,6 +65,6 @@ def test_the_api_refuses_what_is_not_the_agents_live_call_and_other_roles(
         "/api/v1/agent/threeway", json=body, headers={"X-CSRF-Token": csrf_of(boss, "/wallboard")}
     )
     assert refused.status_code == 403
-    document = httpx.get(f"{console_server.url}/api/v1/openapi.json").json()
+    document = httpx.get(f"{console_server.url}/api/v1/openapi.json", timeout=HTTP_TIMEOUT).json()
     operation = document["paths"]["/api/v1/agent/threeway"]["post"]
     assert {"200", "403", "409", "503"} <= set(operation["responses"])
