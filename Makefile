@@ -15,8 +15,9 @@ run: deps asterisk
 
 # Each worker starts its own private stacks (ports and state directories are picked
 # per stack), so real-call tests run side by side; a file's tests stay on one worker
-# because several modules share one module-scoped stack. Files go out longest first
-# (tests/durations.json; xdist's own order would put the files with most tests first).
+# because several modules share one module-scoped stack. Files go out longest first,
+# those that wait on calls merged with those that compute (tests/durations.json,
+# bench.suite_timeline.run_order; xdist's own order puts the files with most tests first).
 # On a 2-core machine six workers keep both cores busy: the real-call tests mostly
 # wait, the browser and store tests do not (bench/README.md has the figures).
 # Bytecode is cached even where the environment says not to: without it every worker
