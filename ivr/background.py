@@ -3,11 +3,13 @@
 The replay of the outage spool, the overdue scheduler and the outbox sender each run
 one loop beside the calls; they start and stop it the same way.
 
-A stop cancels and then waits, and a task that lets one cancellation pass is told
+A loop is stopped by cancelling it, and one that lets a cancellation pass is told
 again until it ends. On Python 3.11 `asyncio.wait_for` loses the caller's
-cancellation when the awaited future completes at that moment (CPython gh-86296); a
-loop inside it then went on, and the engine's stop waited for it for ever. The code
-uses `asyncio.timeout` instead, and no stop relies on that alone.
+cancellation when the awaited future completes at that moment (CPython gh-86296); the
+wait-estimate loop then went on, and the engine's stop waited for it for ever. The
+code uses `asyncio.timeout` instead, and no loop's stop relies on that alone. Only
+loops are told twice: a call's session or a callback being dialled is cancelled once
+and its cleanup (the call's last writes) is left to finish, however long it takes.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ import structlog
 from ivr import watchdog
 from ivr.asterisk import process
 from ivr.asterisk.install import AsteriskRuntime
-from ivr.background import cancel_all
 from ivr.config import StackConfig
 from ivr.engine_file import ENGINE_FILE
 
@@ -122,7 +121,9 @@ class Supervisor:
         try:
             await self._stop.wait()
         finally:
-            await cancel_all(tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._stop_engine()
             (self.cfg.run_dir / SUPERVISOR_FILE).unlink(missing_ok=True)
 

@@ -54,7 +54,7 @@ from ivr.adapters.ari_events import (
     event_channel,
     parse_event,
 )
-from ivr.background import cancel, cancel_all
+from ivr.background import cancel
 from ivr.errors import ExitStatus, HotlineError
 
 log = structlog.get_logger()
@@ -378,7 +378,10 @@ class AriClient:
             with contextlib.suppress(Exception):
                 await ws.close()
         self._ready.clear()
-        await cancel_all(list(self._handler_tasks))
+        tasks = list(self._handler_tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._http.aclose()
         log.info("ari_stopped", url=self.base_url, app=self.app)
 

@@ -32,7 +32,6 @@ from ivr import dialplan_vars as dv
 from ivr.adapters.ami import AmiActionFailed, AmiClient, AmiEvent, AmiUnavailable
 from ivr.adapters.ari import AriClient, AriError, AriNotFound
 from ivr.asterisk.generate import queue_name
-from ivr.background import cancel_all
 from ivr.domain import queued_callback as qcb
 from ivr.domain.calendar import Calendar, next_working_day_end
 from ivr.domain.clock import Clock
@@ -161,7 +160,10 @@ class CallbackDialler:
         return done
 
     async def stop(self) -> None:
-        await cancel_all(list(self._active.values()))
+        tasks = list(self._active.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _drive(self, cb: QueuedCallbackRecord) -> None:
         try:

@@ -23,7 +23,6 @@ from ivr.adapters.fastagi.protocol import (
     parse_env_line,
 )
 from ivr.adapters.fastagi.session import AGISession, CommandStats, decode_line
-from ivr.background import cancel_all
 from ivr.config import is_loopback
 from ivr.dialplan_vars import AGI_ERROR, AGI_OUTCOME, OUTCOME_FAILURE, OUTCOME_SUCCESS
 
@@ -173,7 +172,9 @@ class FastAGIServer:
             return
         server.close()
         tasks = list(self._tasks)
-        await cancel_all(tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await server.wait_closed()
         _log.info("agi.server.stopped", cancelled_sessions=len(tasks))
 
