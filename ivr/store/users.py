@@ -6,6 +6,7 @@ ivr.domain.signin; this module only reads and writes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -26,10 +27,19 @@ from ivr.store.users_models import ConsoleSession, ConsoleUser
 if TYPE_CHECKING:
     from ivr.store.repo import CaseStore
 
-_hasher = PasswordHasher()
-# Verified against when the user does not exist, so a wrong name takes as long as a
-# wrong password and names cannot be told apart by timing.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# argon2id with argon2-cffi's defaults (RFC 9106's second recommendation): about
+# 0.3 s of CPU per hash. A password is checked against the parameters its own stored
+# hash names, so a store may be given a cheaper hasher for the users it adds (the
+# browser tests, which add hundreds) without weakening anyone else's.
+DEFAULT_HASHER = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name takes as long as a
+    wrong password and names cannot be told apart by timing. Made at the first sign-in,
+    not at import: every engine and CLI start would pay for it."""
+    return DEFAULT_HASHER.hash(secrets.token_urlsafe(16))
 
 
 class UserError(HotlineError, ValueError):
@@ -96,8 +106,9 @@ def token_hash(token: str) -> str:
 class UserStore:
     """Console users and sessions, over an open CaseStore."""
 
-    def __init__(self, store: CaseStore) -> None:
+    def __init__(self, store: CaseStore, hasher: PasswordHasher = DEFAULT_HASHER) -> None:
         self._store = store
+        self._hasher = hasher
 
     async def add(
         self,
@@ -124,7 +135,7 @@ class UserStore:
             username=username,
             display_name=(display_name or username)[:128],
             role=Role(role),
-            password_hash=_hasher.hash(password),
+            password_hash=self._hasher.hash(password),
             language=UiLanguage(language),
             agent_id=agent_id,
             extension=extension,
@@ -163,7 +174,7 @@ class UserStore:
             raise UserError(problem)
         await self._change(
             username,
-            password_hash=_hasher.hash(password),
+            password_hash=self._hasher.hash(password),
             password_changed_at=require_utc_aware(at, "at"),
             failed_signins=0,
             locked_until=None,
@@ -203,7 +214,7 @@ class UserStore:
                 await session.scalars(select(ConsoleUser).where(ConsoleUser.username == username))
             ).one_or_none()
             if row is None:
-                _verify(_DUMMY_HASH, password)
+                _verify(_dummy_hash(), password)
                 return SignIn(user=None, refused="bad_credentials")
             if signin.is_locked(row.locked_until, at):
                 return SignIn(user=_user(row), refused="locked", locked_until=row.locked_until)
@@ -286,6 +297,6 @@ class UserStore:
 
 def _verify(stored: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return DEFAULT_HASHER.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False

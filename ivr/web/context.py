@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from fastapi.templating import Jinja2Templates
 
 from ivr.adapters.ami import AmiClient
@@ -43,11 +44,17 @@ class Console:
     routing_site: Site | None = None
     # The emergency three-way call's hands (ARI bridges); None: the action refuses.
     threeway: ThreeWayCalls | None = None
+    # How the passwords of users added here are hashed; None: the store's default.
+    password_hasher: PasswordHasher | None = None
     users: UserStore = field(init=False)
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:
-        self.users = UserStore(self.store)
+        self.users = (
+            UserStore(self.store)
+            if self.password_hasher is None
+            else UserStore(self.store, self.password_hasher)
+        )
         self.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
     def routing_view(self) -> RoutingView:

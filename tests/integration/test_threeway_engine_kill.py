@@ -35,7 +35,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
 )
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
-from tests.web.conftest import HTTP_TIMEOUT, PASSWORD
+from tests.web.conftest import HTTP_TIMEOUT, PASSWORD, TEST_HASHER
 from tests.web.test_threeway_call import api_session
 
 pytestmark = pytest.mark.asterisk
@@ -96,7 +96,7 @@ async def test_engine_killed_in_a_threeway_call_leaves_the_callers_talking_and_t
     the citizen hangs up while no engine runs, the agent is left alone in the bridge,
     and the restarted engine lets the agent go and destroys the bridge."""
     username = f"agent7001k{int(citizen_leaves_while_down)}"
-    await UserStore(store).add(
+    await UserStore(store, TEST_HASHER).add(
         username, PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01"
     )
     engine = EngineProcess(stack)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -40,6 +41,29 @@ async def test_a_user_signs_in_and_the_session_lives_until_idle(store: CaseStore
     assert await users.session(signed.token, at=T0 + timedelta(minutes=58)) is not None
     assert await users.session(signed.token, at=T0 + timedelta(minutes=89)) is None
     assert await users.session("not-a-token", at=T0) is None
+
+
+async def test_the_default_cost_is_argon2s_and_a_cheaper_hash_still_verifies(
+    store: CaseStore,
+) -> None:
+    """Users are hashed at argon2-cffi's default cost unless the store is given another
+    hasher; a password is checked against the cost its own hash names."""
+    default = await UserStore(store).add("dflt", PASSWORD, role=Role.AGENT, at=T0)
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    light = await UserStore(store, cheap).add("light", PASSWORD, role=Role.AGENT, at=T0)
+    async with store._session() as session:
+        hashes = {
+            u.username: (await session.get(ConsoleUser, u.id)).password_hash  # type: ignore[union-attr]
+            for u in (default, light)
+        }
+    assert "$m=65536,t=3,p=4$" in hashes["dflt"]
+    assert "$m=1024,t=1,p=1$" in hashes["light"]
+    users = UserStore(store)
+    for name in ("dflt", "light"):
+        signed = await users.sign_in(name, PASSWORD, at=T0, address="127.0.0.1")
+        assert signed.refused is None, name
+        wrong = await users.sign_in(name, PASSWORD + "x", at=T0, address="127.0.0.1")
+        assert wrong.refused == "bad_credentials", name
 
 
 async def test_wrong_passwords_lock_the_account_and_the_lock_lifts(store: CaseStore) -> None:

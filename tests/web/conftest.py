@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -38,6 +39,11 @@ PASSWORD = "correct-horse-battery-staple"
 # target. httpx's own 5 s is one: the first request for the OpenAPI document builds
 # it, and on a loaded 2-core machine that took longer.
 HTTP_TIMEOUT = 60.0
+# The users a test adds get argon2id at its least cost. A password is checked against
+# the parameters its own stored hash names, so each sign-in then costs a millisecond
+# instead of 0.3 s of CPU, and the browser tests sign in hundreds of times. Hashing at
+# the console's own cost is tested in tests/store/test_console_users.py.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # Debian's build of Chromium's headless shell: the same Blink, layout and
 # accessibility tree as the full browser, without its windowing and GPU stack. It is
 # what Playwright itself runs for headless tests, and it costs about a third less CPU
@@ -112,6 +118,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
             clock=clock,
             view=lambda: view,
             routing_site=routing_site(tmp_path_factory.mktemp("routing")),
+            password_hasher=TEST_HASHER,
         )
         port = free_port()
         server = uvicorn.Server(

@@ -42,7 +42,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
 )
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
-from tests.web.conftest import CHROMIUM, PASSWORD, SCREENSHOTS
+from tests.web.conftest import CHROMIUM, PASSWORD, SCREENSHOTS, TEST_HASHER
 
 pytestmark = pytest.mark.asterisk
 
@@ -133,7 +133,7 @@ async def test_agent_takes_a_real_call_by_keyboard_alone(
     engine = await start_engine(profile=profile)
     assert engine.console is not None
     await engine.ami.wait_connected(20)
-    users = UserStore(store)
+    users = UserStore(store, TEST_HASHER)
     await users.add("agent7001", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01")
     await users.add("super7000", PASSWORD, role=Role.SUPERVISOR, at=system_clock())
     now = system_clock()
@@ -280,7 +280,7 @@ async def test_agent_transfers_the_caller_from_the_screen_pop(
     engine = await start_engine()
     assert engine.console is not None
     await engine.ami.wait_connected(20)
-    users = UserStore(store)
+    users = UserStore(store, TEST_HASHER)
     await users.add("agent7001x", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01")
     tables = load_profile(Path(stack.routing_profile))
     units = [u.id for a in tables.directory.agencies for u in a.units]

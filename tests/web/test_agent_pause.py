@@ -22,7 +22,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
     store,
     taipei_profile,
 )
-from tests.web.conftest import CHROMIUM, PASSWORD
+from tests.web.conftest import CHROMIUM, PASSWORD, TEST_HASHER
 from tests.web.test_agent_call import tab_to
 
 pytestmark = pytest.mark.asterisk
@@ -55,7 +55,7 @@ async def test_a_pause_from_the_console_carries_its_reason_into_asterisk_and_the
     engine = await start_engine()
     assert engine.console is not None
     await engine.ami.wait_connected(20)
-    users = UserStore(store)
+    users = UserStore(store, TEST_HASHER)
     now = system_clock()
     en = UiLanguage.EN
     await users.add("agent7001", PASSWORD, role=Role.AGENT, at=now, agent_id="a01", language=en)

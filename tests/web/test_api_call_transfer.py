@@ -29,7 +29,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
 )
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, TEST_HASHER
 
 pytestmark = pytest.mark.asterisk
 
@@ -72,7 +72,7 @@ async def test_an_api_client_transfers_the_caller_with_one_post(
     engine = await start_engine()
     assert engine.console is not None
     await engine.ami.wait_connected(20)
-    await UserStore(store).add(
+    await UserStore(store, TEST_HASHER).add(
         "agent7001api", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01"
     )
     port = free_port()

@@ -39,7 +39,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
 )
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
-from tests.web.conftest import CHROMIUM, HTTP_TIMEOUT, PASSWORD
+from tests.web.conftest import CHROMIUM, HTTP_TIMEOUT, PASSWORD, TEST_HASHER
 from tests.web.test_agent_call import choose, sign_in_ready, tab_to
 
 pytestmark = pytest.mark.asterisk
@@ -84,7 +84,7 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
     assert engine.console is not None
     await engine.ami.wait_connected(20)
     await engine.ari.wait_connected(20)
-    users = UserStore(store)
+    users = UserStore(store, TEST_HASHER)
     await users.add("agent7001t", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01")
     port = free_port()
     await register_agent(stack, "7001", port)
@@ -241,7 +241,7 @@ async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_th
     assert engine.console is not None
     await engine.ami.wait_connected(20)
     await engine.ari.wait_connected(20)
-    users = UserStore(store)
+    users = UserStore(store, TEST_HASHER)
     await users.add("agent7001b", PASSWORD, role=Role.AGENT, at=system_clock(), agent_id="a01")
     # The queue's word that the agent's call is complete (AgentComplete).
     completed = asyncio.Event()
