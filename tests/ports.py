@@ -14,10 +14,17 @@ there stays free unless another worker picks the same one in the same instant.
 SIPp binds its media port and the port two above it (video RTP); if that second port
 is taken it exits at once ("Unable to bind video RTP socket", errno 98), and the
 call it was to answer rings unanswered. So a SIPp gets a whole block of four.
+
+A port checked free is only free until something binds it, and a stack's engine lets
+go of its ports whenever a test stops or kills it. So each pytest-xdist worker hands
+out only its own share of each range, and never the same port twice while its share
+lasts: a console of another worker once took a stopped engine's web port, and the
+test's sign-in reached the wrong console.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 
@@ -35,22 +42,42 @@ def bindable(port: int, kind: int) -> bool:
     return True
 
 
+def share(ports: range) -> range:
+    """This process's share of `ports`: an xdist worker's every n-th, or all of them."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker[2:]) if worker[:2] == "gw" and worker[2:].isdigit() else 0
+    return ports[index % count :: count] if count > 1 else ports
+
+
+_given: set[int] = set()
+
+
+def _pick(ports: range, width: int) -> int:
+    """A port of this process's share with `width` ports from it free, not handed out
+    before (until the share runs out, when handing out starts over)."""
+    mine = share(ports)
+    if len(_given.intersection(mine)) > len(mine) // 2:
+        _given.difference_update(mine)
+    while True:
+        port = random.choice(mine)
+        if port in _given:
+            continue
+        block = range(port, port + width)
+        if all(bindable(p, socket.SOCK_STREAM) and bindable(p, socket.SOCK_DGRAM) for p in block):
+            _given.add(port)
+            return port
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A loopback port free for both TCP and UDP (`kind` kept for callers' clarity)."""
     del kind  # both kinds are checked: SIP listens on UDP and TCP alike
-    while True:
-        port = random.choice(SERVICE_PORTS)
-        if bindable(port, socket.SOCK_STREAM) and bindable(port, socket.SOCK_DGRAM):
-            return port
+    return _pick(SERVICE_PORTS, 1)
 
 
 def sipp_media_port() -> int:
     """The first of four free loopback ports: SIPp's audio RTP/RTCP and video RTP/RTCP."""
-    while True:
-        port = random.choice(SIPP_MEDIA_PORTS)
-        block = range(port, port + 4)
-        if all(bindable(p, socket.SOCK_STREAM) and bindable(p, socket.SOCK_DGRAM) for p in block):
-            return port
+    return _pick(SIPP_MEDIA_PORTS, 4)
 
 
 def udp_bound(port: int) -> bool:
