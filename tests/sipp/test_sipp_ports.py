@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ports import free_port, sipp_media_port, udp_bound
+from tests.ports import SERVICE_PORTS, free_port, share, sipp_media_port, udp_bound
 from tests.sipp.scenarios import start_uas, uas_scenario
 
 
@@ -50,3 +50,17 @@ def test_a_uas_whose_video_port_is_taken_says_so(tmp_path: Path) -> None:
             start_uas(
                 uas_scenario(200), port=free_port(), media_port=media, calls=1, workdir=tmp_path
             )
+
+
+def test_each_worker_hands_out_its_own_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "6")
+    shares = []
+    for n in range(6):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", f"gw{n}")
+        shares.append(set(share(SERVICE_PORTS)))
+    assert set().union(*shares) == set(SERVICE_PORTS)
+    assert sum(map(len, shares)) == len(SERVICE_PORTS)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw2")
+    given = [free_port() for _ in range(200)]
+    assert set(given) <= shares[2]
+    assert len(set(given)) == len(given)
