@@ -172,8 +172,14 @@ def _install_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         if _is_api(request):
+            # FastAPI's ValidationError, as the OpenAPI document describes it (loc,
+            # msg and type all required), without echoing the refused input back.
             errors = [
-                {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+                {
+                    "loc": [str(p) for p in e.get("loc", ())],
+                    "msg": str(e.get("msg", "")),
+                    "type": str(e.get("type", "")),
+                }
                 for e in exc.errors()
             ]
             return JSONResponse({"detail": errors}, status_code=422)

@@ -135,6 +135,12 @@ def test_a_refused_case_answers_with_the_reason_and_stores_nothing(
     assert elsewhere.json() == {"detail": "This call is no longer on your screen."}
     blank = c.post(CASE, json=petition(uniqueid, summary="  "), headers=headers)
     assert blank.status_code == 422
+    # The shape the OpenAPI document gives a validation error (loc, msg and type are
+    # required); the refused text is not echoed back.
+    [error] = blank.json()["detail"]
+    assert set(error) == {"loc", "msg", "type"}
+    assert error["loc"] == ["body", "summary"]
+    assert error["type"] == "string_pattern_mismatch"
     assert cases_of_call(console_server, call_id) == []
 
 
