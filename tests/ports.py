@@ -7,7 +7,7 @@ to exactly that. Below the range only an explicit bind lands, so a port checked 
 there stays free unless another worker picks the same one in the same instant.
 
     10000-19999  services (free_port): Asterisk SIP/AMI/HTTP, engines, consoles, PostgreSQL
-    20000-29999  softphone blocks (softphone.phone_ports)
+    20000-29999  softphone blocks (softphone.phone_ports, through pick)
     30000-59199  Asterisk RTP ranges (harness.fresh_ports)
     61000-65531  SIPp media blocks (sipp_media_port)
 
@@ -53,7 +53,7 @@ def share(ports: range) -> range:
 _given: set[int] = set()
 
 
-def _pick(ports: range, width: int) -> int:
+def pick(ports: range, width: int) -> int:
     """A port of this process's share with `width` ports from it free, not handed out
     before (until the share runs out, when handing out starts over)."""
     mine = share(ports)
@@ -72,12 +72,12 @@ def _pick(ports: range, width: int) -> int:
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A loopback port free for both TCP and UDP (`kind` kept for callers' clarity)."""
     del kind  # both kinds are checked: SIP listens on UDP and TCP alike
-    return _pick(SERVICE_PORTS, 1)
+    return pick(SERVICE_PORTS, 1)
 
 
 def sipp_media_port() -> int:
     """The first of four free loopback ports: SIPp's audio RTP/RTCP and video RTP/RTCP."""
-    return _pick(SIPP_MEDIA_PORTS, 4)
+    return pick(SIPP_MEDIA_PORTS, 4)
 
 
 def udp_bound(port: int) -> bool:

@@ -16,7 +16,7 @@ from ivr.routing.publish import Site
 from ivr.routing.tables import RoutingTables
 from ivr.routing.view import RoutingView, build_view
 from ivr.store import CaseStore
-from ivr.store.users import UserStore
+from ivr.store.users import DEFAULT_HASHER, UserStore
 from ivr.web.hub import PopHub
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -44,17 +44,13 @@ class Console:
     routing_site: Site | None = None
     # The emergency three-way call's hands (ARI bridges); None: the action refuses.
     threeway: ThreeWayCalls | None = None
-    # How the passwords of users added here are hashed; None: the store's default.
-    password_hasher: PasswordHasher | None = None
+    # How the passwords of users added here are hashed.
+    password_hasher: PasswordHasher = DEFAULT_HASHER
     users: UserStore = field(init=False)
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:
-        self.users = (
-            UserStore(self.store)
-            if self.password_hasher is None
-            else UserStore(self.store, self.password_hasher)
-        )
+        self.users = UserStore(self.store, self.password_hasher)
         self.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
     def routing_view(self) -> RoutingView:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import shutil
-import socket
 import subprocess
 import wave
 from collections.abc import Callable, Mapping
@@ -23,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.ports import PHONE_PORTS, bindable
+from tests.ports import PHONE_PORTS, pick
 
 BARESIP = "baresip"
 MODULES = Path("/usr/lib/baresip/modules")
@@ -68,11 +66,8 @@ class PhonePorts:
 
 def phone_ports() -> PhonePorts:
     """A free block of ports for one baresip, outside every range the kernel or Asterisk uses."""
-    while True:
-        start = random.randrange(PHONE_PORTS.start, PHONE_PORTS.stop - _BLOCK, _BLOCK)
-        ports = range(start, start + _BLOCK)
-        if all(bindable(p, socket.SOCK_STREAM) and bindable(p, socket.SOCK_DGRAM) for p in ports):
-            return PhonePorts(sip=start, ctrl=start + 2, rtp=start + 4)
+    start = pick(range(PHONE_PORTS.start, PHONE_PORTS.stop - _BLOCK, _BLOCK), _BLOCK)
+    return PhonePorts(sip=start, ctrl=start + 2, rtp=start + 4)
 
 
 @dataclass
