@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+from pathlib import Path
 
 SERVICE_PORTS = range(10000, 20000)
 PHONE_PORTS = range(20000, 30000)
@@ -80,11 +81,32 @@ def sipp_media_port() -> int:
     return pick(SIPP_MEDIA_PORTS, 4)
 
 
-def udp_bound(port: int) -> bool:
-    """Whether some process has a UDP socket on loopback `port`; read from the kernel's
-    table, since binding the port to find out could take it from that very process."""
+def udp_bound(port: int, pid: int | None = None) -> bool:
+    """Whether some process (or, given `pid`, that process) has a UDP socket on loopback
+    `port`; read from the kernel's table, since binding the port to find out could take
+    it from that very process."""
     local = f"0100007F:{port:04X}"
     any_host = f"00000000:{port:04X}"
     with open("/proc/net/udp", encoding="ascii") as table:
         next(table)
-        return any(line.split()[1] in (local, any_host) for line in table)
+        inodes = {f[9] for f in map(str.split, table) if f[1] in (local, any_host)}
+    if pid is None:
+        return bool(inodes)
+    return bool(inodes & _socket_inodes(pid))
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets process `pid` holds open (none once it has exited)."""
+    fd_dir = Path(f"/proc/{pid}/fd")
+    found = set()
+    try:
+        for fd in fd_dir.iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue  # closed between listing and reading
+            if target.startswith("socket:["):
+                found.add(target[len("socket:[") : -1])
+    except OSError:
+        return set()
+    return found

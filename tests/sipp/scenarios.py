@@ -292,9 +292,11 @@ def start_uas(
     with errors.open("w", encoding="utf-8") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, text=True, cwd=workdir)
     # Back only once it listens: a SIPp that could not bind would otherwise leave the
-    # call it is to answer ringing, and the test failing far from the cause.
+    # call it is to answer ringing, and the test failing far from the cause. SIPp binds
+    # its SIP port first, then audio and video media (media + 2); all three must be its
+    # own, or a video port held by someone else would pass for SIPp's while it exits.
     deadline = time.monotonic() + 20
-    while not udp_bound(port):
+    while not all(udp_bound(p, proc.pid) for p in (port, media_port, media_port + 2)):
         if proc.poll() is not None:
             raise AssertionError(
                 f"SIPp UAS on port {port} exited {proc.returncode}: "

@@ -3,6 +3,7 @@ says why at once, instead of leaving the call it was to answer ringing."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -18,7 +19,9 @@ def test_udp_bound_reads_the_kernels_table() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", port))
         assert udp_bound(port)
+        assert udp_bound(port, os.getpid())
     assert not udp_bound(port)
+    assert not udp_bound(port, os.getpid())
 
 
 def test_a_media_block_is_four_free_ports() -> None:
@@ -29,13 +32,13 @@ def test_a_media_block_is_four_free_ports() -> None:
 
 
 def test_a_uas_is_listening_when_it_is_handed_back(tmp_path: Path) -> None:
-    port = free_port()
-    uas = start_uas(
-        uas_scenario(200), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
-    )
+    port, media = free_port(), sipp_media_port()
+    uas = start_uas(uas_scenario(200), port=port, media_port=media, calls=1, workdir=tmp_path)
     try:
         assert uas.poll() is None
-        assert udp_bound(port)
+        assert udp_bound(port, uas.pid)
+        assert udp_bound(media, uas.pid)
+        assert udp_bound(media + 2, uas.pid)
     finally:
         uas.kill()
         uas.wait()
