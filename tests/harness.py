@@ -30,6 +30,7 @@ from ivr.asterisk.generate import render_stack
 from ivr.config import Ports, StackConfig
 from ivr.engine_file import ENGINE_FILE
 from ivr.store_cli import upgrade
+from tests.migrated import copy_migrated_sqlite
 from tests.ports import free_port
 
 
@@ -84,6 +85,8 @@ def asterisk_stack(
     render_stack(cfg)
     _observer(cfg)
     _build_prompts(cfg, prompt_max_s)
+    if database_url is None:
+        copy_migrated_sqlite(cfg.sqlite_path)
     asyncio.run(upgrade(cfg))
     process.start(cfg, runtime)
     try:

@@ -7,7 +7,6 @@ call writes is read back as the CLI would read it.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import itertools
 import shutil
@@ -31,6 +30,7 @@ from ivr.store import CallRecord, CaseStore, default_sqlite_url
 from ivr.store.queue_legs import QueueLegs
 from ivr.store.queued_callbacks import QueuedCallbacks
 from tests.flow.scripted import Command, On, ScriptedAsterisk, header, run_session
+from tests.migrated import migrated_sqlite
 
 REPO = Path(__file__).resolve().parents[2]
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -148,17 +148,9 @@ class FlowEngine:
 
 
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def migrated_db() -> Path:
     """One migrated SQLite case store; each test gets a copy (migrating is the slow part)."""
-    path = tmp_path_factory.mktemp("flow-store") / "cases.db"
-
-    async def migrate() -> None:
-        store = await CaseStore.open(default_sqlite_url(path))
-        await store.migrate()
-        await store.close()
-
-    asyncio.run(migrate())
-    return path
+    return migrated_sqlite()
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from ivr.routing.tables import RoutingTables
 from ivr.routing.view import build_view
 from ivr.store import CaseStore, TicketRecord, default_sqlite_url
 from tests.harness import free_port
+from tests.migrated import copy_migrated_sqlite
 
 REPO = Path(__file__).resolve().parents[2]
 TPE = ZoneInfo("Asia/Taipei")
@@ -113,6 +114,7 @@ def mailbox() -> Iterator[Mailbox]:
 @pytest.fixture
 async def case_store(tmp_path: Path) -> AsyncIterator[CaseStore]:
     """A migrated SQLite case store of the test's own."""
+    copy_migrated_sqlite(tmp_path / "cases.db")
     store = await CaseStore.open(default_sqlite_url(tmp_path / "cases.db"))
     await store.migrate()
     yield store

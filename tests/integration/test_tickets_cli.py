@@ -27,6 +27,7 @@ from ivr import config as stack_config
 from ivr.config import StackConfig
 from ivr.store import CaseStore
 from tests.cli_run import run_ivr
+from tests.migrated import copy_migrated_sqlite
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -183,6 +184,7 @@ async def _seed(url: str) -> tuple[str, int, str, str]:
 def seeded(tmp_path: Path) -> Seeded:
     """A fresh stack directory whose SQLite store holds the March 2025 fixture."""
     cfg = stack_config.init(tmp_path / "state")
+    copy_migrated_sqlite(cfg.sqlite_path)
     closed, closed_id, overdue, hotline = asyncio.run(_seed(cfg.database_url))
     return Seeded(cfg, closed, closed_id, overdue, hotline)
 

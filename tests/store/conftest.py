@@ -1,8 +1,9 @@
 """Fixtures giving each test a fresh, migrated case store on SQLite and on PostgreSQL.
 
 A full migration costs 1.5 to 2 s on SQLite (batch mode rebuilds tables) and about
-0.5 s on PostgreSQL, for each of some 350 tests. So each worker migrates one store per
-backend once, and a test's store is a copy of it: a file copy on SQLite, a database
+0.5 s on PostgreSQL, for each of some 350 tests. So a store per backend is migrated
+once (on SQLite, once per set of migrations: `tests.migrated`), and a test's store is
+a copy of it: a file copy on SQLite, a database
 made from a template on PostgreSQL (about 0.1 s). The copy is what the same migration
 code wrote, and `store` still runs `migrate()` on it, which must find it at the head.
 The migrations themselves are tested from an empty store and from a previous
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from ivr.store import CaseStore, default_sqlite_url
+from tests import migrated
 from tests.pgserver import PostgresServer
 
 PG_DATABASE = "case_store"
@@ -58,11 +60,9 @@ def pg_store_database(pg_server: PostgresServer) -> PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This worker's migrated SQLite store, which each test's store is copied from."""
-    path = tmp_path_factory.mktemp("migrated") / SQLITE_FILE
-    _migrate_once(default_sqlite_url(path))
-    return path
+def migrated_sqlite() -> Path:
+    """The migrated SQLite store each test's store is copied from (`tests.migrated`)."""
+    return migrated.migrated_sqlite()
 
 
 @pytest.fixture(scope="session")

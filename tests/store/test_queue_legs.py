@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,11 +14,8 @@ T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def legs(db_url: str) -> AsyncIterator[QueueLegs]:
-    store = await CaseStore.open(db_url)
-    await store.migrate()
-    yield QueueLegs.of(store)
-    await store.close()
+async def legs(store: CaseStore) -> QueueLegs:
+    return QueueLegs.of(store)
 
 
 async def test_a_join_handled_twice_is_one_stay(legs: QueueLegs) -> None:

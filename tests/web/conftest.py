@@ -32,6 +32,7 @@ from ivr.store.users import User
 from ivr.web.app import create_app
 from ivr.web.context import Console
 from tests.harness import free_port
+from tests.migrated import copy_migrated_sqlite
 
 T = TypeVar("T")
 PASSWORD = "correct-horse-battery-staple"
@@ -103,7 +104,9 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     """A console on a free port, on a migrated SQLite store, without a phone system."""
     tables = load_profile(REPO / "routing" / "taipei")
     view = build_view(tables)
-    db = default_sqlite_url(tmp_path_factory.mktemp("console") / "cases.db")
+    db_path = tmp_path_factory.mktemp("console") / "cases.db"
+    copy_migrated_sqlite(db_path)
+    db = default_sqlite_url(db_path)
     loop = asyncio.new_event_loop()
     clock = MovableClock()
     ready = threading.Event()
