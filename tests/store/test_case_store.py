@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import ivr.store
 from ivr.store import CaseStore, StoreUnavailable, default_sqlite_url
+from ivr.store.core import MIGRATIONS_DIR, SCHEMA_HEAD
 from ivr.store.models import Base
 
 T0 = datetime(2025, 3, 14, 9, 30, 0, 123456, tzinfo=UTC)
@@ -277,6 +280,31 @@ async def test_migrate_twice_is_a_noop(store: CaseStore, db_url: str) -> None:
     # Exactly one row, at the newest revision the package ships.
     scripts = ScriptDirectory(str(Path(ivr.store.__file__).parent / "migrations"))
     assert [v for (v,) in versions] == [scripts.get_current_head()]
+
+
+def test_schema_head_names_the_newest_migration() -> None:
+    """A new migration must move SCHEMA_HEAD too, or stores at the old head would be
+    taken as current and never upgraded."""
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    assert scripts.get_current_head() == SCHEMA_HEAD
+
+
+async def test_a_store_at_the_head_migrates_without_alembic(store: CaseStore, db_url: str) -> None:
+    """The check every engine start and CLI command makes reads the revision only."""
+    probe = (
+        "import asyncio, sys\n"
+        "from ivr.store import CaseStore\n"
+        "async def main():\n"
+        f"    store = await CaseStore.open({db_url!r})\n"
+        "    await store.migrate()\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 async def test_models_match_migrations(store: CaseStore, db_url: str) -> None:
