@@ -18,12 +18,12 @@ run: deps asterisk
 # because several modules share one module-scoped stack. Files go out longest first,
 # those that wait on calls merged with those that compute (tests/durations.json,
 # bench.suite_timeline.run_order; xdist's own order puts the files with most tests first).
-# On a 2-core machine six workers keep both cores busy: the real-call tests mostly
+# On a 2-core machine eight workers keep both cores busy: the real-call tests mostly
 # wait, the browser and store tests do not (bench/README.md has the figures).
 # Bytecode is cached even where the environment says not to: without it every worker
 # and every engine or CLI started by a test compiles the code and rewrites the test
 # modules' asserts again (about 11 s of CPU per worker and 0.5 s per process).
-TEST_WORKERS ?= 6
+TEST_WORKERS ?= 8
 test: deps asterisk check
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile \
 	  --no-loadscope-reorder --durations=25
