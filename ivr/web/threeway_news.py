@@ -7,10 +7,11 @@ sent to the agent's open pages as a `threeway` event, which the page puts in a p
 live region (`#threeway-status`): a screen reader says "119 is busy" without focus
 moving.
 
-The wrap-up waits for the agent's part to end. Moving the queue call into the bridge
-ends its `Queue()`, so the queue reports the call complete (AgentComplete) while the
-agent is still talking to the caller and 119; the wrap-up form is shown when the
-agent leaves the bridge (or the three-way call could not be made), not before.
+The wrap-up waits for the agent's part to end. Once the queue call is moved into the
+bridge, the queue's report that the call is complete (AgentComplete) no longer says
+that the agent is done: Asterisk 22 sends it when the caller hangs up, which may come
+before the agent leaves the bridge. The wrap-up form is shown when the agent leaves
+the bridge (or the three-way call could not be made), not before.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from ivr.store.users import UserStore
 from ivr.web.i18n import translator
 from ivr.web.threeway_news import text as news_text
 from tests.harness import free_port
-from tests.integration.calls import StartEngine, call, events, greeting_s, register_agent
+from tests.integration.calls import StartEngine, events, register_agent
 from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
     ProfileCopy,
     stack,
@@ -37,6 +37,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures used by name
     store,
     taipei_profile,
 )
+from tests.integration.driven import Driver, key
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas, uas_scenario
 from tests.web.conftest import CHROMIUM, HTTP_TIMEOUT, PASSWORD, TEST_HASHER
@@ -47,8 +48,8 @@ pytestmark = pytest.mark.asterisk
 T = TypeVar("T")
 # How long 119 talks before it hangs up: the bridge's three are checked meanwhile.
 EMERGENCY_TALK_MS = 20_000
-# The citizen stays on well past 119's hang-up.
-CITIZEN_HOLD_S = 75
+# The citizen keys Mandarin, then the service desk's queue, and stays until hung up.
+TO_QUEUE = [key("taipei-language-menu", "9"), key("taipei-main-menu", "1")]
 WAIT_S = 90.0
 
 
@@ -101,21 +102,15 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
         workdir=tmp_path,
     )
     base = engine.console.url.rstrip("/")
-    async with async_playwright() as p:
+    async with async_playwright() as p, Driver(stack, store) as driver:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = await browser.new_page()
         try:
             await sign_in_ready(page, base, "agent7001t")
             await page.wait_for_function("document.getElementById('pop-live') !== null")
-            placed = asyncio.create_task(
-                call(
-                    stack,
-                    store,
-                    dtmf="9#ww1#",
-                    wait_s=greeting_s(stack),
-                    hold_s=CITIZEN_HOLD_S,
-                )
-            )
+            # The citizen stays on until the test hangs up, however long the steps
+            # take on a loaded machine.
+            placed = await driver.place(TO_QUEUE)
             await expect(page.locator("#pop-live")).to_contain_text("通話中", timeout=60_000)
             uniqueid = engine.console.console.hub.last_pop["a01"]["uniqueid"]
             # By keyboard alone: the service, then the button, each with its name.
@@ -164,7 +159,8 @@ async def test_agent_conferences_119_and_stays_with_the_citizen(
             async with page.expect_navigation():
                 await page.keyboard.press("Enter")
             await expect(page.locator(".error-summary")).to_contain_text("三方通話")
-            record = await placed
+            await driver.hang_up(placed)
+            record = await driver.ended(placed, timeout_s=WAIT_S)
         finally:
             await browser.close()
             for proc in (phone, emergency):
@@ -236,7 +232,7 @@ async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_th
     """Asked through the JSON API this time, while the agent's page is open; 119
     answers 486 Busy Here. The page says so in its polite live region without a
     reload, and the wrap-up form comes when the call ends, not when the queue call
-    was moved into the bridge (which the queue reports as the call complete)."""
+    was moved into the bridge."""
     engine = await start_engine()
     assert engine.console is not None
     await engine.ami.wait_connected(20)
@@ -263,6 +259,7 @@ async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_th
         async with (
             async_playwright() as p,
             httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=HTTP_TIMEOUT) as web,
+            Driver(stack, store) as driver,
         ):
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = await browser.new_page()
@@ -275,9 +272,7 @@ async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_th
                 )
                 assert ready.status_code == 200, ready.text
                 await sign_in(page, base, "agent7001b")
-                placed = asyncio.create_task(
-                    call(stack, store, dtmf="9#ww1#", wait_s=greeting_s(stack), hold_s=45)
-                )
+                placed = await driver.place(TO_QUEUE)
                 await expect(page.locator("#pop-live")).to_contain_text("通話中", timeout=60_000)
                 status = page.locator("#threeway-status")
                 await expect(status).to_have_attribute("role", "status")
@@ -316,13 +311,15 @@ async def test_a_busy_119_is_told_on_the_agents_page_and_the_wrapup_waits_for_th
                 assert bridge is not None
                 assert len(bridge.channels) == 2
                 assert uniqueid in bridge.channels
-                # The move into the bridge ended the queue call: the queue says it is
-                # complete while the agent still talks to the caller. No wrap-up yet.
-                await asyncio.wait_for(completed.wait(), WAIT_S)
+                # The agent still talks to the caller: no wrap-up yet.
                 assert engine.console.console.hub.last_pop["a01"]["phase"] == "answered"
                 await expect(page.locator("#pop-live")).to_contain_text("通話中")
                 assert await page.locator("#wrap-up").count() == 0
-                record = await placed
+                await driver.hang_up(placed)
+                record = await driver.ended(placed, timeout_s=WAIT_S)
+                # Asterisk's queue says the call is complete when the caller hangs up
+                # (queue_log COMPLETECALLER), not when the call moved into the bridge.
+                await asyncio.wait_for(completed.wait(), WAIT_S)
                 # The caller hung up, the agent was let go: now the wrap-up form.
                 await expect(page.locator("#wrap-up")).to_be_visible(timeout=60_000)
                 await expect(status).to_have_text("三方通話已結束。")
