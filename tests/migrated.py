@@ -46,7 +46,7 @@ def migrated_sqlite() -> Path:
     building = Path(tempfile.mkdtemp(dir=cache.parent, prefix=".building-"))
     try:
         path = building / cache.name
-        _migrate(default_sqlite_url(path))
+        migrate_store(default_sqlite_url(path))
         # Closed, SQLite has folded its write-ahead log into the file; a log left
         # beside it would hold part of the schema, and a copy of the file alone
         # would lack it.
@@ -67,7 +67,7 @@ def copy_migrated_sqlite(target: Path) -> None:
         shutil.copyfileobj(src, out)
 
 
-def _migrate(url: str) -> None:
+def migrate_store(url: str) -> None:
     """Migrate the store at `url` on a thread of its own, so that a caller inside an
     event loop (a fixture of pytest-asyncio's) can use it too."""
 

@@ -98,7 +98,7 @@ def udp_bound(port: int, pid: int | None = None) -> bool:
 def _socket_inodes(pid: int) -> set[str]:
     """The inodes of the sockets process `pid` holds open (none once it has exited)."""
     fd_dir = Path(f"/proc/{pid}/fd")
-    found = set()
+    found: set[str] = set()
     try:
         for fd in fd_dir.iterdir():
             try:

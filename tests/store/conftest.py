@@ -12,11 +12,9 @@ release's store by the tests that use `db_url` alone.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -28,21 +26,6 @@ from tests.pgserver import PostgresServer
 PG_DATABASE = "case_store"
 PG_TEMPLATE = "case_store_migrated"
 SQLITE_FILE = "cases.db"
-
-
-def _migrate_once(url: str) -> None:
-    """Migrate the store at `url`, on a thread of its own: the calling thread's event
-    loop (pytest-asyncio's) is left alone."""
-
-    async def migrate() -> None:
-        opened = await CaseStore.open(url)
-        try:
-            await opened.migrate()
-        finally:
-            await opened.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, migrate()).result()
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +52,7 @@ def migrated_sqlite() -> Path:
 def pg_migrated(pg_store_database: PostgresServer) -> PostgresServer:
     """The session's server with a migrated template database, closed to connections."""
     pg_store_database.create_database(PG_TEMPLATE)
-    _migrate_once(pg_store_database.url_for(PG_TEMPLATE))
+    migrated.migrate_store(pg_store_database.url_for(PG_TEMPLATE))
     pg_store_database.wait_unused(PG_TEMPLATE)
     return pg_store_database
 
