@@ -2,13 +2,16 @@
 #   make run    install what is needed, then run Asterisk and the engine (foreground)
 #   make test   install what is needed, then run the whole test suite
 SHELL := /bin/bash
-PYTHON ?= python3
+# Debian's own python3: the interpreter the hotline runs on, built by Debian with
+# profile-guided optimisation. A python3 that comes first on PATH (pyenv, another
+# virtualenv) is used only when asked for: make PYTHON=python3.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STATE_DIR ?= /var/lib/hotline1999
-DEBIAN_PACKAGES := debootstrap sip-tester espeak-ng sox postgresql fail2ban chromium-headless-shell fonts-wqy-microhei baresip-core
+DEBIAN_PACKAGES := python3-venv debootstrap sip-tester espeak-ng sox postgresql fail2ban chromium-headless-shell fonts-wqy-microhei baresip-core
 
-.PHONY: run test check lint typecheck deps system-deps venv asterisk prompts clean bench soak
+.PHONY: FORCE run test check lint typecheck deps system-deps venv asterisk prompts clean bench soak
 
 run: deps asterisk
 	$(BIN)/ivr --state-dir $(STATE_DIR) run
@@ -39,7 +42,8 @@ typecheck:
 
 deps: system-deps venv
 
-# Debian packages: SIPp (sip-tester), debootstrap for the Asterisk root, the TTS
+# Debian packages: python3-venv (Debian's python3 makes no venv without it), SIPp
+# (sip-tester), debootstrap for the Asterisk root, the TTS
 # voice and sox for prompts, PostgreSQL for the store tests, fail2ban (its
 # fail2ban-regex tests the shipped SIP filter), Chromium's headless shell for the
 # console's browser tests (Playwright drives it; no browser is downloaded) and a CJK font, so its
@@ -54,8 +58,15 @@ system-deps:
 	fi
 
 venv: $(BIN)/ivr
-$(BIN)/ivr: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# The venv is made again when pyproject.toml changes or when PYTHON names another
+# interpreter than the one it was made from (.interpreter holds its real path).
+$(VENV)/.interpreter: FORCE
+	@mkdir -p $(VENV)
+	@want="$$(readlink -f "$$(command -v $(PYTHON))")"; \
+	  [ "$$(cat $@ 2>/dev/null)" = "$$want" ] || echo "$$want" > $@
+$(BIN)/ivr: pyproject.toml $(VENV)/.interpreter
+	$(PYTHON) -m venv --clear $(VENV)
+	readlink -f "$$(command -v $(PYTHON))" > $(VENV)/.interpreter
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
