@@ -18,7 +18,6 @@ from tests.ports import free_port, sipp_media_port
 from tests.sipp.scenarios import register_scenario, run_caller
 
 
-
 def challenge(nonce: str) -> str:
     return f'WWW-Authenticate: Digest realm="test", nonce="{nonce}", algorithm=MD5, qop="auth"'
 
