@@ -33,6 +33,7 @@ from tests.integration.calls import (
     secs,
 )
 from tests.integration.conftest import ProfileCopy
+from tests.integration.driven import Driver, key
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import (
     answer_then_hang_up_scenario,
@@ -159,37 +160,14 @@ async def test_all_lines_busy_opens_a_ticket_committed_before_it_is_announced(
     friday = datetime(2026, 11, 20, 16, 30, tzinfo=TAIPEI)
     engine = await start_engine(clock=lambda: friday)
     busy = _uas(taipei_profile, "t-busy", 486, 5, tmp_path)
-    digits = sum(secs(stack, f"digit-{d}") for d in "0912345678")
-    until_record = (
-        secs(stack, "connecting")
-        + 1.5
-        + secs(stack, "transfer-nobody-answered")
-        + secs(stack, "callback-number-is")
-        + digits
-        + secs(stack, "callback-number-confirm")
-        + 5
-        + secs(stack, "transfer-record-message")
-        + 2.5
-    )
-    ticket_speech = (
-        secs(stack, "ticket-registered")
-        + 8 * secs(stack, "digit-8")
-        # Due Monday 11:30: "by Monday, 11:30 a.m.", not "within 4 hours".
-        + sum(secs(stack, p) for p in ("ticket-callback-by", "day-monday", "hour-11"))
-        + sum(secs(stack, p) for p in ("minute-30", "time-am", "ticket-callback-by-end"))
-    )
+
+    # The caller keys the unit's code and then says nothing: silence confirms the caller
+    # id and ends the message. The engine hangs up once the ticket's number and due time
+    # are said, however long five busy attempts take on a loaded machine.
     try:
-        record = await call(
-            stack,
-            store,
-            dtmf="6901#" + "w" * int(until_record * 2) + "#",
-            wait_s=greeting_s(stack),
-            # The engine hangs up after the ticket is read out, so a longer hold costs
-            # nothing. With test prompts this short, the five busy attempts and the
-            # recording's end are most of the call; on a loaded machine they ran past
-            # a hold of 20 s beyond the speech.
-            hold_s=ticket_speech + 60,
-        )
+        async with Driver(stack, store) as driver:
+            uid = await driver.place([key("taipei-language-menu", "6901")])
+            record = await driver.ended(uid, timeout_s=180)
     finally:
         _stop(busy)
     assert len(_invites(taipei_profile, "t-busy", tmp_path)) == 5
@@ -208,6 +186,12 @@ async def test_all_lines_busy_opens_a_ticket_committed_before_it_is_announced(
     assert len(ticket.attempts) == 5
     kinds = [(e.kind, e.data.get("prompt")) for e in record.events]
     assert kinds.index(("ticket", None)) < kinds.index(("played", "ticket-registered"))
+    # Due Monday 11:30: the caller hears "by Monday, a.m. 11:30" (Mandarin's order), not
+    # "within 4 hours".
+    said = [e.data.get("prompt") for e in record.events if e.kind == "played"]
+    after = iter(said[said.index("ticket-registered") :])
+    due = ("ticket-callback-by", "day-monday", "time-am", "hour-11", "minute-30")
+    assert all(p in after for p in (*due, "ticket-callback-by-end")), repr(said)
     assert record.outcome == "ticket"
 
 
