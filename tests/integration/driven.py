@@ -148,8 +148,14 @@ class Driver:
         call = self._calls[uniqueid]
         if call.channel and not call.done.is_set():
             with contextlib.suppress(Exception):
+                # Cause 16 (normal clearing), as a phone's hang-up gives; AMI's default
+                # leaves the cause unknown (0).
                 await self._ami.action(
-                    {"Action": "Hangup", "Channel": call.channel.replace(";2", ";1")}
+                    {
+                        "Action": "Hangup",
+                        "Channel": call.channel.replace(";2", ";1"),
+                        "Cause": "16",
+                    }
                 )
 
     async def until(

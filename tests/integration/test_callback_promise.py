@@ -17,8 +17,9 @@ import pytest
 from ivr.config import StackConfig
 from ivr.domain.calendar import callback_due, next_working_day_end
 from ivr.store import CallRecord, CaseStore
-from tests.integration.calls import StartEngine, call, events, greeting_s, pause, secs
+from tests.integration.calls import StartEngine, events
 from tests.integration.conftest import ProfileCopy
+from tests.integration.driven import Driver, key
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
 
@@ -40,18 +41,13 @@ def _after_number(record: CallRecord, number: str) -> list[str]:
     return played[start:]
 
 
-def _until_recording(stack: StackConfig, intro: str) -> float:
-    """From the last keyed digit to the beep: intro, number read back, confirm, message."""
-    return (
-        1.5
-        + secs(stack, intro)
-        + secs(stack, "callback-number-is")
-        + sum(secs(stack, f"digit-{d}") for d in CALLER)
-        + secs(stack, "callback-number-confirm")
-        + 5
-        + secs(stack, "transfer-record-message")
-        + 2.5
-    )
+async def _ticket_call(stack: StackConfig, store: CaseStore, menu: str, code: str) -> CallRecord:
+    """The caller keys a unit's code at `menu`, then says nothing: silence confirms the
+    caller id and ends the message. They stay on until the engine hangs up after the
+    promise, however long a loaded machine takes to get there."""
+    async with Driver(stack, store) as driver:
+        uid = await driver.place([key(menu, code)], caller=CALLER)
+        return await driver.ended(uid, timeout_s=180)
 
 
 async def test_a_ticket_due_days_later_names_its_day_and_time_not_4_hours(
@@ -72,18 +68,8 @@ async def test_a_ticket_due_days_later_names_its_day_and_time_not_4_hours(
         calls=5,
         workdir=tmp_path,
     )
-    until_record = (
-        secs(stack, "connecting") + 2 + _until_recording(stack, "transfer-nobody-answered")
-    )
     try:
-        record = await call(
-            stack,
-            store,
-            dtmf="6901#" + pause(until_record) + "#",
-            wait_s=greeting_s(stack),
-            hold_s=40,
-            caller=CALLER,
-        )
+        record = await _ticket_call(stack, store, "taipei-language-menu", "6901")
     finally:
         if busy.poll() is None:
             busy.kill()
@@ -116,14 +102,7 @@ async def test_a_kinmen_transfer_in_the_evening_rings_nobody_and_records_for_the
     maintenance section (2201) dials nobody; the matter is recorded, due Tuesday 17:30."""
     evening = datetime(2026, 11, 23, 19, 0, tzinfo=TAIPEI)
     engine = await start_engine(clock=lambda: evening, profile=kinmen_profile.directory)
-    record = await call(
-        stack,
-        store,
-        dtmf="2201#" + pause(_until_recording(stack, "transfer-office-closed")) + "#",
-        wait_s=secs(stack, "kinmen-greeting") + 0.6,
-        hold_s=40,
-        caller=CALLER,
-    )
+    record = await _ticket_call(stack, store, "kinmen-main-menu", "2201")
     transfers = events(record, "transfer")
     assert [t["unit"] for t in transfers] == ["km-road-maintenance"]
     # Nobody was dialled: no attempt in the timeline, none in the store.

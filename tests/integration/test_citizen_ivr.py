@@ -18,14 +18,18 @@ import pytest
 
 from ivr.config import StackConfig
 from ivr.domain.calendar import next_working_day_end
-from ivr.domain.menu import INTERDIGIT_S
 from ivr.store import CallRecord, CaseStore
 from tests.harness import EngineProcess, free_port
-from tests.integration.calls import StartEngine, call, events, greeting_s, secs
+from tests.integration.calls import StartEngine, events, greeting_s
 from tests.integration.conftest import BLOCKED_NUMBER, ProfileCopy
 from tests.integration.driven import Driver, key, until_queued
 from tests.ports import sipp_media_port
-from tests.sipp.scenarios import caller_scenario, run_caller, start_uas, uas_scenario
+from tests.sipp.scenarios import (
+    answer_then_hang_up_scenario,
+    caller_scenario,
+    run_caller,
+    start_uas,
+)
 
 pytestmark = pytest.mark.asterisk
 
@@ -89,21 +93,19 @@ async def test_keyed_extension_rings_the_unit_on_the_agency_pbx(
     """ "1999 轉 6100": the keyed code rings the unit's number over the agency trunk."""
     await start_engine()
     uas = start_uas(
-        uas_scenario(200),
+        answer_then_hang_up_scenario("61001", talk_ms=1000),
         port=taipei_profile.trunk_ports["agency-pbx"],
         media_port=sipp_media_port(),
         calls=1,
         workdir=tmp_path,
     )
+
     try:
-        record = await call(
-            stack,
-            store,
-            dtmf="6100",
-            wait_s=greeting_s(stack),
+        async with Driver(stack, store) as driver:
             # No '#': the entry ends after the inter-digit pause (6100 begins 61001).
-            hold_s=INTERDIGIT_S + secs(stack, "connecting") + 6,
-        )
+            uid = await driver.place([key(LANGUAGE_MENU, "6100")])
+            # The unit answers, talks a second and hangs up; the engine ends the call.
+            record = await driver.ended(uid)
     finally:
         uas.wait(timeout=40) if uas.poll() is None else None
         if uas.poll() is None:
@@ -154,9 +156,9 @@ async def test_blocked_caller_hears_the_suspension_notice_and_is_logged(
 ) -> None:
     """A number on the block list hears the notice; the attempt is in the store."""
     await start_engine()
-    record = await call(
-        stack, store, dtmf="", wait_s=1, hold_s=greeting_s(stack) + 12, caller=BLOCKED_NUMBER
-    )
+    async with Driver(stack, store) as driver:
+        # The engine hangs up after the notice.
+        record = await driver.ended(await driver.place([], caller=BLOCKED_NUMBER))
     blocked = events(record, "blocked")
     assert blocked
     assert blocked[0]["pattern"] == BLOCKED_NUMBER
@@ -217,8 +219,13 @@ async def test_kinmen_disaster_mode_serves_around_the_clock(
     await store.set_mode("disaster", active=True, at=closed_at, by="test", note="typhoon")
     try:
         await start_engine(clock=lambda: closed_at, profile=kinmen_profile.directory)
-        hold = secs(stack, "kinmen-greeting") + secs(stack, DISASTER_PROMPT) + 3
-        record = await call(stack, store, dtmf="", wait_s=1, hold_s=hold)
+        async with Driver(stack, store) as driver:
+            uid = await driver.place([])
+            await driver.until(
+                uid, lambda r: DISASTER_PROMPT in [p["prompt"] for p in events(r, "played")]
+            )
+            await driver.hang_up(uid)
+            record = await driver.ended(uid)
     finally:
         await store.set_mode("disaster", active=False, at=closed_at, by="test")
     state = events(record, "service_state")[0]

@@ -20,18 +20,16 @@ from ivr.adapters.fastagi.server import AGISession
 from ivr.config import StackConfig
 from ivr.domain.menu import INTERDIGIT_S
 from ivr.store import CaseStore
-from tests.integration.calls import StartEngine, call, events, greeting_s, pause, secs
+from tests.integration.calls import StartEngine, call, events, greeting_s, secs
 from tests.integration.conftest import ProfileCopy
+from tests.integration.driven import Driver, key
 from tests.ports import sipp_media_port
-from tests.sipp.scenarios import start_uas, uas_scenario
+from tests.sipp.scenarios import answer_then_hang_up_scenario, start_uas
 
 pytestmark = pytest.mark.asterisk
 
 TAIPEI = ZoneInfo("Asia/Taipei")
-
-# After "9" the caller waits for the main menu: the entry ends after the inter-digit
-# pause, then the main menu's read starts; a second more and it is surely listening.
-NEXT_MENU = pause(INTERDIGIT_S + 1.0)
+LANGUAGE_MENU = "taipei-language-menu"
 
 
 async def test_unknown_four_digit_extension_is_one_invalid_try_and_reaches_no_queue(
@@ -40,14 +38,12 @@ async def test_unknown_four_digit_extension_is_one_invalid_try_and_reaches_no_qu
     """ "7001" at the main menu matches nothing: one invalid try, and its 0s and 1 are
     not taken as the main menu's keys (0 and 1 would queue the caller)."""
     await start_engine()
-    # The caller hangs up while the retry notice and the menu play again.
-    record = await call(
-        stack,
-        store,
-        dtmf=f"9{NEXT_MENU}7001",
-        wait_s=greeting_s(stack),
-        hold_s=INTERDIGIT_S + secs(stack, "invalid-retry") + 1.0,
-    )
+    # The caller hangs up once the entry is judged, while the retry notice plays.
+    async with Driver(stack, store) as driver:
+        uid = await driver.place([key(LANGUAGE_MENU, "9"), key("taipei-main-menu", "7001")])
+        await driver.until(uid, lambda r: len(events(r, "menu")) >= 2)
+        await driver.hang_up(uid)
+        record = await driver.ended(uid)
     main = [(m["menu"], m["entry"], m["tries"], m["decision"]) for m in events(record, "menu")]
     assert main == [
         ("language", "9", 0, {"go": _lang_zh(), "reason": "option"}),
@@ -73,16 +69,18 @@ async def test_five_digit_extension_on_the_agency_pbx_rings_that_line(
     await start_engine()
     port = taipei_profile.trunk_ports["agency-pbx"]
     uas = start_uas(
-        uas_scenario(200), port=port, media_port=sipp_media_port(), calls=1, workdir=tmp_path
+        answer_then_hang_up_scenario("61002", talk_ms=1000),
+        port=port,
+        media_port=sipp_media_port(),
+        calls=1,
+        workdir=tmp_path,
     )
+
     try:
-        record = await call(
-            stack,
-            store,
-            dtmf="61002",
-            wait_s=greeting_s(stack),
-            hold_s=secs(stack, "connecting") + 6,
-        )
+        async with Driver(stack, store) as driver:
+            uid = await driver.place([key(LANGUAGE_MENU, "61002")])
+            # The unit answers, talks a second and hangs up; the engine ends the call.
+            record = await driver.ended(uid)
     finally:
         uas.wait(timeout=40) if uas.poll() is None else None
         if uas.poll() is None:

@@ -315,7 +315,8 @@ def register_scenario(extension: str, secret: str) -> str:
     When the registrar answers the first REGISTER later than the 500 ms retransmission,
     it answers both copies with a challenge, and the second 401 can arrive after the
     authenticated REGISTER went out. A phone drops it as a stale answer to CSeq 1; so
-    does the scenario (the optional 401), and it still wants the 200.
+    does the scenario (the optional 401), and it still wants the 200. A 401 to CSeq 2
+    (a wrong password) fails the registration at once.
     """
     head = f"""REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -339,8 +340,16 @@ CSeq: 2 REGISTER
 [authentication username={extension} password={secret}]
 Content-Length: 0
 ]]></send>
-  <recv response="401" optional="true"/>
-  <recv response="200"/>
+  <recv response="401" optional="true" next="refused" test="refused">
+    <action>
+      <ereg regexp="^ *2 REGISTER" search_in="hdr" header="CSeq:" assign_to="refused"/>
+    </action>
+  </recv>
+  <recv response="200" next="registered"/>
+  <label id="refused"/>
+  <!-- No 200 follows a refusal: the call fails here, without waiting out its time. -->
+  <recv response="200" timeout="100"/>
+  <label id="registered"/>
 </scenario>
 """
 
