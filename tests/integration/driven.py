@@ -97,9 +97,12 @@ class Driver:
                 await task
         await self._ami.stop()
 
-    async def place(self, script: list[On], *, caller: str = "0912345678") -> str:
-        """Start a call to 1999; returns the hotline channel's uniqueid."""
-        uid = uuid.uuid4().hex
+    async def place(
+        self, script: list[On], *, caller: str = "0912345678", uid: str | None = None
+    ) -> str:
+        """Start a call to 1999 (its channels named after `uid`, a new one if None);
+        returns the hotline channel's uniqueid."""
+        uid = uid or uuid.uuid4().hex
         hotline = f"{uid}-hotline"
         self._calls[hotline] = _Call(list(script))
         await self._ami.action(

@@ -32,6 +32,7 @@ from ivr.testcall import place_call
 from tests.harness import EngineProcess, asterisk_stack
 from tests.integration.calls import greeting_s
 from tests.integration.conftest import ProfileCopy, copy_profile
+from tests.integration.driven import Driver, On, key
 from tests.ports import sipp_media_port
 from tests.sipp.scenarios import start_uas, uas_scenario
 
@@ -40,6 +41,7 @@ pytestmark = pytest.mark.asterisk
 FALLBACK_QUEUE = "hotline-agents"
 # Guards against a hung test; never an assertion about speed.
 WAIT_S = 60.0
+LANGUAGE_MENU = "taipei-language-menu"
 # The reconnect bound the issue sets: once Asterisk is back, the engine's AMI and ARI
 # links are up again within this. Checked as a condition wait with this deadline.
 RECONNECT_BOUND_S = 5.0
@@ -168,8 +170,7 @@ def ours(callers: list[Caller]) -> list[str]:
 @dataclass(frozen=True)
 class Caller:
     kind: str  # where the caller is when the engine dies
-    dtmf: str
-    wait_s: float
+    script: tuple[On, ...] = ()
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -206,15 +207,15 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
     """SIGKILL with 21 calls at menus, queued and ringing a unit: all reach the fallback,
     none is left on Asterisk, and the restarted engine records every one of them and
     the calls placed while it was down."""
-    # Keys go 2 s into the language menu's prompt (10 s long). Each entry ends with '#'
-    # (a bare "9" ends 1.5 s after the key); the main menu key waits 2 s for the next
-    # prompt to start.
-    at_menu = greeting_s(stack) + 2.0
+    # Each key is sent once the engine listens for it (the event-driven caller): on a
+    # timetable, a machine loaded enough to stall Asterisk between two digits split
+    # "6902" into "6" and "902".
+    language, main = key(LANGUAGE_MENU, "9"), key("taipei-main-menu", "1")
     callers = (
-        [Caller("language-menu", "", 0.5) for _ in range(4)]
-        + [Caller("main-menu", "9", at_menu) for _ in range(3)]
-        + [Caller("queued", "9#wwww1#", at_menu) for _ in range(7)]
-        + [Caller("transferring", "6902#", at_menu) for _ in range(7)]
+        [Caller("language-menu") for _ in range(4)]
+        + [Caller("main-menu", (language,)) for _ in range(3)]
+        + [Caller("queued", (language, main)) for _ in range(7)]
+        + [Caller("transferring", (key(LANGUAGE_MENU, "6902"),)) for _ in range(7)]
     )
     n = len(callers)
     watch = FallbackWatch()
@@ -228,23 +229,12 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
         workdir=tmp_path,
     )
     restarted = EngineProcess(stack)
-    tasks: list[asyncio.Task[dict[str, Any]]] = []
+    driver = Driver(stack, store)
+    await driver.__aenter__()
     try:
         # Callers stay on until this test hangs them up.
-        tasks = [
-            asyncio.create_task(
-                place_call(
-                    stack,
-                    "1999",
-                    dtmf=c.dtmf,
-                    caller=f"091200{i:04d}",
-                    wait_s=c.wait_s,
-                    hold_s=180,
-                    call_uid=c.uid,
-                )
-            )
-            for i, c in enumerate(callers)
-        ]
+        for i, c in enumerate(callers):
+            await driver.place(list(c.script), caller=f"091200{i:04d}", uid=c.uid)
         placed = [(c, await _in_place(store, c)) for c in callers]
 
         async def all_in_place() -> bool:
@@ -260,7 +250,7 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
         engine.kill()
 
         # Three more callers while no engine runs: only Asterisk's CDRs will know them.
-        down = [Caller("engine-down", "", 0.5) for _ in range(3)]
+        down = [Caller("engine-down") for _ in range(3)]
         down_results = await asyncio.gather(
             *(
                 place_call(
@@ -289,8 +279,9 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
         for c in callers:
             caller_half = re.sub(r";2$", ";1", watch.channels[c.uniqueid])
             await ami.action({"Action": "Hangup", "Channel": caller_half})
-        results = await asyncio.wait_for(asyncio.gather(*tasks), WAIT_S)
-        assert all(r["fallback"] for r in results), [r["summary"] for r in results]
+        for c in callers:
+            await driver.ended(c.uniqueid, timeout_s=WAIT_S)
+            assert driver.fallback_reasons(c.uniqueid), c
 
         everyone = callers + down
 
@@ -332,9 +323,7 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
             assert record.ended_at is not None
             assert record.ended_at >= record.started_at, fact
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await driver.__aexit__(None, None, None)
         restarted.stop()
         if ringing.poll() is None:
             ringing.kill()

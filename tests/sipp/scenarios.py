@@ -284,6 +284,11 @@ def start_uas(
         "-m",
         str(calls),
         "-nostdin",
+        # A request the scenario does not expect is logged and the call goes on, as on
+        # a phone. By default SIPp aborts the call: a ringing phone then never answered
+        # when a loaded Asterisk resent its INVITE (tests/sipp/test_sipp_uas_retransmission).
+        "-default_behaviors",
+        "all,-abortunexp",
         "-trace_msg",
         "-message_file",
         str(workdir / f"uas-{port}-messages.log"),
