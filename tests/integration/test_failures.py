@@ -229,105 +229,106 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
         workdir=tmp_path,
     )
     restarted = EngineProcess(stack)
-    driver = Driver(stack, store)
-    await driver.__aenter__()
-    try:
-        # Callers stay on until this test hangs them up.
-        for i, c in enumerate(callers):
-            await driver.place(list(c.script), caller=f"091200{i:04d}", uid=c.uid)
-        placed = [(c, await _in_place(store, c)) for c in callers]
+    async with Driver(stack, store) as driver:
+        try:
+            # Callers stay on until this test hangs them up.
+            for i, c in enumerate(callers):
+                await driver.place(list(c.script), caller=f"091200{i:04d}", uid=c.uid)
+            placed = [(c, await _in_place(store, c)) for c in callers]
 
-        async def all_in_place() -> bool:
-            nonlocal placed
-            placed = [(c, ok or await _in_place(store, c)) for c, ok in placed]
-            return all(ok for _, ok in placed)
+            async def all_in_place() -> bool:
+                nonlocal placed
+                placed = [(c, ok or await _in_place(store, c)) for c, ok in placed]
+                return all(ok for _, ok in placed)
 
-        await poll(
-            all_in_place,
-            WAIT_S,
-            lambda: f"calls in place: missing {[c.kind for c, ok in placed if not ok]}",
-        )
-        engine.kill()
-
-        # Three more callers while no engine runs: only Asterisk's CDRs will know them.
-        down = [Caller("engine-down") for _ in range(3)]
-        down_results = await asyncio.gather(
-            *(
-                place_call(
-                    stack,
-                    "1999",
-                    dtmf="",
-                    caller=f"092200{i:04d}",
-                    wait_s=0.5,
-                    hold_s=2,
-                    call_uid=c.uid,
-                )
-                for i, c in enumerate(down)
+            await poll(
+                all_in_place,
+                WAIT_S,
+                lambda: f"calls in place: missing {[c.kind for c, ok in placed if not ok]}",
             )
-        )
-        assert all(r["fallback"] for r in down_results), down_results
+            engine.kill()
 
-        def figures() -> str:
-            reached = sum(c.uniqueid in watch.reached for c in callers)
-            return f"engine SIGKILL under {n} calls: {reached}/{n} callers reached the fallback"
+            # Three more callers while no engine runs: only Asterisk's CDRs will know them.
+            down = [Caller("engine-down") for _ in range(3)]
+            down_results = await asyncio.gather(
+                *(
+                    place_call(
+                        stack,
+                        "1999",
+                        dtmf="",
+                        caller=f"092200{i:04d}",
+                        wait_s=0.5,
+                        hold_s=2,
+                        call_uid=c.uid,
+                    )
+                    for i, c in enumerate(down)
+                )
+            )
+            assert all(r["fallback"] for r in down_results), down_results
 
-        async def all_reached() -> bool:
-            return all(c.uniqueid in watch.reached for c in callers)
+            def figures() -> str:
+                reached = sum(c.uniqueid in watch.reached for c in callers)
+                return f"engine SIGKILL under {n} calls: {reached}/{n} callers reached the fallback"
 
-        await poll(all_reached, WAIT_S, figures)
-        # The callers hang up: their own (`;1`) half of each Local channel.
-        for c in callers:
-            caller_half = re.sub(r";2$", ";1", watch.channels[c.uniqueid])
-            await ami.action({"Action": "Hangup", "Channel": caller_half})
-        for c in callers:
-            await driver.ended(c.uniqueid, timeout_s=WAIT_S)
-            assert driver.fallback_reasons(c.uniqueid), c
+            async def all_reached() -> bool:
+                return all(c.uniqueid in watch.reached for c in callers)
 
-        everyone = callers + down
+            await poll(all_reached, WAIT_S, figures)
+            # The callers hang up: their own (`;1`) half of each Local channel.
+            for c in callers:
+                await driver.hang_up(c.uniqueid)
+            for c in callers:
+                await driver.ended(c.uniqueid, timeout_s=WAIT_S)
+                assert driver.fallback_reasons(c.uniqueid), c
 
-        async def none_left() -> bool:
-            channels = await live_channels(stack)
-            return not any(c.uid in channels for c in everyone)
+            everyone = callers + down
 
-        await poll(none_left, 15, lambda: f"{figures()}; channels still up")
+            async def none_left() -> bool:
+                channels = await live_channels(stack)
+                return not any(c.uid in channels for c in everyone)
 
-        # A new engine: what the dead one never wrote, and the calls it never saw.
-        await asyncio.to_thread(restarted.start)
+            await poll(none_left, 15, lambda: f"{figures()}; channels still up")
 
-        async def reconciled() -> bool:
-            records = [await store.get_call_by_uniqueid(c.uniqueid) for c in everyone]
-            return all(r and r.ended_at and "reconciled" in kinds(r) for r in records)
+            # A new engine: what the dead one never wrote, and the calls it never saw.
+            await asyncio.to_thread(restarted.start)
 
-        await poll(reconciled, 30, figures)
-        records = {c.uniqueid: await store.get_call_by_uniqueid(c.uniqueid) for c in everyone}
-        complete = [r for r in records.values() if r and r.ended_at and r.hangup_cause is not None]
-        lost = len(everyone) - len(complete)
-        fallback = sum(bool(r and r.outcome == "fallback") for r in map(records.get, ours(down)))
-        fact = (
-            f"{figures()}, {lost} records lost; "
-            f"{fallback}/{len(down)} calls placed while it was down recorded as fallback"
-        )
-        print(fact)
-        assert lost == 0, fact
-        for c in down:
-            record = records[c.uniqueid]
-            assert record is not None
-            assert record.outcome == "fallback", fact
-            assert [e.data.get("source") for e in record.events if e.kind == "reconciled"] == [
-                "cdr"
-            ], fact
-        for c in callers:
-            record = records[c.uniqueid]
-            assert record is not None
-            assert "reconciled" in kinds(record), fact
-            assert record.ended_at is not None
-            assert record.ended_at >= record.started_at, fact
-    finally:
-        await driver.__aexit__(None, None, None)
-        restarted.stop()
-        if ringing.poll() is None:
-            ringing.kill()
-        ringing.wait(timeout=10)
+            async def reconciled() -> bool:
+                records = [await store.get_call_by_uniqueid(c.uniqueid) for c in everyone]
+                return all(r and r.ended_at and "reconciled" in kinds(r) for r in records)
+
+            await poll(reconciled, 30, figures)
+            records = {c.uniqueid: await store.get_call_by_uniqueid(c.uniqueid) for c in everyone}
+            complete = [
+                r for r in records.values() if r and r.ended_at and r.hangup_cause is not None
+            ]
+            lost = len(everyone) - len(complete)
+            fallback = sum(
+                bool(r and r.outcome == "fallback") for r in map(records.get, ours(down))
+            )
+            fact = (
+                f"{figures()}, {lost} records lost; "
+                f"{fallback}/{len(down)} calls placed while it was down recorded as fallback"
+            )
+            print(fact)
+            assert lost == 0, fact
+            for c in down:
+                record = records[c.uniqueid]
+                assert record is not None
+                assert record.outcome == "fallback", fact
+                assert [e.data.get("source") for e in record.events if e.kind == "reconciled"] == [
+                    "cdr"
+                ], fact
+            for c in callers:
+                record = records[c.uniqueid]
+                assert record is not None
+                assert "reconciled" in kinds(record), fact
+                assert record.ended_at is not None
+                assert record.ended_at >= record.started_at, fact
+        finally:
+            restarted.stop()
+            if ringing.poll() is None:
+                ringing.kill()
+            ringing.wait(timeout=10)
 
 
 # --- 2. Asterisk restarted under a running engine -----------------------------------

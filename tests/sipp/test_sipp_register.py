@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tests.ports import free_port, sipp_media_port
-from tests.sipp.scenarios import register_scenario, run_caller
+from tests.sipp.scenarios import SippResult, register_scenario, run_caller
 
 
 def challenge(nonce: str) -> str:
@@ -71,30 +71,28 @@ def registrar(*, accept: bool) -> Iterator[tuple[int, list[str]]]:
         sock.close()
 
 
+def _register(port: int) -> SippResult:
+    """Agent 7002's phone registers at the registrar on `port`."""
+    return run_caller(
+        port,
+        "7002",
+        register_scenario("7002", "secret"),
+        local_port=free_port(),
+        media_port=sipp_media_port(),
+        timeout_s=20,
+    )
+
+
 def test_a_late_second_challenge_does_not_fail_the_registration() -> None:
     with registrar(accept=True) as (port, seen):
-        result = run_caller(
-            port,
-            "7002",
-            register_scenario("7002", "secret"),
-            local_port=free_port(),
-            media_port=sipp_media_port(),
-            timeout_s=20,
-        )
+        result = _register(port)
     assert result.ok, result.output
     assert seen[:2] == ["1", "2"], seen
 
 
 def test_a_refused_registration_still_fails() -> None:
     with registrar(accept=False) as (port, _):
-        result = run_caller(
-            port,
-            "7002",
-            register_scenario("7002", "secret"),
-            local_port=free_port(),
-            media_port=sipp_media_port(),
-            timeout_s=20,
-        )
+        result = _register(port)
     assert not result.ok
     # Refused at the 401 to CSeq 2, not by waiting out the scenario's 20 s.
     assert "timed out after" not in result.output, result.output
