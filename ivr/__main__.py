@@ -1,3 +1,3 @@
-from ivr.cli import main
+from ivr.entry import main
 
 raise SystemExit(main())

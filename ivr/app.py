@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from ivr.adapters import collector
 from ivr.adapters.agi.agent import AGENT_SCRIPT_NAME, AgentScript
 from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, TRANSFER_SCRIPT_NAME, HotlineScript
 from ivr.adapters.ami import AmiClient, Outage
@@ -476,6 +477,8 @@ async def serve(cfg: StackConfig) -> None:
     # Before the first socket read: see ivr/adapters/malloc.py.
     fix_mmap_threshold()
     engine = await start(cfg)
+    # Loaded (the console too): start-up's heap is set aside from collections.
+    collector.started()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,6 +16,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ivr.adapters import collector
 from ivr.cli_types import positive
 from ivr.domain.masking import MASK, mask_number, mask_numbers_in
 from ivr.domain.vocabulary import OutboxState
@@ -264,6 +265,7 @@ async def outbox_run(cfg: StackConfig, *, once: bool) -> str:
                 f"{handled} handled: {len(t.delivered)} delivered, {len(t.retrying)} to retry, "
                 f"{len(t.dead)} dead, {len(t.unknown)} unknown"
             )
+        collector.started()  # a long-running sender from here
         await sender.run_forever()
         return ""
     finally:

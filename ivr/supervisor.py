@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 
 from ivr import watchdog
+from ivr.adapters import collector
 from ivr.asterisk import process
 from ivr.asterisk.install import AsteriskRuntime
 from ivr.config import StackConfig
@@ -279,6 +280,7 @@ def read_state(cfg: StackConfig) -> dict[str, Any] | None:
 async def supervise(cfg: StackConfig, runtime: AsteriskRuntime | None, log_level: str) -> None:
     """Run until SIGINT or SIGTERM; then stop the engine (Asterisk is the caller's)."""
     sup = Supervisor(cfg, runtime, log_level=log_level)
+    collector.started()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, sup.stop)

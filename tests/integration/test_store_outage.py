@@ -339,6 +339,8 @@ async def test_engine_stopped_part_way_through_replay_writes_each_record_once(
 
 DIES_AFTER_COMMIT = """
 import asyncio, os, signal, sys
+from ivr.adapters import collector
+collector.starting()  # as the `ivr` command starts
 from pathlib import Path
 from ivr.adapters.durable import DurableStore
 from ivr.store import CaseStore

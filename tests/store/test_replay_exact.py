@@ -31,6 +31,8 @@ KILLS_PER_ROUND = 5
 # after the spool notes it done (0: never).
 REPLAYER = """
 import asyncio, os, signal, sys
+from ivr.adapters import collector
+collector.starting()  # as the `ivr` command starts
 from pathlib import Path
 from ivr.adapters.durable import DurableStore
 from ivr.store import CaseStore
