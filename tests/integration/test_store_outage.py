@@ -37,8 +37,9 @@ from ivr.store import CallRecord, CaseStore, StoreUnavailable, default_sqlite_ur
 from ivr.store_cli import show_call
 from ivr.testcall import place_call
 from tests.harness import asterisk_stack, wait_until
-from tests.integration.calls import greeting_s, secs
+from tests.integration.calls import greeting_s
 from tests.integration.conftest import ProfileCopy
+from tests.integration.driven import Driver, On, key
 from tests.pgserver import PostgresServer
 from tests.ports import sipp_media_port
 
@@ -568,6 +569,8 @@ class DownStack:
     pg: PostgresServer
     engine: app.Engine
     joined: list[Mapping[str, str]]
+    # Set at each join, for a caller waiting to be queued.
+    join_news: asyncio.Event
     before_replay: list[dict[str, Any]] = field(default_factory=list)
 
     def spool(self) -> list[dict[str, Any]]:
@@ -587,7 +590,29 @@ class DownStack:
         # `reached` reads the store, which is down: the engine's own records say it.
         assert result["fallback"] is None, result["summary"]
         uniqueid: str = result["uniqueid"]
+        await self._end_spooled(uniqueid)
+        return uniqueid
 
+    async def call_until_queued(self, script: list[On]) -> str:
+        """A caller who keys `script` as each menu listens (tests/integration/driven.py),
+        stays until the dialplan's queue takes the call, then hangs up; the call's
+        uniqueid, once its end is spooled.
+
+        Nothing is timed against prompt lengths: on a loaded machine a caller on a
+        timetable hung up before the engine had said "ticket-unavailable". The store is
+        down, so what the call did is read from the engine's spool and AMI, never from
+        the store the driver would otherwise poll."""
+        async with Driver(self.cfg, self.engine.store) as driver:
+            uniqueid = await driver.place(script)
+            async with asyncio.timeout(180):
+                while not any(e.get("Uniqueid") == uniqueid for e in self.joined):
+                    self.join_news.clear()
+                    await self.join_news.wait()
+            await driver.hang_up(uniqueid)
+        await self._end_spooled(uniqueid)
+        return uniqueid
+
+    async def _end_spooled(self, uniqueid: str) -> None:
         def ended() -> bool:
             return any(
                 line["op"] == "end_call" and line["args"]["uniqueid"] == uniqueid
@@ -596,7 +621,6 @@ class DownStack:
 
         # AMI's Hangup reaches the engine after the call: its end is spooled last.
         await asyncio.to_thread(wait_until, ended, 15.0, "the call's end in the spool")
-        return uniqueid
 
     def spooled_events(self, uniqueid: str) -> list[dict[str, Any]]:
         lines = self.spool()
@@ -705,13 +729,19 @@ async def down_stack(
         run_cfg = replace(cfg, routing_profile=str(profile)) if profile else cfg
         engine = await (app.start(run_cfg, clock) if clock else app.start(run_cfg))
         joined: list[Mapping[str, str]] = []
+        join_news = asyncio.Event()
+
+        def on_join(event: Mapping[str, str]) -> None:
+            joined.append(event)
+            join_news.set()
+
         ami = AmiClient(cfg.host, cfg.ports.ami, cfg.ami_user, cfg.ami_secret)
-        ami.on("QueueCallerJoin", joined.append)
+        ami.on("QueueCallerJoin", on_join)
         await ami.start()
         started.append((engine, ami))
         await ami.wait_connected(10.0)
         await asyncio.to_thread(pg.stop)
-        return DownStack(run_cfg, pg, engine, joined)
+        return DownStack(run_cfg, pg, engine, joined, join_news)
 
     yield start
     pg.start()
@@ -756,19 +786,9 @@ async def test_message_left_while_postgres_is_down_reaches_an_agent_and_a_ticket
     # A reconciliation pass every second: one surely reads the call's CDR after replay.
     monkeypatch.setenv(RECONCILE_ENV, "1")
     stack = await down_stack(lambda: closed_at, kinmen_profile.directory)
-    cfg = stack.cfg
-    # As the Kinmen off-hours test: silence confirms the caller id, '#' ends the message.
-    until_record = (
-        secs(cfg, "greeting")
-        + secs(cfg, "callback-number-is")
-        + sum(secs(cfg, f"digit-{d}") for d in "0912345678")
-        + secs(cfg, "callback-number-confirm")
-        + 5
-        + secs(cfg, "kinmen-closed-record")
-        + 3
-    )
-    unavailable = secs(cfg, "ticket-unavailable")
-    uniqueid = await stack.call(dtmf="#", wait_s=until_record + 2, hold_s=unavailable + 6)
+    # As the Kinmen off-hours test: the caller says nothing, which confirms the caller
+    # id and ends the message.
+    uniqueid = await stack.call_until_queued([])
 
     spooled = stack.spooled_events(uniqueid)
     kinds = [e["kind"] for e in spooled]
@@ -898,25 +918,10 @@ async def test_transfer_ending_without_a_ticket_in_an_outage_does_not_claim_one(
         calls=5,
         workdir=tmp_path,
     )
-    # As the all-lines-busy ticket test: five busy lines, the number confirmed by
-    # silence, then '#' ends the message.
-    until_record = (
-        secs(cfg, "connecting")
-        + 1.5
-        + secs(cfg, "transfer-nobody-answered")
-        + secs(cfg, "callback-number-is")
-        + sum(secs(cfg, f"digit-{d}") for d in "0912345678")
-        + secs(cfg, "callback-number-confirm")
-        + 5
-        + secs(cfg, "transfer-record-message")
-        + 2.5
-    )
+    # As the all-lines-busy ticket test: five busy lines, then the caller says nothing,
+    # which confirms the number and ends the message.
     try:
-        uniqueid = await stack.call(
-            dtmf="6901#" + "w" * int(until_record * 2) + "#",
-            wait_s=greeting_s(cfg),
-            hold_s=secs(cfg, "ticket-unavailable") + 6,
-        )
+        uniqueid = await stack.call_until_queued([key("taipei-language-menu", "6901")])
     finally:
         if busy.poll() is None:
             busy.kill()
