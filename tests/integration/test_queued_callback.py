@@ -67,12 +67,16 @@ class Phone:
         return [(t, m) for t, m in self.messages() if re.search(r"^INVITE sip:", m, re.M)]
 
     def answers(self) -> list[tuple[datetime, str]]:
-        """The 200 OKs it sent to an INVITE."""
-        return [
-            (t, m)
-            for t, m in self.messages()
-            if "message sent" in m and "SIP/2.0 200 OK" in m and re.search(r"CSeq: \d+ INVITE", m)
-        ]
+        """The 200 OKs it sent to an INVITE, each once: over UDP a phone sends its 200
+        OK again until the ACK comes, and a loaded Asterisk's ACK once came after the
+        first resend. A resend has the same Call-ID and CSeq; another answer does not."""
+        first: dict[tuple[str, str], tuple[datetime, str]] = {}
+        for t, m in self.messages():
+            cseq = re.search(r"^CSeq: (\d+ INVITE)", m, re.M)
+            if "message sent" in m and "SIP/2.0 200 OK" in m and cseq:
+                call_id = re.search(r"^(?:Call-ID|i): *(\S+)", m, re.M | re.I)
+                first.setdefault((call_id[1] if call_id else "", cseq[1]), (t, m))
+        return list(first.values())
 
     def stop(self) -> None:
         if self.uas.poll() is None:
