@@ -19,7 +19,7 @@ import structlog
 from ivr.adapters import collector
 from ivr.adapters.agi.agent import AGENT_SCRIPT_NAME, AgentScript
 from ivr.adapters.agi.hotline import HOTLINE_SCRIPT_NAME, TRANSFER_SCRIPT_NAME, HotlineScript
-from ivr.adapters.ami import AmiClient, Outage
+from ivr.adapters.ami import AmiClient
 from ivr.adapters.ari import AriClient
 from ivr.adapters.calls import CallTracker
 from ivr.adapters.case_rounds import rounds_for
@@ -38,6 +38,7 @@ from ivr.background import cancel_all
 from ivr.config import StackConfig, check_exposure
 from ivr.domain.clock import Clock, system_clock
 from ivr.engine_file import ENGINE_FILE
+from ivr.engine_record import watch_links, write_engine_file
 from ivr.notify.service import run_outbox
 from ivr.routing.holder import TableHolder
 from ivr.routing.last_good import remember, start_tables
@@ -57,8 +58,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
-# How often the engine looks at its AMI and ARI links to note a change in ENGINE_FILE.
-LINK_POLL_S = 0.25
 # Written on SIGUSR1, for benchmarks: the FastAGI command round trips so far.
 AGI_STATS_FILE = "agi-stats.json"
 # Backoff of the schema check when the database is down at start.
@@ -305,12 +304,12 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     engine.console = await _start_console(cfg, store, ami, routing, clock)
     if engine.console is not None:
         engine.console.attach_threeway(threeway)
-    _write_engine_file(engine)
+    write_engine_file(engine)
     if schema is not None:
         engine.background.append(schema)
     engine.background += [
         asyncio.create_task(reconciler.run(), name="reconcile"),
-        asyncio.create_task(_watch_links(engine), name="link-watch"),
+        asyncio.create_task(watch_links(engine), name="link-watch"),
         # What waiting callers hear of the wait, kept current (issue 18).
         asyncio.create_task(
             WaitKeeper(ami, queue_legs, clock, cfg.sounds_dir, routing.view).run(),
@@ -393,56 +392,6 @@ def _reconcile_interval() -> float:
         return RECONCILE_INTERVAL_S
 
 
-def _link(connected: bool, outages: list[Outage]) -> dict[str, Any]:
-    last = outages[-1] if outages else None
-    return {
-        "state": "up" if connected else ("down" if outages else "connecting"),
-        "outages": len(outages),
-        "last_outage": None
-        if last is None
-        else {
-            "down_at": last.down_at.isoformat(),
-            "up_at": last.up_at.isoformat() if last.up_at else None,
-            "reason": last.reason,
-        },
-    }
-
-
-def _links(engine: Engine) -> dict[str, Any]:
-    return {
-        "ami": _link(engine.ami.connected, engine.ami.outages),
-        "ari": _link(engine.ari.connected, engine.ari.outages),
-    }
-
-
-def _write_engine_file(engine: Engine) -> None:
-    """pid, AGI port, routing version and the AMI/ARI links, for the CLI; never half-written."""
-    info = {
-        "pid": os.getpid(),
-        "agi_port": engine.agi.port,
-        "routing_version": engine.routing.holder.version,
-        # Non-zero: the profile on disk was refused at start; the last good copy serves.
-        "routing_refused": len(engine.routing.refused_at_start),
-        "links": _links(engine),
-        "console": engine.console.url if engine.console else None,
-    }
-    path = engine.cfg.run_dir / ENGINE_FILE
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(info), encoding="utf-8")
-    tmp.replace(path)
-
-
-async def _watch_links(engine: Engine) -> None:
-    """Rewrite ENGINE_FILE whenever a link goes down or comes back."""
-    written = _links(engine)
-    while True:
-        await asyncio.sleep(LINK_POLL_S)
-        links = _links(engine)
-        if links != written:
-            _write_engine_file(engine)
-            written = links
-
-
 def _reload(engine: Engine) -> None:
     try:
         version = engine.routing.reload()
@@ -450,7 +399,7 @@ def _reload(engine: Engine) -> None:
         # A refused table is an expected outcome with its reasons, not a crash trace.
         log.error("routing_reload_refused", problems=[str(p) for p in exc.problems])  # noqa: TRY400
         return
-    _write_engine_file(engine)
+    write_engine_file(engine)
     log.info("routing_reloaded", version=version)
 
 
