@@ -201,7 +201,8 @@ async def _health(_session: AGISession) -> None:
     """Nothing to do: the session's SUCCESS report is the answer."""
 
 
-async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
+async def start(cfg: StackConfig, clock: Clock = system_clock, *, console: bool = True) -> Engine:
+    """The engine, serving calls; with the web console unless `console` is False."""
     # Everything the engine writes (run files, offsets, spool, markers) stays owner-only.
     os.umask(0o077)
     check_exposure(cfg)
@@ -301,7 +302,8 @@ async def start(cfg: StackConfig, clock: Clock = system_clock) -> Engine:
     scheduler.start()
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine(cfg, store, agi, ami, routing, scheduler, durable, ari, tracker)
-    engine.console = await _start_console(cfg, store, ami, routing, clock)
+    if console:
+        engine.console = await _start_console(cfg, store, ami, routing, clock)
     if engine.console is not None:
         engine.console.attach_threeway(threeway)
     write_engine_file(engine)
@@ -422,10 +424,10 @@ def _write_agi_stats(engine: Engine) -> None:
     tmp.replace(path)
 
 
-async def serve(cfg: StackConfig) -> None:
+async def serve(cfg: StackConfig, *, console: bool = True) -> None:
     # Before the first socket read: see ivr/adapters/malloc.py.
     fix_mmap_threshold()
-    engine = await start(cfg)
+    engine = await start(cfg, console=console)
     # Loaded (the console too): start-up's heap is set aside from collections.
     collector.started()
     stop = asyncio.Event()

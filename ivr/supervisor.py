@@ -86,11 +86,13 @@ class Supervisor:
         runtime: AsteriskRuntime | None,
         *,
         log_level: str = "INFO",
+        console: bool = True,
     ) -> None:
         self.cfg = cfg
         # None: Asterisk is someone else's (systemd's) to restart.
         self.runtime = runtime
         self.log_level = log_level
+        self.console = console
         self.state = State(os.getpid(), _now(), supervise_asterisk=runtime is not None)
         self._engine: asyncio.subprocess.Process | None = None
         self._stop = asyncio.Event()
@@ -149,6 +151,12 @@ class Supervisor:
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF_MAX_S)
 
+    def engine_command(self) -> list[str]:
+        """The engine's command line: this stack, this log level, the console or not."""
+        command = [sys.executable, "-m", "ivr", "--state-dir", str(self.cfg.state_dir)]
+        command += ["--log-level", self.log_level, "serve"]
+        return command if self.console else [*command, "--no-console"]
+
     async def _run_engine_once(self) -> str:
         """Start the engine, watch it until it ends; returns why it ended."""
         engine_file = self.cfg.run_dir / ENGINE_FILE
@@ -156,15 +164,7 @@ class Supervisor:
         self.state.engine_state = "starting"
         self._write()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "ivr",
-            "--state-dir",
-            str(self.cfg.state_dir),
-            "--log-level",
-            self.log_level,
-            "serve",
-            stdin=asyncio.subprocess.DEVNULL,
+            *self.engine_command(), stdin=asyncio.subprocess.DEVNULL
         )
         self._engine = proc
         self.state.engine_pid = proc.pid
@@ -277,9 +277,11 @@ def read_state(cfg: StackConfig) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-async def supervise(cfg: StackConfig, runtime: AsteriskRuntime | None, log_level: str) -> None:
+async def supervise(
+    cfg: StackConfig, runtime: AsteriskRuntime | None, log_level: str, *, console: bool = True
+) -> None:
     """Run until SIGINT or SIGTERM; then stop the engine (Asterisk is the caller's)."""
-    sup = Supervisor(cfg, runtime, log_level=log_level)
+    sup = Supervisor(cfg, runtime, log_level=log_level, console=console)
     collector.started()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

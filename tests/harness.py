@@ -179,10 +179,16 @@ def _cut(cache: Path, max_s: float) -> Path:
 
 
 class EngineProcess:
-    """`ivr serve` as a real child process, so tests can stop or SIGKILL it."""
+    """`ivr serve` as a real child process, so tests can stop or SIGKILL it.
 
-    def __init__(self, cfg: StackConfig) -> None:
+    `console=False` runs it with `--no-console`, for tests that never open the console:
+    importing and building the console is a third of an engine's start-up CPU, and
+    the suite starts dozens of engines on a 2-core machine.
+    """
+
+    def __init__(self, cfg: StackConfig, *, console: bool = True) -> None:
         self.cfg = cfg
+        self.console = console
         self.proc: subprocess.Popen[bytes] | None = None
 
     # A guard against a hang, not a speed target: a loaded CI machine runs four suites
@@ -192,7 +198,15 @@ class EngineProcess:
         engine_file.unlink(missing_ok=True)
         log = (self.cfg.log_dir / "engine-test.log").open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ivr", "--state-dir", str(self.cfg.state_dir), "serve"],
+            [
+                sys.executable,
+                "-m",
+                "ivr",
+                "--state-dir",
+                str(self.cfg.state_dir),
+                "serve",
+                *(() if self.console else ("--no-console",)),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -33,6 +33,7 @@ def register(sub: Any) -> None:
     pr.set_defaults(func=cmd_prompts)
 
     serve = sub.add_parser("serve", help="run the engine (FastAGI, AMI, ARI, store)")
+    no_console(serve)
     serve.set_defaults(func=cmd_serve)
 
     run = sub.add_parser("run", help="install what is missing, start Asterisk and the engine")
@@ -45,6 +46,7 @@ def register(sub: Any) -> None:
     sv.add_argument(
         "--no-asterisk", action="store_true", help="leave restarting Asterisk to systemd"
     )
+    no_console(sv)
     sv.set_defaults(func=cmd_supervise)
 
     st = sub.add_parser("status", help="health of Asterisk, AMI, ARI, FastAGI and the store")
@@ -63,6 +65,14 @@ _PORT_FLAGS = {
     "rtp_end": "rtp_end",
     "web_port": "web",
 }
+
+
+def no_console(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-console",
+        action="store_true",
+        help="serve calls without the web console (an engine whose console is not wanted)",
+    )
 
 
 def port_args(p: argparse.ArgumentParser) -> None:
@@ -148,7 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ivr import app
 
     _log_to(load(args), "engine.log", args.log_level)
-    asyncio.run(app.serve(load(args)))
+    asyncio.run(app.serve(load(args), console=not args.no_console))
     return EXIT_OK
 
 
@@ -182,7 +192,7 @@ Press Ctrl-C to stop.
         # Restarts the engine with backoff when it fails, and Asterisk when it dies:
         # a failed engine start never takes down an Asterisk that answers with the
         # fallback.
-        asyncio.run(supervise(cfg, runtime, args.log_level))
+        asyncio.run(supervise(cfg, runtime, args.log_level, console=not args.no_console))
     finally:
         process.stop(cfg, runtime)
     return EXIT_OK

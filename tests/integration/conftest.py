@@ -149,7 +149,8 @@ def stack(
 
 @pytest.fixture
 def engine(stack: StackConfig) -> Iterator[EngineProcess]:
-    proc = EngineProcess(stack)
+    # No test of this fixture opens the console (tests/web and the engine-kill test do).
+    proc = EngineProcess(stack, console=False)
     proc.start()
     yield proc
     proc.stop()

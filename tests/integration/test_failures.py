@@ -228,7 +228,7 @@ async def test_engine_sigkill_under_21_calls_loses_no_caller_and_no_record(
         calls=7,
         workdir=tmp_path,
     )
-    restarted = EngineProcess(stack)
+    restarted = EngineProcess(stack, console=False)
     async with Driver(stack, store) as driver:
         try:
             # Callers stay on until this test hangs them up.

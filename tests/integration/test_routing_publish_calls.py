@@ -30,7 +30,7 @@ pytestmark = pytest.mark.asterisk
 def own_stack(tmp_path: Path) -> Iterator[StackConfig]:
     profile = copy_profile("taipei", tmp_path / "taipei")
     with asterisk_stack(tmp_path / "stack", profile=profile.directory) as cfg:
-        engine = EngineProcess(cfg)
+        engine = EngineProcess(cfg, console=False)
         engine.start()
         try:
             yield cfg

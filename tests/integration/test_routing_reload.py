@@ -42,7 +42,7 @@ NEW_TRUNK = "t-added"
 def own_stack(tmp_path: Path) -> Iterator[tuple[StackConfig, ProfileCopy]]:
     profile = copy_profile("taipei", tmp_path / "taipei")
     with asterisk_stack(tmp_path / "stack", profile=profile.directory) as cfg:
-        engine = EngineProcess(cfg)
+        engine = EngineProcess(cfg, console=False)
         engine.start()
         try:
             yield cfg, profile

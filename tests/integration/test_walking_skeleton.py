@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import socket
 import uuid
 from collections.abc import Mapping
 
@@ -12,6 +14,7 @@ import pytest
 from ivr.adapters.ami import AmiClient
 from ivr.adapters.fastagi.server import AGIRouter, AGISession, FastAGIServer
 from ivr.config import StackConfig
+from ivr.engine_file import ENGINE_FILE
 from ivr.prompts import prompt_path
 from ivr.store import CaseStore
 from ivr.testcall import place_call
@@ -50,6 +53,19 @@ async def test_call_to_1999_reaches_engine_plays_greeting_and_is_recorded(
     assert "service_state" in kinds
     # The caller left at the language menu, after hearing the greeting.
     assert call.outcome == "abandoned"
+
+
+def test_an_engine_served_without_its_console_binds_no_web_port(
+    stack: StackConfig, engine: EngineProcess
+) -> None:
+    """`ivr serve --no-console` (this fixture's engine, which the test above calls): the
+    CLI's record says there is no console, and nothing listens on the console's port."""
+    assert not engine.console
+    record = json.loads((stack.run_dir / ENGINE_FILE).read_text(encoding="utf-8"))
+    assert record["pid"] == engine.pid
+    assert record["console"] is None
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((stack.web_bind, stack.ports.web), timeout=5).close()
 
 
 async def test_caller_hanging_up_during_greeting_is_recorded_as_abandoned(
