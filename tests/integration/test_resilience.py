@@ -68,7 +68,11 @@ class Supervised:
         (self.cfg.run_dir / SUPERVISOR_FILE).unlink(missing_ok=True)
         log = (self.cfg.log_dir / "supervisor-test.log").open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ivr", "--state-dir", str(self.cfg.state_dir), "supervise"],
+            # No test here opens the console; the engine-kill test restarts one that has it.
+            [
+                *(sys.executable, "-m", "ivr", "--state-dir", str(self.cfg.state_dir)),
+                *("supervise", "--no-console"),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", "HOTLINE_RECONCILE_S": RECONCILE_S},

@@ -166,6 +166,9 @@ async def test_engine_killed_in_a_threeway_call_leaves_the_callers_talking_and_t
             await until(agent_alone, "the agent alone in the bridge")
 
         engine.start()
+        # The restarted engine took the killed one's console port again.
+        signin = await asyncio.to_thread(httpx.get, f"{stack.web_url}signin", timeout=HTTP_TIMEOUT)
+        assert signin.status_code == 200
 
         async def resumed() -> list[dict[str, object]] | None:
             record = await store.get_call_by_uniqueid(uniqueid)
