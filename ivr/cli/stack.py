@@ -38,6 +38,7 @@ def register(sub: Any) -> None:
 
     run = sub.add_parser("run", help="install what is missing, start Asterisk and the engine")
     port_args(run)
+    no_console(run)
     run.set_defaults(func=cmd_run)
 
     sv = sub.add_parser(
@@ -177,7 +178,7 @@ hotline1999 is running.
   Asterisk      pid {pid} ({runtime.describe()})
   Call it       ivr --state-dir {cfg.state_dir} call 1999 --dtmf {_example_dtmf(cfg)}
                 or a SIP phone: sip:1999@{cfg.host}:{cfg.ports.sip}
-  Web console   {cfg.web_url} (users: ivr --state-dir {cfg.state_dir} users add)
+  Web console   {_console_line(cfg, args.no_console)}
   Engine log    {cfg.log_dir / "engine.log"}
   Restarts log  {cfg.log_dir / "supervisor.log"}
   Asterisk log  {cfg.log_dir / "messages.log"}
@@ -206,8 +207,14 @@ def cmd_supervise(args: argparse.Namespace) -> int:
     if runtime is not None:
         process.start(cfg, runtime)
     _log_to(cfg, "supervisor.log", args.log_level)
-    asyncio.run(supervise(cfg, runtime, args.log_level))
+    asyncio.run(supervise(cfg, runtime, args.log_level, console=not args.no_console))
     return EXIT_OK
+
+
+def _console_line(cfg: StackConfig, off: bool) -> str:
+    if off:
+        return "off (--no-console)"
+    return f"{cfg.web_url} (users: ivr --state-dir {cfg.state_dir} users add)"
 
 
 def _example_dtmf(cfg: StackConfig) -> str:

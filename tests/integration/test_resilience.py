@@ -30,6 +30,7 @@ from ivr.adapters.ami import AmiClient
 from ivr.adapters.reconcile import ASTERISK_LOST
 from ivr.asterisk import process
 from ivr.config import StackConfig
+from ivr.engine_file import ENGINE_FILE
 from ivr.store import CaseStore
 from ivr.supervisor import SUPERVISOR_FILE
 from ivr.testcall import place_call
@@ -282,6 +283,9 @@ async def test_engine_killed_5_times_with_calls_up_leaves_every_call_stored_once
         )
         os.kill(pid, signal.SIGKILL)
         pid = await supervised.wait_engine(other_than=pid)
+    # The restarted engine was started as the supervisor was told: without a console.
+    record = json.loads((stack.run_dir / ENGINE_FILE).read_text(encoding="utf-8"))
+    assert (record["pid"], record["console"]) == (pid, None)
     everyone = [u for g in groups for u in g.uniqueids]
 
     async def all_fell_back() -> bool:

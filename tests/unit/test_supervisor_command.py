@@ -1,4 +1,5 @@
-"""The engine command `ivr supervise` runs is one the CLI takes, as the operator asked."""
+"""The engine command `ivr supervise` runs is one the CLI takes, as the operator asked;
+every command that starts an engine takes `--no-console`."""
 
 from __future__ import annotations
 
@@ -26,3 +27,11 @@ def test_the_supervised_engine_is_served_with_or_without_its_console(
     assert args.state_dir == str(tmp_path)
     assert args.log_level == "DEBUG"
     assert args.no_console is not console
+
+
+@pytest.mark.parametrize("command", ["serve", "supervise", "run"])
+def test_every_command_that_starts_an_engine_takes_no_console(command: str) -> None:
+    # Each of these commands' functions reads `args.no_console`.
+    parser = cli._parser(words=[command])
+    assert parser.parse_args([command]).no_console is False
+    assert parser.parse_args([command, "--no-console"]).no_console is True
