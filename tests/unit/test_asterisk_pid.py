@@ -23,16 +23,28 @@ def cfg(tmp_path: Path) -> StackConfig:
 
 @pytest.fixture
 def fake_asterisk(tmp_path: Path) -> Path:
-    """A program named `asterisk` that waits on its stdin, as a stand-in process."""
+    """A program named `asterisk` that says it runs, then waits on its stdin."""
     path = tmp_path / "bin" / "asterisk"
     path.parent.mkdir()
-    path.write_text("#!/bin/sh\nread line\n", encoding="utf-8")
+    path.write_text("#!/bin/sh\necho started\nread line\n", encoding="utf-8")
     path.chmod(0o755)
     return path
 
 
 def _spawn(program: Path, conf: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([str(program), "-C", str(conf), "-f"], stdin=subprocess.PIPE)
+    return _started([str(program), "-C", str(conf), "-f"])
+
+
+def _started(argv: list[str]) -> subprocess.Popen[bytes]:
+    """A child that has said it runs.
+
+    Popen returns once the kernel has begun the child's exec, which is before the new
+    program's arguments are in place: /proc/<pid>/cmdline can still be empty then, and
+    on a loaded machine a check made at once saw no asterisk there."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"started\n"
+    return proc
 
 
 def _write_pid(cfg: StackConfig, pid: int) -> None:
@@ -51,7 +63,7 @@ def test_a_live_asterisk_of_this_stack_is_running(cfg: StackConfig, fake_asteris
 
 def test_a_reused_pid_is_not_asterisk(cfg: StackConfig) -> None:
     """The pid now belongs to another program: not running."""
-    proc = subprocess.Popen(["sleep", "60"])
+    proc = _started(["sh", "-c", "echo started; read line"])
     try:
         _write_pid(cfg, proc.pid)
         assert process.read_pid(cfg) is None
