@@ -37,12 +37,21 @@ def gateway() -> Iterator[Gateway]:
     gw.stop()
 
 
+# A test that waits out the sender's timeout uses TIMEOUT_S against a gateway that holds
+# its answer for LATE_S: far apart, so that a worker starved of CPU on a loaded machine
+# still connects in time and still gives up first. With 0.5 s against 3 s, a loaded
+# run's first attempt timed out connecting, before the gateway could answer 500.
+# Other tests never wait for a timeout, so theirs only needs to outlast such a stall.
+TIMEOUT_S = 5
+LATE_S = 60
+
+
 def _settings(url: str, **extra: Any) -> SmsSettings:
     return SmsSettings.model_validate(
         {
             "url": url,
             "fields": {"to": "dstaddr", "text": "smbody", "client_id": "clientid"},
-            "timeout_s": 2,
+            "timeout_s": 10,
             **extra,
         }
     )
@@ -131,8 +140,8 @@ async def test_a_status_is_a_temporary_or_a_permanent_failure(
 
 
 async def test_a_gateway_that_does_not_answer_in_time_is_tried_again(gateway: Gateway) -> None:
-    gateway.behaviour = lambda _r: Reply(200, "statuscode=1", pause_s=3)
-    sms = SmsGateway(_settings(gateway.url, timeout_s=0.5), SmsSecrets())
+    gateway.behaviour = lambda _r: Reply(200, "statuscode=1", pause_s=LATE_S)
+    sms = SmsGateway(_settings(gateway.url, timeout_s=TIMEOUT_S), SmsSecrets())
     with pytest.raises(TemporaryFailure, match="timed out"):
         await sms.send(_message())
 
@@ -162,7 +171,7 @@ async def test_the_sender_retries_through_every_failure_until_accepted(
     store: CaseStore, gateway: Gateway
 ) -> None:
     """500, a timeout and a refusal, then accepted: four attempts, each recorded."""
-    answers = iter([Reply(500, "busy"), Reply(200, "late", pause_s=3, accept=True)])
+    answers = iter([Reply(500, "busy"), Reply(200, "late", pause_s=LATE_S, accept=True)])
     gateway.behaviour = lambda _r: next(answers, None)
     made = await enqueue(
         store,
@@ -175,7 +184,7 @@ async def test_the_sender_retries_through_every_failure_until_accepted(
     )
     policy = RetryPolicy(first_delay=timedelta(seconds=10), max_attempts=5)
     now = [T0]
-    up = SmsGateway(_settings(gateway.url, timeout_s=0.5), SmsSecrets())
+    up = SmsGateway(_settings(gateway.url, timeout_s=TIMEOUT_S), SmsSecrets())
     down = SmsGateway(_settings(f"http://127.0.0.1:{free_port()}/send"), SmsSecrets())
     transports = {NotifyChannel.SMS: up}
     sender = Sender(store, transports, lambda: now[0], policy, name="t")
