@@ -345,7 +345,12 @@ async def test_asterisk_killed_is_restarted_answers_and_open_calls_close_at_the_
     async def closed() -> bool:
         nonlocal record
         record = await store.get_call_by_uniqueid(uniqueid)
-        return record is not None and record.ended_at is not None
+        # Reconciliation ends the call, then notes why in a second write: wait for both.
+        return (
+            record is not None
+            and record.ended_at is not None
+            and any(e.kind == "reconciled" for e in record.events)
+        )
 
     await poll(closed, WAIT_S, lambda: f"the call up at the crash closed: {record}")
     assert record is not None
