@@ -84,7 +84,7 @@ def asterisk_stack(
     runtime = install.ensure()
     render_stack(cfg)
     _observer(cfg)
-    _build_prompts(cfg, prompt_max_s)
+    build_prompts(cfg, prompt_max_s)
     if database_url is None:
         copy_migrated_sqlite(cfg.sqlite_path)
     asyncio.run(upgrade(cfg))
@@ -115,7 +115,7 @@ def _observer(cfg: StackConfig) -> None:
     conf.chmod(0o600)
 
 
-def _build_prompts(cfg: StackConfig, max_s: float | None) -> None:
+def build_prompts(cfg: StackConfig, max_s: float | None) -> None:
     """Prompts for a test stack, synthesised once per catalogue and copied after that.
 
     Building every prompt with espeak-ng and sox takes tens of seconds on a loaded

@@ -16,7 +16,7 @@ import pytest
 from ivr import config as stack_config
 from ivr.asterisk import install, process
 from ivr.engine_file import ENGINE_FILE
-from tests.harness import TEST_PROMPT_MAX_S, _build_prompts, fresh_ports, wait_until
+from tests.harness import TEST_PROMPT_MAX_S, build_prompts, fresh_ports, wait_until
 from tests.migrated import copy_migrated_sqlite
 
 pytestmark = pytest.mark.asterisk
@@ -28,7 +28,7 @@ def test_ivr_run_serves_calls_and_the_console_and_stops_on_ctrl_c(tmp_path: Path
     cfg = stack_config.init(state, ports)
     # What `ivr run` would otherwise synthesise (tens of seconds) and migrate: the test
     # harness's cached prompts and migrated store, which `ivr run` then finds current.
-    _build_prompts(cfg, TEST_PROMPT_MAX_S)
+    build_prompts(cfg, TEST_PROMPT_MAX_S)
     copy_migrated_sqlite(cfg.sqlite_path)
     flags = [f"--{name}-port" for name in ("sip", "ami", "http", "agi", "web")]
     values = [ports.sip, ports.ami, ports.http, ports.agi, ports.web]
