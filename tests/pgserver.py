@@ -187,6 +187,27 @@ class PostgresServer:
             "STRATEGY FILE_COPY"
         )
 
+    def empty_tables(self, name: str, keep: str = "alembic_version") -> None:
+        """Delete every row of `name`'s tables but `keep`'s, and restart its sequences.
+
+        The schema stays as it is. About 50 ms of the server's CPU for the case store,
+        against about 500 ms for a database made from a template: CREATE DATABASE
+        checkpoints, and the new database's first sessions build their catalog caches
+        from nothing. TRUNCATE, which makes new files for every table, took 240 ms.
+        Foreign keys are not enforced meanwhile (`session_replication_role`, for this
+        transaction only), so the order of the tables does not matter.
+        """
+        self._psql(
+            "DO $$ DECLARE r record; BEGIN "
+            "PERFORM set_config('session_replication_role', 'replica', true); "
+            "FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            f"AND tablename <> '{self._ident(keep)}' LOOP "
+            "EXECUTE format('DELETE FROM %I', r.tablename); END LOOP; "
+            "FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP "
+            "EXECUTE format('ALTER SEQUENCE %I RESTART', r.sequencename); END LOOP; END $$",
+            database=name,
+        )
+
     def wait_unused(self, name: str, most_s: float = 30.0) -> None:
         """Wait until no session is connected to `name`: a client's close returns before
         the server's backend has ended, and a database being accessed cannot be a

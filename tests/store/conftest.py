@@ -4,8 +4,9 @@ A full migration costs 1.5 to 2 s on SQLite (batch mode rebuilds tables) and abo
 0.5 s on PostgreSQL, for each of some 350 tests. So a store per backend is migrated
 once (on SQLite, once per set of migrations: `tests.migrated`), and a test's store is
 a copy of it: a file copy on SQLite, a database
-made from a template on PostgreSQL (about 0.1 s). The copy is what the same migration
-code wrote, and `store` still runs `migrate()` on it, which must find it at the head.
+made from a template on PostgreSQL, then emptied of the last test's rows for as long as
+no test changes its schema (`PgCaseStore`). The copy is what the same migration code
+wrote, and `store` still runs `migrate()` on it, which must find it at the head.
 The migrations themselves are tested from an empty store and from a previous
 release's store by the tests that use `db_url` alone.
 """
@@ -64,16 +65,52 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
+class PgCaseStore:
+    """The worker's case-store database on PostgreSQL, and what it holds now.
+
+    A test's store starts with the migrated schema and no rows. Where the database
+    already holds that schema (the last test used `store` too), emptying its tables is
+    enough; a test that had the database to itself (`db_url` alone: migrations,
+    upgrades) may have left any schema, so the next store is made from the template.
+    """
+
+    def __init__(self, server: PostgresServer) -> None:
+        self.server = server
+        self.migrated = False
+
+    def url(self) -> str:
+        return self.server.url_for(PG_DATABASE)
+
+    def empty(self) -> None:
+        """No schema at all, as a fresh database."""
+        self.migrated = False
+        self.server.reset_database(PG_DATABASE)
+
+    def migrated_and_empty(self, template: str) -> None:
+        """The migrated schema, and no rows in it."""
+        if self.migrated:
+            self.server.empty_tables(PG_DATABASE)
+            return
+        self.server.clone_database(PG_DATABASE, template)
+        self.migrated = True
+
+
+@pytest.fixture(scope="session")
+def pg_case_store(pg_store_database: PostgresServer) -> PgCaseStore:
+    return PgCaseStore(pg_store_database)
+
+
 @pytest.fixture
 def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """URL of an empty database of the backend under test, dropped afterwards."""
+    """URL of an empty database of the backend under test (a test's `store` fills it)."""
     if backend == "sqlite":
         yield default_sqlite_url(tmp_path / SQLITE_FILE)
         return
-    # Emptying one database per test is ~20x faster than creating a new one.
-    server: PostgresServer = request.getfixturevalue("pg_store_database")
-    server.reset_database(PG_DATABASE)
-    yield server.url_for(PG_DATABASE)
+    database: PgCaseStore = request.getfixturevalue("pg_case_store")
+    if "store" not in request.fixturenames:
+        # Emptying one database per test is ~20x faster than creating a new one.
+        database.empty()
+    yield database.url()
 
 
 @pytest.fixture
@@ -84,8 +121,9 @@ async def store(
     if backend == "sqlite":
         shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / SQLITE_FILE)
     else:
-        server: PostgresServer = request.getfixturevalue("pg_migrated")
-        server.clone_database(PG_DATABASE, PG_TEMPLATE)
+        request.getfixturevalue("pg_migrated")
+        database: PgCaseStore = request.getfixturevalue("pg_case_store")
+        database.migrated_and_empty(PG_TEMPLATE)
     opened = await CaseStore.open(db_url)
     await opened.migrate()
     yield opened

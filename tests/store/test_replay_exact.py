@@ -8,7 +8,6 @@ is printed, and `REPLAY_SEED=<seed>` repeats a run.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import random
 import shutil
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from ivr.adapters.durable import DurableStore
 from ivr.store import CaseStore
 from ivr.store.write_records import MarkAnswered
+from tests.forked import forking
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 KILLS_PER_ROUND = 5
@@ -62,11 +62,9 @@ def replay(url: str, spool: str, kill_at: int, where: str) -> None:
 
 
 # Each replaying process is forked from a server that has imported the case store
-# once. Started afresh, each of this file's 24 processes spent 1.2 CPU-s importing it
-# before its first record; what is tested is the same: a process, its connections
-# and its spool writes, killed by SIGKILL.
-PROCESSES = multiprocessing.get_context("forkserver")
-PROCESSES.set_forkserver_preload([__name__])
+# once (tests/forked.py). Started afresh, each of this file's 24 processes spent
+# 1.2 CPU-s importing it before its first record.
+PROCESSES = forking(__name__)
 
 
 async def write_spool(store: CaseStore, spool: Path) -> dict[str, int]:
