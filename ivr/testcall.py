@@ -81,8 +81,11 @@ async def place_call(
     finally:
         await ami.stop()
     # A fallback call may have no record; one that reached the engine gets its end
-    # written from AMI a moment after the hangup.
-    record = await _settled_record(cfg, hotline_id, SETTLE_S if not fallback else 0.0)
+    # written from AMI a moment after the hangup. Only a call into the hotline is a
+    # call of the store: an agent's feature code, dialled in its own context, never is,
+    # so waiting for its end would only wait out SETTLE_S.
+    settles = not fallback and context == INBOUND_CONTEXT
+    record = await _settled_record(cfg, hotline_id, SETTLE_S if settles else 0.0)
     reached = record is not None and not fallback
     if fallback:
         summary = f"took the dialplan fallback ({fallback['reason']})"

@@ -27,6 +27,11 @@ from tests.harness import OBSERVER_USER
 # own silence detection, not on a key timed against the beep.
 CALLER_AUDIO = "&".join(["silence/10"] * 30)
 REACTION_S = 0.3
+# The store is read again this long after one of the call's AMI events (the engine's
+# write follows its act), and at least this often while the call is quiet: a caller
+# on hold or in a queue for a minute is read 1.5 times a second, not 5 times.
+AFTER_EVENT_S = 0.2
+QUIET_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class _Call:
     started: asyncio.Event = field(default_factory=asyncio.Event)
     fell_back: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    # Any AMI event of the call since the store was last read for it.
+    stirred: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Driver:
@@ -172,15 +179,21 @@ class Driver:
         takes the dialplan's fallback (then the caller's assertions say what went wrong)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        call = self._calls[uniqueid]
         while True:
+            call.stirred.clear()
             record = await self._store.get_call_by_uniqueid(uniqueid)
             # A call that fell back to the dialplan will get no further in the engine.
-            gone = self._calls[uniqueid].fallback or (record and record.ended_at)
+            gone = call.fallback or (record and record.ended_at)
             if record is not None and (seen(record) or gone):
                 return record
             if loop.time() > deadline:
                 raise AssertionError(f"call {uniqueid} never got there: {record}")
-            await asyncio.sleep(0.2)
+            # What a test waits for is written as the engine acts on the call, and each
+            # act shows on AMI (an AGI command, a user event, the hangup).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(call.stirred.wait(), QUIET_S)
+            await asyncio.sleep(AFTER_EVENT_S)
 
     async def ended(self, uniqueid: str, *, timeout_s: float = 60.0) -> CallRecord:
         """The call's record once the engine has closed it from AMI's Hangup."""
@@ -190,6 +203,7 @@ class Driver:
         call = self._calls.get(event.get("Uniqueid", ""))
         if call is None:
             return
+        call.stirred.set()
         call.channel = event.get("Channel", call.channel)
         command = event.get("Command", "")
         call.commands.append(command)
@@ -202,7 +216,10 @@ class Driver:
 
     def _on_user_event(self, event: Mapping[str, str]) -> None:
         call = self._calls.get(event.get("Uniqueid", ""))
-        if call is not None and event.get("UserEvent") == "HotlineFallback":
+        if call is None:
+            return
+        call.stirred.set()
+        if event.get("UserEvent") == "HotlineFallback":
             call.fallback.append(event.get("Reason", ""))
             call.fell_back.set()
 
@@ -210,6 +227,7 @@ class Driver:
         call = self._calls.get(event.get("Uniqueid", ""))
         if call is not None:
             call.done.set()
+            call.stirred.set()
 
     async def _act(self, uniqueid: str, step: On) -> None:
         call = self._calls[uniqueid]
