@@ -30,12 +30,14 @@ def test_ivr_run_serves_calls_and_the_console_and_stops_on_ctrl_c(tmp_path: Path
     # harness's cached prompts and migrated store, which `ivr run` then finds current.
     build_prompts(cfg, TEST_PROMPT_MAX_S)
     copy_migrated_sqlite(cfg.sqlite_path)
-    flags = [f"--{name}-port" for name in ("sip", "ami", "http", "agi", "web")]
-    values = [ports.sip, ports.ami, ports.http, ports.agi, ports.web]
     log = (tmp_path / "run.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ivr", "--state-dir", str(state), "run"]
-        + [w for pair in zip(flags, map(str, values), strict=True) for w in pair],
+        [
+            *(sys.executable, "-m", "ivr", "--state-dir", str(state), "run"),
+            *("--sip-port", str(ports.sip), "--ami-port", str(ports.ami)),
+            *("--http-port", str(ports.http), "--agi-port", str(ports.agi)),
+            *("--web-port", str(ports.web)),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -86,12 +86,12 @@ class PgCaseStore:
         self.migrated = False
         self.server.reset_database(PG_DATABASE)
 
-    def migrated_and_empty(self, template: str) -> None:
+    def migrated_and_empty(self) -> None:
         """The migrated schema, and no rows in it."""
         if self.migrated:
             self.server.empty_tables(PG_DATABASE)
             return
-        self.server.clone_database(PG_DATABASE, template)
+        self.server.clone_database(PG_DATABASE, PG_TEMPLATE)
         self.migrated = True
 
 
@@ -123,7 +123,7 @@ async def store(
     else:
         request.getfixturevalue("pg_migrated")
         database: PgCaseStore = request.getfixturevalue("pg_case_store")
-        database.migrated_and_empty(PG_TEMPLATE)
+        database.migrated_and_empty()
     opened = await CaseStore.open(db_url)
     await opened.migrate()
     yield opened
